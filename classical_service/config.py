@@ -1,0 +1,25 @@
+"""Settings of the classical service, from environment variables ``QCORE_CLASSICAL_*``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ClassicalSettings"]
+
+
+class ClassicalSettings(BaseSettings):
+    """Validated settings; every field can be set as ``QCORE_CLASSICAL_<NAME>``.
+
+    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the quantum service).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="QCORE_CLASSICAL_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(50052, ge=0, le=65535, description="0 picks a free port")
+    quantum_address: str = Field("127.0.0.1:50051", description="the quantum service")
+    max_concurrent_runs: int = Field(8, ge=1, description="Minimize calls running at once")
+    telemetry: bool = True
+    mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
+    grace_s: float = Field(2.0, ge=0)

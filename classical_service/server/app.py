@@ -1,0 +1,64 @@
+"""Assembles and runs the classical service, with health, reflection and telemetry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
+from classical_service.config import ClassicalSettings
+from classical_service.server.servicer import ClassicalServicer
+from qcore.v1 import classical_service_pb2, classical_service_pb2_grpc
+
+__all__ = ["ClassicalServer", "create_server"]
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = classical_service_pb2.DESCRIPTOR.services_by_name["ClassicalService"].full_name
+
+
+@dataclass(slots=True)
+class ClassicalServer:
+    server: grpc.aio.Server
+    port: int
+    servicer: ClassicalServicer
+    telemetry: ServiceTelemetry
+    health: health.aio.HealthServicer
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def stop(self, grace: float | None = 2.0) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        self.servicer.close()
+        await self.telemetry.stop()
+
+
+async def create_server(settings: ClassicalSettings | None = None) -> ClassicalServer:
+    """Builds and starts the classical service; ``settings.port = 0`` binds a free port."""
+    settings = settings or ClassicalSettings()
+    server = grpc.aio.server()
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    telemetry = await start_service_telemetry(
+        "classical", address=f"{settings.host}:{port}", url=settings.mqtt_url,
+        enabled=settings.telemetry)
+    servicer = ClassicalServicer(quantum_address=settings.quantum_address,
+                                 telemetry=telemetry.publisher,
+                                 max_concurrent_runs=settings.max_concurrent_runs)
+    classical_service_pb2_grpc.add_ClassicalServiceServicer_to_server(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
+    await server.start()
+    for name in (SERVICE_NAME, ""):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("classical service listening on %s:%d, quantum service at %s", settings.host, port,
+             settings.quantum_address)
+    return ClassicalServer(server, port, servicer, telemetry, health_servicer)

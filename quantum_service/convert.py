@@ -1,0 +1,240 @@
+"""Conversions between ``qcore.v1`` messages and the quantum service's domain objects.
+
+The one module that knows both sides; the kernel, drivers and simulator see domain objects.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from qcore.v1 import common_pb2
+from qcore.v1 import quantum_service_pb2 as qs_pb2
+from quantum_service.circuits.gates import gate_spec
+from quantum_service.circuits.ir import (
+    NON_UNITARY_OPERATIONS,
+    Circuit,
+    Operation,
+    ParameterExpression,
+)
+from quantum_service.circuits.qasm import parse_qasm
+from quantum_service.devices.model import CalibrationSnapshot
+from quantum_service.drivers.base import Modality, QpuCapabilities
+from quantum_service.errors import InvalidProgramError
+from quantum_service.kernel.jobs import JobRecord
+
+__all__ = [
+    "circuit_from_proto",
+    "circuit_to_proto",
+    "program_from_proto",
+    "observable_from_proto",
+    "qpu_to_proto",
+    "snapshot_to_proto",
+    "job_to_proto",
+    "timestamp",
+]
+
+_MODALITY = {
+    Modality.SUPERCONDUCTING: common_pb2.MODALITY_SUPERCONDUCTING,
+    Modality.TRAPPED_ION: common_pb2.MODALITY_TRAPPED_ION,
+    Modality.NEUTRAL_ATOM: common_pb2.MODALITY_NEUTRAL_ATOM,
+    Modality.PHOTONIC: common_pb2.MODALITY_PHOTONIC,
+}
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _expression_from_proto(msg: common_pb2.ParameterExpression, where: str
+                           ) -> ParameterExpression:
+    values = [msg.constant, *(t.coefficient for t in msg.terms)]
+    if not all(math.isfinite(v) for v in values):
+        raise InvalidProgramError(f"{where}: parameter expression has a non-finite number",
+                                  reason="INVALID_PARAMETER")
+    expr = ParameterExpression(msg.constant)
+    for term in msg.terms:
+        if not term.symbol:
+            raise InvalidProgramError(f"{where}: parameter term without a symbol name")
+        expr = expr + ParameterExpression.symbol(term.symbol) * term.coefficient
+    return expr
+
+
+def circuit_from_proto(msg: common_pb2.Circuit) -> Circuit:
+    """Converts and validates a structured circuit.
+
+    Raises:
+        InvalidProgramError: bad qubit count, unknown gate, wrong arity or parameter count,
+            qubit or clbit index out of range, repeated qubits, undeclared symbol.
+    """
+    n = msg.qubit_count
+    if n < 1:
+        raise InvalidProgramError("circuit.qubit_count must be >= 1", reason="EMPTY_PROGRAM")
+    declared = tuple(msg.parameters)
+    if len(set(declared)) != len(declared):
+        raise InvalidProgramError("circuit.parameters has duplicate names")
+    ops = []
+    for index, op in enumerate(msg.operations):
+        where = f"operation {index} ({op.name!r})"
+        qubits = tuple(op.qubits)
+        if any(q < 0 or q >= n for q in qubits):
+            raise InvalidProgramError(
+                f"{where}: qubit index out of range for a {n}-qubit circuit: {list(qubits)}",
+                reason="QUBIT_OUT_OF_RANGE")
+        if len(set(qubits)) != len(qubits):
+            raise InvalidProgramError(f"{where}: repeated qubit in {list(qubits)}")
+        params = tuple(_expression_from_proto(p, where) for p in op.params)
+        if declared:
+            unknown = {s for p in params for s in p.symbols} - set(declared)
+            if unknown:
+                raise InvalidProgramError(
+                    f"{where}: symbol(s) {sorted(unknown)} not in circuit.parameters")
+        if op.name == "measure":
+            clbits = tuple(op.clbits)
+            if len(clbits) != len(qubits) or not qubits:
+                raise InvalidProgramError(f"{where}: measure needs one clbit per qubit")
+            if any(c < 0 or c >= msg.clbit_count for c in clbits):
+                raise InvalidProgramError(f"{where}: clbit index out of range "
+                                          f"(clbit_count={msg.clbit_count})")
+            ops.append(Operation("measure", qubits, (), clbits))
+            continue
+        if op.name in NON_UNITARY_OPERATIONS:
+            ops.append(Operation(op.name, qubits))
+            continue
+        spec = gate_spec(op.name)
+        if len(qubits) != spec.qubit_count:
+            raise InvalidProgramError(
+                f"{where}: gate acts on {spec.qubit_count} qubit(s), got {len(qubits)}")
+        if len(params) != spec.param_count:
+            raise InvalidProgramError(
+                f"{where}: gate takes {spec.param_count} parameter(s), got {len(params)}")
+        ops.append(Operation(op.name, qubits, params))
+    return Circuit(n, tuple(ops), msg.clbit_count, declared, msg.name)
+
+
+def circuit_to_proto(circuit: Circuit) -> common_pb2.Circuit:
+    msg = common_pb2.Circuit(qubit_count=circuit.qubit_count, clbit_count=circuit.clbit_count,
+                             parameters=circuit.parameters, name=circuit.name)
+    for op in circuit.operations:
+        out = msg.operations.add(name=op.name, qubits=op.qubits, clbits=op.clbits)
+        for p in op.params:
+            expr = out.params.add(constant=p.constant)
+            for symbol, coefficient in p.terms:
+                expr.terms.add(symbol=symbol, coefficient=coefficient)
+    return msg
+
+
+def program_from_proto(msg: common_pb2.Program, *, index: int = 0) -> Circuit:
+    """Parses a ``Program`` (OpenQASM 2/3 text or structured circuit) into the IR."""
+    which = msg.WhichOneof("source")
+    try:
+        if which == "openqasm":
+            return parse_qasm(msg.openqasm, name=f"program-{index}")
+        if which == "circuit":
+            return circuit_from_proto(msg.circuit)
+    except InvalidProgramError as exc:
+        raise InvalidProgramError(f"program {index}: {exc}", reason=exc.reason) from None
+    raise InvalidProgramError(f"program {index} is empty: set `openqasm` or `circuit`",
+                              reason="EMPTY_PROGRAM")
+
+
+def observable_from_proto(msg: common_pb2.Observable, *, qubit_count: int
+                          ) -> list[tuple[str, float]]:
+    """Validates an observable and returns its ``(pauli_string, coefficient)`` terms.
+
+    Raises:
+        InvalidProgramError: no terms, a malformed Pauli string, a qubit outside the circuit,
+            a repeated qubit in one term, or a non-finite coefficient.
+    """
+    if not msg.terms:
+        raise InvalidProgramError("observable has no terms", reason="INVALID_OBSERVABLE")
+    terms = []
+    for index, term in enumerate(msg.terms):
+        if not math.isfinite(term.coefficient):
+            raise InvalidProgramError(f"observable term {index}: coefficient is not finite",
+                                      reason="INVALID_OBSERVABLE")
+        seen = set()
+        for factor in term.pauli_string.split():
+            letter, digits = factor[:1].upper(), factor[1:]
+            if letter not in "IXYZ" or not digits.isdigit():
+                raise InvalidProgramError(
+                    f"observable term {index}: bad Pauli factor {factor!r}; write terms like "
+                    f"'X0 Z3 Y4'", reason="INVALID_OBSERVABLE")
+            qubit = int(digits)
+            if qubit >= qubit_count:
+                raise InvalidProgramError(
+                    f"observable term {index}: qubit {qubit} is outside the "
+                    f"{qubit_count}-qubit circuit", reason="INVALID_OBSERVABLE")
+            if qubit in seen:
+                raise InvalidProgramError(f"observable term {index}: qubit {qubit} repeated",
+                                          reason="INVALID_OBSERVABLE")
+            seen.add(qubit)
+        terms.append((" ".join(f.upper() for f in term.pauli_string.split()
+                               if not f.upper().startswith("I")), term.coefficient))
+    return terms
+
+
+def snapshot_to_proto(snapshot: CalibrationSnapshot) -> common_pb2.CalibrationSnapshot:
+    params = snapshot.parameters
+    msg = common_pb2.CalibrationSnapshot(
+        snapshot_id=snapshot.snapshot_id, qpu_id=snapshot.qpu_id,
+        create_time=timestamp(snapshot.create_time))
+    for q, qp in enumerate(params.qubits):
+        msg.qubits.add(qubit=q, frequency_hz=qp.frequency_hz, t1_us=qp.t1_us, t2_us=qp.t2_us,
+                       readout_fidelity=qp.readout_fidelity,
+                       single_qubit_gate_fidelity=qp.single_qubit_gate_fidelity)
+    for (a, b), pair in sorted(params.pairs.items()):
+        msg.pairs.add(qubit_a=a, qubit_b=b, two_qubit_gate_fidelity=pair.two_qubit_gate_fidelity)
+    return msg
+
+
+def qpu_to_proto(caps: QpuCapabilities, *, snapshot: CalibrationSnapshot | None,
+                 queue_length: int = 0, device_time_s: float = 0.0,
+                 status: int = common_pb2.QPU_STATUS_ONLINE) -> common_pb2.QpuDescription:
+    msg = common_pb2.QpuDescription(
+        qpu_id=caps.qpu_id, modality=_MODALITY[caps.modality], description=caps.description,
+        qubit_count=caps.qubit_count, all_to_all=caps.coupling_map is None,
+        max_shot_count=caps.max_shot_count,
+        max_parameter_set_count=caps.max_parameter_set_count,
+        readout_duration_ns=caps.readout_duration_ns, reset_duration_ns=caps.reset_duration_ns,
+        noisy=caps.noisy, status=status, queue_length=queue_length,
+        device_time_s=device_time_s)
+    for a, b in caps.coupling_map or ():
+        msg.coupling_map.add(qubit_a=a, qubit_b=b)
+    for gate in caps.native_gates:
+        fidelity = 1.0
+        if snapshot is not None and caps.noisy:
+            p = snapshot.parameters
+            if gate.qubit_count == 1 and gate.duration_ns > 0:
+                fidelity = sum(q.single_qubit_gate_fidelity for q in p.qubits) / len(p.qubits)
+            elif gate.qubit_count == 2:
+                pairs = list(p.pairs.values())
+                fidelity = (sum(x.two_qubit_gate_fidelity for x in pairs) / len(pairs)
+                            if pairs else p.default_two_qubit_gate_fidelity)
+        msg.native_gates.add(name=gate.name, qubit_count=gate.qubit_count,
+                             parameter_count=gate.parameter_count,
+                             duration_ns=gate.duration_ns, fidelity=fidelity)
+    if snapshot is not None:
+        msg.calibration.CopyFrom(snapshot_to_proto(snapshot))
+    return msg
+
+
+def job_to_proto(job: JobRecord, *, include_result: bool = True) -> qs_pb2.Job:
+    msg = qs_pb2.Job(
+        job_id=job.job_id, request_id=job.request.request_id, name=job.request.name,
+        state=int(job.state), qpu_id=job.qpu_id, owner=job.owner,
+        create_time=timestamp(job.create_time), start_time=timestamp(job.start_time),
+        end_time=timestamp(job.end_time), program_count=len(job.request.programs),
+        parameter_set_count=len(job.request.parameter_sets),
+        shot_count=job.request.shot_count, error_message=job.error_message,
+        calibration_snapshot_id=job.calibration_snapshot_id, device_time_s=job.device_time_s,
+        placement_reason=job.placement_reason)
+    if include_result and job.result is not None:
+        msg.result.CopyFrom(job.result)
+    return msg

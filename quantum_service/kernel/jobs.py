@@ -1,0 +1,93 @@
+"""Jobs: the kernel's unit of work, and their state machine.
+
+A job is stored as its original ``SubmitJobRequest`` (so it can be re-validated and re-run after
+a restart) plus its mutable record: state, placement, timestamps, result.
+
+State machine: ``QUEUED → RUNNING → SUCCEEDED | FAILED``; ``QUEUED | RUNNING → CANCELLED``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+
+from qcore.v1 import quantum_service_pb2 as qs_pb2
+
+__all__ = ["JobState", "JobRecord", "TERMINAL_STATES", "utc_now"]
+
+
+class JobState(IntEnum):
+    """Mirrors ``qcore.v1.JobState`` (same numeric values)."""
+
+    QUEUED = 1
+    RUNNING = 2
+    SUCCEEDED = 3
+    FAILED = 4
+    CANCELLED = 5
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+
+_ALLOWED = {
+    JobState.QUEUED: {JobState.RUNNING, JobState.CANCELLED, JobState.FAILED},
+    JobState.RUNNING: {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.QUEUED},
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """A job as the kernel keeps it.
+
+    Attributes:
+        job_id: server-assigned id.
+        request: the original request (programs, observable, parameter sets, shots).
+        owner: user identity from call metadata.
+        state: current :class:`JobState`.
+        qpu_id: the QPU the job is placed on.
+        placement_reason: why the scheduler chose that QPU.
+        result: a ``JobResult`` once SUCCEEDED.
+        error_message: why it FAILED / was CANCELLED.
+        calibration_snapshot_id: snapshot the job ran under.
+        device_time_s: QPU time used.
+    """
+
+    job_id: str
+    request: qs_pb2.SubmitJobRequest
+    owner: str
+    state: JobState
+    qpu_id: str
+    placement_reason: str = ""
+    create_time: datetime = field(default_factory=utc_now)
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    result: qs_pb2.JobResult | None = None
+    error_message: str = ""
+    calibration_snapshot_id: str = ""
+    device_time_s: float = 0.0
+
+    def transition(self, new_state: JobState) -> None:
+        """Moves to ``new_state``.
+
+        Raises:
+            ValueError: the transition is not allowed by the state machine.
+        """
+        if new_state not in _ALLOWED.get(self.state, set()):
+            raise ValueError(f"job {self.job_id}: illegal transition {self.state.name} -> "
+                             f"{new_state.name}")
+        self.state = new_state
+        now = utc_now()
+        if new_state is JobState.RUNNING:
+            self.start_time = now
+        elif new_state is JobState.QUEUED:
+            self.start_time = None
+        if new_state.is_terminal:
+            self.end_time = now

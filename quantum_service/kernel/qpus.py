@@ -1,0 +1,103 @@
+"""The QPU registry and job placement.
+
+Holds one driver per QPU, tracks how many jobs each has queued or running and how many sessions
+hold a lease on it, and places jobs that name no QPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from quantum_service.drivers.base import QpuDriver
+from quantum_service.errors import InvalidProgramError, NotFoundError, ResourceExhaustedError
+
+__all__ = ["QpuRegistry", "QpuSlot"]
+
+
+@dataclass(slots=True)
+class QpuSlot:
+    driver: QpuDriver
+    queue_length: int = 0
+    session_count: int = 0
+
+
+class QpuRegistry:
+    """The QPUs the kernel owns.
+
+    Args:
+        drivers: one per QPU; ids must be unique.
+        max_sessions_per_qpu: leases a QPU grants at once.
+    """
+
+    def __init__(self, drivers: Iterable[QpuDriver], *, max_sessions_per_qpu: int = 8) -> None:
+        self._slots: dict[str, QpuSlot] = {}
+        for driver in drivers:
+            qpu_id = driver.capabilities.qpu_id
+            if qpu_id in self._slots:
+                raise ValueError(f"duplicate qpu_id {qpu_id!r}")
+            self._slots[qpu_id] = QpuSlot(driver)
+        self.max_sessions_per_qpu = max_sessions_per_qpu
+
+    def __iter__(self):
+        return iter(self._slots.values())
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._slots)
+
+    def get(self, qpu_id: str) -> QpuSlot:
+        """Raises NotFoundError (listing the known ids) for an unknown QPU."""
+        try:
+            return self._slots[qpu_id]
+        except KeyError:
+            raise NotFoundError(
+                f"unknown qpu_id {qpu_id!r}; known QPUs: {', '.join(self._slots)}",
+                reason="QPU_NOT_FOUND") from None
+
+    def place(self, qubit_count: int, *, qpu_id: str = "", prefer_noiseless: bool = False
+              ) -> tuple[QpuSlot, str]:
+        """Chooses the QPU for a program of ``qubit_count`` qubits.
+
+        An explicit ``qpu_id`` is honoured if it exists. Otherwise the candidates are the QPUs
+        wide enough; the shortest queue wins, ties broken towards noiseless devices when
+        ``prefer_noiseless`` and then by id.
+
+        Returns:
+            the slot and the placement reason (recorded on the job).
+        Raises:
+            NotFoundError: unknown ``qpu_id``.
+            InvalidProgramError: no QPU has enough qubits.
+        """
+        if qpu_id:
+            return self.get(qpu_id), f"requested qpu_id {qpu_id}"
+        fits = [s for s in self._slots.values()
+                if s.driver.capabilities.qubit_count >= qubit_count
+                and s.driver.capabilities.max_simulated_qubits >= qubit_count]
+        if not fits:
+            widest = max(s.driver.capabilities.qubit_count for s in self._slots.values())
+            raise InvalidProgramError(
+                f"no QPU can run a {qubit_count}-qubit program (the widest has {widest} qubits)",
+                reason="TOO_MANY_QUBITS")
+        best = min(fits, key=lambda s: (s.queue_length,
+                                        s.driver.capabilities.noisy == prefer_noiseless,
+                                        s.driver.capabilities.qpu_id))
+        return best, (f"scheduler: {len(fits)} QPU(s) fit {qubit_count} qubits; "
+                      f"{best.driver.capabilities.qpu_id} has the shortest queue "
+                      f"({best.queue_length})")
+
+    def acquire_lease(self, slot: QpuSlot) -> None:
+        """Takes a session lease on ``slot``'s QPU.
+
+        Raises:
+            ResourceExhaustedError: the QPU already grants ``max_sessions_per_qpu`` leases.
+        """
+        if slot.session_count >= self.max_sessions_per_qpu:
+            raise ResourceExhaustedError(
+                f"QPU {slot.driver.capabilities.qpu_id!r} already has "
+                f"{slot.session_count} open sessions (the limit); close one or choose another "
+                f"QPU", reason="SESSION_LIMIT")
+        slot.session_count += 1
+
+    def release_lease(self, slot: QpuSlot) -> None:
+        slot.session_count = max(0, slot.session_count - 1)

@@ -1,0 +1,170 @@
+"""Hybrid sessions: a program compiled once, evaluated for many parameter batches.
+
+A session holds a lease on its QPU until it is closed, its stream drops, or it has been idle for
+``idle_timeout_s``. Each evaluation runs on the kernel's worker threads; nothing the session
+already holds (program, observable, compiled form) is parsed or validated again.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qcore.v1 import quantum_service_pb2 as qs_pb2
+from qcore.v1 import telemetry_pb2
+from quantum_service.convert import observable_from_proto, program_from_proto, timestamp
+from quantum_service.drivers.base import ExecutionOptions, ExecutionResult, PreparedProgram
+from quantum_service.errors import InvalidProgramError
+from quantum_service.kernel.jobs import utc_now
+from quantum_service.kernel.kernel import Kernel
+from quantum_service.kernel.qpus import QpuSlot
+from quantum_service.kernel.validation import check_shot_count
+
+__all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S"]
+
+DEFAULT_IDLE_TIMEOUT_S = 300
+
+
+@dataclass(slots=True)
+class Session:
+    """An open session (see the module docstring)."""
+
+    session_id: str
+    owner: str
+    slot: QpuSlot
+    program: PreparedProgram
+    shot_count: int
+    gradient_method: int
+    idle_timeout_s: float
+    seed: int
+    evaluation_count: int = 0
+    device_time_s: float = 0.0
+    last_activity: float = field(default_factory=time.monotonic)
+    request_count: int = 0
+
+    @property
+    def qpu_id(self) -> str:
+        return self.slot.driver.capabilities.qpu_id
+
+    @property
+    def parameter_count(self) -> int:
+        return len(self.program.parameters)
+
+
+class SessionManager:
+    """Opens, evaluates and closes sessions on the kernel's QPUs."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.sessions: dict[str, Session] = {}
+
+    async def open(self, start: qs_pb2.SessionStart, *, owner: str) -> Session:
+        """Validates and compiles the session's program and takes a lease on its QPU.
+
+        Raises:
+            InvalidProgramError: bad program, observable, shot count or timeout.
+            NotFoundError: unknown ``qpu_id``.
+            ResourceExhaustedError: the QPU has no free lease.
+        """
+        circuit = program_from_proto(start.program)
+        if not start.HasField("observable"):
+            raise InvalidProgramError("a session needs an observable", reason="INVALID_OBSERVABLE")
+        observable = observable_from_proto(start.observable, qubit_count=circuit.qubit_count)
+        if start.idle_timeout_s < 0:
+            raise InvalidProgramError("idle_timeout_s must be >= 0")
+        slot, _ = self.kernel.registry.place(circuit.qubit_count, qpu_id=start.qpu_id,
+                                             prefer_noiseless=start.shot_count == 0)
+        check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)
+        if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT:
+            raise InvalidProgramError(
+                "adjoint gradients are not available yet; use GRADIENT_METHOD_PARAMETER_SHIFT",
+                reason="GRADIENT_UNSUPPORTED")
+        program = await self.kernel.run_blocking(
+            lambda: slot.driver.prepare(circuit, observable=observable))
+        self.kernel.registry.acquire_lease(slot)
+        session = Session(
+            session_id=f"ses-{uuid.uuid4().hex[:16]}", owner=owner, slot=slot, program=program,
+            shot_count=start.shot_count, gradient_method=start.gradient_method,
+            idle_timeout_s=float(start.idle_timeout_s or DEFAULT_IDLE_TIMEOUT_S),
+            seed=start.seed or int(uuid.uuid4().int % 2**62))
+        self.sessions[session.session_id] = session
+        self._progress(session, "open", float("nan"))
+        self.kernel.publish_qpu_status(slot)
+        return session
+
+    def ready_message(self, session: Session) -> qs_pb2.SessionReady:
+        ts = timestamp(utc_now() + timedelta(seconds=session.idle_timeout_s))
+        return qs_pb2.SessionReady(
+            session_id=session.session_id, qpu_id=session.qpu_id,
+            parameters=session.program.parameters,
+            qubit_count=session.program.circuit.qubit_count,
+            compiled_gate_count=session.program.compiled_gate_count,
+            compiled_depth=session.program.compiled_depth,
+            calibration_snapshot_id=session.program.calibration_snapshot_id, expire_time=ts)
+
+    def decode(self, session: Session, request: qs_pb2.SessionEvaluate) -> np.ndarray:
+        """The request's parameter sets as float64 ``(m, n)``.
+
+        Raises:
+            InvalidProgramError: wrong byte length, count out of range, NaN or infinity.
+        """
+        m, n = request.parameter_set_count, session.parameter_count
+        caps = session.slot.driver.capabilities
+        if m < 1 or m > caps.max_parameter_set_count:
+            raise InvalidProgramError(
+                f"parameter_set_count must be in [1, {caps.max_parameter_set_count}], got {m}",
+                reason="WRONG_PARAMETER_COUNT")
+        if len(request.parameter_values) != 8 * m * n:
+            raise InvalidProgramError(
+                f"parameter_values holds {len(request.parameter_values)} bytes; expected "
+                f"{m} set(s) x {n} parameter(s) x 8 bytes (little-endian float64) = {8 * m * n}",
+                reason="WRONG_PARAMETER_COUNT")
+        values = np.frombuffer(request.parameter_values, dtype="<f8").reshape(m, n)
+        if not np.isfinite(values).all():
+            raise InvalidProgramError("parameter_values contains NaN or infinity",
+                                      reason="INVALID_PARAMETER")
+        return values
+
+    async def evaluate(self, session: Session, request: qs_pb2.SessionEvaluate
+                       ) -> qs_pb2.SessionResult:
+        """Evaluates one request's parameter sets (and gradients if asked)."""
+        values = self.decode(session, request)
+        gradient = request.compute_gradient
+        if gradient and session.gradient_method == qs_pb2.GRADIENT_METHOD_UNSPECIFIED:
+            session.gradient_method = qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT
+        session.last_activity = time.monotonic()
+        session.request_count += 1
+        options = ExecutionOptions(shot_count=session.shot_count, gradient=gradient,
+                                   seed=session.seed + session.request_count)
+        out: ExecutionResult = await self.kernel.run_blocking(
+            session.slot.driver.execute, session.program, values, options)
+        session.evaluation_count += out.circuit_executions
+        session.device_time_s += out.device_time_s
+        session.last_activity = time.monotonic()
+        result = qs_pb2.SessionResult(
+            sequence=request.sequence,
+            expectation_values=out.expectation_values.astype("<f8").tobytes(),
+            standard_errors=out.standard_errors.astype("<f8").tobytes(),
+            device_time_s=out.device_time_s, evaluation_count=session.evaluation_count)
+        if out.gradients is not None:
+            result.gradients = out.gradients.astype("<f8").tobytes()
+        self._progress(session, "evaluate", float(out.expectation_values[0]))
+        return result
+
+    def close(self, session: Session) -> None:
+        """Closes the session and releases its lease (idempotent)."""
+        if self.sessions.pop(session.session_id, None) is None:
+            return
+        self.kernel.registry.release_lease(session.slot)
+        self._progress(session, "closed", float("nan"))
+        self.kernel.publish_qpu_status(session.slot)
+
+    def _progress(self, session: Session, event: str, value: float) -> None:
+        self.kernel.emit(telemetry_pb2.SessionProgressEvent(
+            session_id=session.session_id, qpu_id=session.qpu_id, event=event,
+            evaluation_count=session.evaluation_count, expectation_value=value,
+            device_time_s=session.device_time_s, time=timestamp(utc_now())))

@@ -1,0 +1,94 @@
+"""Validation of job submissions, before anything is queued.
+
+Checks everything that can be checked without running: programs parse, gates are known, the
+observable fits the programs, parameter sets match the programs' parameters and are finite,
+``shot_count`` is in range, and the programs compile for the chosen QPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from qcore.v1 import quantum_service_pb2 as qs_pb2
+from quantum_service.circuits.ir import Circuit
+from quantum_service.convert import observable_from_proto, program_from_proto
+from quantum_service.drivers.base import QpuCapabilities
+from quantum_service.errors import InvalidProgramError
+
+__all__ = ["ParsedJob", "parse_job", "check_shot_count", "parameter_matrix"]
+
+
+@dataclass(slots=True)
+class ParsedJob:
+    """A submission with its programs parsed (not yet compiled)."""
+
+    circuits: list[Circuit]
+    observable: list[tuple[str, float]] | None
+    parameter_sets: np.ndarray  # float64 (m, n); m = 1, n = 0 for parameter-free programs
+    qubit_count: int
+
+
+def parameter_matrix(rows: list[list[float]], parameter_count: int, *, what: str
+                     ) -> np.ndarray:
+    """Checks parameter sets and returns them as float64 ``(m, parameter_count)``.
+
+    Raises:
+        InvalidProgramError: a set of the wrong length, or a NaN/infinite value.
+    """
+    if not rows:
+        if parameter_count:
+            raise InvalidProgramError(
+                f"{what} has {parameter_count} symbolic parameter(s) but no parameter sets "
+                f"were given", reason="WRONG_PARAMETER_COUNT")
+        return np.zeros((1, 0))
+    for index, row in enumerate(rows):
+        if len(row) != parameter_count:
+            raise InvalidProgramError(
+                f"parameter set {index} has {len(row)} value(s); {what} expects "
+                f"{parameter_count}", reason="WRONG_PARAMETER_COUNT")
+        if not all(math.isfinite(v) for v in row):
+            raise InvalidProgramError(
+                f"parameter set {index} contains NaN or infinity", reason="INVALID_PARAMETER")
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), parameter_count)
+
+
+def check_shot_count(shot_count: int, *, has_observable: bool, caps: QpuCapabilities | None
+                     ) -> None:
+    """Raises InvalidProgramError when ``shot_count`` is out of range."""
+    if shot_count < 0 or (shot_count == 0 and not has_observable):
+        raise InvalidProgramError(
+            f"shot_count must be > 0 to sample measurement counts (got {shot_count}); "
+            "use shot_count = 0 only with an observable for exact expectation values",
+            reason="INVALID_SHOT_COUNT")
+    if caps is not None and shot_count > caps.max_shot_count:
+        raise InvalidProgramError(
+            f"shot_count {shot_count} exceeds QPU {caps.qpu_id!r}'s limit of "
+            f"{caps.max_shot_count}", reason="INVALID_SHOT_COUNT")
+
+
+def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:
+    """Parses and checks a submission (everything except QPU-specific limits).
+
+    Raises:
+        InvalidProgramError: with an actionable message.
+    """
+    if not request.programs:
+        raise InvalidProgramError("the job has no programs", reason="EMPTY_PROGRAM")
+    circuits = [program_from_proto(p, index=i) for i, p in enumerate(request.programs)]
+    counts = {c.parameter_count for c in circuits}
+    if len(counts) != 1:
+        raise InvalidProgramError(
+            "all programs of a job must have the same number of symbolic parameters "
+            f"(got {sorted(counts)})", reason="WRONG_PARAMETER_COUNT")
+    width = max(c.qubit_count for c in circuits)
+    observable = None
+    if request.HasField("observable"):
+        observable = observable_from_proto(
+            request.observable, qubit_count=min(c.qubit_count for c in circuits))
+    check_shot_count(request.shot_count, has_observable=observable is not None, caps=None)
+    sets = parameter_matrix([list(s.values) for s in request.parameter_sets], counts.pop(),
+                            what="the program")
+    return ParsedJob(circuits, observable, sets, width)

@@ -1,0 +1,104 @@
+"""Assembles and runs the quantum service: fleet → kernel → gRPC server, with telemetry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
+from qcore.v1 import quantum_service_pb2, quantum_service_pb2_grpc
+from quantum_service.config import QuantumSettings
+from quantum_service.devices.fleet import default_fleet
+from quantum_service.drivers.base import QpuDriver
+from quantum_service.drivers.simulated import SimulatedQpuDriver
+from quantum_service.kernel.kernel import Kernel
+from quantum_service.kernel.qpus import QpuRegistry
+from quantum_service.kernel.sessions import SessionManager
+from quantum_service.kernel.store import JobStore
+from quantum_service.server.servicer import QuantumServicer
+
+__all__ = ["QuantumServer", "create_server", "serve", "default_drivers"]
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = quantum_service_pb2.DESCRIPTOR.services_by_name["QuantumService"].full_name
+
+
+def default_drivers() -> list[QpuDriver]:
+    """One simulated driver per QPU of the default fleet."""
+    return [SimulatedQpuDriver(caps, params) for caps, params in default_fleet()]
+
+
+@dataclass(slots=True)
+class QuantumServer:
+    """A running quantum service."""
+
+    server: grpc.aio.Server
+    port: int
+    kernel: Kernel
+    sessions: SessionManager
+    telemetry: ServiceTelemetry
+    health: health.aio.HealthServicer
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def stop(self, grace: float | None = 2.0) -> None:
+        """Graceful stop: refuse new calls, let running ones finish for ``grace`` s."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        await self.kernel.stop()
+        await self.telemetry.stop()
+
+
+async def create_server(settings: QuantumSettings | None = None, *,
+                        drivers: list[QpuDriver] | None = None) -> QuantumServer:
+    """Builds and starts the quantum service; returns it with its bound port.
+
+    ``settings.port = 0`` binds a free port (tests). Health (``grpc.health.v1``) and server
+    reflection are registered, so grpcurl/grpcui work without the .proto files.
+    """
+    settings = settings or QuantumSettings()
+    address = f"{settings.host}:{settings.port}"
+    server = grpc.aio.server()
+    port = server.add_insecure_port(address)
+    telemetry = await start_service_telemetry(
+        "quantum", address=f"{settings.host}:{port}", url=settings.mqtt_url,
+        enabled=settings.telemetry)
+    registry = QpuRegistry(drivers or default_drivers(),
+                           max_sessions_per_qpu=settings.max_sessions_per_qpu)
+    kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,
+                    workers=settings.workers)
+    await kernel.start()
+    sessions = SessionManager(kernel)
+    quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(
+        QuantumServicer(kernel, sessions), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
+    await server.start()
+    await _set_serving(health_servicer, SERVICE_NAME)
+    log.info("quantum service listening on %s:%d (telemetry: %s)", settings.host, port,
+             telemetry.url or "off")
+    return QuantumServer(server, port, kernel, sessions, telemetry, health_servicer)
+
+
+async def _set_serving(servicer: health.aio.HealthServicer, name: str) -> None:
+    for service in (name, ""):
+        await servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+
+
+async def serve(settings: QuantumSettings | None = None) -> None:
+    """Runs the service until cancelled (SIGINT/SIGTERM in ``__main__``)."""
+    settings = settings or QuantumSettings()
+    running = await create_server(settings)
+    try:
+        await running.server.wait_for_termination()
+    finally:
+        await running.stop(settings.grace_s)

@@ -1,0 +1,152 @@
+"""``qcore.v1.QuantumService`` over gRPC: thin handlers around the kernel and sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+
+import grpc
+
+from qcore.v1 import quantum_service_pb2 as qs_pb2
+from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
+from quantum_service.convert import job_to_proto, qpu_to_proto
+from quantum_service.errors import InvalidProgramError, QcoreError
+from quantum_service.kernel.jobs import JobState
+from quantum_service.kernel.kernel import Kernel
+from quantum_service.kernel.sessions import SessionManager
+from quantum_service.server.status import abort_with, map_errors, status_code_for
+
+__all__ = ["QuantumServicer", "caller_identity"]
+
+log = logging.getLogger(__name__)
+
+#: Call metadata key carrying the caller's user name (a token in production deployments).
+USER_METADATA_KEY = "x-qcore-user"
+_DEFAULT_PAGE_SIZE = 50
+_MAX_PAGE_SIZE = 1000
+
+
+def caller_identity(context: grpc.aio.ServicerContext) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == USER_METADATA_KEY and value:
+            return str(value)
+    return "anonymous"
+
+
+def _page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidProgramError("page_size must be >= 0", reason="INVALID_PAGE")
+    return min(requested or _DEFAULT_PAGE_SIZE, _MAX_PAGE_SIZE)
+
+
+def _decode_token(token: str) -> int | None:
+    if not token:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidProgramError("page_token is not one returned by this service",
+                                  reason="INVALID_PAGE") from None
+
+
+def _encode_token(value: int | None) -> str:
+    return "" if value is None else base64.urlsafe_b64encode(str(value).encode()).decode()
+
+
+class QuantumServicer(qs_grpc.QuantumServiceServicer):
+    def __init__(self, kernel: Kernel, sessions: SessionManager) -> None:
+        self.kernel = kernel
+        self.sessions = sessions
+
+    def _describe(self, slot) -> object:
+        return qpu_to_proto(slot.driver.capabilities,
+                            snapshot=slot.driver.calibration_snapshot(),
+                            queue_length=slot.queue_length,
+                            device_time_s=slot.driver.device_time_s)
+
+    @map_errors
+    async def ListQpus(self, request, context):
+        size = _page_size(request.page_size)
+        start = _decode_token(request.page_token) or 0
+        slots = list(self.kernel.registry)
+        page = slots[start:start + size]
+        more = start + size < len(slots)
+        return qs_pb2.ListQpusResponse(qpus=[self._describe(s) for s in page],
+                                       next_page_token=_encode_token(start + size if more
+                                                                     else None))
+
+    @map_errors
+    async def GetQpu(self, request, context):
+        return qs_pb2.GetQpuResponse(qpu=self._describe(self.kernel.registry.get(request.qpu_id)))
+
+    @map_errors
+    async def SubmitJob(self, request, context):
+        job = await self.kernel.submit(request, owner=caller_identity(context))
+        return qs_pb2.SubmitJobResponse(job=job_to_proto(job))
+
+    @map_errors
+    async def GetJob(self, request, context):
+        return qs_pb2.GetJobResponse(job=job_to_proto(self.kernel.get(request.job_id)))
+
+    @map_errors
+    async def ListJobs(self, request, context):
+        state = JobState(request.state) if request.state else None
+        jobs, next_seq = self.kernel.store.list(
+            limit=_page_size(request.page_size), before_seq=_decode_token(request.page_token),
+            qpu_id=request.qpu_id, state=state)
+        return qs_pb2.ListJobsResponse(jobs=[job_to_proto(j, include_result=False) for j in jobs],
+                                       next_page_token=_encode_token(next_seq))
+
+    @map_errors
+    async def CancelJob(self, request, context):
+        job = await self.kernel.cancel(request.job_id)
+        return qs_pb2.CancelJobResponse(job=job_to_proto(job))
+
+    @map_errors
+    async def WatchJob(self, request, context):
+        async for job in self.kernel.watch(request.job_id):
+            yield qs_pb2.WatchJobResponse(job=job)
+
+    async def OpenSession(self, request_iterator, context):
+        """See quantum_service.proto. Errors end the stream with a status code; the lease is
+        released on every exit path (close, drop, idle timeout, error)."""
+        session = None
+        try:
+            first = await context.read()
+            if first is grpc.aio.EOF:
+                return
+            if first.WhichOneof("request") != "start":
+                await abort_with(context, grpc.StatusCode.INVALID_ARGUMENT,
+                                 "the first OpenSession message must carry `start`",
+                                 "SESSION_NOT_STARTED")
+            session = await self.sessions.open(first.start, owner=caller_identity(context))
+            await context.write(qs_pb2.OpenSessionResponse(
+                ready=self.sessions.ready_message(session)))
+            while True:
+                try:
+                    message = await asyncio.wait_for(context.read(), session.idle_timeout_s)
+                except TimeoutError:
+                    await abort_with(
+                        context, grpc.StatusCode.DEADLINE_EXCEEDED,
+                        f"session {session.session_id} was idle for {session.idle_timeout_s:g} s "
+                        f"and was closed; its QPU lease is released", "SESSION_IDLE_TIMEOUT")
+                if message is grpc.aio.EOF:
+                    return
+                if message.WhichOneof("request") != "evaluate":
+                    await abort_with(context, grpc.StatusCode.INVALID_ARGUMENT,
+                                     "after `start`, send only `evaluate` messages",
+                                     "SESSION_ALREADY_STARTED")
+                result = await self.sessions.evaluate(session, message.evaluate)
+                await context.write(qs_pb2.OpenSessionResponse(result=result))
+        except QcoreError as exc:
+            await abort_with(context, status_code_for(exc), str(exc), exc.reason)
+        except (grpc.aio.AbortError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.exception("session failed")
+            await abort_with(context, grpc.StatusCode.INTERNAL,
+                             f"internal error: {type(exc).__name__}: {exc}", "INTERNAL")
+        finally:
+            if session is not None:
+                self.sessions.close(session)

@@ -1,0 +1,45 @@
+# qcore — `make run` runs the main job on a fresh machine; `make test` runs the test suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.qcore-installed
+PROTOS := $(wildcard protos/qcore/v1/*.proto)
+
+.PHONY: install run test test-slow bench protos services clean help
+
+help:
+	@echo "make run        set up, start broker + services, run the VQE/QAOA main job, stop"
+	@echo "make test       run the test suite (fast; slow suites: make test-slow)"
+	@echo "make bench      run the benchmarks and write benchmarks/REPORT.md"
+	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
+	@echo "make services   run both services in the foreground (Ctrl-C stops them)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m qcore_client.mainjob --out out/run_summary.json
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+protos: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos \
+		--grpc_python_out=protos $(PROTOS)
+
+services: $(STAMP)
+	$(BIN)/python -m qcore_client.mainjob --services-only
+
+clean:
+	rm -rf out var .pytest_cache

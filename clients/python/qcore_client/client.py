@@ -1,0 +1,374 @@
+"""qcore's Python SDK: synchronous and asyncio clients of the two services.
+
+>>> from qcore_client import QuantumClient, Circuit
+>>> with QuantumClient("127.0.0.1:50051") as qc:
+...     job = qc.submit_job(Circuit(2).h(0).cx(0, 1).measure_all(), shot_count=1000)
+...     final = qc.wait(job.job_id)
+...     final.result.experiments[0].counts
+
+Programs are OpenQASM 2/3 text, an SDK :class:`~qcore_client.circuit.Circuit`, or a
+``qcore.v1.Circuit`` message. Observables are an SDK
+:class:`~qcore_client.observable.Observable`, a ``{pauli_string: coefficient}`` mapping or a list
+of ``(pauli_string, coefficient)`` pairs. Errors arrive as ``grpc.RpcError`` with the service's
+status code and message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import grpc
+import numpy as np
+
+from qcore.v1 import classical_service_pb2 as cs_pb2
+from qcore.v1 import classical_service_pb2_grpc as cs_grpc
+from qcore.v1 import common_pb2
+from qcore.v1 import quantum_service_pb2 as qs_pb2
+from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
+
+__all__ = [
+    "QuantumClient",
+    "AsyncQuantumClient",
+    "ClassicalClient",
+    "AsyncClassicalClient",
+    "Session",
+    "to_program",
+    "to_observable",
+    "session_start",
+    "FINAL_STATES",
+]
+
+USER_METADATA_KEY = "x-qcore-user"
+FINAL_STATES = frozenset({common_pb2.JOB_STATE_SUCCEEDED, common_pb2.JOB_STATE_FAILED,
+                          common_pb2.JOB_STATE_CANCELLED})
+
+ProgramLike = Any  # str | Circuit | common_pb2.Circuit | common_pb2.Program
+ObservableLike = Any  # Observable | Mapping[str, float] | Iterable[tuple[str, float]]
+
+
+def to_program(program: ProgramLike) -> common_pb2.Program:
+    """Wraps QASM text, an SDK circuit or a ``Circuit`` message as a ``Program``."""
+    if isinstance(program, common_pb2.Program):
+        return program
+    if isinstance(program, str):
+        return common_pb2.Program(openqasm=program)
+    if isinstance(program, common_pb2.Circuit):
+        return common_pb2.Program(circuit=program)
+    if hasattr(program, "to_proto"):
+        return common_pb2.Program(circuit=program.to_proto())
+    raise TypeError(f"cannot use {type(program).__name__} as a program: pass OpenQASM text, a "
+                    "qcore_client.Circuit or a qcore.v1.Circuit")
+
+
+def to_observable(observable: ObservableLike) -> common_pb2.Observable:
+    """Converts an observable to a ``qcore.v1.Observable`` message."""
+    if isinstance(observable, common_pb2.Observable):
+        return observable
+    if hasattr(observable, "to_proto"):
+        return observable.to_proto()
+    items = observable.items() if isinstance(observable, Mapping) else observable
+    return common_pb2.Observable(terms=[common_pb2.PauliTerm(pauli_string=s, coefficient=float(c))
+                                        for s, c in items])
+
+
+def session_start(program: ProgramLike, observable: ObservableLike, *, qpu_id: str = "",
+                  shot_count: int = 0, idle_timeout_s: int = 0, gradient: bool = False,
+                  seed: int = 0) -> qs_pb2.SessionStart:
+    """Builds the ``SessionStart`` message for a session or a ``Minimize`` call."""
+    return qs_pb2.SessionStart(
+        qpu_id=qpu_id, program=to_program(program), observable=to_observable(observable),
+        shot_count=shot_count, idle_timeout_s=idle_timeout_s, seed=seed,
+        gradient_method=qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT if gradient else 0)
+
+
+def _submit_request(programs: ProgramLike | Sequence[ProgramLike], *, observable, shot_count,
+                    parameter_sets, qpu_id, name, request_id, seed) -> qs_pb2.SubmitJobRequest:
+    if isinstance(programs, (str, common_pb2.Program, common_pb2.Circuit)) or \
+            hasattr(programs, "to_proto"):
+        programs = [programs]
+    request = qs_pb2.SubmitJobRequest(
+        request_id=request_id or uuid.uuid4().hex, qpu_id=qpu_id,
+        programs=[to_program(p) for p in programs], shot_count=shot_count, name=name, seed=seed,
+        parameter_sets=[common_pb2.ParameterSet(values=[float(v) for v in row])
+                        for row in (parameter_sets or ())])
+    if observable is not None:
+        request.observable.CopyFrom(to_observable(observable))
+    return request
+
+
+def _metadata(user: str | None) -> tuple[tuple[str, str], ...]:
+    return ((USER_METADATA_KEY, user),) if user else ()
+
+
+def _pack(parameter_sets: np.ndarray | Sequence[Sequence[float]] | Sequence[float]
+          ) -> tuple[np.ndarray, int]:
+    values = np.ascontiguousarray(parameter_sets, dtype="<f8")
+    if values.ndim == 1:
+        values = values[None, :]
+    return values, values.shape[0]
+
+
+class Session:
+    """A synchronous hybrid session (see ``QuantumClient.session``).
+
+    ``evaluate(x)`` takes one parameter set ``(n,)`` or a batch ``(m, n)`` and returns the
+    expectation values ``(m,)`` (and gradients ``(m, n)`` when ``gradient=True``).
+    """
+
+    def __init__(self, stub: qs_grpc.QuantumServiceStub, start: qs_pb2.SessionStart,
+                 metadata) -> None:
+        import queue
+
+        self._queue: queue.Queue = queue.Queue()
+        self._sequence = 0
+        self._responses = stub.OpenSession(self._requests(start), metadata=metadata)
+        self.ready: qs_pb2.SessionReady = next(self._responses).ready
+        self.last: qs_pb2.SessionResult | None = None
+
+    def _requests(self, start: qs_pb2.SessionStart):
+        yield qs_pb2.OpenSessionRequest(start=start)
+        while (item := self._queue.get()) is not None:
+            yield item
+
+    @property
+    def session_id(self) -> str:
+        return self.ready.session_id
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(self.ready.parameters)
+
+    def evaluate(self, parameter_sets, *, gradient: bool = False):
+        values, m = _pack(parameter_sets)
+        self._sequence += 1
+        self._queue.put(qs_pb2.OpenSessionRequest(evaluate=qs_pb2.SessionEvaluate(
+            sequence=self._sequence, parameter_values=values.tobytes(), parameter_set_count=m,
+            compute_gradient=gradient)))
+        self.last = next(self._responses).result
+        energies = np.frombuffer(self.last.expectation_values, dtype="<f8")
+        if gradient:
+            return energies, np.frombuffer(self.last.gradients, dtype="<f8").reshape(m, -1)
+        return energies
+
+    def standard_errors(self) -> np.ndarray:
+        return np.frombuffer(self.last.standard_errors, dtype="<f8") if self.last else np.empty(0)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        for _ in self._responses:
+            pass
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class QuantumClient:
+    """Synchronous client of ``qcore.v1.QuantumService``.
+
+    Args:
+        address: ``host:port`` of the quantum service.
+        user: identity sent as ``x-qcore-user`` metadata (jobs are owned by it).
+        timeout_s: deadline of unary calls.
+    """
+
+    def __init__(self, address: str = "127.0.0.1:50051", *, user: str | None = None,
+                 timeout_s: float = 60.0) -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.stub = qs_grpc.QuantumServiceStub(self.channel)
+        self._md = _metadata(user)
+        self._timeout = timeout_s
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> QuantumClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def list_qpus(self) -> list[common_pb2.QpuDescription]:
+        qpus, token = [], ""
+        while True:
+            page = self.stub.ListQpus(qs_pb2.ListQpusRequest(page_token=token),
+                                      metadata=self._md, timeout=self._timeout)
+            qpus.extend(page.qpus)
+            if not (token := page.next_page_token):
+                return qpus
+
+    def get_qpu(self, qpu_id: str) -> common_pb2.QpuDescription:
+        return self.stub.GetQpu(qs_pb2.GetQpuRequest(qpu_id=qpu_id), metadata=self._md,
+                                timeout=self._timeout).qpu
+
+    def submit_job(self, programs, *, observable=None, shot_count: int = 0,
+                   parameter_sets=None, qpu_id: str = "", name: str = "",
+                   request_id: str | None = None, seed: int = 0) -> qs_pb2.Job:
+        """Submits a job; a fresh ``request_id`` is generated unless one is given (pass the
+        same one to retry safely)."""
+        request = _submit_request(programs, observable=observable, shot_count=shot_count,
+                                  parameter_sets=parameter_sets, qpu_id=qpu_id, name=name,
+                                  request_id=request_id, seed=seed)
+        return self.stub.SubmitJob(request, metadata=self._md, timeout=self._timeout).job
+
+    def get_job(self, job_id: str) -> qs_pb2.Job:
+        return self.stub.GetJob(qs_pb2.GetJobRequest(job_id=job_id), metadata=self._md,
+                                timeout=self._timeout).job
+
+    def list_jobs(self, *, qpu_id: str = "", state: int = 0, page_size: int = 50,
+                  limit: int | None = None) -> Iterator[qs_pb2.Job]:
+        """Jobs newest first, following pages until ``limit`` jobs or the end."""
+        token, seen = "", 0
+        while True:
+            page = self.stub.ListJobs(qs_pb2.ListJobsRequest(
+                page_size=page_size, page_token=token, qpu_id=qpu_id, state=state),
+                metadata=self._md, timeout=self._timeout)
+            for job in page.jobs:
+                yield job
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            if not (token := page.next_page_token):
+                return
+
+    def cancel_job(self, job_id: str) -> qs_pb2.Job:
+        return self.stub.CancelJob(qs_pb2.CancelJobRequest(job_id=job_id), metadata=self._md,
+                                   timeout=self._timeout).job
+
+    def watch_job(self, job_id: str) -> Iterator[qs_pb2.Job]:
+        """Yields the job now and on each state change until it is final."""
+        for response in self.stub.WatchJob(qs_pb2.WatchJobRequest(job_id=job_id),
+                                           metadata=self._md):
+            yield response.job
+
+    def wait(self, job_id: str) -> qs_pb2.Job:
+        """Blocks until the job is final; returns it with its result."""
+        for job in self.watch_job(job_id):
+            if job.state in FINAL_STATES:
+                return self.get_job(job_id)
+        return self.get_job(job_id)
+
+    def session(self, program, observable, *, qpu_id: str = "", shot_count: int = 0,
+                idle_timeout_s: int = 0, gradient: bool = False, seed: int = 0) -> Session:
+        """Opens a hybrid session (use it as a context manager)."""
+        start = session_start(program, observable, qpu_id=qpu_id, shot_count=shot_count,
+                              idle_timeout_s=idle_timeout_s, gradient=gradient, seed=seed)
+        return Session(self.stub, start, self._md)
+
+
+class AsyncQuantumClient:
+    """asyncio client of ``qcore.v1.QuantumService`` (same methods, awaitable)."""
+
+    def __init__(self, address: str = "127.0.0.1:50051", *, user: str | None = None,
+                 timeout_s: float = 60.0) -> None:
+        self.channel = grpc.aio.insecure_channel(address)
+        self.stub = qs_grpc.QuantumServiceStub(self.channel)
+        self._md = _metadata(user)
+        self._timeout = timeout_s
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> AsyncQuantumClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def list_qpus(self) -> list[common_pb2.QpuDescription]:
+        return list((await self.stub.ListQpus(qs_pb2.ListQpusRequest(page_size=1000),
+                                              metadata=self._md, timeout=self._timeout)).qpus)
+
+    async def get_qpu(self, qpu_id: str) -> common_pb2.QpuDescription:
+        return (await self.stub.GetQpu(qs_pb2.GetQpuRequest(qpu_id=qpu_id), metadata=self._md,
+                                       timeout=self._timeout)).qpu
+
+    async def submit_job(self, programs, *, observable=None, shot_count: int = 0,
+                         parameter_sets=None, qpu_id: str = "", name: str = "",
+                         request_id: str | None = None, seed: int = 0) -> qs_pb2.Job:
+        request = _submit_request(programs, observable=observable, shot_count=shot_count,
+                                  parameter_sets=parameter_sets, qpu_id=qpu_id, name=name,
+                                  request_id=request_id, seed=seed)
+        return (await self.stub.SubmitJob(request, metadata=self._md,
+                                          timeout=self._timeout)).job
+
+    async def get_job(self, job_id: str) -> qs_pb2.Job:
+        return (await self.stub.GetJob(qs_pb2.GetJobRequest(job_id=job_id), metadata=self._md,
+                                       timeout=self._timeout)).job
+
+    async def cancel_job(self, job_id: str) -> qs_pb2.Job:
+        return (await self.stub.CancelJob(qs_pb2.CancelJobRequest(job_id=job_id),
+                                          metadata=self._md, timeout=self._timeout)).job
+
+    async def watch_job(self, job_id: str) -> AsyncIterator[qs_pb2.Job]:
+        async for response in self.stub.WatchJob(qs_pb2.WatchJobRequest(job_id=job_id),
+                                                 metadata=self._md):
+            yield response.job
+
+    async def wait(self, job_id: str) -> qs_pb2.Job:
+        async for job in self.watch_job(job_id):
+            if job.state in FINAL_STATES:
+                break
+        return await self.get_job(job_id)
+
+
+class ClassicalClient:
+    """Synchronous client of ``qcore.v1.ClassicalService``."""
+
+    def __init__(self, address: str = "127.0.0.1:50052", *, user: str | None = None) -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.stub = cs_grpc.ClassicalServiceStub(self.channel)
+        self._md = _metadata(user)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> ClassicalClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def list_optimizers(self) -> list[cs_pb2.OptimizerInfo]:
+        return list(self.stub.ListOptimizers(cs_pb2.ListOptimizersRequest(),
+                                             metadata=self._md).optimizers)
+
+    def minimize(self, program, observable, *, optimizer: str = "l-bfgs-b",
+                 qpu_id: str = "", shot_count: int = 0,
+                 initial_parameters: Iterable[float] = (), max_iterations: int = 0,
+                 tolerance: float = 0.0, options: Mapping[str, float] | None = None,
+                 seed: int = 0, name: str = "") -> Iterator[cs_pb2.MinimizeResponse]:
+        """Streams ``MinimizeResponse`` messages: iterations, then the result."""
+        request = cs_pb2.MinimizeRequest(
+            optimizer=optimizer, session=session_start(program, observable, qpu_id=qpu_id,
+                                                       shot_count=shot_count, seed=seed),
+            initial_parameters=list(initial_parameters), max_iterations=max_iterations,
+            tolerance=tolerance, options=dict(options or {}), seed=seed, name=name)
+        yield from self.stub.Minimize(request, metadata=self._md)
+
+
+class AsyncClassicalClient:
+    """asyncio client of ``qcore.v1.ClassicalService``."""
+
+    def __init__(self, address: str = "127.0.0.1:50052", *, user: str | None = None) -> None:
+        self.channel = grpc.aio.insecure_channel(address)
+        self.stub = cs_grpc.ClassicalServiceStub(self.channel)
+        self._md = _metadata(user)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> AsyncClassicalClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def minimize(self, request: cs_pb2.MinimizeRequest
+                       ) -> AsyncIterator[cs_pb2.MinimizeResponse]:
+        async for response in self.stub.Minimize(request, metadata=self._md):
+            yield response

@@ -1,0 +1,239 @@
+"""qcore's main job (``make run``): hybrid VQE and QAOA over gRPC, with MQTT telemetry.
+
+Starts a local stack (broker if none answers, quantum service, classical service), subscribes a
+telemetry monitor to ``qcore/v1/#``, then asks the classical service to minimise:
+
+* H2 and LiH ground-state energies (STO-3G, shipped Hamiltonians) on the ideal QPU and on the
+  noisy superconducting QPU (exact expectation values of the noisy device: the error is the
+  noise's, reported as it is);
+* QAOA MaxCut on Padgett's Florentine families graph on the ideal QPU.
+
+Prints a summary table and writes ``out/run_summary.json``:
+``{"runs": [{problem, qpu_id, noisy, qubit_count, energy, exact_energy, error, iterations,
+wall_s, device_time_s, ...}], "telemetry_messages": N}``. Stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from qcore_client.client import ClassicalClient, QuantumClient
+from qcore_client.launcher import LocalStack
+from qcore_client.problems.maxcut import maxcut_problem, qaoa_ansatz
+from qcore_client.problems.molecules import CHEMICAL_ACCURACY_HARTREE, ansatz, load_molecule
+
+__all__ = ["RunSpec", "main_job", "main"]
+
+IDEAL_QPU = "ion-ideal-24"
+NOISY_QPU = "sc-grid-16"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One minimisation of the main job."""
+
+    problem: str
+    qpu_id: str
+    optimizer: str = "l-bfgs-b"
+    max_iterations: int = 200
+    tolerance: float = 1e-9
+    shot_count: int = 0
+    qaoa_layers: int = 2
+
+    @property
+    def label(self) -> str:
+        return f"{self.problem} on {self.qpu_id}"
+
+
+DEFAULT_RUNS = (
+    RunSpec("h2", IDEAL_QPU),
+    RunSpec("lih", IDEAL_QPU),
+    RunSpec("h2", NOISY_QPU, max_iterations=60, tolerance=1e-7),
+    RunSpec("lih", NOISY_QPU, max_iterations=60, tolerance=1e-7),
+    RunSpec("maxcut-florentine", IDEAL_QPU, optimizer="cobyla", max_iterations=150,
+            tolerance=1e-4),
+)
+
+
+def _problem(spec: RunSpec) -> tuple[Any, Any, float, dict[str, Any]]:
+    """(circuit, observable, exact_energy, extra fields) of a run."""
+    if spec.problem.startswith("maxcut-"):
+        problem = maxcut_problem(spec.problem.removeprefix("maxcut-"))
+        circuit = qaoa_ansatz(problem, layers=spec.qaoa_layers)
+        return circuit, problem.observable, problem.exact_energy, {
+            "maxcut_value": problem.maxcut_value, "qaoa_layers": spec.qaoa_layers,
+            "graph": problem.name}
+    molecule = load_molecule(spec.problem)
+    return ansatz(molecule), molecule.observable, molecule.exact_energy, {
+        "fci_energy": molecule.fci_energy, "hf_energy": molecule.hf_energy}
+
+
+def _run_one(spec: RunSpec, classical: ClassicalClient, progress: Progress, task) -> dict:
+    circuit, observable, exact, extra = _problem(spec)
+    began = time.perf_counter()
+    result = None
+    for response in classical.minimize(
+            circuit, observable, optimizer=spec.optimizer, qpu_id=spec.qpu_id,
+            shot_count=spec.shot_count, max_iterations=spec.max_iterations,
+            tolerance=spec.tolerance, seed=7, name=spec.label):
+        if response.WhichOneof("response") == "iteration":
+            it = response.iteration
+            progress.update(task, completed=it.iteration,
+                            description=f"{spec.label:<32} E={it.energy:+.6f}")
+        else:
+            result = response.result
+    wall = time.perf_counter() - began
+    progress.update(task, completed=spec.max_iterations)
+    energy = result.energy
+    run = {
+        "problem": spec.problem, "qpu_id": result.qpu_id, "noisy": spec.qpu_id != IDEAL_QPU,
+        "qubit_count": circuit.qubit_count, "energy": energy, "exact_energy": exact,
+        "error": energy - exact, "iterations": result.iteration_count,
+        "evaluations": result.evaluation_count, "optimizer": spec.optimizer,
+        "shot_count": spec.shot_count, "parameter_count": circuit.parameter_count,
+        "converged": result.converged, "wall_s": wall, "device_time_s": result.device_time_s,
+        **extra,
+    }
+    if spec.problem.startswith("maxcut-"):
+        run["approximation_ratio"] = -energy / extra["maxcut_value"]
+    else:
+        run["chemically_accurate"] = abs(run["error"]) < CHEMICAL_ACCURACY_HARTREE
+    return run
+
+
+class _Monitor:
+    """Counts telemetry received over MQTT, on a thread of its own."""
+
+    def __init__(self, url: str) -> None:
+        from broker.subscriber import TelemetryCollector
+
+        self.url = url
+        self.collector = TelemetryCollector()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        from broker.subscriber import TelemetrySubscriber
+
+        async with TelemetrySubscriber(self.url) as subscriber:
+            self._ready.set()
+            iterator = aiter(subscriber)
+            while not self._stop.is_set():
+                try:
+                    topic, message = await asyncio.wait_for(anext(iterator), 0.2)
+                except TimeoutError:
+                    continue
+                self.collector.add(topic, message)
+
+    def start(self) -> _Monitor:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> int:
+        time.sleep(0.5)  # let the last messages arrive
+        self._stop.set()
+        self._thread.join(5)
+        return self.collector.total
+
+
+def _summary_table(runs: list[dict], telemetry: int) -> Table:
+    table = Table(title=f"qcore main job — telemetry messages received: {telemetry}")
+    for column in ("problem", "QPU", "qubits", "energy", "exact", "error", "iter",
+                   "wall s", "device s"):
+        table.add_column(column, justify="right" if column not in ("problem", "QPU") else "left")
+    for run in runs:
+        ok = run.get("chemically_accurate")
+        err = f"{run['error']:+.2e}"
+        if ok is not None:
+            err = f"[{'green' if ok else 'yellow'}]{err}[/]"
+        table.add_row(run["problem"], run["qpu_id"] + (" (noisy)" if run["noisy"] else ""),
+                      str(run["qubit_count"]), f"{run['energy']:.6f}",
+                      f"{run['exact_energy']:.6f}", err, str(run["iterations"]),
+                      f"{run['wall_s']:.1f}", f"{run['device_time_s']:.3g}")
+    return table
+
+
+def main_job(stack: LocalStack, runs: tuple[RunSpec, ...], console: Console) -> dict:
+    """Runs ``runs`` against a started stack; returns the summary dict."""
+    monitor = _Monitor(stack.mqtt_url).start()
+    with QuantumClient(stack.quantum_address) as quantum:
+        qpus = quantum.list_qpus()
+    console.print(f"[bold]QPUs[/]: " + ", ".join(
+        f"{q.qpu_id} ({q.qubit_count} qubits{', noisy' if q.noisy else ', ideal'})" for q in qpus))
+    results: list[dict] = []
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.completed}/{task.total} it"), TimeElapsedColumn(), console=console)
+    with ClassicalClient(stack.classical_address, user="main-job") as classical, \
+            Live(progress, console=console, refresh_per_second=8):
+        tasks = {spec: progress.add_task(spec.label, total=spec.max_iterations) for spec in runs}
+        for spec in runs:
+            try:
+                results.append(_run_one(spec, classical, progress, tasks[spec]))
+            except grpc.RpcError as exc:
+                console.print(f"[red]{spec.label} failed: {exc.code().name}: {exc.details()}")
+                results.append({"problem": spec.problem, "qpu_id": spec.qpu_id,
+                                "error_message": f"{exc.code().name}: {exc.details()}"})
+    telemetry = monitor.stop()
+    ok = [r for r in results if "energy" in r]
+    console.print(_summary_table(ok, telemetry))
+    return {"runs": results, "telemetry_messages": telemetry,
+            "telemetry_by_kind": {str(k): v for k, v in monitor.collector.counts.items()},
+            "machine": {"python": platform.python_version(), "platform": platform.platform()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qcore_client.mainjob",
+                                     description="Run qcore's main job on a local stack.")
+    parser.add_argument("--out", type=Path, default=Path("out/run_summary.json"))
+    parser.add_argument("--services-only", action="store_true",
+                        help="start the stack and wait (Ctrl-C stops it)")
+    parser.add_argument("--quick", action="store_true", help="only H2 on the ideal QPU")
+    args = parser.parse_args(argv)
+    console = Console()
+    stack = LocalStack()
+    # SIGTERM (e.g. from CI or a supervisor) stops the children like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with console.status("starting broker, quantum service and classical service..."):
+        stack.start()
+    console.print(f"[bold]broker[/] {stack.mqtt_url}{' (started)' if stack.started_broker else ''}"
+                  f"  [bold]quantum[/] {stack.quantum_address}"
+                  f"  [bold]classical[/] {stack.classical_address}")
+    try:
+        if args.services_only:
+            console.print("services running; Ctrl-C to stop")
+            while True:
+                time.sleep(3600)
+        runs = DEFAULT_RUNS[:1] if args.quick else DEFAULT_RUNS
+        summary = main_job(stack, runs, console)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+        console.print(f"summary written to {args.out}")
+        failed = [r for r in summary["runs"] if "energy" not in r]
+        return 1 if failed else 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        with console.status("stopping services..."):
+            stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

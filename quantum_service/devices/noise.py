@@ -13,7 +13,8 @@ Average gate fidelity and entanglement fidelity of a channel with Kraus operator
 dimension ``d``: ``F_e = Σ_k |Tr K_k|² / d²`` and ``F_avg = (d F_e + 1)/(d + 1)`` (Nielsen,
 "A simple formula for the average gate fidelity of a quantum dynamical operation",
 Phys. Lett. A 303, 249 (2002)). A completely depolarizing channel
-``ρ → (1 - p) ρ + p I/d`` has ``1 - F_avg = p (d - 1)/d``.
+Pauli depolarizing channel with error probability ``p``
+(``ρ → (1 - p) ρ + p/(d² - 1) Σ_{P≠I} P ρ P``) has ``1 - F_avg = p d/(d + 1)``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def entanglement_fidelity(kraus: Sequence[np.ndarray]) -> float:
 
 def relaxation_kraus(t1_us: float, t2_us: float, duration_ns: float) -> list[np.ndarray]:
     """Kraus operators of thermal relaxation of one qubit over ``duration_ns``."""
-    return list(thermal_relaxation_kraus(t1_us, t2_us, duration_ns))
+    return list(thermal_relaxation_kraus(t1_us=t1_us, t2_us=t2_us, duration_ns=duration_ns))
 
 
 def residual_depolarizing_p(gate_fidelity: float, relaxation_fe: float, qubit_count: int
@@ -48,14 +49,15 @@ def residual_depolarizing_p(gate_fidelity: float, relaxation_fe: float, qubit_co
             the gate's qubits).
         qubit_count: 1 or 2.
     Returns:
-        ``p`` in ``[0, 1]`` for ``ρ → (1 - p) ρ + p I/d``, ``d = 2**qubit_count``.
+        Pauli-error probability ``p`` in ``[0, 1]`` (see the module docstring),
+        ``d = 2**qubit_count``.
     """
     d = 2**qubit_count
     relaxation_infidelity = d * (1.0 - relaxation_fe) / (d + 1)
     residual = max(0.0, (1.0 - gate_fidelity) - relaxation_infidelity)
-    return min(1.0, residual * d / (d - 1))
+    return min(1.0, residual * (d + 1) / d)
 
 
 def depolarizing(p: float, qubit_count: int) -> list[np.ndarray]:
-    """Kraus operators of ``ρ → (1 - p) ρ + p I/d``."""
-    return list(depolarizing_kraus(p, qubit_count))
+    """Kraus operators of the Pauli depolarizing channel with error probability ``p``."""
+    return list(depolarizing_kraus(p, qubit_count=qubit_count))

@@ -95,10 +95,10 @@ class _Observable:
                     if w != 0.0:
                         key = _format({q: term[q] for q in kept})
                         expansion[key] = expansion.get(key, 0.0) + w
-            self.term_sums.append(PauliSum(list(expansion.items()), qubit_count))
+            self.term_sums.append(PauliSum(list(expansion.items()), qubit_count=qubit_count))
             for key, w in expansion.items():
                 combined[key] = combined.get(key, 0.0) + c * w
-        self.total = PauliSum(list(combined.items()), qubit_count)
+        self.total = PauliSum(list(combined.items()), qubit_count=qubit_count)
 
 
 class SimulatedQpuDriver(QpuDriver):
@@ -218,7 +218,11 @@ class SimulatedQpuDriver(QpuDriver):
     def execute(self, program: PreparedProgram, parameter_sets: np.ndarray,
                 options: ExecutionOptions) -> ExecutionResult:
         exe, obs = program.payload
-        x_all = np.asarray(parameter_sets, dtype=np.float64).reshape(-1, exe.parameter_count)
+        x_all = np.asarray(parameter_sets, dtype=np.float64)
+        if x_all.ndim != 2 or x_all.shape[1] != exe.parameter_count:
+            raise InvalidProgramError(
+                f"parameter sets must have shape (m, {exe.parameter_count}), got {x_all.shape}",
+                reason="WRONG_PARAMETER_COUNT")
         m = x_all.shape[0]
         rng = np.random.default_rng(options.seed)
         shots = options.shot_count

@@ -132,15 +132,17 @@ class _Monitor:
     async def _run(self) -> None:
         from broker.subscriber import TelemetrySubscriber
 
+        async def consume(subscriber: TelemetrySubscriber) -> None:
+            async for topic, message in subscriber:
+                self.collector.add(topic, message)
+
         async with TelemetrySubscriber(self.url) as subscriber:
             self._ready.set()
-            iterator = aiter(subscriber)
-            while not self._stop.is_set():
-                try:
-                    topic, message = await asyncio.wait_for(anext(iterator), 0.2)
-                except TimeoutError:
-                    continue
-                self.collector.add(topic, message)
+            consumer = asyncio.create_task(consume(subscriber))
+            while not self._stop.is_set() and not consumer.done():
+                await asyncio.sleep(0.1)
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
 
     def start(self) -> _Monitor:
         self._thread.start()
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="start the stack and wait (Ctrl-C stops it)")
     parser.add_argument("--quick", action="store_true", help="only H2 on the ideal QPU")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 130)
     stack = LocalStack()
     # SIGTERM (e.g. from CI or a supervisor) stops the children like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -153,8 +153,8 @@ class SimulatedQpuDriver(QpuDriver):
                 reason="TOO_MANY_QUBITS")
         obs = None
         if observable is not None:
-            mapping = {q: exe.physical_qubits.index(compiled.final_layout[q])
-                       for q in range(circuit.qubit_count)}
+            support = {q for s, _ in observable for q in _parse_term(s)}
+            mapping = {q: exe.physical_qubits.index(compiled.final_layout[q]) for q in support}
             obs = _Observable(observable, mapping, exe.qubit_count, exe.readout_errors)
         elif not exe.measured:
             raise InvalidProgramError(

@@ -76,8 +76,8 @@ def _problem(spec: RunSpec) -> tuple[Any, Any, float, dict[str, Any]]:
     if spec.problem.startswith("maxcut-"):
         problem = maxcut_problem(spec.problem.removeprefix("maxcut-"))
         circuit = qaoa_ansatz(problem, layers=spec.qaoa_layers)
-        return circuit, problem.observable, problem.exact_energy, {
-            "maxcut_value": problem.maxcut_value, "qaoa_layers": spec.qaoa_layers,
+        return circuit, problem.observable, -problem.max_cut_value, {
+            "maxcut_value": problem.max_cut_value, "qaoa_layers": spec.qaoa_layers,
             "graph": problem.name}
     molecule = load_molecule(spec.problem)
     return ansatz(molecule), molecule.observable, molecule.exact_energy, {

@@ -1,0 +1,71 @@
+"""Fixtures for integration tests: real gRPC servers on free loopback ports and a real MQTT
+broker (the machine's broker on 127.0.0.1:1883 when one answers, else an embedded amqtt broker on
+a free port)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+
+from broker.config import probe_broker
+from broker.embedded import EmbeddedBroker
+from classical_service.config import ClassicalSettings
+from classical_service.server.app import ClassicalServer
+from classical_service.server.app import create_server as create_classical
+from qcore.v1 import classical_service_pb2_grpc, quantum_service_pb2_grpc
+from quantum_service.config import QuantumSettings
+from quantum_service.server.app import QuantumServer
+from quantum_service.server.app import create_server as create_quantum
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def mqtt_url() -> AsyncIterator[str]:
+    if await probe_broker("127.0.0.1", 1883, timeout_s=0.5):
+        yield "mqtt://127.0.0.1:1883"
+        return
+    async with EmbeddedBroker(port=0) as broker:
+        yield broker.url
+
+
+@dataclass
+class Stack:
+    quantum: QuantumServer
+    classical: ClassicalServer
+    mqtt_url: str
+    quantum_channel: grpc.aio.Channel
+    classical_channel: grpc.aio.Channel
+
+    @property
+    def quantum_stub(self) -> quantum_service_pb2_grpc.QuantumServiceStub:
+        return quantum_service_pb2_grpc.QuantumServiceStub(self.quantum_channel)
+
+    @property
+    def classical_stub(self) -> classical_service_pb2_grpc.ClassicalServiceStub:
+        return classical_service_pb2_grpc.ClassicalServiceStub(self.classical_channel)
+
+
+async def start_quantum(db_path: Path, mqtt_url: str) -> QuantumServer:
+    return await create_quantum(QuantumSettings(port=0, db_path=db_path, mqtt_url=mqtt_url,
+                                                grace_s=0.5))
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, mqtt_url: str) -> AsyncIterator[Stack]:
+    quantum = await start_quantum(tmp_path / "jobs.sqlite", mqtt_url)
+    classical = await create_classical(ClassicalSettings(
+        port=0, quantum_address=quantum.address, mqtt_url=mqtt_url))
+    q_channel = grpc.aio.insecure_channel(quantum.address)
+    c_channel = grpc.aio.insecure_channel(classical.address)
+    try:
+        yield Stack(quantum, classical, mqtt_url, q_channel, c_channel)
+    finally:
+        await q_channel.close()
+        await c_channel.close()
+        await classical.stop(0.5)
+        await quantum.stop(0.5)

@@ -1,0 +1,11 @@
+"""qcore telemetry over MQTT: a side channel, never a dependency.
+
+Modules (imported individually, so that a topic lookup does not load the MQTT stack):
+
+* :mod:`broker.topics` — the versioned topic schema, ``encode``/``decode`` of payloads;
+* :mod:`broker.config` — where the broker is (``QCORE_MQTT_URL``, a local broker, or none);
+* :mod:`broker.publisher` — :class:`~broker.publisher.TelemetryPublisher`, never blocking;
+* :mod:`broker.subscriber` — decoded subscriptions and a collector for monitors;
+* :mod:`broker.embedded` — an in-process amqtt broker; ``python -m broker`` runs it;
+* ``broker/mosquitto.conf`` — the production broker's configuration.
+"""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from broker.config import DEFAULT_HOST, DEFAULT_PORT, resolve_broker_url
 from broker.embedded import EmbeddedBroker
 from broker.errors import BrokerConfigError
-from broker.publisher import NullPublisher, TelemetryPublisher
+from broker.publisher import NullPublisher, Publisher, TelemetryPublisher
 
 __all__ = ["ServiceTelemetry", "start_service_telemetry"]
 
@@ -70,7 +70,7 @@ async def start_service_telemetry(service: str, *, address: str = "", url: str |
             return ServiceTelemetry(publisher, None)
         log.info("started an embedded MQTT broker at %s", resolved)
     client_id = f"qcore-{service}-{socket.gethostname()}-{os.getpid()}"
-    publisher = TelemetryPublisher(resolved, client_id=client_id, service=service,
+    publisher: Publisher = TelemetryPublisher(resolved, client_id=client_id, service=service,
                                    address=address, version=version)
     await publisher.start()
     return ServiceTelemetry(publisher, resolved, embedded)

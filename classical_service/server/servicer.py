@@ -71,7 +71,8 @@ class ClassicalServicer(cs_grpc.ClassicalServiceServicer):
         # Validate everything local before opening a session.
         try:
             optimizer = get_optimizer(request.optimizer)
-            options = optimizer.validate_options(dict(request.options))
+            options = dict(request.options)
+            optimizer.validate_options(options)
         except ValueError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         if not request.HasField("session"):

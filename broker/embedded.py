@@ -1,0 +1,122 @@
+"""An embedded MQTT broker (amqtt) for machines without one.
+
+On a fresh machine qcore starts this broker in-process (or as ``python -m broker``) when
+:func:`broker.config.resolve_broker_url` finds none. It binds a loopback port, accepts anonymous
+clients, supports retained messages and Last Will, and keeps everything in memory: retained
+messages are lost when it stops.
+
+Production uses Mosquitto instead, configured by ``broker/mosquitto.conf``
+(``mosquitto -c broker/mosquitto.conf``), and points services at it with ``QCORE_MQTT_URL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from types import TracebackType
+from typing import Any
+
+from amqtt.broker import Broker
+from amqtt.errors import BrokerError
+
+from broker.config import BrokerAddress
+from broker.errors import BrokerConfigError
+
+__all__ = ["EmbeddedBroker", "amqtt_config"]
+
+_LISTENER = "default"
+
+
+def amqtt_config(host: str, port: int) -> dict[str, Any]:
+    """The amqtt 0.11/0.12 broker configuration: one TCP listener, anonymous access.
+
+    See amqtt's ``BrokerConfig`` (``listeners`` mapping with a required ``default`` entry of
+    ``type`` and ``bind``; ``plugins`` keyed by dotted class path). Plugins not listed are off:
+    no ``$SYS`` topics, no packet logging.
+    """
+    bind_host = f"[{host}]" if ":" in host else host
+    return {
+        "listeners": {_LISTENER: {"type": "tcp", "bind": f"{bind_host}:{port}"}},
+        "plugins": {
+            "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+        },
+    }
+
+
+class EmbeddedBroker:
+    """An amqtt broker listening on ``host:port`` in the running event loop.
+
+    ``async with EmbeddedBroker(port=0) as b: ... b.url`` binds a free port.
+
+    Args:
+        host: Interface to bind; loopback by default, so nothing outside the machine connects.
+        port: TCP port; 0 picks a free one (read it back from :attr:`port`).
+    Raises:
+        BrokerConfigError: (from :meth:`start`) the port is in use or cannot be bound.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not 0 <= port <= 65535:
+            raise BrokerConfigError(f"port must be in [0, 65535], got {port}")
+        self._host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self._broker: Broker | None = None
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The bound port. Raises RuntimeError before :meth:`start`."""
+        if self._port is None:
+            raise RuntimeError("EmbeddedBroker is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``mqtt://host:port`` of the running broker."""
+        return BrokerAddress(self._host, self.port).url
+
+    @property
+    def running(self) -> bool:
+        return self._broker is not None
+
+    async def start(self) -> str:
+        """Binds the listener and starts serving; returns :attr:`url`."""
+        if self._broker is not None:
+            raise RuntimeError("EmbeddedBroker is already started")
+        # amqtt logs every connection at INFO; keep it quiet unless asked for.
+        logging.getLogger("amqtt").setLevel(logging.WARNING)
+        broker = Broker(amqtt_config(self._host, self._requested_port))
+        try:
+            await broker.start()
+        except BrokerError as exc:
+            raise BrokerConfigError(
+                f"cannot start the embedded MQTT broker on {self._host}:{self._requested_port}: "
+                f"{exc.__cause__ or exc}; choose another port (0 picks a free one)"
+            ) from exc
+        server = broker._servers[_LISTENER].instance  # amqtt exposes no public bound address
+        sockets: list[socket.socket] = list(getattr(server, "sockets", ()))
+        self._port = sockets[0].getsockname()[1] if sockets else self._requested_port
+        self._broker = broker
+        return self.url
+
+    async def stop(self) -> None:
+        """Disconnects every client and closes the listener. Idempotent."""
+        broker, self._broker = self._broker, None
+        if broker is not None:
+            await broker.shutdown()
+
+    async def __aenter__(self) -> EmbeddedBroker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -56,6 +56,12 @@ async def start_quantum(db_path: Path, mqtt_url: str) -> QuantumServer:
 
 
 @pytest.fixture
+def quantum_factory():
+    """``await quantum_factory(db_path, mqtt_url)`` starts another quantum service."""
+    return start_quantum
+
+
+@pytest.fixture
 async def stack(tmp_path: Path, mqtt_url: str) -> AsyncIterator[Stack]:
     quantum = await start_quantum(tmp_path / "jobs.sqlite", mqtt_url)
     classical = await create_classical(ClassicalSettings(

@@ -14,7 +14,6 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.kernel.jobs import JobRecord, JobState
 from quantum_service.kernel.store import JobStore
-from tests.integration.conftest import start_quantum
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +122,7 @@ async def test_list_jobs_pages_newest_first(stack):
     assert seen == ids[::-1]
 
 
-async def test_queued_job_survives_restart(tmp_path, mqtt_url):
+async def test_queued_job_survives_restart(tmp_path, mqtt_url, quantum_factory):
     """A job left QUEUED by a stopped service runs when the service starts again."""
     db = tmp_path / "jobs.sqlite"
     store = JobStore(db)
@@ -131,7 +130,7 @@ async def test_queued_job_survives_restart(tmp_path, mqtt_url):
     store.insert(JobRecord(job_id="job-00000000000000aa", request=request, owner="alice",
                            state=JobState.QUEUED, qpu_id="ion-ideal-24"))
     store.close()
-    server = await start_quantum(db, mqtt_url)
+    server = await quantum_factory(db, mqtt_url)
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
             from qcore.v1 import quantum_service_pb2_grpc

@@ -22,11 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from qcore.v1 import common_pb2 as qcore_dot_v1_dot_common__pb2
 from qcore.v1 import quantum_service_pb2 as qcore_dot_v1_dot_quantum__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n qcore/v1/classical_service.proto\x12\x08qcore.v1\x1a\x15qcore/v1/common.proto\x1a\x1eqcore/v1/quantum_service.proto\"\xc6\x01\n\rOptimizerInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x15\n\ruses_gradient\x18\x03 \x01(\x08\x12\x44\n\x0f\x64\x65\x66\x61ult_options\x18\x04 \x03(\x0b\x32+.qcore.v1.OptimizerInfo.DefaultOptionsEntry\x1a\x35\n\x13\x44\x65\x66\x61ultOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15ListOptimizersRequest\"E\n\x16ListOptimizersResponse\x12+\n\noptimizers\x18\x01 \x03(\x0b\x32\x17.qcore.v1.OptimizerInfo\"\x99\x02\n\x0fMinimizeRequest\x12\x11\n\toptimizer\x18\x01 \x01(\t\x12\'\n\x07session\x18\x02 \x01(\x0b\x32\x16.qcore.v1.SessionStart\x12\x1a\n\x12initial_parameters\x18\x03 \x03(\x01\x12\x16\n\x0emax_iterations\x18\x04 \x01(\x05\x12\x11\n\ttolerance\x18\x05 \x01(\x01\x12\x37\n\x07options\x18\x06 \x03(\x0b\x32&.qcore.v1.MinimizeRequest.OptionsEntry\x12\x0c\n\x04seed\x18\x07 \x01(\x03\x12\x0c\n\x04name\x18\x08 \x01(\t\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"{\n\x11MinimizeIteration\x12\x11\n\titeration\x18\x01 \x01(\x05\x12\x0e\n\x06\x65nergy\x18\x02 \x01(\x01\x12\x18\n\x10\x65valuation_count\x18\x03 \x01(\x03\x12\x12\n\nparameters\x18\x04 \x03(\x01\x12\x15\n\rgradient_norm\x18\x05 \x01(\x01\"\xd6\x01\n\x0eMinimizeResult\x12\x0e\n\x06\x65nergy\x18\x01 \x01(\x01\x12\x12\n\nparameters\x18\x02 \x03(\x01\x12\x17\n\x0fiteration_count\x18\x03 \x01(\x05\x12\x18\n\x10\x65valuation_count\x18\x04 \x01(\x03\x12\x11\n\tconverged\x18\x05 \x01(\x08\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x12\n\nsession_id\x18\x07 \x01(\t\x12\x0e\n\x06qpu_id\x18\x08 \x01(\t\x12\x15\n\rdevice_time_s\x18\t \x01(\x01\x12\x0e\n\x06wall_s\x18\n \x01(\x01\"|\n\x10MinimizeResponse\x12\x30\n\titeration\x18\x01 \x01(\x0b\x32\x1b.qcore.v1.MinimizeIterationH\x00\x12*\n\x06result\x18\x02 \x01(\x0b\x32\x18.qcore.v1.MinimizeResultH\x00\x42\n\n\x08response2\xac\x01\n\x10\x43lassicalService\x12S\n\x0eListOptimizers\x12\x1f.qcore.v1.ListOptimizersRequest\x1a .qcore.v1.ListOptimizersResponse\x12\x43\n\x08Minimize\x12\x19.qcore.v1.MinimizeRequest\x1a\x1a.qcore.v1.MinimizeResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n qcore/v1/classical_service.proto\x12\x08qcore.v1\x1a\x1eqcore/v1/quantum_service.proto\"\xc6\x01\n\rOptimizerInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x15\n\ruses_gradient\x18\x03 \x01(\x08\x12\x44\n\x0f\x64\x65\x66\x61ult_options\x18\x04 \x03(\x0b\x32+.qcore.v1.OptimizerInfo.DefaultOptionsEntry\x1a\x35\n\x13\x44\x65\x66\x61ultOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15ListOptimizersRequest\"E\n\x16ListOptimizersResponse\x12+\n\noptimizers\x18\x01 \x03(\x0b\x32\x17.qcore.v1.OptimizerInfo\"\x99\x02\n\x0fMinimizeRequest\x12\x11\n\toptimizer\x18\x01 \x01(\t\x12\'\n\x07session\x18\x02 \x01(\x0b\x32\x16.qcore.v1.SessionStart\x12\x1a\n\x12initial_parameters\x18\x03 \x03(\x01\x12\x16\n\x0emax_iterations\x18\x04 \x01(\x05\x12\x11\n\ttolerance\x18\x05 \x01(\x01\x12\x37\n\x07options\x18\x06 \x03(\x0b\x32&.qcore.v1.MinimizeRequest.OptionsEntry\x12\x0c\n\x04seed\x18\x07 \x01(\x03\x12\x0c\n\x04name\x18\x08 \x01(\t\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"{\n\x11MinimizeIteration\x12\x11\n\titeration\x18\x01 \x01(\x05\x12\x0e\n\x06\x65nergy\x18\x02 \x01(\x01\x12\x18\n\x10\x65valuation_count\x18\x03 \x01(\x03\x12\x12\n\nparameters\x18\x04 \x03(\x01\x12\x15\n\rgradient_norm\x18\x05 \x01(\x01\"\xd6\x01\n\x0eMinimizeResult\x12\x0e\n\x06\x65nergy\x18\x01 \x01(\x01\x12\x12\n\nparameters\x18\x02 \x03(\x01\x12\x17\n\x0fiteration_count\x18\x03 \x01(\x05\x12\x18\n\x10\x65valuation_count\x18\x04 \x01(\x03\x12\x11\n\tconverged\x18\x05 \x01(\x08\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x12\n\nsession_id\x18\x07 \x01(\t\x12\x0e\n\x06qpu_id\x18\x08 \x01(\t\x12\x15\n\rdevice_time_s\x18\t \x01(\x01\x12\x0e\n\x06wall_s\x18\n \x01(\x01\"|\n\x10MinimizeResponse\x12\x30\n\titeration\x18\x01 \x01(\x0b\x32\x1b.qcore.v1.MinimizeIterationH\x00\x12*\n\x06result\x18\x02 \x01(\x0b\x32\x18.qcore.v1.MinimizeResultH\x00\x42\n\n\x08response2\xac\x01\n\x10\x43lassicalService\x12S\n\x0eListOptimizers\x12\x1f.qcore.v1.ListOptimizersRequest\x1a .qcore.v1.ListOptimizersResponse\x12\x43\n\x08Minimize\x12\x19.qcore.v1.MinimizeRequest\x1a\x1a.qcore.v1.MinimizeResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,24 +36,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OPTIMIZERINFO_DEFAULTOPTIONSENTRY']._serialized_options = b'8\001'
   _globals['_MINIMIZEREQUEST_OPTIONSENTRY']._loaded_options = None
   _globals['_MINIMIZEREQUEST_OPTIONSENTRY']._serialized_options = b'8\001'
-  _globals['_OPTIMIZERINFO']._serialized_start=102
-  _globals['_OPTIMIZERINFO']._serialized_end=300
-  _globals['_OPTIMIZERINFO_DEFAULTOPTIONSENTRY']._serialized_start=247
-  _globals['_OPTIMIZERINFO_DEFAULTOPTIONSENTRY']._serialized_end=300
-  _globals['_LISTOPTIMIZERSREQUEST']._serialized_start=302
-  _globals['_LISTOPTIMIZERSREQUEST']._serialized_end=325
-  _globals['_LISTOPTIMIZERSRESPONSE']._serialized_start=327
-  _globals['_LISTOPTIMIZERSRESPONSE']._serialized_end=396
-  _globals['_MINIMIZEREQUEST']._serialized_start=399
-  _globals['_MINIMIZEREQUEST']._serialized_end=680
-  _globals['_MINIMIZEREQUEST_OPTIONSENTRY']._serialized_start=634
-  _globals['_MINIMIZEREQUEST_OPTIONSENTRY']._serialized_end=680
-  _globals['_MINIMIZEITERATION']._serialized_start=682
-  _globals['_MINIMIZEITERATION']._serialized_end=805
-  _globals['_MINIMIZERESULT']._serialized_start=808
-  _globals['_MINIMIZERESULT']._serialized_end=1022
-  _globals['_MINIMIZERESPONSE']._serialized_start=1024
-  _globals['_MINIMIZERESPONSE']._serialized_end=1148
-  _globals['_CLASSICALSERVICE']._serialized_start=1151
-  _globals['_CLASSICALSERVICE']._serialized_end=1323
+  _globals['_OPTIMIZERINFO']._serialized_start=79
+  _globals['_OPTIMIZERINFO']._serialized_end=277
+  _globals['_OPTIMIZERINFO_DEFAULTOPTIONSENTRY']._serialized_start=224
+  _globals['_OPTIMIZERINFO_DEFAULTOPTIONSENTRY']._serialized_end=277
+  _globals['_LISTOPTIMIZERSREQUEST']._serialized_start=279
+  _globals['_LISTOPTIMIZERSREQUEST']._serialized_end=302
+  _globals['_LISTOPTIMIZERSRESPONSE']._serialized_start=304
+  _globals['_LISTOPTIMIZERSRESPONSE']._serialized_end=373
+  _globals['_MINIMIZEREQUEST']._serialized_start=376
+  _globals['_MINIMIZEREQUEST']._serialized_end=657
+  _globals['_MINIMIZEREQUEST_OPTIONSENTRY']._serialized_start=611
+  _globals['_MINIMIZEREQUEST_OPTIONSENTRY']._serialized_end=657
+  _globals['_MINIMIZEITERATION']._serialized_start=659
+  _globals['_MINIMIZEITERATION']._serialized_end=782
+  _globals['_MINIMIZERESULT']._serialized_start=785
+  _globals['_MINIMIZERESULT']._serialized_end=999
+  _globals['_MINIMIZERESPONSE']._serialized_start=1001
+  _globals['_MINIMIZERESPONSE']._serialized_end=1125
+  _globals['_CLASSICALSERVICE']._serialized_start=1128
+  _globals['_CLASSICALSERVICE']._serialized_end=1300
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,3 @@
-from qcore.v1 import common_pb2 as _common_pb2
 from qcore.v1 import quantum_service_pb2 as _quantum_service_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

@@ -1,0 +1,21 @@
+"""The qcore compiler: native gate sets and routing.
+
+:func:`compile_circuit` maps a :class:`~quantum_service.circuits.ir.Circuit` onto a QPU described
+by a :class:`CompileTarget` (qubit count, native gates, coupling map), keeping symbolic
+parameters symbolic, and returns a :class:`CompiledCircuit` with its qubit layouts.
+:func:`circuit_unitary` builds a small circuit's unitary for equivalence checks.
+"""
+
+from __future__ import annotations
+
+from quantum_service.compiler.pipeline import OPTIMIZATION_LEVELS, compile_circuit
+from quantum_service.compiler.target import CompiledCircuit, CompileTarget
+from quantum_service.compiler.unitary import circuit_unitary
+
+__all__ = [
+    "CompileTarget",
+    "CompiledCircuit",
+    "OPTIMIZATION_LEVELS",
+    "circuit_unitary",
+    "compile_circuit",
+]

@@ -1,0 +1,128 @@
+"""The compiler pipeline: validate → decompose → lay out and route → translate → optimise."""
+
+from __future__ import annotations
+
+from quantum_service.circuits.ir import Circuit, Operation
+from quantum_service.compiler.decompose import decompose_operations, validate_operation
+from quantum_service.compiler.layout import (
+    CouplingGraph,
+    check_routable,
+    greedy_layout,
+    trivial_layout,
+)
+from quantum_service.compiler.operations import gate_depth, is_gate
+from quantum_service.compiler.optimize import (
+    optimize_native,
+    peephole,
+    synthesize_single_qubit_gates,
+)
+from quantum_service.compiler.routing import refine_layout, route
+from quantum_service.compiler.target import CompiledCircuit, CompileTarget
+from quantum_service.compiler.translate import translate_operations
+from quantum_service.errors import InvalidProgramError
+
+__all__ = ["compile_circuit", "OPTIMIZATION_LEVELS"]
+
+#: Accepted ``optimization_level`` values.
+OPTIMIZATION_LEVELS = (0, 1, 2, 3)
+
+# Bidirectional SABRE layout-refinement rounds per optimisation level.
+_REFINEMENT_ROUNDS = {0: 0, 1: 2, 2: 4, 3: 6}
+
+
+def compile_circuit(circuit: Circuit, target: CompileTarget, *, optimization_level: int = 1
+                    ) -> CompiledCircuit:
+    """Compiles a circuit for a QPU: native gates, routed on its coupling map.
+
+    Symbolic parameters stay symbolic: every compiled gate with a symbolic parameter is ``rz``,
+    ``rx``, ``ry``, ``rxx``, ``rzz`` (those native to the target) or ``r`` with a symbolic θ and a
+    constant φ, and its parameter is an affine expression of the source's symbols, so the
+    two-term parameter-shift rule applies and a session only rebinds values.
+
+    Steps: every gate is decomposed into one- and two-qubit gates
+    (:mod:`~quantum_service.compiler.decompose`); on a coupling map, an initial layout is chosen
+    (optimisation level 0: trivial, when routable; otherwise interaction-aware greedy placement
+    refined by SABRE's bidirectional search) and SWAPs are inserted by SABRE
+    (:mod:`~quantum_service.compiler.routing`); gates are translated to the native set
+    (:mod:`~quantum_service.compiler.translate`); single-qubit runs are synthesised and, at
+    level >= 1, merged, with adjacent rotations merged and inverse pairs cancelled
+    (:mod:`~quantum_service.compiler.optimize`). ``barrier`` and ``id`` are dropped; ``measure``
+    and ``reset`` are kept on the physical qubit holding their logical qubit at that point.
+
+    Args:
+        circuit: the source circuit on logical qubits.
+        target: the QPU's qubit count, native gates and coupling map.
+        optimization_level: 0 (no optimisation), 1 (default), 2 or 3 (more layout search).
+    Returns:
+        The compiled circuit, equal to the source up to global phase once qubits are mapped
+        through the layouts.
+    Raises:
+        InvalidProgramError: the circuit is wider than the target (reason ``TOO_MANY_QUBITS``);
+            a malformed operation or unknown gate; the coupling map cannot connect interacting
+            qubits (reason ``UNROUTABLE``); the native set lacks a needed gate (reason
+            ``UNSUPPORTED_NATIVE_GATES``); a bad ``optimization_level``.
+    """
+    if optimization_level not in OPTIMIZATION_LEVELS:
+        raise InvalidProgramError(
+            f"optimization_level must be one of {OPTIMIZATION_LEVELS}, got {optimization_level}",
+            reason="INVALID_OPTIMIZATION_LEVEL",
+        )
+    logical_count, physical_count = circuit.qubit_count, target.qubit_count
+    if logical_count > physical_count:
+        raise InvalidProgramError(
+            f"circuit {circuit.name!r} uses {logical_count} qubits but the target QPU has only "
+            f"{physical_count}; reduce the circuit width or choose a larger QPU",
+            reason="TOO_MANY_QUBITS",
+        )
+    for op in circuit.operations:
+        validate_operation(op, qubit_count=logical_count, clbit_count=circuit.clbit_count)
+
+    operations = decompose_operations(circuit.operations)
+    if optimization_level >= 1:
+        operations = peephole(operations)
+
+    if target.coupling_map is None:
+        initial = final = trivial_layout(physical_count)
+        swap_count = 0
+    else:
+        graph = CouplingGraph.build(physical_count, target.coupling_map)
+        layout = _initial_layout(operations, logical_count, graph, optimization_level)
+        routed = route(operations, layout, graph)
+        operations, initial, final = routed.operations, routed.initial_layout, routed.final_layout
+        swap_count = routed.swap_count
+
+    operations = translate_operations(operations, target)
+    if optimization_level == 0:
+        operations = synthesize_single_qubit_gates(operations, target, merge=False)
+    else:
+        operations = optimize_native(operations, target)
+
+    return CompiledCircuit(
+        circuit=circuit.with_operations(operations, qubit_count=physical_count),
+        initial_layout=tuple(initial[:logical_count]),
+        final_layout=tuple(final[:logical_count]),
+        swap_count=swap_count,
+        depth=gate_depth(operations),
+    )
+
+
+def _initial_layout(operations: list[Operation], logical_count: int, graph: CouplingGraph,
+                    optimization_level: int) -> list[int]:
+    pairs = [(op.qubits[0], op.qubits[1]) for op in operations
+             if is_gate(op) and len(op.qubits) == 2]
+    trivial = trivial_layout(graph.qubit_count)
+    try:
+        check_routable(pairs, trivial, graph)
+        trivial_ok = True
+    except InvalidProgramError:
+        trivial_ok = False
+    if optimization_level == 0 and trivial_ok:
+        return trivial
+    rounds = _REFINEMENT_ROUNDS[optimization_level]
+    layout, swaps = refine_layout(operations, greedy_layout(pairs, logical_count, graph), graph,
+                                  rounds=rounds)
+    if optimization_level >= 2 and trivial_ok and swaps > 0:
+        alternative, alternative_swaps = refine_layout(operations, trivial, graph, rounds=rounds)
+        if alternative_swaps < swaps:
+            layout = alternative
+    return layout

@@ -16,11 +16,13 @@ What is translated:
 * ``qreg``/``qubit[n]``/``qubit`` and ``creg``/``bit[n]``/``bit``/``output bit`` declarations,
   flattened in declaration order into one qubit and one clbit index space; or physical qubits
   ``$k`` (qubit ``k``), not mixed with declared ones.
-* Gate calls with indexing (``q[1]``, ``q[-1]``, ranges ``q[0:2]`` with an inclusive end, sets
-  ``q[{0, 2}]``) and broadcasting over equal-size registers; ``U``, ``CX``, ``gphase`` (a global
+* Gate calls with indexing (``q[1]``, ``q[-1]``, ranges ``q[start:stop]`` and
+  ``q[start:step:stop]`` with an inclusive stop, sets ``q[{0, 2}]``) and broadcasting over
+  equal-size registers; ``U``, ``CX``, ``gphase`` (a global
   phase, dropped), the modifiers ``inv @``, ``pow(k) @``, ``ctrl(n) @``, ``negctrl(n) @`` where the
   result is a library gate (see :mod:`~quantum_service.circuits.qasm_library`).
-* ``gate`` definitions, expanded inline at each call. A definition named like a library gate
+* ``gate`` definitions, expanded inline at each call (at most :data:`MAX_OPERATIONS` operations
+  in all). A definition named like a library gate
   whose unitary equals the library matrix (exactly in OpenQASM 3; up to a global phase in
   OpenQASM 2, which has no ``ctrl``) is recorded as that library gate instead of being expanded.
 * ``measure`` (one operation per qubit), ``reset`` (one per qubit), ``barrier`` (no operand: all
@@ -113,8 +115,6 @@ _UNSUPPORTED_STATEMENTS: dict[type, str] = {
     ast.ClassicalAssignment: "classical assignment",
     ast.ExpressionStatement: "expression statement (e.g. a subroutine call)",
 }
-
-
 _CONTROL_FLOW = frozenset({
     ast.BranchingStatement, ast.ForInLoop, ast.WhileLoop, ast.SwitchStatement,
     ast.BreakStatement, ast.ContinueStatement, ast.EndStatement,
@@ -133,7 +133,8 @@ def parse_qasm(text: str, *, name: str = "") -> Circuit:
         InvalidProgramError: reason ``QASM_SYNTAX_ERROR`` (with line and column),
             ``UNSUPPORTED_QASM`` (a construct qcore does not translate), ``UNKNOWN_GATE``, or the
             default reason for other errors (undeclared register, index out of range, wrong
-            number of qubits or parameters, no qubits).
+            number of qubits or parameters, no qubits, more than :data:`MAX_OPERATIONS`
+            operations or :data:`MAX_REGISTER_WIDTH` qubits).
     """
     program = _parse_program(text)
     version = (program.version or "3").split(".")[0]
@@ -231,6 +232,16 @@ class _GateDefinition:
     library_name: str | None = None  # set when the body equals this library gate
 
 
+class _TooLarge(InvalidProgramError):
+    """A gate call or program expands past the operation limit."""
+
+
+# Expansion limit when checking a gate definition at its declaration.
+_TRIAL_LIMIT = 2_000
+# Expansions up to this size are cached per (gate, arguments).
+_CACHED_EXPANSION_SIZE = 10_000
+
+
 def _unsupported(message: str) -> InvalidProgramError:
     return InvalidProgramError(message, reason=UNSUPPORTED)
 
@@ -258,6 +269,9 @@ class _Translator:
         self._parameters: list[str] = []
         self._gates: dict[str, _GateDefinition] = {}
         self._ops: list[Operation] = []
+        self._limit = MAX_OPERATIONS  # operations one gate call may expand to
+        # (gate name, arguments) -> the gate's operations on qubits 0, 1, ...
+        self._expansions: dict[tuple[str, tuple[_PE, ...]], list[Operation]] = {}
 
     def translate(self, program: ast.Program, *, name: str) -> Circuit:
         for statement in program.statements:
@@ -496,8 +510,7 @@ class _Translator:
     def _emit(self, ops: Iterable[Operation]) -> None:
         self._ops.extend(op for op in ops if op.name != GPHASE)
         if len(self._ops) > MAX_OPERATIONS:
-            raise InvalidProgramError(f"the program expands to more than {MAX_OPERATIONS} "
-                                      "operations")
+            raise _TooLarge(f"the program expands to more than {MAX_OPERATIONS} operations")
 
     # -- gates
 
@@ -543,10 +556,7 @@ class _Translator:
                 ops, i = invert(ops), i - 1
             elif kind == "pow":
                 assert isinstance(value, float)
-                if value.is_integer() and abs(value) * max(len(ops), 1) > MAX_OPERATIONS:
-                    raise InvalidProgramError(f"pow({value:g}) @ {name} expands to more than "
-                                              f"{MAX_OPERATIONS} operations")
-                ops, i = power(ops, value), i - 1
+                ops, i = power(ops, value, max_operations=self._limit), i - 1
             else:  # adjacent ctrl/negctrl modifiers: one multi-controlled gate
                 j = i
                 while j > 0 and plan[j - 1][0] in ("ctrl", "negctrl"):
@@ -556,9 +566,8 @@ class _Translator:
                 negated = tuple(q for k, qs in group if k == "negctrl"
                                 for q in qs)  # type: ignore[union-attr]
                 ops, i = control(ops, controls, negated=negated), j - 1
-            if len(ops) > MAX_OPERATIONS:
-                raise InvalidProgramError(f"gate '{name}' expands to more than "
-                                          f"{MAX_OPERATIONS} operations")
+            if len(ops) > self._limit:
+                raise _TooLarge(f"gate '{name}' expands to more than {self._limit} operations")
         return ops
 
     def _base_ops(self, name: str, args: Sequence[_PE], qubits: tuple[int, ...],
@@ -587,34 +596,68 @@ class _Translator:
             if len(set(names)) != len(names):
                 raise InvalidProgramError(f"gate '{name}' repeats a {what} name")
         definition = _GateDefinition(name, params, qubits, tuple(node.body), dict(self._gates))
-        # Expanding with sample values checks the body now rather than at the first call.
+        self._gates[name] = self._as_library_gate(definition) or definition
+
+    def _as_library_gate(self, definition: _GateDefinition) -> _GateDefinition | None:
+        """The definition marked as the library gate of its name when their unitaries agree.
+
+        The body is expanded with sample parameter values, which also reports errors in it at
+        the definition. With parameters, an error may depend on the values (``pow(a) @``), so
+        it is left to the calls.
+        """
+        name, params, qubits = definition.name, definition.params, definition.qubits
         local = tuple(range(len(qubits)))
         samples = [[0.5772 + 0.6180 * i + 1.1892 * k for i in range(len(params))]
                    for k in range(2)]
-        expansion = self._expand(definition, [_PE(v) for v in samples[0]], local)
+        self._limit = _TRIAL_LIMIT
+        try:
+            expansion = self._expand(definition, [_PE(v) for v in samples[0]], local)
+        except _TooLarge:
+            return None  # far wider than any library gate; calls check the real size
+        except InvalidProgramError:
+            if not params:
+                raise
+            return None
+        finally:
+            self._limit = MAX_OPERATIONS
         spec = GATES.get(name)
-        if (spec is not None and spec.qubit_count == len(qubits)
-                and spec.param_count == len(params)
-                and _same_unitary(unitary(expansion, local), gate_matrix(name, samples[0]),
-                                  up_to_phase=self._qasm2)):
-            again = self._expand(definition, [_PE(v) for v in samples[1]], local)
-            if _same_unitary(unitary(again, local), gate_matrix(name, samples[1]),
-                             up_to_phase=self._qasm2):
-                definition = _GateDefinition(name, params, qubits, definition.body,
-                                             definition.visible, library_name=name)
-        self._gates[name] = definition
+        if spec is None or (spec.qubit_count, spec.param_count) != (len(qubits), len(params)):
+            return None
+        for k, sample in enumerate(samples):
+            ops = expansion if k == 0 else self._expand(definition, [_PE(v) for v in sample],
+                                                        local)
+            if not _same_unitary(unitary(ops, local), gate_matrix(name, sample),
+                                 up_to_phase=self._qasm2):
+                return None
+        return _GateDefinition(name, params, qubits, definition.body, definition.visible,
+                               library_name=name)
 
     def _expand(self, definition: _GateDefinition, args: Sequence[_PE],
                 qubits: tuple[int, ...]) -> list[Operation]:
-        """A user gate's body on ``qubits`` with its parameters bound to ``args``."""
+        """A user gate's body on ``qubits`` with its parameters bound to ``args``.
+
+        Small expansions are cached on qubits ``0, 1, ...`` per (gate, arguments) and relabelled
+        for each call; larger ones are rebuilt directly on ``qubits``, so that every operation
+        of a nested expansion is created once.
+        """
+        key = (definition.name, tuple(args))
+        cached = self._expansions.get(key)
+        if cached is not None:
+            if len(cached) > self._limit:
+                raise _TooLarge(f"gate '{definition.name}' expands to more than "
+                                f"{self._limit} operations")
+            return _relabel(cached, qubits)
         scope = {**self._consts, **dict(zip(definition.params, args))}
         formal = dict(zip(definition.qubits, qubits))
         ops: list[Operation] = []
         for statement in definition.body:
             ops.extend(self._body_statement(statement, definition, scope, formal))
-            if len(ops) > MAX_OPERATIONS:
-                raise InvalidProgramError(f"gate '{definition.name}' expands to more than "
-                                          f"{MAX_OPERATIONS} operations")
+            if len(ops) > self._limit:
+                raise _TooLarge(f"gate '{definition.name}' expands to more than "
+                                f"{self._limit} operations")
+        if len(ops) <= _CACHED_EXPANSION_SIZE:
+            position = {q: i for i, q in enumerate(qubits)}
+            self._expansions[key] = _relabel(ops, position)
         return ops
 
     def _body_statement(self, node: ast.Statement, definition: _GateDefinition,
@@ -650,6 +693,10 @@ class _Translator:
         if isinstance(node, ast.Identifier):
             if node.name in scope:
                 return scope[node.name]
+            if node.name in self._scope:
+                raise InvalidProgramError(
+                    f"input '{node.name}' is not visible inside a gate definition; pass it as "
+                    "a gate parameter")
             raise InvalidProgramError(self._unknown_identifier(node.name))
         if isinstance(node, ast.UnaryExpression) and node.op.name == "-":
             return -self._expr(node.expression, scope)
@@ -729,6 +776,15 @@ class _Translator:
                 f"`input float[64] {name};` or a constant with `const float {name} = ...;`")
 
 
+def _relabel(ops: Sequence[Operation], qubit_map: Sequence[int] | Mapping[int, int]
+             ) -> list[Operation]:
+    """``ops`` with qubit ``q`` renamed ``qubit_map[q]``."""
+    if isinstance(qubit_map, Sequence) and tuple(qubit_map) == tuple(range(len(qubit_map))):
+        return list(ops)
+    return [Operation(op.name, tuple(qubit_map[q] for q in op.qubits), op.params, op.clbits)
+            for op in ops]
+
+
 def _check_signature(name: str, qubit_count: int, param_count: int, qubits: Sequence[int],
                      args: Sequence[_PE]) -> None:
     if len(args) != param_count:
@@ -779,7 +835,8 @@ def to_qasm3(circuit: Circuit) -> str:
 
     Raises:
         InvalidProgramError: a parameter name that is not an OpenQASM identifier or is a
-            keyword, an unknown operation, or a non-finite constant.
+            keyword; an unknown operation, one with the wrong number of qubits or parameters,
+            or out of range; a non-finite constant.
     """
     for name in circuit.parameters:
         if not name.isidentifier() or name in _KEYWORDS:
@@ -797,6 +854,11 @@ def to_qasm3(circuit: Circuit) -> str:
     if circuit.clbit_count:
         lines.append(f"bit[{circuit.clbit_count}] {creg};")
     for op in circuit.operations:
+        if any(not 0 <= q < circuit.qubit_count for q in op.qubits) or any(
+                not 0 <= c < circuit.clbit_count for c in op.clbits):
+            raise InvalidProgramError(f"{op.name} on qubits {op.qubits} / clbits {op.clbits} is "
+                                      f"out of range for the circuit's {circuit.qubit_count} "
+                                      f"qubit(s) and {circuit.clbit_count} clbit(s)")
         qubits = [f"{qreg}[{q}]" for q in op.qubits]
         if op.name == "measure":
             lines += [f"{creg}[{c}] = measure {qreg}[{q}];" for q, c in zip(op.qubits, op.clbits)]
@@ -805,7 +867,11 @@ def to_qasm3(circuit: Circuit) -> str:
         elif op.name == "barrier":
             lines.append(f"barrier {', '.join(qubits)};")
         else:
-            gate_spec(op.name)  # UNKNOWN_GATE
+            spec = gate_spec(op.name)  # UNKNOWN_GATE
+            if (spec.qubit_count, spec.param_count) != (len(op.qubits), len(op.params)):
+                raise InvalidProgramError(
+                    f"operation {op.name} on {len(op.qubits)} qubit(s) with {len(op.params)} "
+                    f"parameter(s); the gate takes {spec.qubit_count} and {spec.param_count}")
             name = "U" if op.name == "u" else op.name
             params = f"({', '.join(_format_expression(p) for p in op.params)})" if op.params else ""
             lines.append(f"{name}{params} {', '.join(qubits)};")

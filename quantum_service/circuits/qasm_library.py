@@ -269,12 +269,14 @@ def invert(ops: Sequence[Operation]) -> list[Operation]:
 # --------------------------------------------------------------------------- pow(k) @
 
 
-def power(ops: Sequence[Operation], exponent: float) -> list[Operation]:
+def power(ops: Sequence[Operation], exponent: float, *,
+          max_operations: int = 1_000_000) -> list[Operation]:
     """``pow(exponent) @``: the gate list to a real power (see the module docstring).
 
     Raises:
         InvalidProgramError: reason ``UNSUPPORTED_QASM``; a non-integer power of several gates
             or of a symbolic gate that is not a rotation, or a result outside the library.
+            Default reason: repeating the gates would exceed ``max_operations``.
     """
     gates = [op for op in ops if op.name != "barrier"]
     if len(gates) == 1 and gates[0].name in _SCALABLE:
@@ -287,6 +289,9 @@ def power(ops: Sequence[Operation], exponent: float) -> list[Operation]:
             return result
     if float(exponent).is_integer():
         k = int(exponent)
+        if abs(k) * len(ops) > max_operations:
+            raise InvalidProgramError(f"pow({k}) @ repeats {len(ops)} operation(s) more than "
+                                      f"{max_operations} times in total")
         base = list(ops) if k >= 0 else invert(ops)
         return base * abs(k)
     names = ", ".join(op.name for op in gates) or "an empty gate"

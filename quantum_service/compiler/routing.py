@@ -110,7 +110,7 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
         out.append(Operation("swap", (p, q)))
         va, vb = p2v[p], p2v[q]
         p2v[p], p2v[q] = vb, va
-        v2p[va], v2p[vb] = q, p
+        v2p[va], v2p[vb] = p, q
         swap_count += 1
         swaps_since_progress += 1
         decay[p] += _DECAY_DELTA

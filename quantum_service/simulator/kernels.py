@@ -6,34 +6,21 @@ index. Every kernel makes one pass over the state, visiting the ``2**k`` amplitu
 ``k``-qubit matrix mixes together; the index of the first of them is built by inserting zero
 bits into a loop counter (the layout used by qulacs, Suzuki et al., arXiv:2011.13524, §3).
 
-Each kernel has a serial and a parallel (``prange`` over contiguous chunks) variant with the
-same block function inside; :func:`apply_matrix` picks the parallel one from
-:data:`PARALLEL_MIN_QUBITS` qubits up, where the state is large enough to repay the thread
-start-up cost. All kernels release the GIL and are cached on disk. They are generic in the
-complex dtype (complex128, or complex64 for memory-bound runs).
+Each kernel has a serial and a parallel variant with the same block function inside; the
+parallel one splits the loop into contiguous chunks (``prange``) and takes the thread count as
+its last argument. :mod:`quantum_service.simulator.dispatch` chooses among them. All kernels
+release the GIL, are cached on disk, and are generic in the complex dtype (complex128, or
+complex64 for memory-bound runs). Arguments are trusted: callers check them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-import numba
 import numpy as np
 from numba import njit, prange
 
-from quantum_service.errors import InvalidProgramError
-
-__all__ = [
-    "PARALLEL_MIN_QUBITS",
-    "KERNELS",
-    "apply_matrix",
-    "apply_diagonal",
-    "select_kernel",
-    "state_qubit_count",
-]
-
-#: States with at least this many qubits use the parallel kernels.
-PARALLEL_MIN_QUBITS = 14
+__all__ = ["KERNELS"]
 
 #: Chunks per thread in the parallel kernels (some slack for load balancing).
 _CHUNKS_PER_THREAD = 4
@@ -271,175 +258,3 @@ KERNELS: dict[tuple[str, bool], Callable[..., None]] = {
     ("diagk", False): diagk_serial, ("diagk", True): diagk_parallel,
     ("phase", False): phase_serial, ("phase", True): phase_parallel,
 }
-
-
-def state_qubit_count(state: np.ndarray, *, per_qubit_dimension: int = 2) -> int:
-    """The number of qubits ``n`` of a vector of length ``per_qubit_dimension**n``.
-
-    Raises:
-        InvalidProgramError: ``state`` is not 1-D or its length is not such a power.
-    """
-    if state.ndim != 1:
-        raise InvalidProgramError(f"expected a 1-D vector, got shape {state.shape}")
-    size = state.shape[0]
-    bits = size.bit_length() - 1
-    if size < 1 or size != 1 << bits or bits % (per_qubit_dimension.bit_length() - 1):
-        raise InvalidProgramError(
-            f"vector length {size} is not a power of {per_qubit_dimension}"
-        )
-    return bits // (per_qubit_dimension.bit_length() - 1)
-
-
-def select_kernel(matrix: np.ndarray) -> str:
-    """The kernel kind :func:`apply_matrix` uses for ``matrix`` (a key part of :data:`KERNELS`).
-
-    Args:
-        matrix: shape ``(2**k, 2**k)``, k >= 1.
-    Returns:
-        ``"diag1"``/``"diag2"``/``"diagk"`` for diagonal matrices, ``"phase"`` for diagonal
-        matrices of k >= 2 qubits whose only entry other than 1 is the last one (``cz``, ``cp``),
-        else ``"dense1"``/``"dense2"``/``"densek"``; ``"identity"`` for the identity.
-    """
-    diagonal = np.diagonal(matrix)
-    if np.count_nonzero(matrix) != np.count_nonzero(diagonal):
-        dim = matrix.shape[0]
-        return "dense1" if dim == 2 else "dense2" if dim == 4 else "densek"
-    return _diagonal_kind(diagonal)
-
-
-def _diagonal_kind(diagonal: np.ndarray) -> str:
-    dim = diagonal.shape[0]
-    if np.all(diagonal[:-1] == 1.0):
-        if diagonal[-1] == 1.0:
-            return "identity"
-        if dim > 2:
-            return "phase"
-    return "diag1" if dim == 2 else "diag2" if dim == 4 else "diagk"
-
-
-def _check_state(state: np.ndarray) -> int:
-    if not isinstance(state, np.ndarray) or state.dtype not in (np.complex128, np.complex64):
-        raise InvalidProgramError("the state must be a complex128 or complex64 numpy array")
-    if not (state.flags.c_contiguous and state.flags.writeable):
-        raise InvalidProgramError("the state must be a C-contiguous, writeable array")
-    return state_qubit_count(state)
-
-
-def _check_qubits(qubit_count: int, qubits: Sequence[int], dim: int) -> tuple[int, ...]:
-    checked = tuple(int(q) for q in qubits)
-    if dim != 1 << len(checked):
-        raise InvalidProgramError(
-            f"a matrix of dimension {dim} cannot act on {len(checked)} qubit(s) {checked}"
-        )
-    if len(set(checked)) != len(checked):
-        raise InvalidProgramError(f"qubits {checked} are not distinct")
-    bad = [q for q in checked if not 0 <= q < qubit_count]
-    if bad:
-        raise InvalidProgramError(
-            f"qubit(s) {bad} out of range for a {qubit_count}-qubit state (valid: 0..{qubit_count - 1})"
-        )
-    return checked
-
-
-def _offsets(qubits: tuple[int, ...]) -> np.ndarray:
-    """State-index offset of each matrix row ``r`` (bit ``k-1-j`` of ``r`` is qubit ``qubits[j]``)."""
-    k = len(qubits)
-    rows = np.arange(1 << k, dtype=np.int64)
-    offsets = np.zeros(1 << k, dtype=np.int64)
-    for j, q in enumerate(qubits):
-        offsets |= ((rows >> (k - 1 - j)) & 1) << q
-    return offsets
-
-
-def apply_matrix(
-    state: np.ndarray,
-    qubits: Sequence[int],
-    matrix: np.ndarray,
-    *,
-    parallel: bool | None = None,
-) -> None:
-    """Applies ``matrix`` to ``qubits`` of ``state``, in place.
-
-    Args:
-        state: amplitudes, shape ``(2**n,)``, complex128 or complex64, C-contiguous, writeable;
-            qubit ``q`` is bit ``q`` of the index.
-        qubits: the ``k`` distinct qubits the matrix acts on, first = most significant bit of
-            the matrix index.
-        matrix: shape ``(2**k, 2**k)``, any complex matrix (unitarity is not checked). It is
-            cast to ``state.dtype``.
-        parallel: force the parallel (True) or serial (False) kernel; by default parallel from
-            :data:`PARALLEL_MIN_QUBITS` qubits up.
-    Raises:
-        InvalidProgramError: bad state, matrix shape, or qubits (repeated, out of range).
-    """
-    qubit_count = _check_state(state)
-    matrix = np.asarray(matrix)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise InvalidProgramError(f"a gate matrix must be square, got shape {matrix.shape}")
-    checked = _check_qubits(qubit_count, qubits, matrix.shape[0])
-    if parallel is None:
-        parallel = qubit_count >= PARALLEL_MIN_QUBITS
-    kind = select_kernel(matrix)
-    if kind == "identity":
-        return
-    if kind.startswith("diag") or kind == "phase":
-        _apply_diagonal_kind(state, checked, np.diagonal(matrix), kind, parallel)
-        return
-    m = np.array(matrix, dtype=state.dtype, order="C")
-    if kind == "dense1":
-        _run(kind, parallel, state, checked[0], m)
-    elif kind == "dense2":
-        _run(kind, parallel, state, checked[0], checked[1], m)
-    else:
-        _run(kind, parallel, state, np.array(sorted(checked), dtype=np.int64), _offsets(checked), m)
-
-
-def apply_diagonal(
-    state: np.ndarray,
-    qubits: Sequence[int],
-    diagonal: np.ndarray,
-    *,
-    parallel: bool | None = None,
-) -> None:
-    """Applies the diagonal matrix ``diag(diagonal)`` to ``qubits`` of ``state``, in place.
-
-    Args:
-        state: as in :func:`apply_matrix`.
-        qubits: the ``k`` distinct qubits, first = most significant bit of the diagonal's index.
-        diagonal: shape ``(2**k,)``, complex.
-        parallel: as in :func:`apply_matrix`.
-    Raises:
-        InvalidProgramError: bad state, diagonal length, or qubits.
-    """
-    qubit_count = _check_state(state)
-    diagonal = np.asarray(diagonal)
-    if diagonal.ndim != 1:
-        raise InvalidProgramError(f"a diagonal must be 1-D, got shape {diagonal.shape}")
-    checked = _check_qubits(qubit_count, qubits, diagonal.shape[0])
-    if parallel is None:
-        parallel = qubit_count >= PARALLEL_MIN_QUBITS
-    kind = _diagonal_kind(diagonal)
-    if kind != "identity":
-        _apply_diagonal_kind(state, checked, diagonal, kind, parallel)
-
-
-def _apply_diagonal_kind(state: np.ndarray, qubits: tuple[int, ...], diagonal: np.ndarray,
-                         kind: str, parallel: bool) -> None:
-    d = np.array(diagonal, dtype=state.dtype)
-    if kind == "diag1":
-        _run(kind, parallel, state, qubits[0], d)
-    elif kind == "diag2":
-        _run(kind, parallel, state, qubits[0], qubits[1], d)
-    elif kind == "phase":
-        mask = sum(1 << q for q in qubits)
-        _run(kind, parallel, state, np.array(sorted(qubits), dtype=np.int64), mask, d[-1:])
-    else:
-        _run(kind, parallel, state, np.array(sorted(qubits), dtype=np.int64), _offsets(qubits), d)
-
-
-def _run(kind: str, parallel: bool, *args: object) -> None:
-    """Calls the kernel; parallel kernels take the thread count as their last argument."""
-    if parallel:
-        KERNELS[kind, True](*args, numba.get_num_threads())
-    else:
-        KERNELS[kind, False](*args)

@@ -21,6 +21,9 @@ __all__ = ["statevector_term_sums", "density_matrix_term_sums"]
 
 _CHUNKS_PER_THREAD = 4
 
+#: Indices per buffered block in the state-vector kernel (16 KiB of products).
+_BLOCK = 1024
+
 
 @njit(nogil=True, cache=True)
 def _parity(value: int) -> int:
@@ -35,45 +38,65 @@ def _parity(value: int) -> int:
 
 
 @njit(nogil=True, cache=True)
-def _statevector_block(state, group_x, group_offsets, z_masks, start, stop, sums):
+def _insert_zero(index: int, position: int) -> int:
+    low = index & ((1 << position) - 1)
+    return ((index >> position) << (position + 1)) | low
+
+
+@njit(nogil=True, cache=True)
+def _statevector_block(state, group_x, group_offsets, z_masks, chunk, chunks, sums):
+    """Adds chunk ``chunk`` of ``chunks``'s share of every group's sums into ``sums``.
+
+    A group with ``x != 0`` visits only indices ``j`` whose highest x bit is 0: the partner
+    ``j ^ x`` contributes ``(-1)**popcount(x & z) * conj(term of j)`` (``|psi|**2`` and the sign
+    are symmetric), which the caller folds in. Products are buffered per block of indices so
+    that a group's terms each run a tight loop over cached data.
+    """
+    block_values = np.empty(_BLOCK, dtype=np.complex128)
+    block_indices = np.empty(_BLOCK, dtype=np.int64)
     for g in range(group_x.size):
         x = group_x[g]
         first = group_offsets[g]
         last = group_offsets[g + 1]
-        if x == 0:
-            for j in range(start, stop):
-                a = state[j]
-                p = a.real * a.real + a.imag * a.imag
-                for t in range(first, last):
-                    if _parity(j & z_masks[t]):
-                        sums[t] -= p
-                    else:
-                        sums[t] += p
-        else:
-            for j in range(start, stop):
-                a = np.conj(state[j ^ x]) * state[j]
-                for t in range(first, last):
-                    if _parity(j & z_masks[t]):
-                        sums[t] -= a
-                    else:
-                        sums[t] += a
+        total = state.size if x == 0 else state.size >> 1
+        start = total * chunk // chunks
+        stop = total * (chunk + 1) // chunks
+        high = 63
+        while x != 0 and not (x >> high) & 1:
+            high -= 1
+        for block_start in range(start, stop, _BLOCK):
+            count = min(_BLOCK, stop - block_start)
+            for b in range(count):
+                i = block_start + b
+                if x == 0:
+                    a = state[i]
+                    block_values[b] = a.real * a.real + a.imag * a.imag
+                    block_indices[b] = i
+                else:
+                    j = _insert_zero(i, high)
+                    block_values[b] = np.conj(state[j ^ x]) * state[j]
+                    block_indices[b] = j
+            for t in range(first, last):
+                z = z_masks[t]
+                acc = 0j
+                for b in range(count):
+                    acc += (1 - 2 * _parity(block_indices[b] & z)) * block_values[b]
+                sums[t] += acc
 
 
 @njit(nogil=True, cache=True)
 def _statevector_serial(state, group_x, group_offsets, z_masks):
     sums = np.zeros(z_masks.size, dtype=np.complex128)
-    _statevector_block(state, group_x, group_offsets, z_masks, 0, state.size, sums)
+    _statevector_block(state, group_x, group_offsets, z_masks, 0, 1, sums)
     return sums
 
 
 @njit(nogil=True, cache=True, parallel=True)
 def _statevector_parallel(state, group_x, group_offsets, z_masks, threads):
-    total = state.size
-    chunks = max(1, min(threads * _CHUNKS_PER_THREAD, total))
+    chunks = max(1, min(threads * _CHUNKS_PER_THREAD, state.size >> 1))
     partial = np.zeros((chunks, z_masks.size), dtype=np.complex128)
     for c in prange(chunks):
-        _statevector_block(state, group_x, group_offsets, z_masks, total * c // chunks,
-                           total * (c + 1) // chunks, partial[c])
+        _statevector_block(state, group_x, group_offsets, z_masks, c, chunks, partial[c])
     return partial.sum(axis=0)
 
 
@@ -112,19 +135,33 @@ def _density_matrix_parallel(rho, qubit_count, group_x, group_offsets, z_masks, 
     return partial.sum(axis=0)
 
 
+def _parities(values: np.ndarray) -> np.ndarray:
+    """popcount mod 2 of each non-negative int64."""
+    values = values.copy()
+    for shift in (32, 16, 8, 4, 2, 1):
+        values ^= values >> shift
+    return values & 1
+
+
 def statevector_term_sums(state: np.ndarray, group_x: np.ndarray, group_offsets: np.ndarray,
                           z_masks: np.ndarray, *, parallel: bool) -> np.ndarray:
     """Per-term ``sum_j conj(psi[j ^ x]) psi[j] (-1)**popcount(j & z)``, complex128 ``(T,)``.
 
     Args:
         state: shape ``(2**n,)``, complex128 or complex64, C-contiguous.
-        group_x, group_offsets, z_masks: int64, from :meth:`PauliSum.grouped`.
+        group_x, group_offsets, z_masks: int64, from :meth:`PauliSum.grouped` (terms sorted by
+            x mask; the result follows that order).
         parallel: use the multi-threaded kernel.
     """
     if parallel:
-        return _statevector_parallel(state, group_x, group_offsets, z_masks,
-                                     numba.get_num_threads())
-    return _statevector_serial(state, group_x, group_offsets, z_masks)
+        half_sums = _statevector_parallel(state, group_x, group_offsets, z_masks,
+                                          numba.get_num_threads())
+    else:
+        half_sums = _statevector_serial(state, group_x, group_offsets, z_masks)
+    # Fold in the partners j ^ x that the kernel skipped (see _statevector_block).
+    x_masks = np.repeat(group_x, np.diff(group_offsets))
+    sign = 1 - 2 * _parities(x_masks & z_masks)
+    return np.where(x_masks != 0, half_sums + sign * np.conj(half_sums), half_sums)
 
 
 def density_matrix_term_sums(rho: np.ndarray, qubit_count: int, group_x: np.ndarray,

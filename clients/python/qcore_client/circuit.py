@@ -83,6 +83,8 @@ _NON_UNITARY = frozenset({"measure", "barrier", "reset"})
 class _Affine:
     """Arithmetic shared by :class:`Parameter` and :class:`ParameterExpression`."""
 
+    __slots__ = ()
+
     def as_expression(self) -> ParameterExpression:
         raise NotImplementedError
 

@@ -492,6 +492,36 @@ def test_parameter_errors() -> None:
                  "OpenQASM 3")
 
 
+def test_errors_in_gate_bodies() -> None:
+    # a parameter-free body is checked at its definition ...
+    assert_error(program3(1, "gate g a { foo a; }\nh q[0];"), "UNKNOWN_GATE", "line 4", "'foo'")
+    # ... a parametric one at its calls (an error may depend on the values)
+    source = program3(2, "gate g(k) a, b { pow(k) @ swap a, b; }\ng(2) q[0], q[1];\n"
+                         "g(0.5) q[0], q[1];")
+    assert_error(source, "UNSUPPORTED_QASM", "line 6", "pow(0.5)")
+    assert_error(program3(1, "gate g a { rx(theta) a; }", header="input float[64] theta;\n"),
+                 "INVALID_PROGRAM", "input 'theta' is not visible inside a gate definition")
+    assert_error(program3(1, "gate g a { for int i in [0:1] { h a; } }"), "UNSUPPORTED_QASM",
+                 "for loop inside gate 'g'")
+
+
+def test_exponential_gate_nesting_is_capped() -> None:
+    definitions = ["gate g0 a, b { h a; cx a, b; }"] + [
+        f"gate g{i + 1} a, b {{ g{i} b, a; g{i} a, b; }}" for i in range(24)]
+    source = program3(2, "\n".join(definitions) + "\ng24 q[0], q[1];")
+    assert_error(source, "INVALID_PROGRAM", "expands to more than 1000000 operations")
+    assert_error(program3(1, "gate g a { h a; s a; }\npow(10000000) @ g q[0];"),
+                 "INVALID_PROGRAM", "pow(10000000)")
+    huge_rotation = parse_qasm(program3(1, "pow(10000000) @ rz(0.5) q[0];"))
+    assert huge_rotation.operations == (Operation("rz", (0,), (PE(5e6),)),)
+
+
+def test_openqasm2_has_only_pi() -> None:
+    assert_error('OPENQASM 2.0;\nqreg q[1];\nrx(tau) q[0];\n', "INVALID_PROGRAM",
+                 "unknown identifier 'tau'")
+    assert_error('OPENQASM 4.0;\nqubit q;\n', "UNSUPPORTED_QASM", "version 4.0")
+
+
 def test_program_without_qubits_is_rejected() -> None:
     assert_error('OPENQASM 3.0;\ninclude "stdgates.inc";\nbit[2] c;\n', "INVALID_PROGRAM",
                  "no qubits")
@@ -576,3 +606,18 @@ def test_to_qasm3_names_and_errors() -> None:
             to_qasm3(Circuit(1, (Operation("rx", (0,), (PE.symbol(bad),)),)))
     with pytest.raises(InvalidProgramError, match="finite"):
         to_qasm3(Circuit(1, (Operation("rx", (0,), (PE(math.inf),)),)))
+    with pytest.raises(InvalidProgramError, match="out of range"):
+        to_qasm3(Circuit(1, (Operation("cx", (0, 1)),)))
+    with pytest.raises(InvalidProgramError, match="the gate takes 1 and 0"):
+        to_qasm3(Circuit(2, (Operation("h", (0, 1)),)))
+    with pytest.raises(InvalidProgramError) as info:
+        to_qasm3(Circuit(1, (Operation("magic", (0,)),)))
+    assert info.value.reason == "UNKNOWN_GATE"
+
+
+def test_multi_qubit_measure_is_written_per_qubit() -> None:
+    circuit = Circuit(2, (Operation("measure", (0, 1), clbits=(1, 0)),), 2)
+    parsed = parse_qasm(to_qasm3(circuit))
+    assert parsed.operations == (Operation("measure", (0,), clbits=(1,)),
+                                 Operation("measure", (1,), clbits=(0,)))
+    assert parsed.measured_qubits == circuit.measured_qubits

@@ -82,12 +82,17 @@ def _mcx(controls: int) -> np.ndarray:
     return controlled(_X, controls)
 
 
-def _compose(qubit_count: int, steps: Sequence[tuple[np.ndarray, tuple[int, ...]]]) -> np.ndarray:
-    """Unitary of a short gate sequence; qubit 0 of ``steps`` is the matrix's first (MSB) qubit."""
+_CX = None  # marks a cx step in :func:`_compose`
+
+
+def _compose(qubit_count: int, steps: Sequence[tuple[np.ndarray | None, tuple[int, ...]]]
+             ) -> np.ndarray:
+    """Unitary of a short sequence of 1-qubit matrices and cx steps (``(_CX, (c, t))``);
+    qubit 0 of ``steps`` is the matrix's first (most significant) qubit."""
     total = np.eye(2**qubit_count, dtype=np.complex128)
     for matrix, qubits in steps:
         full = np.eye(1, dtype=np.complex128)
-        if len(qubits) == 1:
+        if matrix is not _CX:
             for q in range(qubit_count):
                 full = np.kron(full, matrix if q == qubits[0] else _I2)
         else:  # a controlled-X (cx) between qubits[0] (control) and qubits[1] (target)
@@ -105,7 +110,7 @@ def _compose(qubit_count: int, steps: Sequence[tuple[np.ndarray, tuple[int, ...]
 def _rccx() -> np.ndarray:
     """Simplified Toffoli (Margolus gate): qelib1.inc's ``rccx`` definition."""
     h, t, tdg = _u(np.pi / 2, 0, np.pi), _p(np.pi / 4), _p(-np.pi / 4)
-    cx = np.empty(0)
+    cx = _CX
     return _compose(3, [(h, (2,)), (t, (2,)), (cx, (1, 2)), (tdg, (2,)), (cx, (0, 2)),
                         (t, (2,)), (cx, (1, 2)), (tdg, (2,)), (h, (2,))])
 
@@ -113,7 +118,7 @@ def _rccx() -> np.ndarray:
 def _rc3x() -> np.ndarray:
     """Relative-phase 3-controlled X: qelib1.inc's ``rc3x`` definition."""
     h, t, tdg = _u(np.pi / 2, 0, np.pi), _p(np.pi / 4), _p(-np.pi / 4)
-    cx = np.empty(0)
+    cx = _CX
     return _compose(4, [
         (h, (3,)), (t, (3,)), (cx, (2, 3)), (tdg, (3,)), (h, (3,)), (cx, (0, 3)), (t, (3,)),
         (cx, (1, 3)), (tdg, (3,)), (cx, (0, 3)), (t, (3,)), (cx, (1, 3)), (tdg, (3,)),

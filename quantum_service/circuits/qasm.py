@@ -624,9 +624,12 @@ class _Translator:
         if spec is None or (spec.qubit_count, spec.param_count) != (len(qubits), len(params)):
             return None
         for k, sample in enumerate(samples):
-            ops = expansion if k == 0 else self._expand(definition, [_PE(v) for v in sample],
-                                                        local)
-            if not _same_unitary(unitary(ops, local), gate_matrix(name, sample),
+            if k > 0:
+                try:
+                    expansion = self._expand(definition, [_PE(v) for v in sample], local)
+                except InvalidProgramError:
+                    return None
+            if not _same_unitary(unitary(expansion, local), gate_matrix(name, sample),
                                  up_to_phase=self._qasm2):
                 return None
         return _GateDefinition(name, params, qubits, definition.body, definition.visible,

@@ -169,7 +169,7 @@ class Kernel:
         Raises:
             InvalidProgramError, NotFoundError: nothing is stored or queued.
         """
-        parsed = parse_job(request)
+        parsed = await self.run_blocking(parse_job, request)  # parsing QASM is CPU work
         slot, reason = self.registry.place(parsed.qubit_count, qpu_id=request.qpu_id)
         caps = slot.driver.capabilities
         check_shot_count(request.shot_count, has_observable=parsed.observable is not None,

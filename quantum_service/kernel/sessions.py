@@ -70,7 +70,7 @@ class SessionManager:
             NotFoundError: unknown ``qpu_id``.
             ResourceExhaustedError: the QPU has no free lease.
         """
-        circuit = program_from_proto(start.program)
+        circuit = await self.kernel.run_blocking(program_from_proto, start.program)
         if not start.HasField("observable"):
             raise InvalidProgramError("a session needs an observable", reason="INVALID_OBSERVABLE")
         observable = observable_from_proto(start.observable, qubit_count=circuit.qubit_count)

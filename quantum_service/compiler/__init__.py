@@ -13,9 +13,9 @@ from quantum_service.compiler.target import CompiledCircuit, CompileTarget
 from quantum_service.compiler.unitary import circuit_unitary
 
 __all__ = [
+    "OPTIMIZATION_LEVELS",
     "CompileTarget",
     "CompiledCircuit",
-    "OPTIMIZATION_LEVELS",
     "circuit_unitary",
     "compile_circuit",
 ]

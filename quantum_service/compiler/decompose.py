@@ -40,9 +40,9 @@ from quantum_service.errors import InvalidProgramError
 
 __all__ = [
     "CANONICAL_2Q",
+    "controlled_1q",
     "decompose_operations",
     "multi_controlled_phase",
-    "controlled_1q",
     "validate_operation",
 ]
 
@@ -61,7 +61,8 @@ def validate_operation(op: Operation, *, qubit_count: int, clbit_count: int) -> 
 
     Raises:
         InvalidProgramError: unknown gate (reason ``UNKNOWN_GATE``), wrong qubit or parameter
-            count, a qubit outside ``[0, qubit_count)``, a repeated qubit, or a bad ``measure``.
+            count, a non-finite parameter, a qubit outside ``[0, qubit_count)``, a repeated
+            qubit, or a bad ``measure``.
     """
     bad_qubits = [q for q in op.qubits if not 0 <= q < qubit_count]
     if bad_qubits:
@@ -90,6 +91,12 @@ def validate_operation(op: Operation, *, qubit_count: int, clbit_count: int) -> 
             f"gate {op.name!r} takes {spec.qubit_count} qubit(s) and {spec.param_count} "
             f"parameter(s), got {len(op.qubits)} and {len(op.params)}"
         )
+    for param in op.params:
+        if not all(math.isfinite(x) for x in (param.constant, *(c for _, c in param.terms))):
+            raise InvalidProgramError(
+                f"gate {op.name!r} on qubits {list(op.qubits)} has a non-finite parameter "
+                f"({param}); angles must be finite numbers of radians"
+            )
 
 
 def decompose_operations(operations: list[Operation] | tuple[Operation, ...]) -> list[Operation]:
@@ -161,7 +168,7 @@ def multi_controlled_phase(qubits: tuple[int, ...] | list[int], angle: Parameter
             code = index ^ (index >> 1)
             flipped = (code ^ previous).bit_length() - 1
             ops.append(gate("cx", (controls[flipped], accumulator)))
-            size = bin(code).count("1") + 1
+            size = code.bit_count() + 1
             ops.append(gate("rz", (accumulator,), scale if size % 2 else -scale))
             previous = code
         if controls:  # the last Gray code is a single bit: undo it

@@ -24,7 +24,7 @@ from quantum_service.circuits.ir import Operation
 from quantum_service.compiler.operations import ANGLE_TOLERANCE, gate, wrap_angle
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["zyz_angles", "synthesize_1q"]
+__all__ = ["synthesize_1q", "zyz_angles"]
 
 _EPS = 1e-9
 

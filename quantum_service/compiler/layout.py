@@ -21,7 +21,7 @@ import scipy.sparse.csgraph
 
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["CouplingGraph", "greedy_layout", "trivial_layout", "check_routable"]
+__all__ = ["CouplingGraph", "check_routable", "greedy_layout", "trivial_layout"]
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def greedy_layout(pairs: Sequence[tuple[int, int]], logical_count: int, graph: C
             remaining.discard(v)
 
     leftovers = sorted(free)
-    layout = [placed[v] if v in placed else -1 for v in range(logical_count)]
+    layout = [placed.get(v, -1) for v in range(logical_count)]
     for v in range(logical_count):
         if layout[v] < 0:
             layout[v] = leftovers.pop(0)

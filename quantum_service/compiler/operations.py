@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable
 
 from quantum_service.circuits.ir import NON_UNITARY_OPERATIONS, Operation, ParameterExpression

@@ -31,7 +31,7 @@ from quantum_service.compiler.operations import (
 )
 from quantum_service.compiler.target import CompileTarget
 
-__all__ = ["synthesize_single_qubit_gates", "peephole", "optimize_native"]
+__all__ = ["optimize_native", "peephole", "synthesize_single_qubit_gates"]
 
 #: Gates whose qubits may be listed in either order.
 _SYMMETRIC = frozenset({"cz", "rzz", "rxx", "ryy", "swap", "iswap"})

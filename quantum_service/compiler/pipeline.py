@@ -21,7 +21,7 @@ from quantum_service.compiler.target import CompiledCircuit, CompileTarget
 from quantum_service.compiler.translate import translate_operations
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["compile_circuit", "OPTIMIZATION_LEVELS"]
+__all__ = ["OPTIMIZATION_LEVELS", "compile_circuit"]
 
 #: Accepted ``optimization_level`` values.
 OPTIMIZATION_LEVELS = (0, 1, 2, 3)
@@ -108,6 +108,7 @@ def compile_circuit(circuit: Circuit, target: CompileTarget, *, optimization_lev
 
 def _initial_layout(operations: list[Operation], logical_count: int, graph: CouplingGraph,
                     optimization_level: int) -> list[int]:
+    """The starting ``v2p`` (a permutation of the physical qubits) for routing."""
     pairs = [(op.qubits[0], op.qubits[1]) for op in operations
              if is_gate(op) and len(op.qubits) == 2]
     trivial = trivial_layout(graph.qubit_count)

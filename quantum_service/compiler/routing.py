@@ -16,17 +16,16 @@ oldest front gate is routed along a shortest path, which guarantees termination.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from quantum_service.circuits.ir import Operation
 from quantum_service.compiler.layout import CouplingGraph
 from quantum_service.compiler.operations import is_gate
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["RoutedCircuit", "route", "refine_layout"]
+__all__ = ["RoutedCircuit", "refine_layout", "route"]
 
 _EXTENDED_SET_WEIGHT = 0.5
 _DECAY_DELTA = 0.001
@@ -92,7 +91,7 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
     p2v = [0] * len(v2p)
     for v, p in enumerate(v2p):
         p2v[p] = v
-    decay = np.ones(graph.qubit_count)
+    decay = [1.0] * graph.qubit_count
     done = [False] * count
     front = [i for i in range(count) if pending_predecessors[i] == 0]
     out: list[Operation] = []
@@ -100,6 +99,7 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
     swaps_since_progress = 0
     lookahead_start = 0
     stall_limit = 2 * graph.qubit_count + 10
+    hops: list[list[float]] = graph.distances.tolist()
 
     def distance(index: int) -> float:
         a, b = ops[index].qubits
@@ -110,13 +110,13 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
         out.append(Operation("swap", (p, q)))
         va, vb = p2v[p], p2v[q]
         p2v[p], p2v[q] = vb, va
-        v2p[va], v2p[vb] = p, q
+        v2p[va], v2p[vb] = q, p
         swap_count += 1
         swaps_since_progress += 1
         decay[p] += _DECAY_DELTA
         decay[q] += _DECAY_DELTA
         if swap_count % _DECAY_RESET_INTERVAL == 0:
-            decay.fill(1.0)
+            decay[:] = [1.0] * len(decay)
 
     while front:
         ready = [i for i in front if not _is_two_qubit_gate(ops[i]) or distance(i) == 1.0]
@@ -132,11 +132,11 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
                     pending_predecessors[s] -= 1
                     if pending_predecessors[s] == 0:
                         front.append(s)
-            decay.fill(1.0)
+            decay[:] = [1.0] * len(decay)
             swaps_since_progress = 0
             continue
 
-        blocked = [i for i in front if not np.isfinite(distance(i))]
+        blocked = [i for i in front if not math.isfinite(distance(i))]
         if blocked:
             a, b = ops[blocked[0]].qubits
             raise InvalidProgramError(
@@ -168,32 +168,44 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
             for i in front for v in ops[i].qubits for p in (v2p[v],)
             for q in graph.neighbors[p]
         })
-        best = min(candidates, key=lambda edge: (
-            _swap_score(edge, front, extended, ops, v2p, graph.distances, decay), edge))
+        best = _best_swap(candidates, [ops[i].qubits for i in front],
+                          [ops[i].qubits for i in extended], v2p, hops, decay)
         apply_swap(*best)
 
     return RoutedCircuit(out, list(layout), v2p, swap_count)
 
 
-def _swap_score(edge: tuple[int, int], front: list[int], extended: list[int],
-                ops: list[Operation], v2p: list[int], distances: np.ndarray,
-                decay: np.ndarray) -> float:
-    p, q = edge
+def _best_swap(candidates: list[tuple[int, int]], front: list[tuple[int, ...]],
+               extended: list[tuple[int, ...]], v2p: list[int], hops: list[list[float]],
+               decay: list[float]) -> tuple[int, int]:
+    """The candidate SWAP with the lowest SABRE score (ties: the smallest edge).
 
-    def moved(physical: int) -> int:
-        return q if physical == p else p if physical == q else physical
-
-    def mean_distance(indices: list[int]) -> float:
-        total = 0.0
-        for index in indices:
-            a, b = ops[index].qubits
-            total += distances[moved(v2p[a]), moved(v2p[b])]
-        return total / len(indices)
-
-    score = mean_distance(front)
+    Only gates touching a SWAP's qubits change distance, so each score is the layer's total
+    distance plus the change of those gates.
+    """
+    layers = [(1.0 / len(front), front)]
     if extended:
-        score += _EXTENDED_SET_WEIGHT * mean_distance(extended)
-    return float(max(decay[p], decay[q]) * score)
+        layers.append((_EXTENDED_SET_WEIGHT / len(extended), extended))
+    base = 0.0
+    touching: dict[int, list[tuple[float, int, int]]] = {}
+    for weight, gates in layers:
+        for a, b in gates:
+            pa, pb = v2p[a], v2p[b]
+            base += weight * hops[pa][pb]
+            touching.setdefault(pa, []).append((weight, pa, pb))
+            touching.setdefault(pb, []).append((weight, pa, pb))
+    best, best_score = candidates[0], float("inf")
+    for p, q in candidates:
+        change = 0.0
+        # a gate on exactly (p, q) sits in both lists but its distance does not change
+        for weight, pa, pb in touching.get(p, []) + touching.get(q, []):
+            new_a = q if pa == p else p if pa == q else pa
+            new_b = q if pb == p else p if pb == q else pb
+            change += weight * (hops[new_a][new_b] - hops[pa][pb])
+        score = (base + change) * max(decay[p], decay[q])
+        if score < best_score - 1e-12:
+            best, best_score = (p, q), score
+    return best
 
 
 def refine_layout(operations: Sequence[Operation], layout: Sequence[int], graph: CouplingGraph,

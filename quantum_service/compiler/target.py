@@ -9,7 +9,7 @@ from quantum_service.circuits.gates import GATES
 from quantum_service.circuits.ir import Circuit
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["CompileTarget", "CompiledCircuit", "ONE_QUBIT_BASES", "ENTANGLERS"]
+__all__ = ["ENTANGLERS", "ONE_QUBIT_BASES", "CompileTarget", "CompiledCircuit"]
 
 #: Single-qubit bases the compiler synthesises into, in order of preference. Each needs ``rz``
 #: plus the listed gate: ``r`` (trapped ion, neutral atom), ``sx`` (superconducting; ``x`` is

@@ -7,8 +7,9 @@ equivalent to each supported native entangler:
 * ``Rzz(π/2) = (H⊗H) · Rxx(π/2) · (H⊗H)`` (Mølmer–Sørensen; Maslov, "Basic circuit compilation
   techniques for an ion-trap quantum machine", New J. Phys. 19, 023018 (2017));
 * ``ecr(a, b) = X_b · H_a · Rzz(π/2) · H_a`` (from qcore's ECR matrix, ``(IX − XY)/√2``);
-* ``Rzz(θ) = CX · [1 ⊗ Rz(θ)] · CX``; ``Rxx(θ)``, ``Ryy(θ)`` by conjugating ``Rzz(θ)`` with
-  ``H⊗H``, ``(SH)⊗(SH)`` (or ``Ryy = (S⊗S) Rxx (S†⊗S†)``);
+* ``Rzz(θ) = CX · [1 ⊗ Rz(θ)] · CX = H_b · CZ · [1 ⊗ Rx(θ)] · CZ · H_b``;
+* ``Rxx(θ)``, ``Ryy(θ)`` by conjugating ``Rzz(θ)`` with ``H⊗H``, ``(SH)⊗(SH)`` (or
+  ``Ryy = (S⊗S) Rxx (S†⊗S†)``);
 * ``swap ∝ Rxx(−π/2) Ryy(−π/2) Rzz(−π/2)`` and ``iswap = Rxx(−π/2) Ryy(−π/2)``
   (``SWAP = (1 + XX + YY + ZZ)/2``), i.e. three and two native entanglers.
 
@@ -125,7 +126,9 @@ def _rzz(a: int, b: int, op: Operation, target: CompileTarget) -> list[Operation
             return [gate("rzz", (a, b), _HALF_PI), gate("z", (a,)), gate("z", (b,))]
     if "rxx" in target.native_gates:
         return _conjugate(a, b, gate("rxx", (a, b), angle), ("h",), ("h",))
-    return [gate("cx", (a, b)), gate("rz", (b,), angle), gate("cx", (a, b))]
+    # CX·Rz_b(θ)·CX with CX = H_b·CZ·H_b, and H·Rz(θ)·H = Rx(θ) (one pulse on r/rx bases)
+    return [gate("h", (b,)), gate("cz", (a, b)), gate("rx", (b,), angle), gate("cz", (a, b)),
+            gate("h", (b,))]
 
 
 def _rzz_half_pi(a: int, b: int, entangler: str | None) -> list[Operation]:

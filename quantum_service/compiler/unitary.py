@@ -10,7 +10,7 @@ from quantum_service.circuits.gates import gate_matrix
 from quantum_service.circuits.ir import Circuit
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["circuit_unitary", "apply_gate"]
+__all__ = ["apply_gate", "circuit_unitary"]
 
 #: Widest circuit :func:`circuit_unitary` accepts (a 2**14-square complex matrix is 4 GiB).
 MAX_UNITARY_QUBITS = 12
@@ -34,7 +34,8 @@ def apply_gate(matrix: np.ndarray, qubits: Sequence[int], columns: np.ndarray) -
     if k == 1:  # fast path: rows split as (higher bits, qubit bit, lower bits)
         q = qubits[0]
         view = columns.reshape(dim >> (q + 1), 2, (1 << q) * m)
-        return (np.asarray(matrix, dtype=np.complex128) @ view).reshape(dim, m)
+        result: np.ndarray = np.asarray(matrix, dtype=np.complex128) @ view
+        return result.reshape(dim, m)
     tensor = columns.reshape((2,) * n + (m,))
     axes = [n - 1 - q for q in qubits]  # qubit q is tensor axis n-1-q (C order, LSB last)
     gate_tensor = np.asarray(matrix, dtype=np.complex128).reshape((2,) * (2 * k))

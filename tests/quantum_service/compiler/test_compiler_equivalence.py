@@ -8,7 +8,6 @@ import zlib
 
 import numpy as np
 import pytest
-
 from compiler_helpers import (
     GRID_2X3,
     GRID_3X3,
@@ -23,6 +22,7 @@ from compiler_helpers import (
     random_circuit,
     random_values,
 )
+
 from quantum_service.circuits.gates import GATES
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import CompileTarget, circuit_unitary, compile_circuit
@@ -141,9 +141,9 @@ def test_parameter_shift_on_compiled_gates_gives_the_source_gradient(
         for symbol, coefficient in op.params[0].terms:
             gradient[symbol] += coefficient * (shifted[0] - shifted[1]) / 2
     step = 1e-5
-    for symbol in values:
-        up = dict(values, **{symbol: values[symbol] + step})
-        down = dict(values, **{symbol: values[symbol] - step})
+    for symbol, value in values.items():
+        up = dict(values, **{symbol: value + step})
+        down = dict(values, **{symbol: value - step})
         finite_difference = (source_energy(up) - source_energy(down)) / (2 * step)
         assert gradient[symbol] == pytest.approx(finite_difference, abs=1e-6)
 
@@ -156,3 +156,19 @@ def test_unbound_source_matches_compiled_at_several_points() -> None:
         assert_equivalent(source, compiled, {"theta": value})
     assert not np.allclose(circuit_unitary(compiled.circuit, {"theta": 0.5}),
                            circuit_unitary(compiled.circuit, {"theta": 0.6}))
+
+
+@pytest.mark.parametrize("natives", [
+    frozenset({"rz", "sx", "cx"}),
+    frozenset({"rz", "rx", "cz"}),
+    frozenset({"rz", "ry", "rzz"}),
+    frozenset({"rz", "r", "rzz", "rxx"}),
+    frozenset({"rz", "sx", "x", "rx", "ry", "cz", "rxx", "rzz"}),
+], ids=lambda natives: "-".join(sorted(natives)))
+def test_other_supported_native_sets(natives: frozenset[str]) -> None:
+    rng = np.random.default_rng(zlib.crc32("-".join(sorted(natives)).encode()))
+    source = random_circuit(rng, 4, 14)
+    compiled = compile_circuit(source, CompileTarget(4, natives, ((0, 1), (1, 2), (2, 3))))
+    assert_native(compiled, natives)
+    assert_shift_rule_invariant(compiled)
+    assert_equivalent(source, compiled, random_values(rng, source))

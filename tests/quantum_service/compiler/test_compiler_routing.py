@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from compiler_helpers import (
     GRID_2X3,
     LINE_6,
@@ -15,8 +14,8 @@ from compiler_helpers import (
     assert_two_qubit_gates_on_edges,
     layout_isometry,
     random_circuit,
-    random_values,
 )
+
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import CompileTarget, circuit_unitary, compile_circuit
 from quantum_service.compiler.layout import CouplingGraph, greedy_layout
@@ -32,7 +31,7 @@ def cx(a: int, b: int) -> Operation:
 
 def test_too_wide_circuit_is_rejected() -> None:
     source = Circuit(7, (Operation("h", (6,)),))
-    with pytest.raises(InvalidProgramError, match="7 qubits.*only 6") as info:
+    with pytest.raises(InvalidProgramError, match=r"7 qubits.*only 6") as info:
         compile_circuit(source, CompileTarget(6, SC, GRID_2X3))
     assert info.value.reason == "TOO_MANY_QUBITS"
     with pytest.raises(InvalidProgramError) as info:

@@ -7,9 +7,9 @@ import zlib
 
 import numpy as np
 import pytest
+from compiler_helpers import equal_up_to_phase
 from scipy.stats import unitary_group
 
-from compiler_helpers import equal_up_to_phase
 from quantum_service.circuits.gates import GATES, controlled, gate_matrix
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import circuit_unitary
@@ -153,6 +153,8 @@ def test_toffoli_uses_six_cx() -> None:
     (Operation("cx", (0,)), "takes 2 qubit"),
     (Operation("rz", (0,)), "parameter"),
     (Operation("h", (5,)), "outside"),
+    (Operation("rz", (0,), (ParameterExpression(float("nan")),)), "non-finite"),
+    (Operation("rz", (0,), (ParameterExpression(0.0, (("a", float("inf")),)),)), "non-finite"),
     (Operation("cx", (1, 1)), "repeats"),
     (Operation("measure", (0,), (), ()), "classical bit"),
     (Operation("measure", (0,), (), (4,)), "classical bit"),

@@ -152,9 +152,11 @@ def _const(m: np.ndarray) -> Callable[[], np.ndarray]:
 _XX, _YY, _ZZ = np.kron(_X, _X), np.kron(_Y, _Y), np.kron(_Z, _Z)
 _SWAP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=np.complex128)
 _ISWAP = np.array([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]], dtype=np.complex128)
-# Echoed cross-resonance gate (IBM native), matrix from Qiskit's ECRGate documentation.
-_ECR = np.array([[0, 1, 0, 1j], [1, 0, -1j, 0], [0, 1j, 0, 1], [-1j, 0, 1, 0]],
-                dtype=np.complex128) / np.sqrt(2)
+# Echoed cross-resonance gate (IBM native). Qiskit's ECRGate documentation gives
+# (IX - XY)/sqrt(2) in its little-endian order (qubit 0 least significant); swapping the two
+# qubits of that matrix writes it in qcore's order, so qcore's ecr(a, b) is Qiskit's ecr(a, b):
+# X on a, minus Y on a times X on b.
+_ECR = (np.kron(_X, _I2) - np.kron(_Y, _X)) / np.sqrt(2)
 
 _SPECS: list[GateSpec] = [
     GateSpec("id", 1, 0, _const(_I2), diagonal=True),

@@ -65,7 +65,7 @@ QASM3_DEFINITIONS: dict[str, str] = {
     "cu3": "gate cu3(theta, phi, lambda) a, b { ctrl @ U(theta, phi, lambda) a, b; }",
     # iSWAP and ECR decompositions as in Qiskit's standard equivalence library.
     "iswap": "gate iswap a, b { s a; s b; h a; cx a, b; cx b, a; h b; }",
-    "ecr": "gate ecr a, b { s b; sx a; cx b, a; x b; gphase(-pi/4); }",
+    "ecr": "gate ecr a, b { s a; sx b; cx a, b; x a; gphase(-pi/4); }",
     "rxx": "gate rxx(theta) a, b { h a; h b; cx a, b; rz(theta) b; cx a, b; h a; h b; }",
     "ryy": ("gate ryy(theta) a, b { rx(pi/2) a; rx(pi/2) b; cx a, b; rz(theta) b; cx a, b; "
             "rx(-pi/2) a; rx(-pi/2) b; }"),

@@ -6,7 +6,8 @@ equivalent to each supported native entangler:
 * ``cz ∝ [Rz(−π/2) ⊗ Rz(−π/2)] · Rzz(π/2)`` and ``cx = H_t · cz · H_t`` (Nielsen & Chuang §4.3);
 * ``Rzz(π/2) = (H⊗H) · Rxx(π/2) · (H⊗H)`` (Mølmer–Sørensen; Maslov, "Basic circuit compilation
   techniques for an ion-trap quantum machine", New J. Phys. 19, 023018 (2017));
-* ``ecr(a, b) = X_b · H_a · Rzz(π/2) · H_a`` (from qcore's ECR matrix, ``(IX − XY)/√2``);
+* ``ecr(a, b) = X_a · H_b · Rzz(π/2) · H_b`` (from qcore's ECR matrix ``(X⊗I − Y⊗X)/√2``,
+  first qubit most significant; Qiskit's ECRGate in qcore's qubit order);
 * ``Rzz(θ) = CX · [1 ⊗ Rz(θ)] · CX = H_b · CZ · [1 ⊗ Rx(θ)] · CZ · H_b``;
 * ``Rxx(θ)``, ``Ryy(θ)`` by conjugating ``Rzz(θ)`` with ``H⊗H``, ``(SH)⊗(SH)`` (or
   ``Ryy = (S⊗S) Rxx (S†⊗S†)``);
@@ -100,8 +101,8 @@ def _expand(op: Operation, target: CompileTarget) -> list[Operation] | None:
     if name == "iswap":
         return [gate("rxx", (a, b), -_HALF_PI), gate("ryy", (a, b), -_HALF_PI)]
     if name == "ecr":
-        return [gate("h", (a,)), gate("rzz", (a, b), _HALF_PI), gate("h", (a,)),
-                gate("x", (b,))]
+        return [gate("h", (b,)), gate("rzz", (a, b), _HALF_PI), gate("h", (b,)),
+                gate("x", (a,))]
     raise InvalidProgramError(
         f"gate {op.name!r} on {op.qubits} is not in canonical form; decompose it first",
         reason="UNSUPPORTED_GATE",
@@ -141,7 +142,7 @@ def _rzz_half_pi(a: int, b: int, entangler: str | None) -> list[Operation]:
     if entangler == "rxx":
         return _conjugate(a, b, gate("rxx", (a, b), _HALF_PI), ("h",), ("h",))
     if entangler == "ecr":
-        return [gate("h", (a,)), gate("ecr", (a, b)), gate("x", (b,)), gate("h", (a,))]
+        return [gate("h", (b,)), gate("ecr", (a, b)), gate("x", (a,)), gate("h", (b,))]
     raise InvalidProgramError(f"no Rzz(π/2) rule for entangler {entangler!r}")
 
 

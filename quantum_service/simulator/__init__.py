@@ -29,17 +29,17 @@ from quantum_service.simulator.density_matrix import (
     dm_zero_state,
     simulate_density_matrix,
 )
+from quantum_service.simulator.dispatch import (
+    PARALLEL_MIN_QUBITS,
+    apply_diagonal,
+    apply_matrix,
+    select_kernel,
+)
 from quantum_service.simulator.expectation import (
     dm_expectation_value,
     dm_term_expectations,
     expectation_value,
     term_expectations,
-)
-from quantum_service.simulator.kernels import (
-    PARALLEL_MIN_QUBITS,
-    apply_diagonal,
-    apply_matrix,
-    select_kernel,
 )
 from quantum_service.simulator.measurement import (
     counts_from_bitstrings,
@@ -57,13 +57,14 @@ from quantum_service.simulator.ops import (
 from quantum_service.simulator.pauli import PauliSum
 from quantum_service.simulator.readout import apply_readout_error, confusion_matrix
 from quantum_service.simulator.statevector import simulate_statevector, zero_state
+from quantum_service.simulator.warmup import warm_up
 
 __all__ = [
-    "Channel",
-    "DensityMatrixOp",
     "MAX_DENSITY_MATRIX_QUBITS",
     "MAX_STATEVECTOR_QUBITS",
     "PARALLEL_MIN_QUBITS",
+    "Channel",
+    "DensityMatrixOp",
     "PauliSum",
     "UnitaryOp",
     "amplitude_damping_kraus",
@@ -97,5 +98,6 @@ __all__ = [
     "simulate_statevector",
     "term_expectations",
     "thermal_relaxation_kraus",
+    "warm_up",
     "zero_state",
 ]

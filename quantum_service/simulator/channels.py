@@ -17,14 +17,14 @@ import numpy as np
 from quantum_service.errors import InvalidProgramError
 
 __all__ = [
-    "depolarizing_kraus",
     "amplitude_damping_kraus",
-    "phase_damping_kraus",
-    "thermal_relaxation_kraus",
-    "reset_kraus",
+    "average_gate_fidelity",
+    "depolarizing_kraus",
     "depolarizing_p_from_fidelity",
     "fidelity_from_depolarizing_p",
-    "average_gate_fidelity",
+    "phase_damping_kraus",
+    "reset_kraus",
+    "thermal_relaxation_kraus",
 ]
 
 _PAULIS = (
@@ -120,7 +120,7 @@ def thermal_relaxation_kraus(*, t1_us: float, t2_us: float, duration_ns: float
     Amplitude damping with ``gamma = 1 - exp(-t / T1)`` followed by phase damping with
     ``lam = 1 - exp(-2 t / T_phi)``, where ``1 / T_phi = 1 / T2 - 1 / (2 T1)``: the excited
     population decays as ``exp(-t / T1)`` and coherences as
-    ``sqrt(1 - gamma) * sqrt(1 - lam) = exp(-t / T2)`` (N&C §8.3.4–8.3.5; the Bloch equations'
+    ``sqrt(1 - gamma) * sqrt(1 - lam) = exp(-t / T2)`` (N&C §8.3.4-8.3.5; the Bloch equations'
     T1/T2). Physical only for ``T2 <= 2 T1``.
 
     Args:

@@ -21,7 +21,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.kernels import apply_matrix, state_qubit_count
+from quantum_service.simulator.dispatch import (
+    KernelCall,
+    apply_matrix,
+    prepare_matrix,
+    use_parallel,
+)
 from quantum_service.simulator.measurement import marginal_probabilities
 from quantum_service.simulator.ops import (
     Channel,
@@ -29,18 +34,19 @@ from quantum_service.simulator.ops import (
     check_qubit_count,
     check_qubits,
     check_unitary_op,
+    state_qubit_count,
 )
 
 __all__ = [
     "MAX_DENSITY_MATRIX_QUBITS",
-    "simulate_density_matrix",
-    "dm_apply_unitary",
     "dm_apply_channel",
-    "dm_probabilities",
-    "dm_to_matrix",
+    "dm_apply_unitary",
     "dm_from_matrix",
     "dm_from_state_vector",
+    "dm_probabilities",
+    "dm_to_matrix",
     "dm_zero_state",
+    "simulate_density_matrix",
 ]
 
 #: Largest density matrix the simulator allocates (4**13 complex128 = 1 GiB).
@@ -114,15 +120,22 @@ def dm_apply_channel(rho: np.ndarray, channel: Channel) -> None:
     apply_matrix(rho, qubits + tuple(q + n for q in qubits), channel.superoperator)
 
 
-def _check_ops(qubit_count: int, ops: Iterable[DensityMatrixOp]) -> list[DensityMatrixOp]:
-    checked: list[DensityMatrixOp] = []
+def _prepare(qubit_count: int, ops: Iterable[DensityMatrixOp]) -> list[KernelCall]:
+    """Checks every operation, then turns each into kernel calls on the ``2n``-qubit vector."""
+    n = qubit_count
+    checked: list[tuple[tuple[int, ...], np.ndarray]] = []
     for index, op in enumerate(ops):
         if isinstance(op, Channel):
-            check_qubits(qubit_count, op.qubits, what=f"operation {index} (channel)")
-            checked.append(op)
+            qubits = check_qubits(n, op.qubits, what=f"operation {index} (channel)")
+            checked.append((qubits + tuple(q + n for q in qubits), op.superoperator))
         else:
-            checked.append(check_unitary_op(qubit_count, op, what=f"operation {index}"))
-    return checked
+            qubits, matrix = check_unitary_op(n, op, what=f"operation {index}")
+            checked.append((qubits, matrix))
+            checked.append((tuple(q + n for q in qubits), np.conj(matrix)))
+    parallel = use_parallel(2 * n)
+    calls = (prepare_matrix(q, m, dtype=np.dtype(np.complex128), parallel=parallel)
+             for q, m in checked)
+    return [call for call in calls if call is not None]
 
 
 def _initial_rho(qubit_count: int, initial_state: np.ndarray | None) -> np.ndarray:
@@ -171,13 +184,10 @@ def simulate_density_matrix(
         ResourceExhaustedError: ``n`` is above the limit.
     """
     qubit_count = check_qubit_count(qubit_count, maximum=MAX_DENSITY_MATRIX_QUBITS)
-    program = _check_ops(qubit_count, ops)
+    calls = _prepare(qubit_count, ops)
     rho = _initial_rho(qubit_count, initial_state)
-    for op in program:
-        if isinstance(op, Channel):
-            dm_apply_channel(rho, op)
-        else:
-            dm_apply_unitary(rho, op[0], op[1])
+    for kernel, arguments in calls:
+        kernel(rho, *arguments)
     return rho
 
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.kernels import PARALLEL_MIN_QUBITS, state_qubit_count
-from quantum_service.simulator.pauli import PauliSum
+from quantum_service.simulator.dispatch import PARALLEL_MIN_QUBITS
+from quantum_service.simulator.ops import state_qubit_count
+from quantum_service.simulator.pauli import PauliGroups, PauliSum
 from quantum_service.simulator.pauli_kernels import (
     density_matrix_term_sums,
     statevector_term_sums,
 )
 
 __all__ = [
-    "expectation_value",
-    "term_expectations",
     "dm_expectation_value",
     "dm_term_expectations",
+    "expectation_value",
+    "term_expectations",
 ]
 
-#: Use the parallel kernels from this many (amplitude × term) products up.
+#: Use the parallel kernels from this many (amplitude x term) products up.
 _PARALLEL_MIN_WORK = 1 << (PARALLEL_MIN_QUBITS + 2)
 
 
@@ -39,10 +40,9 @@ def _use_parallel(iterations: int, pauli_sum: PauliSum, parallel: bool | None) -
     return iterations * max(1, pauli_sum.term_count) >= _PARALLEL_MIN_WORK
 
 
-def _finish(sums: np.ndarray, pauli_sum: PauliSum, phases: np.ndarray,
-            order: np.ndarray) -> np.ndarray:
-    values = np.empty(pauli_sum.term_count, dtype=np.float64)
-    values[order] = (phases * sums).real
+def _finish(sums: np.ndarray, groups: PauliGroups) -> np.ndarray:
+    values = np.empty(sums.size, dtype=np.float64)
+    values[groups.order] = (groups.phases * sums).real
     return values
 
 
@@ -67,12 +67,10 @@ def term_expectations(state_vector: np.ndarray, pauli_sum: PauliSum, *,
         state = state.astype(np.complex128)
     qubit_count = state_qubit_count(state)
     _check_width(qubit_count, pauli_sum)
-    group_x, group_offsets, z_masks, phases, order = pauli_sum.grouped()
-    sums = statevector_term_sums(
-        state, group_x, group_offsets, z_masks,
-        parallel=_use_parallel(state.size, pauli_sum, parallel),
-    )
-    return _finish(sums, pauli_sum, phases, order)
+    groups = pauli_sum.grouped()
+    sums = statevector_term_sums(state, groups,
+                                 parallel=_use_parallel(state.size, pauli_sum, parallel))
+    return _finish(sums, groups)
 
 
 def expectation_value(state_vector: np.ndarray, pauli_sum: PauliSum, *,
@@ -101,12 +99,10 @@ def dm_term_expectations(rho: np.ndarray, pauli_sum: PauliSum, *,
         vector = vector.astype(np.complex128)
     qubit_count = state_qubit_count(vector, per_qubit_dimension=4)
     _check_width(qubit_count, pauli_sum)
-    group_x, group_offsets, z_masks, phases, order = pauli_sum.grouped()
-    sums = density_matrix_term_sums(
-        vector, qubit_count, group_x, group_offsets, z_masks,
-        parallel=_use_parallel(1 << qubit_count, pauli_sum, parallel),
-    )
-    return _finish(sums, pauli_sum, phases, order)
+    groups = pauli_sum.grouped()
+    sums = density_matrix_term_sums(vector, qubit_count, groups,
+                                    parallel=_use_parallel(1 << qubit_count, pauli_sum, parallel))
+    return _finish(sums, groups)
 
 
 def dm_expectation_value(rho: np.ndarray, pauli_sum: PauliSum, *,

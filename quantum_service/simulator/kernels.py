@@ -1,44 +1,62 @@
-"""Numba kernels that apply a k-qubit matrix to a state vector in place, and their dispatch.
+"""Numba kernels that apply a k-qubit matrix to a state vector in place.
 
 Conventions (see :mod:`quantum_service.circuits.ir`): bit ``q`` of a state index is qubit ``q``;
 a matrix on ``(q_0, ..., q_{k-1})`` has ``q_0`` as the most significant bit of its row/column
 index. Every kernel makes one pass over the state, visiting the ``2**k`` amplitudes that a
 ``k``-qubit matrix mixes together; the index of the first of them is built by inserting zero
-bits into a loop counter (the layout used by qulacs, Suzuki et al., arXiv:2011.13524, §3).
+bits into a loop counter (as in qulacs: Suzuki et al., Quantum 5, 559 (2021), arXiv:2011.13524).
 
-Each kernel has a serial and a parallel variant with the same block function inside; the
-parallel one splits the loop into contiguous chunks (``prange``) and takes the thread count as
-its last argument. :mod:`quantum_service.simulator.dispatch` chooses among them. All kernels
-release the GIL, are cached on disk, and are generic in the complex dtype (complex128, or
-complex64 for memory-bound runs). Arguments are trusted: callers check them.
+Indices are uint64, which spares numba's negative-index wrap-around test on every access, and
+``fastmath={"contract"}`` lets LLVM fuse multiply-adds (FMA; no other IEEE relaxation). Each
+kernel has a serial and a parallel variant with the same block function inside; the parallel
+one splits the loop into contiguous chunks (``prange``) and takes the thread count as its last
+argument. :mod:`quantum_service.simulator.dispatch` chooses among them. All kernels release
+the GIL, are cached on disk, and are generic in the complex dtype (complex128, or complex64 for
+memory-bound runs). Arguments are trusted: callers check them.
+
+Qubit sets of the k-qubit kernels are passed as ``low_masks``: ``2**p - 1`` for each qubit ``p``
+in ascending order (uint64), with ``offsets[r]`` (uint64) the index bits of matrix row ``r``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["KERNELS"]
+__all__ = ["KERNELS", "PARALLEL_LOCK"]
 
 #: Chunks per thread in the parallel kernels (some slack for load balancing).
 _CHUNKS_PER_THREAD = 4
 
+#: Held while a parallel kernel runs: one thread team at a time uses the cores (two would only
+#: oversubscribe them), and numba's ``workqueue`` threading layer, the one always present, must
+#: not be entered from two threads at once (numba docs, "The Threading Layers").
+PARALLEL_LOCK = threading.Lock()
+
+_ONE = np.uint64(1)
+_FMA = {"contract"}
+
 
 @njit(nogil=True, cache=True)
-def _insert_zero(index: int, position: int) -> int:
-    """``index`` with a 0 bit inserted at ``position`` (higher bits move up by one)."""
-    low = index & ((1 << position) - 1)
-    return ((index >> position) << (position + 1)) | low
+def _insert_zero(index: np.uint64, low_mask: np.uint64) -> np.uint64:
+    """``index`` with a 0 bit inserted above ``low_mask`` (a ``2**p - 1`` mask), uint64."""
+    return ((index & ~low_mask) << _ONE) | (index & low_mask)
 
 
 @njit(nogil=True, cache=True)
-def _insert_zeros(index: int, sorted_positions: np.ndarray) -> int:
-    """``index`` with 0 bits inserted at ``sorted_positions`` (ascending, final positions)."""
-    for p in sorted_positions:
-        index = _insert_zero(index, p)
+def _insert_zeros(index: np.uint64, low_masks: np.ndarray) -> np.uint64:
+    """``index`` with 0 bits inserted at ascending positions given by ``low_masks``."""
+    for mask in low_masks:
+        index = _insert_zero(index, mask)
     return index
+
+
+@njit(nogil=True, cache=True)
+def _low_mask(qubit: int) -> np.uint64:
+    return (_ONE << np.uint64(qubit)) - _ONE
 
 
 @njit(nogil=True, cache=True)
@@ -48,12 +66,13 @@ def _chunk_count(total: int, threads: int) -> int:
 
 # --- dense 1-qubit ----------------------------------------------------------------------------
 
-@njit(nogil=True, cache=True)
-def _dense1_block(state, qubit, matrix, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _dense1_block(state: np.ndarray, qubit: int, matrix: np.ndarray, start: int, stop: int) -> None:
     m00, m01, m10, m11 = matrix[0, 0], matrix[0, 1], matrix[1, 0], matrix[1, 1]
-    bit = 1 << qubit
+    low = _low_mask(qubit)
+    bit = low + _ONE
     for i in range(start, stop):
-        i0 = _insert_zero(i, qubit)
+        i0 = _insert_zero(np.uint64(i), low)
         i1 = i0 | bit
         a0 = state[i0]
         a1 = state[i1]
@@ -62,12 +81,12 @@ def _dense1_block(state, qubit, matrix, start, stop):
 
 
 @njit(nogil=True, cache=True)
-def dense1_serial(state, qubit, matrix):
+def dense1_serial(state: np.ndarray, qubit: int, matrix: np.ndarray) -> None:
     _dense1_block(state, qubit, matrix, 0, state.size >> 1)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def dense1_parallel(state, qubit, matrix, threads):
+def dense1_parallel(state: np.ndarray, qubit: int, matrix: np.ndarray, threads: int) -> None:
     total = state.size >> 1
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
@@ -76,19 +95,20 @@ def dense1_parallel(state, qubit, matrix, threads):
 
 # --- dense 2-qubit ----------------------------------------------------------------------------
 
-@njit(nogil=True, cache=True)
-def _dense2_block(state, qubit_a, qubit_b, matrix, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _dense2_block(state: np.ndarray, qubit_a: int, qubit_b: int, matrix: np.ndarray, start: int,
+                  stop: int) -> None:
     # qubit_a is the matrix's most significant bit: row/column r = 2 * bit_a + bit_b.
     m00, m01, m02, m03 = matrix[0, 0], matrix[0, 1], matrix[0, 2], matrix[0, 3]
     m10, m11, m12, m13 = matrix[1, 0], matrix[1, 1], matrix[1, 2], matrix[1, 3]
     m20, m21, m22, m23 = matrix[2, 0], matrix[2, 1], matrix[2, 2], matrix[2, 3]
     m30, m31, m32, m33 = matrix[3, 0], matrix[3, 1], matrix[3, 2], matrix[3, 3]
-    low = min(qubit_a, qubit_b)
-    high = max(qubit_a, qubit_b)
-    bit_a = 1 << qubit_a
-    bit_b = 1 << qubit_b
+    low = _low_mask(min(qubit_a, qubit_b))
+    high = _low_mask(max(qubit_a, qubit_b))
+    bit_a = _low_mask(qubit_a) + _ONE
+    bit_b = _low_mask(qubit_b) + _ONE
     for i in range(start, stop):
-        i0 = _insert_zero(_insert_zero(i, low), high)
+        i0 = _insert_zero(_insert_zero(np.uint64(i), low), high)
         i1 = i0 | bit_b
         i2 = i0 | bit_a
         i3 = i2 | bit_b
@@ -103,12 +123,13 @@ def _dense2_block(state, qubit_a, qubit_b, matrix, start, stop):
 
 
 @njit(nogil=True, cache=True)
-def dense2_serial(state, qubit_a, qubit_b, matrix):
+def dense2_serial(state: np.ndarray, qubit_a: int, qubit_b: int, matrix: np.ndarray) -> None:
     _dense2_block(state, qubit_a, qubit_b, matrix, 0, state.size >> 2)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def dense2_parallel(state, qubit_a, qubit_b, matrix, threads):
+def dense2_parallel(state: np.ndarray, qubit_a: int, qubit_b: int, matrix: np.ndarray,
+                    threads: int) -> None:
     total = state.size >> 2
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
@@ -118,69 +139,115 @@ def dense2_parallel(state, qubit_a, qubit_b, matrix, threads):
 
 # --- dense k-qubit ----------------------------------------------------------------------------
 
-@njit(nogil=True, cache=True)
-def _densek_block(state, sorted_qubits, offsets, matrix, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _densek_block(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                  matrix: np.ndarray, start: int, stop: int) -> None:
     dim = offsets.size
     buffer = np.empty(dim, dtype=state.dtype)
     for i in range(start, stop):
-        base = _insert_zeros(i, sorted_qubits)
+        base = _insert_zeros(np.uint64(i), low_masks)
         for c in range(dim):
-            buffer[c] = state[base + offsets[c]]
+            buffer[c] = state[base | offsets[c]]
         for r in range(dim):
             acc = matrix[r, 0] * buffer[0]
             for c in range(1, dim):
                 acc += matrix[r, c] * buffer[c]
-            state[base + offsets[r]] = acc
+            state[base | offsets[r]] = acc
 
 
 @njit(nogil=True, cache=True)
-def densek_serial(state, sorted_qubits, offsets, matrix):
-    _densek_block(state, sorted_qubits, offsets, matrix, 0, state.size >> sorted_qubits.size)
+def densek_serial(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                  matrix: np.ndarray) -> None:
+    _densek_block(state, low_masks, offsets, matrix, 0, state.size >> low_masks.size)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def densek_parallel(state, sorted_qubits, offsets, matrix, threads):
-    total = state.size >> sorted_qubits.size
+def densek_parallel(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                    matrix: np.ndarray, threads: int) -> None:
+    total = state.size >> low_masks.size
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
-        _densek_block(state, sorted_qubits, offsets, matrix, total * c // chunks,
+        _densek_block(state, low_masks, offsets, matrix, total * c // chunks,
                       total * (c + 1) // chunks)
+
+
+# --- sparse k-qubit (multi-controlled gates, channel superoperators) ------------------------
+
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _sparsek_block(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                   row_starts: np.ndarray, columns: np.ndarray, values: np.ndarray, start: int,
+                   stop: int) -> None:
+    # The matrix in compressed sparse row form: row r holds values[row_starts[r]:row_starts[r+1]]
+    # in columns columns[...].
+    dim = offsets.size
+    buffer = np.empty(dim, dtype=state.dtype)
+    zero = np.zeros(1, dtype=state.dtype)[0]
+    for i in range(start, stop):
+        base = _insert_zeros(np.uint64(i), low_masks)
+        for c in range(dim):
+            buffer[c] = state[base | offsets[c]]
+        for r in range(dim):
+            acc = zero
+            for p in range(row_starts[r], row_starts[r + 1]):
+                acc += values[p] * buffer[columns[p]]
+            state[base | offsets[r]] = acc
+
+
+@njit(nogil=True, cache=True)
+def sparsek_serial(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                   row_starts: np.ndarray, columns: np.ndarray, values: np.ndarray) -> None:
+    _sparsek_block(state, low_masks, offsets, row_starts, columns, values, 0,
+                   state.size >> low_masks.size)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def sparsek_parallel(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                     row_starts: np.ndarray, columns: np.ndarray, values: np.ndarray,
+                     threads: int) -> None:
+    total = state.size >> low_masks.size
+    chunks = _chunk_count(total, threads)
+    for c in prange(chunks):
+        _sparsek_block(state, low_masks, offsets, row_starts, columns, values,
+                       total * c // chunks, total * (c + 1) // chunks)
 
 
 # --- diagonal ---------------------------------------------------------------------------------
 
-@njit(nogil=True, cache=True)
-def _diag1_block(state, qubit, diagonal, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _diag1_block(state: np.ndarray, qubit: int, diagonal: np.ndarray, start: int,
+                 stop: int) -> None:
     d0, d1 = diagonal[0], diagonal[1]
-    bit = 1 << qubit
+    low = _low_mask(qubit)
+    bit = low + _ONE
     for i in range(start, stop):
-        i0 = _insert_zero(i, qubit)
+        i0 = _insert_zero(np.uint64(i), low)
         state[i0] *= d0
         state[i0 | bit] *= d1
 
 
 @njit(nogil=True, cache=True)
-def diag1_serial(state, qubit, diagonal):
+def diag1_serial(state: np.ndarray, qubit: int, diagonal: np.ndarray) -> None:
     _diag1_block(state, qubit, diagonal, 0, state.size >> 1)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def diag1_parallel(state, qubit, diagonal, threads):
+def diag1_parallel(state: np.ndarray, qubit: int, diagonal: np.ndarray, threads: int) -> None:
     total = state.size >> 1
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
         _diag1_block(state, qubit, diagonal, total * c // chunks, total * (c + 1) // chunks)
 
 
-@njit(nogil=True, cache=True)
-def _diag2_block(state, qubit_a, qubit_b, diagonal, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _diag2_block(state: np.ndarray, qubit_a: int, qubit_b: int, diagonal: np.ndarray, start: int,
+                 stop: int) -> None:
     d0, d1, d2, d3 = diagonal[0], diagonal[1], diagonal[2], diagonal[3]
-    low = min(qubit_a, qubit_b)
-    high = max(qubit_a, qubit_b)
-    bit_a = 1 << qubit_a
-    bit_b = 1 << qubit_b
+    low = _low_mask(min(qubit_a, qubit_b))
+    high = _low_mask(max(qubit_a, qubit_b))
+    bit_a = _low_mask(qubit_a) + _ONE
+    bit_b = _low_mask(qubit_b) + _ONE
     for i in range(start, stop):
-        i0 = _insert_zero(_insert_zero(i, low), high)
+        i0 = _insert_zero(_insert_zero(np.uint64(i), low), high)
         state[i0] *= d0
         state[i0 | bit_b] *= d1
         state[i0 | bit_a] *= d2
@@ -188,12 +255,13 @@ def _diag2_block(state, qubit_a, qubit_b, diagonal, start, stop):
 
 
 @njit(nogil=True, cache=True)
-def diag2_serial(state, qubit_a, qubit_b, diagonal):
+def diag2_serial(state: np.ndarray, qubit_a: int, qubit_b: int, diagonal: np.ndarray) -> None:
     _diag2_block(state, qubit_a, qubit_b, diagonal, 0, state.size >> 2)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def diag2_parallel(state, qubit_a, qubit_b, diagonal, threads):
+def diag2_parallel(state: np.ndarray, qubit_a: int, qubit_b: int, diagonal: np.ndarray,
+                   threads: int) -> None:
     total = state.size >> 2
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
@@ -201,58 +269,65 @@ def diag2_parallel(state, qubit_a, qubit_b, diagonal, threads):
                      total * (c + 1) // chunks)
 
 
-@njit(nogil=True, cache=True)
-def _diagk_block(state, sorted_qubits, offsets, diagonal, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _diagk_block(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                 diagonal: np.ndarray, start: int, stop: int) -> None:
     for i in range(start, stop):
-        base = _insert_zeros(i, sorted_qubits)
+        base = _insert_zeros(np.uint64(i), low_masks)
         for r in range(offsets.size):
-            state[base + offsets[r]] *= diagonal[r]
+            state[base | offsets[r]] *= diagonal[r]
 
 
 @njit(nogil=True, cache=True)
-def diagk_serial(state, sorted_qubits, offsets, diagonal):
-    _diagk_block(state, sorted_qubits, offsets, diagonal, 0, state.size >> sorted_qubits.size)
+def diagk_serial(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                 diagonal: np.ndarray) -> None:
+    _diagk_block(state, low_masks, offsets, diagonal, 0, state.size >> low_masks.size)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def diagk_parallel(state, sorted_qubits, offsets, diagonal, threads):
-    total = state.size >> sorted_qubits.size
+def diagk_parallel(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
+                   diagonal: np.ndarray, threads: int) -> None:
+    total = state.size >> low_masks.size
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
-        _diagk_block(state, sorted_qubits, offsets, diagonal, total * c // chunks,
+        _diagk_block(state, low_masks, offsets, diagonal, total * c // chunks,
                      total * (c + 1) // chunks)
 
 
-# --- phase on the all-ones subspace (cz, cp, ccz, ...) ----------------------------------------
+# --- phase on the all-ones subspace (z, t, p, cz, cp, ccz, ...) ----------------------------
 
-@njit(nogil=True, cache=True)
-def _phase_block(state, sorted_qubits, mask, phase, start, stop):
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _phase_block(state: np.ndarray, low_masks: np.ndarray, ones: np.uint64, phase: np.ndarray,
+                 start: int, stop: int) -> None:
+    value = phase[0]
     for i in range(start, stop):
-        state[_insert_zeros(i, sorted_qubits) | mask] *= phase
+        state[_insert_zeros(np.uint64(i), low_masks) | ones] *= value
 
 
 @njit(nogil=True, cache=True)
-def phase_serial(state, sorted_qubits, mask, phase):
-    phase_value = phase[0]
-    _phase_block(state, sorted_qubits, mask, phase_value, 0, state.size >> sorted_qubits.size)
+def phase_serial(state: np.ndarray, low_masks: np.ndarray, ones: np.uint64,
+                 phase: np.ndarray) -> None:
+    _phase_block(state, low_masks, ones, phase, 0, state.size >> low_masks.size)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def phase_parallel(state, sorted_qubits, mask, phase, threads):
-    phase_value = phase[0]
-    total = state.size >> sorted_qubits.size
+def phase_parallel(state: np.ndarray, low_masks: np.ndarray, ones: np.uint64, phase: np.ndarray,
+                   threads: int) -> None:
+    total = state.size >> low_masks.size
     chunks = _chunk_count(total, threads)
     for c in prange(chunks):
-        _phase_block(state, sorted_qubits, mask, phase_value, total * c // chunks,
+        _phase_block(state, low_masks, ones, phase, total * c // chunks,
                      total * (c + 1) // chunks)
 
 
-#: (kernel kind, parallel) → kernel. Kinds: ``dense1``, ``dense2``, ``densek``, ``diag1``,
-#: ``diag2``, ``diagk``, ``phase`` (a phase on the all-ones state of the listed qubits).
+#: (kernel kind, parallel) → kernel. Kinds: ``dense1``, ``dense2``, ``densek``, ``sparsek``
+#: (compressed sparse rows), ``diag1``, ``diag2``, ``diagk``, ``phase`` (a phase on the all-ones
+#: state of the listed qubits).
 KERNELS: dict[tuple[str, bool], Callable[..., None]] = {
     ("dense1", False): dense1_serial, ("dense1", True): dense1_parallel,
     ("dense2", False): dense2_serial, ("dense2", True): dense2_parallel,
     ("densek", False): densek_serial, ("densek", True): densek_parallel,
+    ("sparsek", False): sparsek_serial, ("sparsek", True): sparsek_parallel,
     ("diag1", False): diag1_serial, ("diag1", True): diag1_parallel,
     ("diag2", False): diag2_serial, ("diag2", True): diag2_parallel,
     ("diagk", False): diagk_serial, ("diagk", True): diagk_parallel,

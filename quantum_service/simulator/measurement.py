@@ -12,15 +12,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.kernels import state_qubit_count
-from quantum_service.simulator.ops import check_qubits
+from quantum_service.simulator.ops import check_qubits, state_qubit_count
 
 __all__ = [
-    "probabilities",
+    "counts_from_bitstrings",
     "marginal_probabilities",
+    "probabilities",
     "sample_bitstrings",
     "sample_counts",
-    "counts_from_bitstrings",
 ]
 
 #: Tolerance on ``|sum(probabilities) - 1|`` of a distribution to sample from.
@@ -155,7 +154,7 @@ def sample_counts(
     outcomes = _sample_outcomes(p, shot_count, np.random.default_rng(rng))
     width = p.size.bit_length() - 1
     values, counts = np.unique(outcomes, return_counts=True)
-    return {format(int(v), f"0{width}b"): int(c) for v, c in zip(values, counts)}
+    return {format(int(v), f"0{width}b"): int(c) for v, c in zip(values, counts, strict=True)}
 
 
 def counts_from_bitstrings(bitstrings: np.ndarray) -> dict[str, int]:
@@ -164,4 +163,4 @@ def counts_from_bitstrings(bitstrings: np.ndarray) -> dict[str, int]:
     if bitstrings.ndim != 2:
         raise InvalidProgramError(f"expected shape (shot_count, m), got {bitstrings.shape}")
     rows, counts = np.unique(bitstrings[:, ::-1], axis=0, return_counts=True)
-    return {"".join(str(int(b)) for b in row): int(c) for row, c in zip(rows, counts)}
+    return {"".join(str(int(b)) for b in row): int(c) for row, c in zip(rows, counts, strict=True)}

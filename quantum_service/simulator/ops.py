@@ -7,23 +7,25 @@ first listed qubit is the most significant bit). A noise channel is a :class:`Ch
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias, Union
+from typing import TypeAlias
 
 import numpy as np
 
 from quantum_service.errors import InvalidProgramError, ResourceExhaustedError
 
 __all__ = [
-    "UnitaryOp",
-    "DensityMatrixOp",
-    "Channel",
     "MAX_STATEVECTOR_QUBITS",
+    "Channel",
+    "DensityMatrixOp",
+    "UnitaryOp",
     "check_qubit_count",
     "check_qubits",
     "check_unitary_op",
     "check_unitary_ops",
+    "state_qubit_count",
 ]
 
 #: ``(qubits, matrix)``: a matrix of shape ``(2**k, 2**k)`` on ``k`` distinct qubits.
@@ -34,6 +36,24 @@ MAX_STATEVECTOR_QUBITS = 30
 
 #: Absolute tolerance of the trace-preservation check of a channel.
 _TRACE_PRESERVATION_ATOL = 1e-8
+
+
+def state_qubit_count(vector: np.ndarray, *, per_qubit_dimension: int = 2) -> int:
+    """The number of qubits ``n`` of a vector of length ``per_qubit_dimension**n``.
+
+    Args:
+        vector: a state vector (``per_qubit_dimension=2``) or a vectorised density matrix (4).
+    Raises:
+        InvalidProgramError: ``vector`` is not 1-D or its length is not such a power.
+    """
+    if vector.ndim != 1:
+        raise InvalidProgramError(f"expected a 1-D vector, got shape {vector.shape}")
+    size = vector.shape[0]
+    bits = size.bit_length() - 1
+    bits_per_qubit = per_qubit_dimension.bit_length() - 1
+    if size < 1 or size != 1 << bits or bits % bits_per_qubit:
+        raise InvalidProgramError(f"vector length {size} is not a power of {per_qubit_dimension}")
+    return bits // bits_per_qubit
 
 
 def check_qubit_count(qubit_count: int, *, maximum: int = MAX_STATEVECTOR_QUBITS) -> int:
@@ -61,17 +81,15 @@ def check_qubits(qubit_count: int, qubits: Sequence[int], *, what: str) -> tuple
         InvalidProgramError: a qubit is not an integer, repeated, or out of range.
     """
     try:
-        checked = tuple(int(q) for q in qubits)
-    except (TypeError, ValueError):
+        checked = tuple(map(operator.index, qubits))
+    except TypeError:
         raise InvalidProgramError(f"{what}: qubits must be integers, got {qubits!r}") from None
-    if any(c != q for c, q in zip(checked, qubits)):
-        raise InvalidProgramError(f"{what}: qubits must be integers, got {qubits!r}")
     if not checked:
         raise InvalidProgramError(f"{what}: acts on no qubits")
     if len(set(checked)) != len(checked):
         raise InvalidProgramError(f"{what}: qubits {checked} are not distinct")
-    bad = [q for q in checked if not 0 <= q < qubit_count]
-    if bad:
+    if min(checked) < 0 or max(checked) >= qubit_count:
+        bad = [q for q in checked if not 0 <= q < qubit_count]
         raise InvalidProgramError(
             f"{what}: qubit(s) {bad} out of range for {qubit_count} qubit(s) "
             f"(valid: 0..{qubit_count - 1})"
@@ -87,7 +105,7 @@ def _check_square(matrix: object, arity: int, *, what: str) -> np.ndarray:
             f"{what}: a matrix on {arity} qubit(s) must have shape ({dim}, {dim}), "
             f"got {array.shape}"
         )
-    if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
+    if array.dtype.kind not in "biufc" or not np.isfinite(array).all():
         raise InvalidProgramError(f"{what}: the matrix must hold finite numbers")
     return array.astype(np.complex128, copy=False)
 
@@ -178,4 +196,4 @@ class Channel:
 
 
 #: An operation of the density-matrix simulator.
-DensityMatrixOp: TypeAlias = Union[UnitaryOp, Channel]
+DensityMatrixOp: TypeAlias = UnitaryOp | Channel

@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from quantum_service.errors import InvalidProgramError, ResourceExhaustedError
 
-__all__ = ["PauliSum", "MAX_PAULI_QUBITS", "MAX_DENSE_MATRIX_QUBITS"]
+__all__ = ["MAX_DENSE_MATRIX_QUBITS", "MAX_PAULI_QUBITS", "PauliGroups", "PauliSum"]
 
 #: Masks are int64: qubit indices go up to 62.
 MAX_PAULI_QUBITS = 63
@@ -70,7 +71,7 @@ def _format(factors: Mapping[int, str]) -> str:
 
 def _coefficient(value: object, index: int) -> float:
     try:
-        number = complex(value)  # type: ignore[arg-type]
+        number = complex(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise InvalidProgramError(
             f"observable term {index}: the coefficient must be a real number, got {value!r}"
@@ -83,6 +84,44 @@ def _coefficient(value: object, index: int) -> float:
     if not math.isfinite(number.real):
         raise InvalidProgramError(f"observable term {index}: coefficient {value!r} is not finite")
     return number.real
+
+
+class PauliGroups(NamedTuple):
+    """Terms sorted by x mask: each group costs one pass over the state.
+
+    Attributes:
+        group_x: int64 ``(G,)``, the distinct x masks.
+        group_offsets: int64 ``(G + 1,)``: group ``g`` holds sorted terms
+            ``group_offsets[g]:group_offsets[g + 1]``.
+        z_masks: int64 ``(T,)``, in sorted order.
+        phases: complex128 ``(T,)``, ``i**popcount(x & z)``, in sorted order.
+        fold_signs: float64 ``(T,)``, in sorted order: ``(-1)**popcount(x & z)`` where
+            ``x != 0``, else 0 (see :mod:`quantum_service.simulator.pauli_kernels`).
+        order: int64 ``(T,)``: sorted term ``s`` is input term ``order[s]``.
+    """
+
+    group_x: np.ndarray
+    group_offsets: np.ndarray
+    z_masks: np.ndarray
+    phases: np.ndarray
+    fold_signs: np.ndarray
+    order: np.ndarray
+
+
+def _group_by_x_mask(x_masks: np.ndarray, z_masks: np.ndarray, phases: np.ndarray,
+                     y_counts: list[int]) -> PauliGroups:
+    order = np.argsort(x_masks, kind="stable")
+    group_x, starts = np.unique(x_masks[order], return_index=True)
+    signs = 1.0 - 2.0 * (np.array(y_counts, dtype=np.int64) % 2)
+    fold_signs = np.where(x_masks != 0, signs, 0.0)
+    return PauliGroups(
+        group_x=group_x.astype(np.int64),
+        group_offsets=np.append(starts, len(order)).astype(np.int64),
+        z_masks=z_masks[order],
+        phases=phases[order],
+        fold_signs=fold_signs[order].astype(np.float64),
+        order=order.astype(np.int64),
+    )
 
 
 class PauliSum:
@@ -100,8 +139,15 @@ class PauliSum:
         phases: complex128, shape ``(T,)``: ``i**popcount(x & z)`` (one ``i`` per Y).
     """
 
-    __slots__ = ("qubit_count", "terms", "coefficients", "x_masks", "z_masks", "phases",
-                 "_group_x", "_group_offsets", "_group_order")
+    __slots__ = (
+        "_groups",
+        "coefficients",
+        "phases",
+        "qubit_count",
+        "terms",
+        "x_masks",
+        "z_masks",
+    )
 
     def __init__(self, terms: Iterable[tuple[str, float]], *, qubit_count: int) -> None:
         """Parses and checks the terms.
@@ -138,16 +184,11 @@ class PauliSum:
         self.coefficients = np.array([c for _, c in normalised], dtype=np.float64)
         self.x_masks = np.array(x_masks, dtype=np.int64)
         self.z_masks = np.array(z_masks, dtype=np.int64)
-        y_counts = [bin(x & z).count("1") for x, z in zip(x_masks, z_masks)]
+        y_counts = [(x & z).bit_count() for x, z in zip(x_masks, z_masks, strict=True)]
         self.phases = np.array([1j**y for y in y_counts], dtype=np.complex128)
         for array in (self.coefficients, self.x_masks, self.z_masks, self.phases):
             array.setflags(write=False)
-        # Terms grouped by x mask: one pass over the state per group.
-        order = np.argsort(self.x_masks, kind="stable")
-        group_x, starts = np.unique(self.x_masks[order], return_index=True)
-        self._group_order = order
-        self._group_x = group_x.astype(np.int64)
-        self._group_offsets = np.append(starts, len(order)).astype(np.int64)
+        self._groups = _group_by_x_mask(self.x_masks, self.z_masks, self.phases, y_counts)
 
     @property
     def term_count(self) -> int:
@@ -159,24 +200,16 @@ class PauliSum:
     @property
     def group_count(self) -> int:
         """Number of distinct x masks: the passes over the state an expectation value costs."""
-        return int(self._group_x.size)
+        return int(self._groups.group_x.size)
 
     @property
     def is_diagonal(self) -> bool:
         """True when every term is a product of Z and I."""
         return not np.any(self.x_masks)
 
-    def grouped(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Arrays for the expectation kernels, terms sorted by x mask.
-
-        Returns:
-            ``(group_x, group_offsets, z_masks, phases, order)``: group ``g`` has x mask
-            ``group_x[g]`` and holds sorted terms ``group_offsets[g]:group_offsets[g+1]``;
-            sorted term ``s`` is input term ``order[s]``.
-        """
-        order = self._group_order
-        return (self._group_x, self._group_offsets, self.z_masks[order],
-                self.phases[order], order)
+    def grouped(self) -> PauliGroups:
+        """The terms grouped by x mask, for the expectation kernels (computed once)."""
+        return self._groups
 
     def matrix(self) -> np.ndarray:
         """The dense matrix ``sum_t c_t P_t``, complex128, shape ``(2**n, 2**n)``.
@@ -194,7 +227,8 @@ class PauliSum:
         columns = np.arange(dim, dtype=np.int64)
         parity = np.zeros(dim, dtype=np.int64)
         out = np.zeros((dim, dim), dtype=np.complex128)
-        for c, x, z, phase in zip(self.coefficients, self.x_masks, self.z_masks, self.phases):
+        terms = zip(self.coefficients, self.x_masks, self.z_masks, self.phases, strict=True)
+        for c, x, z, phase in terms:
             parity[:] = 0
             masked = columns & z
             for q in range(n):

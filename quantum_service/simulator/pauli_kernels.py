@@ -17,7 +17,10 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["statevector_term_sums", "density_matrix_term_sums"]
+from quantum_service.simulator.kernels import PARALLEL_LOCK
+from quantum_service.simulator.pauli import PauliGroups
+
+__all__ = ["density_matrix_term_sums", "statevector_term_sums"]
 
 _CHUNKS_PER_THREAD = 4
 
@@ -44,7 +47,8 @@ def _insert_zero(index: int, position: int) -> int:
 
 
 @njit(nogil=True, cache=True)
-def _statevector_block(state, group_x, group_offsets, z_masks, chunk, chunks, sums):
+def _statevector_block(state: np.ndarray, group_x: np.ndarray, group_offsets: np.ndarray,
+                       z_masks: np.ndarray, chunk: int, chunks: int, sums: np.ndarray) -> None:
     """Adds chunk ``chunk`` of ``chunks``'s share of every group's sums into ``sums``.
 
     A group with ``x != 0`` visits only indices ``j`` whose highest x bit is 0: the partner
@@ -85,14 +89,16 @@ def _statevector_block(state, group_x, group_offsets, z_masks, chunk, chunks, su
 
 
 @njit(nogil=True, cache=True)
-def _statevector_serial(state, group_x, group_offsets, z_masks):
+def _statevector_serial(state: np.ndarray, group_x: np.ndarray, group_offsets: np.ndarray,
+                        z_masks: np.ndarray) -> np.ndarray:
     sums = np.zeros(z_masks.size, dtype=np.complex128)
     _statevector_block(state, group_x, group_offsets, z_masks, 0, 1, sums)
     return sums
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def _statevector_parallel(state, group_x, group_offsets, z_masks, threads):
+def _statevector_parallel(state: np.ndarray, group_x: np.ndarray, group_offsets: np.ndarray,
+                          z_masks: np.ndarray, threads: int) -> np.ndarray:
     chunks = max(1, min(threads * _CHUNKS_PER_THREAD, state.size >> 1))
     partial = np.zeros((chunks, z_masks.size), dtype=np.complex128)
     for c in prange(chunks):
@@ -101,7 +107,9 @@ def _statevector_parallel(state, group_x, group_offsets, z_masks, threads):
 
 
 @njit(nogil=True, cache=True)
-def _density_matrix_block(rho, qubit_count, group_x, group_offsets, z_masks, start, stop, sums):
+def _density_matrix_block(rho: np.ndarray, qubit_count: int, group_x: np.ndarray,
+                          group_offsets: np.ndarray, z_masks: np.ndarray, start: int, stop: int,
+                          sums: np.ndarray) -> None:
     # rho[ket, bra] is rho_vector[ket | bra << qubit_count].
     for g in range(group_x.size):
         x = group_x[g]
@@ -117,7 +125,8 @@ def _density_matrix_block(rho, qubit_count, group_x, group_offsets, z_masks, sta
 
 
 @njit(nogil=True, cache=True)
-def _density_matrix_serial(rho, qubit_count, group_x, group_offsets, z_masks):
+def _density_matrix_serial(rho: np.ndarray, qubit_count: int, group_x: np.ndarray,
+                           group_offsets: np.ndarray, z_masks: np.ndarray) -> np.ndarray:
     sums = np.zeros(z_masks.size, dtype=np.complex128)
     _density_matrix_block(rho, qubit_count, group_x, group_offsets, z_masks, 0,
                           1 << qubit_count, sums)
@@ -125,7 +134,9 @@ def _density_matrix_serial(rho, qubit_count, group_x, group_offsets, z_masks):
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def _density_matrix_parallel(rho, qubit_count, group_x, group_offsets, z_masks, threads):
+def _density_matrix_parallel(rho: np.ndarray, qubit_count: int, group_x: np.ndarray,
+                             group_offsets: np.ndarray, z_masks: np.ndarray,
+                             threads: int) -> np.ndarray:
     total = 1 << qubit_count
     chunks = max(1, min(threads * _CHUNKS_PER_THREAD, total))
     partial = np.zeros((chunks, z_masks.size), dtype=np.complex128)
@@ -135,37 +146,26 @@ def _density_matrix_parallel(rho, qubit_count, group_x, group_offsets, z_masks, 
     return partial.sum(axis=0)
 
 
-def _parities(values: np.ndarray) -> np.ndarray:
-    """popcount mod 2 of each non-negative int64."""
-    values = values.copy()
-    for shift in (32, 16, 8, 4, 2, 1):
-        values ^= values >> shift
-    return values & 1
-
-
-def statevector_term_sums(state: np.ndarray, group_x: np.ndarray, group_offsets: np.ndarray,
-                          z_masks: np.ndarray, *, parallel: bool) -> np.ndarray:
+def statevector_term_sums(state: np.ndarray, groups: PauliGroups, *,
+                          parallel: bool) -> np.ndarray:
     """Per-term ``sum_j conj(psi[j ^ x]) psi[j] (-1)**popcount(j & z)``, complex128 ``(T,)``.
 
     Args:
         state: shape ``(2**n,)``, complex128 or complex64, C-contiguous.
-        group_x, group_offsets, z_masks: int64, from :meth:`PauliSum.grouped` (terms sorted by
-            x mask; the result follows that order).
+        groups: from :meth:`PauliSum.grouped`; the result follows its sorted term order.
         parallel: use the multi-threaded kernel.
     """
+    arguments = (state, groups.group_x, groups.group_offsets, groups.z_masks)
     if parallel:
-        half_sums = _statevector_parallel(state, group_x, group_offsets, z_masks,
-                                          numba.get_num_threads())
+        with PARALLEL_LOCK:
+            half_sums = _statevector_parallel(*arguments, numba.get_num_threads())
     else:
-        half_sums = _statevector_serial(state, group_x, group_offsets, z_masks)
+        half_sums = _statevector_serial(*arguments)
     # Fold in the partners j ^ x that the kernel skipped (see _statevector_block).
-    x_masks = np.repeat(group_x, np.diff(group_offsets))
-    sign = 1 - 2 * _parities(x_masks & z_masks)
-    return np.where(x_masks != 0, half_sums + sign * np.conj(half_sums), half_sums)
+    return half_sums + groups.fold_signs * np.conj(half_sums)
 
 
-def density_matrix_term_sums(rho: np.ndarray, qubit_count: int, group_x: np.ndarray,
-                             group_offsets: np.ndarray, z_masks: np.ndarray, *,
+def density_matrix_term_sums(rho: np.ndarray, qubit_count: int, groups: PauliGroups, *,
                              parallel: bool) -> np.ndarray:
     """Per-term ``sum_j rho[j, j ^ x] (-1)**popcount(j & z)``, complex128 ``(T,)``.
 
@@ -173,9 +173,10 @@ def density_matrix_term_sums(rho: np.ndarray, qubit_count: int, group_x: np.ndar
         rho: vectorised density matrix, shape ``(4**n,)``; ``rho[ket, bra]`` is element
             ``ket | bra << n``.
         qubit_count: ``n``.
-        group_x, group_offsets, z_masks, parallel: as in :func:`statevector_term_sums`.
+        groups, parallel: as in :func:`statevector_term_sums`.
     """
+    arguments = (rho, qubit_count, groups.group_x, groups.group_offsets, groups.z_masks)
     if parallel:
-        return _density_matrix_parallel(rho, qubit_count, group_x, group_offsets, z_masks,
-                                        numba.get_num_threads())
-    return _density_matrix_serial(rho, qubit_count, group_x, group_offsets, z_masks)
+        with PARALLEL_LOCK:
+            return _density_matrix_parallel(*arguments, numba.get_num_threads())
+    return _density_matrix_serial(*arguments)

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.kernels import state_qubit_count
+from quantum_service.simulator.ops import state_qubit_count
 
-__all__ = ["confusion_matrix", "apply_readout_error"]
+__all__ = ["apply_readout_error", "confusion_matrix"]
 
 
 def confusion_matrix(p1_given_0: float, p0_given_1: float) -> np.ndarray:

@@ -13,15 +13,15 @@ import numpy as np
 from quantum_service.simulator.ops import Channel
 
 __all__ = [
+    "embed_operator",
+    "pauli_string_matrix",
+    "random_density_matrix",
     "random_state_vector",
     "random_unitary",
-    "random_density_matrix",
-    "embed_operator",
-    "reference_statevector",
-    "pauli_string_matrix",
-    "reference_expectation",
     "reference_density_matrix",
+    "reference_expectation",
     "reference_marginal",
+    "reference_statevector",
 ]
 
 _SINGLE = {

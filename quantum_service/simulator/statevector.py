@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.kernels import apply_matrix
+from quantum_service.simulator.dispatch import prepare_matrix, use_parallel
 from quantum_service.simulator.ops import UnitaryOp, check_qubit_count, check_unitary_ops
 
 __all__ = ["simulate_statevector", "zero_state"]
@@ -16,7 +17,7 @@ __all__ = ["simulate_statevector", "zero_state"]
 _NORM_ATOL = 1e-6
 
 
-def zero_state(qubit_count: int, *, dtype: type = np.complex128) -> np.ndarray:
+def zero_state(qubit_count: int, *, dtype: npt.DTypeLike = np.complex128) -> np.ndarray:
     """``|0...0>``: shape ``(2**qubit_count,)``, ``dtype`` complex128 or complex64.
 
     Raises:
@@ -32,7 +33,7 @@ def simulate_statevector(
     ops: Iterable[UnitaryOp],
     *,
     initial_state: np.ndarray | None = None,
-    dtype: type = np.complex128,
+    dtype: npt.DTypeLike = np.complex128,
 ) -> np.ndarray:
     """Applies ``ops`` in order to ``initial_state`` (default ``|0...0>``).
 
@@ -51,15 +52,15 @@ def simulate_statevector(
             of the wrong length or norm.
         ResourceExhaustedError: ``n`` is above the limit.
     """
-    dtype = np.dtype(dtype)
-    if dtype not in (np.complex128, np.complex64):
-        raise InvalidProgramError(f"dtype must be complex128 or complex64, got {dtype}")
+    state_dtype = np.dtype(dtype)
+    if state_dtype not in (np.complex128, np.complex64):
+        raise InvalidProgramError(f"dtype must be complex128 or complex64, got {state_dtype}")
     qubit_count = check_qubit_count(qubit_count)
     program = check_unitary_ops(qubit_count, ops)
     if initial_state is None:
-        state = zero_state(qubit_count, dtype=dtype)
+        state = zero_state(qubit_count, dtype=state_dtype)
     else:
-        state = np.array(initial_state, dtype=dtype, order="C", copy=True)
+        state = np.array(initial_state, dtype=state_dtype, order="C", copy=True)
         if state.shape != (1 << qubit_count,):
             raise InvalidProgramError(
                 f"initial_state must have shape ({1 << qubit_count},) for {qubit_count} "
@@ -68,6 +69,10 @@ def simulate_statevector(
         norm = float(np.linalg.norm(state))
         if abs(norm - 1.0) > _NORM_ATOL:
             raise InvalidProgramError(f"initial_state must have unit norm, got {norm:.6g}")
-    for qubits, matrix in program:
-        apply_matrix(state, qubits, matrix)
+    parallel = use_parallel(qubit_count)
+    calls = [prepare_matrix(qubits, matrix, dtype=state_dtype, parallel=parallel)
+             for qubits, matrix in program]
+    for call in calls:
+        if call is not None:
+            call[0](state, *call[1])
     return state

@@ -9,12 +9,14 @@ import pytest
 
 from quantum_service.circuits.gates import GATES, gate_matrix
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.kernels import (
+from quantum_service.simulator import warm_up
+from quantum_service.simulator.dispatch import (
     PARALLEL_MIN_QUBITS,
     apply_diagonal,
     apply_matrix,
     select_kernel,
 )
+from quantum_service.simulator.kernels import KERNELS
 from quantum_service.simulator.reference import (
     embed_operator,
     random_state_vector,
@@ -59,6 +61,24 @@ def test_densek_orderings(qubits: tuple[int, ...], parallel: bool) -> None:
     _check(qubits, u, parallel=parallel, seed=sum(q * 7**i for i, q in enumerate(qubits)))
 
 
+def _random_sparse_matrix(dim: int, seed: int) -> np.ndarray:
+    """A random matrix with at most 2 nonzero entries per row on average (row 0 empty)."""
+    rng = np.random.default_rng(seed)
+    m = np.zeros((dim, dim), dtype=np.complex128)
+    for _ in range(2 * dim):
+        m[rng.integers(dim), rng.integers(dim)] = rng.normal() + 1j * rng.normal()
+    m[0] = 0.0
+    return m
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("qubits", [(0, 1, 2), (4, 0, 2), (3, 1, 4, 0), (1, 4, 2, 0, 3)])
+def test_sparsek_orderings(qubits: tuple[int, ...], parallel: bool) -> None:
+    m = _random_sparse_matrix(2 ** len(qubits), len(qubits))
+    assert select_kernel(m) == "sparsek"
+    _check(qubits, m, parallel=parallel, seed=sum(qubits))
+
+
 def _random_phases(count: int, seed: int) -> np.ndarray:
     return np.exp(1j * np.random.default_rng(seed).uniform(0, 2 * np.pi, count))
 
@@ -81,7 +101,7 @@ def test_diagonal_kernels(qubits: tuple[int, ...], parallel: bool) -> None:
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-@pytest.mark.parametrize("qubits", [(0, 1), (4, 2), (3, 0, 1), (1, 4, 2, 0)])
+@pytest.mark.parametrize("qubits", [(0,), (3,), (0, 1), (4, 2), (3, 0, 1), (1, 4, 2, 0)])
 def test_phase_on_all_ones(qubits: tuple[int, ...], parallel: bool) -> None:
     d = np.ones(2 ** len(qubits), dtype=np.complex128)
     d[-1] = np.exp(0.37j)
@@ -91,9 +111,11 @@ def test_phase_on_all_ones(qubits: tuple[int, ...], parallel: bool) -> None:
 
 @pytest.mark.parametrize(
     ("name", "params", "kind"),
-    [("h", (), "dense1"), ("x", (), "dense1"), ("rz", (0.3,), "diag1"), ("t", (), "diag1"),
+    [("h", (), "dense1"), ("x", (), "dense1"), ("rz", (0.3,), "diag1"), ("t", (), "phase"),
+     ("z", (), "phase"),
      ("cx", (), "dense2"), ("cz", (), "phase"), ("cp", (0.4,), "phase"),
-     ("rzz", (0.2,), "diag2"), ("crz", (0.2,), "diag2"), ("ccx", (), "densek"),
+     ("rzz", (0.2,), "diag2"), ("crz", (0.2,), "diag2"), ("ccx", (), "sparsek"),
+     ("cswap", (), "sparsek"), ("c4x", (), "sparsek"),
      ("ccz", (), "phase"), ("id", (), "identity")],
 )
 def test_select_kernel_for_library_gates(name: str, params: tuple[float, ...], kind: str) -> None:
@@ -172,3 +194,8 @@ def test_reference_embedding_follows_the_qubit_convention() -> None:
     # cx with control 0, target 1 swaps |01> (index 1) and |11> (index 3).
     expected = np.eye(4)[[0, 3, 2, 1]]
     np.testing.assert_array_equal(embed_operator(2, (0, 1), gate_matrix("cx")), expected)
+
+
+def test_warm_up_compiles_every_kernel() -> None:
+    assert warm_up(parallel=True) >= 0.0
+    assert [key for key, kernel in KERNELS.items() if not kernel.signatures] == []

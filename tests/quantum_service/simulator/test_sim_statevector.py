@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
 from quantum_service.circuits.gates import gate_matrix
 from quantum_service.errors import InvalidProgramError, ResourceExhaustedError
 from quantum_service.simulator import (
+    PARALLEL_MIN_QUBITS,
     Channel,
     depolarizing_kraus,
     simulate_statevector,
@@ -77,7 +80,7 @@ def test_random_circuit_matches_reference_and_keeps_initial_state() -> None:
 
 
 def test_complex64_matches_complex128() -> None:
-    ops = _qft_ops(4) + [((2,), gate_matrix("rz", (0.3,))), ((1, 3), gate_matrix("rzz", (0.7,)))]
+    ops = [*_qft_ops(4), ((2,), gate_matrix("rz", (0.3,))), ((1, 3), gate_matrix("rzz", (0.7,)))]
     single = simulate_statevector(4, ops, dtype=np.complex64)
     assert single.dtype == np.complex64
     np.testing.assert_allclose(single, simulate_statevector(4, ops), atol=1e-6)
@@ -111,3 +114,17 @@ def test_invalid_initial_states_and_widths_are_rejected() -> None:
         simulate_statevector(0, [])
     with pytest.raises(ResourceExhaustedError):
         simulate_statevector(40, [])
+
+
+def test_concurrent_parallel_simulations_agree() -> None:
+    """Parallel kernels launched from several Python threads at once (GIL released)."""
+    n = PARALLEL_MIN_QUBITS
+    rng = np.random.default_rng(8)
+    ops = [((q,), random_unitary(2, rng)) for q in range(0, n, 3)]
+    ops += [((1, n - 1), gate_matrix("cx")), ((2, 5), gate_matrix("cp", (0.3,))),
+            ((0, 4, 7), gate_matrix("ccx"))]
+    expected = simulate_statevector(n, ops)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: simulate_statevector(n, ops), range(6)))
+    for state in results:
+        np.testing.assert_allclose(state, expected, atol=1e-12)

@@ -321,4 +321,6 @@ class Kernel:
                     if out.expectation_values is not None:
                         experiment.expectation_value = float(out.expectation_values[offset])
                         experiment.standard_error = float(out.standard_errors[offset])
+        if cancel.is_set():  # requested while the last chunk ran: the caller wins
+            raise _Cancelled
         return result, device_time

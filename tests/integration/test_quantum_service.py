@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 
 import grpc
 import numpy as np
@@ -144,24 +145,44 @@ async def test_queued_job_survives_restart(tmp_path, mqtt_url, quantum_factory):
         await server.stop(0.5)
 
 
-async def test_cancel_queued_job_and_finished_job(stack):
+async def test_cancel_queued_running_and_finished_jobs(stack):
     stub = stack.quantum_stub
-    # Fill the ideal QPU's queue with a slow job so the next one is still queued.
-    slow = qasm_job(PARAMETRIC_QASM3.replace("qubit[2]", "qubit[18]"), qpu_id="ion-ideal-24",
-                    parameter_sets=[common_pb2.ParameterSet(values=[0.1 * i]) for i in range(64)])
-    slow.observable.terms.add(pauli_string="Z0", coefficient=1.0)
-    first = (await stub.SubmitJob(slow)).job
-    queued = (await stub.SubmitJob(qasm_job(BELL_QASM2, qpu_id="ion-ideal-24",
-                                            shot_count=10))).job
-    cancelled = (await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=queued.job_id))).job
-    assert cancelled.state == common_pb2.JOB_STATE_CANCELLED
-    await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=first.job_id))
-    final = await wait_final(stub, first.job_id)
-    assert final.state in (common_pb2.JOB_STATE_CANCELLED, common_pb2.JOB_STATE_SUCCEEDED)
+    driver = stack.quantum.kernel.registry.get("ion-ideal-24").driver
+    release = threading.Event()
+    started = threading.Event()
+    execute = driver.execute
+
+    def blocking_execute(*args, **kwargs):  # holds the QPU until the test releases it
+        started.set()
+        release.wait(10)
+        return execute(*args, **kwargs)
+
+    driver.execute = blocking_execute
+    try:
+        running = (await stub.SubmitJob(qasm_job(BELL_QASM2, qpu_id="ion-ideal-24",
+                                                 shot_count=10))).job
+        queued = (await stub.SubmitJob(qasm_job(BELL_QASM2, qpu_id="ion-ideal-24",
+                                                shot_count=10))).job
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        cancelled = (await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=queued.job_id))).job
+        assert cancelled.state == common_pb2.JOB_STATE_CANCELLED
+        await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=running.job_id))
+    finally:
+        release.set()
+    final = await wait_final(stub, running.job_id)
+    assert final.state == common_pb2.JOB_STATE_CANCELLED
+    assert "while running" in final.error_message
+    for job_id in (queued.job_id, running.job_id):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=job_id))
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "already CANCELLED" in info.value.details()
+    done = await wait_final(stub, (await stub.SubmitJob(qasm_job(
+        BELL_QASM2, qpu_id="ion-ideal-24", shot_count=10))).job.job_id)
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=queued.job_id))
+        await stub.CancelJob(qs_pb2.CancelJobRequest(job_id=done.job_id))
     assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "already CANCELLED" in info.value.details()
+    assert "already SUCCEEDED" in info.value.details()
 
 
 def _with_observable(request: qs_pb2.SubmitJobRequest, pauli: str = "Z0"

@@ -25,19 +25,27 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15qcore/v1/common.proto\x12\x08qcore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"4\n\rParameterTerm\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x13\n\x0b\x63oefficient\x18\x02 \x01(\x01\"O\n\x13ParameterExpression\x12\x10\n\x08\x63onstant\x18\x01 \x01(\x01\x12&\n\x05terms\x18\x02 \x03(\x0b\x32\x17.qcore.v1.ParameterTerm\"h\n\tOperation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06qubits\x18\x02 \x03(\x05\x12-\n\x06params\x18\x03 \x03(\x0b\x32\x1d.qcore.v1.ParameterExpression\x12\x0e\n\x06\x63lbits\x18\x04 \x03(\x05\"~\n\x07\x43ircuit\x12\x13\n\x0bqubit_count\x18\x01 \x01(\x05\x12\x13\n\x0b\x63lbit_count\x18\x02 \x01(\x05\x12\'\n\noperations\x18\x03 \x03(\x0b\x32\x13.qcore.v1.Operation\x12\x12\n\nparameters\x18\x04 \x03(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\"M\n\x07Program\x12\x12\n\x08openqasm\x18\x01 \x01(\tH\x00\x12$\n\x07\x63ircuit\x18\x02 \x01(\x0b\x32\x11.qcore.v1.CircuitH\x00\x42\x08\n\x06source\"6\n\tPauliTerm\x12\x14\n\x0cpauli_string\x18\x01 \x01(\t\x12\x13\n\x0b\x63oefficient\x18\x02 \x01(\x01\"0\n\nObservable\x12\"\n\x05terms\x18\x01 \x03(\x0b\x32\x13.qcore.v1.PauliTerm\"\x1e\n\x0cParameterSet\x12\x0e\n\x06values\x18\x01 \x03(\x01\"o\n\nNativeGate\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bqubit_count\x18\x02 \x01(\x05\x12\x17\n\x0fparameter_count\x18\x03 \x01(\x05\x12\x13\n\x0b\x64uration_ns\x18\x04 \x01(\x01\x12\x10\n\x08\x66idelity\x18\x05 \x01(\x01\",\n\x08\x43oupling\x12\x0f\n\x07qubit_a\x18\x01 \x01(\x05\x12\x0f\n\x07qubit_b\x18\x02 \x01(\x05\"\x93\x01\n\x10QubitCalibration\x12\r\n\x05qubit\x18\x01 \x01(\x05\x12\x14\n\x0c\x66requency_hz\x18\x02 \x01(\x01\x12\r\n\x05t1_us\x18\x03 \x01(\x01\x12\r\n\x05t2_us\x18\x04 \x01(\x01\x12\x18\n\x10readout_fidelity\x18\x05 \x01(\x01\x12\"\n\x1asingle_qubit_gate_fidelity\x18\x06 \x01(\x01\"T\n\x0fPairCalibration\x12\x0f\n\x07qubit_a\x18\x01 \x01(\x05\x12\x0f\n\x07qubit_b\x18\x02 \x01(\x05\x12\x1f\n\x17two_qubit_gate_fidelity\x18\x03 \x01(\x01\"\xc1\x01\n\x13\x43\x61librationSnapshot\x12\x13\n\x0bsnapshot_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06qubits\x18\x04 \x03(\x0b\x32\x1a.qcore.v1.QubitCalibration\x12(\n\x05pairs\x18\x05 \x03(\x0b\x32\x19.qcore.v1.PairCalibration\"\xe0\x03\n\x0eQpuDescription\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12$\n\x08modality\x18\x02 \x01(\x0e\x32\x12.qcore.v1.Modality\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bqubit_count\x18\x04 \x01(\x05\x12(\n\x0c\x63oupling_map\x18\x05 \x03(\x0b\x32\x12.qcore.v1.Coupling\x12\x12\n\nall_to_all\x18\x06 \x01(\x08\x12*\n\x0cnative_gates\x18\x07 \x03(\x0b\x32\x14.qcore.v1.NativeGate\x12\x16\n\x0emax_shot_count\x18\x08 \x01(\x05\x12\x1f\n\x17max_parameter_set_count\x18\t \x01(\x05\x12\x1b\n\x13readout_duration_ns\x18\n \x01(\x01\x12\x19\n\x11reset_duration_ns\x18\x0b \x01(\x01\x12\r\n\x05noisy\x18\x0c \x01(\x08\x12#\n\x06status\x18\r \x01(\x0e\x32\x13.qcore.v1.QpuStatus\x12\x32\n\x0b\x63\x61libration\x18\x0e \x01(\x0b\x32\x1d.qcore.v1.CalibrationSnapshot\x12\x14\n\x0cqueue_length\x18\x0f \x01(\x05\x12\x15\n\rdevice_time_s\x18\x10 \x01(\x01*\x8e\x01\n\x08Modality\x12\x18\n\x14MODALITY_UNSPECIFIED\x10\x00\x12\x1c\n\x18MODALITY_SUPERCONDUCTING\x10\x01\x12\x18\n\x14MODALITY_TRAPPED_ION\x10\x02\x12\x19\n\x15MODALITY_NEUTRAL_ATOM\x10\x03\x12\x15\n\x11MODALITY_PHOTONIC\x10\x04*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*r\n\tQpuStatus\x12\x1a\n\x16QPU_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11QPU_STATUS_ONLINE\x10\x01\x12\x1a\n\x16QPU_STATUS_CALIBRATING\x10\x02\x12\x16\n\x12QPU_STATUS_OFFLINE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15qcore/v1/common.proto\x12\x08qcore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"4\n\rParameterTerm\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x13\n\x0b\x63oefficient\x18\x02 \x01(\x01\"O\n\x13ParameterExpression\x12\x10\n\x08\x63onstant\x18\x01 \x01(\x01\x12&\n\x05terms\x18\x02 \x03(\x0b\x32\x17.qcore.v1.ParameterTerm\"h\n\tOperation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06qubits\x18\x02 \x03(\x05\x12-\n\x06params\x18\x03 \x03(\x0b\x32\x1d.qcore.v1.ParameterExpression\x12\x0e\n\x06\x63lbits\x18\x04 \x03(\x05\"~\n\x07\x43ircuit\x12\x13\n\x0bqubit_count\x18\x01 \x01(\x05\x12\x13\n\x0b\x63lbit_count\x18\x02 \x01(\x05\x12\'\n\noperations\x18\x03 \x03(\x0b\x32\x13.qcore.v1.Operation\x12\x12\n\nparameters\x18\x04 \x03(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\"M\n\x07Program\x12\x12\n\x08openqasm\x18\x01 \x01(\tH\x00\x12$\n\x07\x63ircuit\x18\x02 \x01(\x0b\x32\x11.qcore.v1.CircuitH\x00\x42\x08\n\x06source\"6\n\tPauliTerm\x12\x14\n\x0cpauli_string\x18\x01 \x01(\t\x12\x13\n\x0b\x63oefficient\x18\x02 \x01(\x01\"0\n\nObservable\x12\"\n\x05terms\x18\x01 \x03(\x0b\x32\x13.qcore.v1.PauliTerm\"\x1e\n\x0cParameterSet\x12\x0e\n\x06values\x18\x01 \x03(\x01\"o\n\nNativeGate\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bqubit_count\x18\x02 \x01(\x05\x12\x17\n\x0fparameter_count\x18\x03 \x01(\x05\x12\x13\n\x0b\x64uration_ns\x18\x04 \x01(\x01\x12\x10\n\x08\x66idelity\x18\x05 \x01(\x01\",\n\x08\x43oupling\x12\x0f\n\x07qubit_a\x18\x01 \x01(\x05\x12\x0f\n\x07qubit_b\x18\x02 \x01(\x05\"\x89\x03\n\x10QubitCalibration\x12\r\n\x05qubit\x18\x01 \x01(\x05\x12\x14\n\x0c\x66requency_hz\x18\x02 \x01(\x01\x12\r\n\x05t1_us\x18\x03 \x01(\x01\x12\r\n\x05t2_us\x18\x04 \x01(\x01\x12\x18\n\x10readout_fidelity\x18\x05 \x01(\x01\x12\"\n\x1asingle_qubit_gate_fidelity\x18\x06 \x01(\x01\x12\x1a\n\x12pi_pulse_amplitude\x18\x07 \x01(\x01\x12\x13\n\x0breadout_p01\x18\x08 \x01(\x01\x12\x13\n\x0breadout_p10\x18\t \x01(\x01\x12\x44\n\runcertainties\x18\n \x03(\x0b\x32-.qcore.v1.QubitCalibration.UncertaintiesEntry\x12\x32\n\x0e\x63\x61librate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x34\n\x12UncertaintiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xec\x01\n\x0fPairCalibration\x12\x0f\n\x07qubit_a\x18\x01 \x01(\x05\x12\x0f\n\x07qubit_b\x18\x02 \x01(\x05\x12\x1f\n\x17two_qubit_gate_fidelity\x18\x03 \x01(\x01\x12\x1b\n\x13two_qubit_phase_rad\x18\x04 \x01(\x01\x12\x43\n\runcertainties\x18\x05 \x03(\x0b\x32,.qcore.v1.PairCalibration.UncertaintiesEntry\x1a\x34\n\x12UncertaintiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xae\x02\n\x13\x43\x61librationSnapshot\x12\x13\n\x0bsnapshot_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06qubits\x18\x04 \x03(\x0b\x32\x1a.qcore.v1.QubitCalibration\x12(\n\x05pairs\x18\x05 \x03(\x0b\x32\x19.qcore.v1.PairCalibration\x12\x0f\n\x07trigger\x18\x06 \x01(\t\x12\x1b\n\x13recalibrated_qubits\x18\x07 \x03(\x05\x12!\n\x19\x63\x61libration_device_time_s\x18\x08 \x01(\x01\x12\x1a\n\x12parent_snapshot_id\x18\t \x01(\t\"\xbc\x05\n\x0eQpuDescription\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12$\n\x08modality\x18\x02 \x01(\x0e\x32\x12.qcore.v1.Modality\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bqubit_count\x18\x04 \x01(\x05\x12(\n\x0c\x63oupling_map\x18\x05 \x03(\x0b\x32\x12.qcore.v1.Coupling\x12\x12\n\nall_to_all\x18\x06 \x01(\x08\x12*\n\x0cnative_gates\x18\x07 \x03(\x0b\x32\x14.qcore.v1.NativeGate\x12\x16\n\x0emax_shot_count\x18\x08 \x01(\x05\x12\x1f\n\x17max_parameter_set_count\x18\t \x01(\x05\x12\x1b\n\x13readout_duration_ns\x18\n \x01(\x01\x12\x19\n\x11reset_duration_ns\x18\x0b \x01(\x01\x12\r\n\x05noisy\x18\x0c \x01(\x08\x12#\n\x06status\x18\r \x01(\x0e\x32\x13.qcore.v1.QpuStatus\x12\x32\n\x0b\x63\x61libration\x18\x0e \x01(\x0b\x32\x1d.qcore.v1.CalibrationSnapshot\x12\x14\n\x0cqueue_length\x18\x0f \x01(\x05\x12\x15\n\rdevice_time_s\x18\x10 \x01(\x01\x12\x38\n\x08supports\x18\x11 \x03(\x0b\x32&.qcore.v1.QpuDescription.SupportsEntry\x12<\n\nproperties\x18\x12 \x03(\x0b\x32(.qcore.v1.QpuDescription.PropertiesEntry\x1a/\n\rSupportsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x08:\x02\x38\x01\x1a\x31\n\x0fPropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01*\x8e\x01\n\x08Modality\x12\x18\n\x14MODALITY_UNSPECIFIED\x10\x00\x12\x1c\n\x18MODALITY_SUPERCONDUCTING\x10\x01\x12\x18\n\x14MODALITY_TRAPPED_ION\x10\x02\x12\x19\n\x15MODALITY_NEUTRAL_ATOM\x10\x03\x12\x15\n\x11MODALITY_PHOTONIC\x10\x04*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*r\n\tQpuStatus\x12\x1a\n\x16QPU_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11QPU_STATUS_ONLINE\x10\x01\x12\x1a\n\x16QPU_STATUS_CALIBRATING\x10\x02\x12\x16\n\x12QPU_STATUS_OFFLINE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'qcore.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MODALITY']._serialized_start=1729
-  _globals['_MODALITY']._serialized_end=1871
-  _globals['_JOBSTATE']._serialized_start=1874
-  _globals['_JOBSTATE']._serialized_end=2028
-  _globals['_QPUSTATUS']._serialized_start=2030
-  _globals['_QPUSTATUS']._serialized_end=2144
+  _globals['_QUBITCALIBRATION_UNCERTAINTIESENTRY']._loaded_options = None
+  _globals['_QUBITCALIBRATION_UNCERTAINTIESENTRY']._serialized_options = b'8\001'
+  _globals['_PAIRCALIBRATION_UNCERTAINTIESENTRY']._loaded_options = None
+  _globals['_PAIRCALIBRATION_UNCERTAINTIESENTRY']._serialized_options = b'8\001'
+  _globals['_QPUDESCRIPTION_SUPPORTSENTRY']._loaded_options = None
+  _globals['_QPUDESCRIPTION_SUPPORTSENTRY']._serialized_options = b'8\001'
+  _globals['_QPUDESCRIPTION_PROPERTIESENTRY']._loaded_options = None
+  _globals['_QPUDESCRIPTION_PROPERTIESENTRY']._serialized_options = b'8\001'
+  _globals['_MODALITY']._serialized_start=2457
+  _globals['_MODALITY']._serialized_end=2599
+  _globals['_JOBSTATE']._serialized_start=2602
+  _globals['_JOBSTATE']._serialized_end=2756
+  _globals['_QPUSTATUS']._serialized_start=2758
+  _globals['_QPUSTATUS']._serialized_end=2872
   _globals['_PARAMETERTERM']._serialized_start=68
   _globals['_PARAMETERTERM']._serialized_end=120
   _globals['_PARAMETEREXPRESSION']._serialized_start=122
@@ -59,11 +67,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COUPLING']._serialized_start=767
   _globals['_COUPLING']._serialized_end=811
   _globals['_QUBITCALIBRATION']._serialized_start=814
-  _globals['_QUBITCALIBRATION']._serialized_end=961
-  _globals['_PAIRCALIBRATION']._serialized_start=963
-  _globals['_PAIRCALIBRATION']._serialized_end=1047
-  _globals['_CALIBRATIONSNAPSHOT']._serialized_start=1050
-  _globals['_CALIBRATIONSNAPSHOT']._serialized_end=1243
-  _globals['_QPUDESCRIPTION']._serialized_start=1246
-  _globals['_QPUDESCRIPTION']._serialized_end=1726
+  _globals['_QUBITCALIBRATION']._serialized_end=1207
+  _globals['_QUBITCALIBRATION_UNCERTAINTIESENTRY']._serialized_start=1155
+  _globals['_QUBITCALIBRATION_UNCERTAINTIESENTRY']._serialized_end=1207
+  _globals['_PAIRCALIBRATION']._serialized_start=1210
+  _globals['_PAIRCALIBRATION']._serialized_end=1446
+  _globals['_PAIRCALIBRATION_UNCERTAINTIESENTRY']._serialized_start=1155
+  _globals['_PAIRCALIBRATION_UNCERTAINTIESENTRY']._serialized_end=1207
+  _globals['_CALIBRATIONSNAPSHOT']._serialized_start=1449
+  _globals['_CALIBRATIONSNAPSHOT']._serialized_end=1751
+  _globals['_QPUDESCRIPTION']._serialized_start=1754
+  _globals['_QPUDESCRIPTION']._serialized_end=2454
+  _globals['_QPUDESCRIPTION_SUPPORTSENTRY']._serialized_start=2356
+  _globals['_QPUDESCRIPTION_SUPPORTSENTRY']._serialized_end=2403
+  _globals['_QPUDESCRIPTION_PROPERTIESENTRY']._serialized_start=2405
+  _globals['_QPUDESCRIPTION_PROPERTIESENTRY']._serialized_end=2454
 # @@protoc_insertion_point(module_scope)

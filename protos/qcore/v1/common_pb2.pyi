@@ -142,47 +142,97 @@ class Coupling(_message.Message):
     def __init__(self, qubit_a: _Optional[int] = ..., qubit_b: _Optional[int] = ...) -> None: ...
 
 class QubitCalibration(_message.Message):
-    __slots__ = ("qubit", "frequency_hz", "t1_us", "t2_us", "readout_fidelity", "single_qubit_gate_fidelity")
+    __slots__ = ("qubit", "frequency_hz", "t1_us", "t2_us", "readout_fidelity", "single_qubit_gate_fidelity", "pi_pulse_amplitude", "readout_p01", "readout_p10", "uncertainties", "calibrate_time")
+    class UncertaintiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     QUBIT_FIELD_NUMBER: _ClassVar[int]
     FREQUENCY_HZ_FIELD_NUMBER: _ClassVar[int]
     T1_US_FIELD_NUMBER: _ClassVar[int]
     T2_US_FIELD_NUMBER: _ClassVar[int]
     READOUT_FIDELITY_FIELD_NUMBER: _ClassVar[int]
     SINGLE_QUBIT_GATE_FIDELITY_FIELD_NUMBER: _ClassVar[int]
+    PI_PULSE_AMPLITUDE_FIELD_NUMBER: _ClassVar[int]
+    READOUT_P01_FIELD_NUMBER: _ClassVar[int]
+    READOUT_P10_FIELD_NUMBER: _ClassVar[int]
+    UNCERTAINTIES_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATE_TIME_FIELD_NUMBER: _ClassVar[int]
     qubit: int
     frequency_hz: float
     t1_us: float
     t2_us: float
     readout_fidelity: float
     single_qubit_gate_fidelity: float
-    def __init__(self, qubit: _Optional[int] = ..., frequency_hz: _Optional[float] = ..., t1_us: _Optional[float] = ..., t2_us: _Optional[float] = ..., readout_fidelity: _Optional[float] = ..., single_qubit_gate_fidelity: _Optional[float] = ...) -> None: ...
+    pi_pulse_amplitude: float
+    readout_p01: float
+    readout_p10: float
+    uncertainties: _containers.ScalarMap[str, float]
+    calibrate_time: _timestamp_pb2.Timestamp
+    def __init__(self, qubit: _Optional[int] = ..., frequency_hz: _Optional[float] = ..., t1_us: _Optional[float] = ..., t2_us: _Optional[float] = ..., readout_fidelity: _Optional[float] = ..., single_qubit_gate_fidelity: _Optional[float] = ..., pi_pulse_amplitude: _Optional[float] = ..., readout_p01: _Optional[float] = ..., readout_p10: _Optional[float] = ..., uncertainties: _Optional[_Mapping[str, float]] = ..., calibrate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PairCalibration(_message.Message):
-    __slots__ = ("qubit_a", "qubit_b", "two_qubit_gate_fidelity")
+    __slots__ = ("qubit_a", "qubit_b", "two_qubit_gate_fidelity", "two_qubit_phase_rad", "uncertainties")
+    class UncertaintiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     QUBIT_A_FIELD_NUMBER: _ClassVar[int]
     QUBIT_B_FIELD_NUMBER: _ClassVar[int]
     TWO_QUBIT_GATE_FIDELITY_FIELD_NUMBER: _ClassVar[int]
+    TWO_QUBIT_PHASE_RAD_FIELD_NUMBER: _ClassVar[int]
+    UNCERTAINTIES_FIELD_NUMBER: _ClassVar[int]
     qubit_a: int
     qubit_b: int
     two_qubit_gate_fidelity: float
-    def __init__(self, qubit_a: _Optional[int] = ..., qubit_b: _Optional[int] = ..., two_qubit_gate_fidelity: _Optional[float] = ...) -> None: ...
+    two_qubit_phase_rad: float
+    uncertainties: _containers.ScalarMap[str, float]
+    def __init__(self, qubit_a: _Optional[int] = ..., qubit_b: _Optional[int] = ..., two_qubit_gate_fidelity: _Optional[float] = ..., two_qubit_phase_rad: _Optional[float] = ..., uncertainties: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class CalibrationSnapshot(_message.Message):
-    __slots__ = ("snapshot_id", "qpu_id", "create_time", "qubits", "pairs")
+    __slots__ = ("snapshot_id", "qpu_id", "create_time", "qubits", "pairs", "trigger", "recalibrated_qubits", "calibration_device_time_s", "parent_snapshot_id")
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     QUBITS_FIELD_NUMBER: _ClassVar[int]
     PAIRS_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    RECALIBRATED_QUBITS_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    PARENT_SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
     qpu_id: str
     create_time: _timestamp_pb2.Timestamp
     qubits: _containers.RepeatedCompositeFieldContainer[QubitCalibration]
     pairs: _containers.RepeatedCompositeFieldContainer[PairCalibration]
-    def __init__(self, snapshot_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., qubits: _Optional[_Iterable[_Union[QubitCalibration, _Mapping]]] = ..., pairs: _Optional[_Iterable[_Union[PairCalibration, _Mapping]]] = ...) -> None: ...
+    trigger: str
+    recalibrated_qubits: _containers.RepeatedScalarFieldContainer[int]
+    calibration_device_time_s: float
+    parent_snapshot_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., qubits: _Optional[_Iterable[_Union[QubitCalibration, _Mapping]]] = ..., pairs: _Optional[_Iterable[_Union[PairCalibration, _Mapping]]] = ..., trigger: _Optional[str] = ..., recalibrated_qubits: _Optional[_Iterable[int]] = ..., calibration_device_time_s: _Optional[float] = ..., parent_snapshot_id: _Optional[str] = ...) -> None: ...
 
 class QpuDescription(_message.Message):
-    __slots__ = ("qpu_id", "modality", "description", "qubit_count", "coupling_map", "all_to_all", "native_gates", "max_shot_count", "max_parameter_set_count", "readout_duration_ns", "reset_duration_ns", "noisy", "status", "calibration", "queue_length", "device_time_s")
+    __slots__ = ("qpu_id", "modality", "description", "qubit_count", "coupling_map", "all_to_all", "native_gates", "max_shot_count", "max_parameter_set_count", "readout_duration_ns", "reset_duration_ns", "noisy", "status", "calibration", "queue_length", "device_time_s", "supports", "properties")
+    class SupportsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bool
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bool] = ...) -> None: ...
+    class PropertiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     MODALITY_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -199,6 +249,8 @@ class QpuDescription(_message.Message):
     CALIBRATION_FIELD_NUMBER: _ClassVar[int]
     QUEUE_LENGTH_FIELD_NUMBER: _ClassVar[int]
     DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTS_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     qpu_id: str
     modality: Modality
     description: str
@@ -215,4 +267,6 @@ class QpuDescription(_message.Message):
     calibration: CalibrationSnapshot
     queue_length: int
     device_time_s: float
-    def __init__(self, qpu_id: _Optional[str] = ..., modality: _Optional[_Union[Modality, str]] = ..., description: _Optional[str] = ..., qubit_count: _Optional[int] = ..., coupling_map: _Optional[_Iterable[_Union[Coupling, _Mapping]]] = ..., all_to_all: _Optional[bool] = ..., native_gates: _Optional[_Iterable[_Union[NativeGate, _Mapping]]] = ..., max_shot_count: _Optional[int] = ..., max_parameter_set_count: _Optional[int] = ..., readout_duration_ns: _Optional[float] = ..., reset_duration_ns: _Optional[float] = ..., noisy: _Optional[bool] = ..., status: _Optional[_Union[QpuStatus, str]] = ..., calibration: _Optional[_Union[CalibrationSnapshot, _Mapping]] = ..., queue_length: _Optional[int] = ..., device_time_s: _Optional[float] = ...) -> None: ...
+    supports: _containers.ScalarMap[str, bool]
+    properties: _containers.ScalarMap[str, float]
+    def __init__(self, qpu_id: _Optional[str] = ..., modality: _Optional[_Union[Modality, str]] = ..., description: _Optional[str] = ..., qubit_count: _Optional[int] = ..., coupling_map: _Optional[_Iterable[_Union[Coupling, _Mapping]]] = ..., all_to_all: _Optional[bool] = ..., native_gates: _Optional[_Iterable[_Union[NativeGate, _Mapping]]] = ..., max_shot_count: _Optional[int] = ..., max_parameter_set_count: _Optional[int] = ..., readout_duration_ns: _Optional[float] = ..., reset_duration_ns: _Optional[float] = ..., noisy: _Optional[bool] = ..., status: _Optional[_Union[QpuStatus, str]] = ..., calibration: _Optional[_Union[CalibrationSnapshot, _Mapping]] = ..., queue_length: _Optional[int] = ..., device_time_s: _Optional[float] = ..., supports: _Optional[_Mapping[str, bool]] = ..., properties: _Optional[_Mapping[str, float]] = ...) -> None: ...

@@ -49,7 +49,7 @@ class GetQpuResponse(_message.Message):
     def __init__(self, qpu: _Optional[_Union[_common_pb2.QpuDescription, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("request_id", "qpu_id", "programs", "observable", "shot_count", "parameter_sets", "name", "seed")
+    __slots__ = ("request_id", "qpu_id", "programs", "observable", "shot_count", "parameter_sets", "name", "seed", "priority", "readout_mitigation")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     PROGRAMS_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,8 @@ class SubmitJobRequest(_message.Message):
     PARAMETER_SETS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    READOUT_MITIGATION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     qpu_id: str
     programs: _containers.RepeatedCompositeFieldContainer[_common_pb2.Program]
@@ -66,7 +68,9 @@ class SubmitJobRequest(_message.Message):
     parameter_sets: _containers.RepeatedCompositeFieldContainer[_common_pb2.ParameterSet]
     name: str
     seed: int
-    def __init__(self, request_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., programs: _Optional[_Iterable[_Union[_common_pb2.Program, _Mapping]]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., shot_count: _Optional[int] = ..., parameter_sets: _Optional[_Iterable[_Union[_common_pb2.ParameterSet, _Mapping]]] = ..., name: _Optional[str] = ..., seed: _Optional[int] = ...) -> None: ...
+    priority: int
+    readout_mitigation: bool
+    def __init__(self, request_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., programs: _Optional[_Iterable[_Union[_common_pb2.Program, _Mapping]]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., shot_count: _Optional[int] = ..., parameter_sets: _Optional[_Iterable[_Union[_common_pb2.ParameterSet, _Mapping]]] = ..., name: _Optional[str] = ..., seed: _Optional[int] = ..., priority: _Optional[int] = ..., readout_mitigation: _Optional[bool] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job",)
@@ -75,7 +79,7 @@ class SubmitJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ExperimentResult(_message.Message):
-    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error")
+    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -83,17 +87,28 @@ class ExperimentResult(_message.Message):
         key: str
         value: int
         def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class MitigatedProbabilitiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     PROGRAM_INDEX_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_SET_INDEX_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FIELD_NUMBER: _ClassVar[int]
     EXPECTATION_VALUE_FIELD_NUMBER: _ClassVar[int]
     STANDARD_ERROR_FIELD_NUMBER: _ClassVar[int]
+    DISCARDED_SHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MITIGATED_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
     program_index: int
     parameter_set_index: int
     counts: _containers.ScalarMap[str, int]
     expectation_value: float
     standard_error: float
-    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ...) -> None: ...
+    discarded_shot_count: int
+    mitigated_probabilities: _containers.ScalarMap[str, float]
+    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class JobResult(_message.Message):
     __slots__ = ("experiments",)
@@ -102,7 +117,7 @@ class JobResult(_message.Message):
     def __init__(self, experiments: _Optional[_Iterable[_Union[ExperimentResult, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "request_id", "name", "state", "qpu_id", "owner", "create_time", "start_time", "end_time", "program_count", "parameter_set_count", "shot_count", "error_message", "result", "calibration_snapshot_id", "device_time_s", "placement_reason")
+    __slots__ = ("job_id", "request_id", "name", "state", "qpu_id", "owner", "create_time", "start_time", "end_time", "program_count", "parameter_set_count", "shot_count", "error_message", "result", "calibration_snapshot_id", "device_time_s", "placement_reason", "priority", "queue_position", "estimated_start_time", "physical_qubits")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +135,10 @@ class Job(_message.Message):
     CALIBRATION_SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
     PLACEMENT_REASON_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    PHYSICAL_QUBITS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     request_id: str
     name: str
@@ -137,7 +156,11 @@ class Job(_message.Message):
     calibration_snapshot_id: str
     device_time_s: float
     placement_reason: str
-    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., qpu_id: _Optional[str] = ..., owner: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program_count: _Optional[int] = ..., parameter_set_count: _Optional[int] = ..., shot_count: _Optional[int] = ..., error_message: _Optional[str] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., calibration_snapshot_id: _Optional[str] = ..., device_time_s: _Optional[float] = ..., placement_reason: _Optional[str] = ...) -> None: ...
+    priority: int
+    queue_position: int
+    estimated_start_time: _timestamp_pb2.Timestamp
+    physical_qubits: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., qpu_id: _Optional[str] = ..., owner: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program_count: _Optional[int] = ..., parameter_set_count: _Optional[int] = ..., shot_count: _Optional[int] = ..., error_message: _Optional[str] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., calibration_snapshot_id: _Optional[str] = ..., device_time_s: _Optional[float] = ..., placement_reason: _Optional[str] = ..., priority: _Optional[int] = ..., queue_position: _Optional[int] = ..., estimated_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., physical_qubits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job_id",)
@@ -194,6 +217,26 @@ class WatchJobResponse(_message.Message):
     JOB_FIELD_NUMBER: _ClassVar[int]
     job: Job
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class CalibrateRequest(_message.Message):
+    __slots__ = ("qpu_id", "qubits", "force")
+    QPU_ID_FIELD_NUMBER: _ClassVar[int]
+    QUBITS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    qpu_id: str
+    qubits: _containers.RepeatedScalarFieldContainer[int]
+    force: bool
+    def __init__(self, qpu_id: _Optional[str] = ..., qubits: _Optional[_Iterable[int]] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class CalibrateResponse(_message.Message):
+    __slots__ = ("snapshot", "experiments", "device_time_s")
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENTS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    snapshot: _common_pb2.CalibrationSnapshot
+    experiments: _containers.RepeatedScalarFieldContainer[str]
+    device_time_s: float
+    def __init__(self, snapshot: _Optional[_Union[_common_pb2.CalibrationSnapshot, _Mapping]] = ..., experiments: _Optional[_Iterable[str]] = ..., device_time_s: _Optional[float] = ...) -> None: ...
 
 class SessionStart(_message.Message):
     __slots__ = ("qpu_id", "program", "observable", "shot_count", "idle_timeout_s", "gradient_method", "seed")

@@ -69,6 +69,11 @@ class QuantumServiceStub:
                 request_serializer=qcore_dot_v1_dot_quantum__service__pb2.WatchJobRequest.SerializeToString,
                 response_deserializer=qcore_dot_v1_dot_quantum__service__pb2.WatchJobResponse.FromString,
                 _registered_method=True)
+        self.Calibrate = channel.unary_unary(
+                '/qcore.v1.QuantumService/Calibrate',
+                request_serializer=qcore_dot_v1_dot_quantum__service__pb2.CalibrateRequest.SerializeToString,
+                response_deserializer=qcore_dot_v1_dot_quantum__service__pb2.CalibrateResponse.FromString,
+                _registered_method=True)
         self.OpenSession = channel.stream_stream(
                 '/qcore.v1.QuantumService/OpenSession',
                 request_serializer=qcore_dot_v1_dot_quantum__service__pb2.OpenSessionRequest.SerializeToString,
@@ -128,6 +133,14 @@ class QuantumServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Calibrate(self, request, context):
+        """Runs calibration experiments on a QPU now (interleaved with user work) and returns the new
+        calibration snapshot. NOT_FOUND for an unknown qpu_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def OpenSession(self, request_iterator, context):
         """A hybrid session. The first request carries `start` (circuit + observable, compiled once);
         each later request carries `evaluate` (one or more parameter sets) and gets one response.
@@ -174,6 +187,11 @@ def add_QuantumServiceServicer_to_server(servicer, server):
                     servicer.WatchJob,
                     request_deserializer=qcore_dot_v1_dot_quantum__service__pb2.WatchJobRequest.FromString,
                     response_serializer=qcore_dot_v1_dot_quantum__service__pb2.WatchJobResponse.SerializeToString,
+            ),
+            'Calibrate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Calibrate,
+                    request_deserializer=qcore_dot_v1_dot_quantum__service__pb2.CalibrateRequest.FromString,
+                    response_serializer=qcore_dot_v1_dot_quantum__service__pb2.CalibrateResponse.SerializeToString,
             ),
             'OpenSession': grpc.stream_stream_rpc_method_handler(
                     servicer.OpenSession,
@@ -370,6 +388,33 @@ class QuantumService:
             '/qcore.v1.QuantumService/WatchJob',
             qcore_dot_v1_dot_quantum__service__pb2.WatchJobRequest.SerializeToString,
             qcore_dot_v1_dot_quantum__service__pb2.WatchJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Calibrate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qcore.v1.QuantumService/Calibrate',
+            qcore_dot_v1_dot_quantum__service__pb2.CalibrateRequest.SerializeToString,
+            qcore_dot_v1_dot_quantum__service__pb2.CalibrateResponse.FromString,
             options,
             channel_credentials,
             insecure,

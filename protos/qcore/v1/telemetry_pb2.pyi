@@ -2,10 +2,11 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from qcore.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -50,14 +51,18 @@ class QpuStatusEvent(_message.Message):
     def __init__(self, qpu_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.QpuStatus, str]] = ..., queue_length: _Optional[int] = ..., device_time_s: _Optional[float] = ..., active_session_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CalibrationEvent(_message.Message):
-    __slots__ = ("qpu_id", "snapshot", "time")
+    __slots__ = ("qpu_id", "snapshot", "time", "trigger", "experiments")
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENTS_FIELD_NUMBER: _ClassVar[int]
     qpu_id: str
     snapshot: _common_pb2.CalibrationSnapshot
     time: _timestamp_pb2.Timestamp
-    def __init__(self, qpu_id: _Optional[str] = ..., snapshot: _Optional[_Union[_common_pb2.CalibrationSnapshot, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    trigger: str
+    experiments: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, qpu_id: _Optional[str] = ..., snapshot: _Optional[_Union[_common_pb2.CalibrationSnapshot, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trigger: _Optional[str] = ..., experiments: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class JobStateEvent(_message.Message):
     __slots__ = ("job_id", "state", "qpu_id", "owner", "error_message", "device_time_s", "time")

@@ -100,11 +100,14 @@ class ExecutionOptions:
             number of shots per circuit and parameter set.
         gradient: also return gradients of expectation values (parameter-shift rule or adjoint).
         seed: seed for shot sampling and stochastic noise.
+        readout_mitigation: also return counts corrected with the latest calibrated readout
+            assignment matrices (``ExecutionResult.mitigated_probabilities``).
     """
 
     shot_count: int = 0
     gradient: bool = False
     seed: int | None = None
+    readout_mitigation: bool = False
 
 
 @dataclass(slots=True)
@@ -118,6 +121,10 @@ class ExecutionResult:
         counts: per parameter set, bitstring → count (sampling programs), else ``None``.
         device_time_s: QPU time this batch used (gates, readout, reset, times shots).
         circuit_executions: circuits run, counting every shifted circuit of a gradient.
+        discarded_shot_counts: per parameter set, shots the device discarded (photonic failed
+            heralds, lost atoms); ``counts`` hold the kept shots only.
+        mitigated_probabilities: per parameter set, readout-mitigated quasi-probabilities
+            (when ``ExecutionOptions.readout_mitigation``).
     """
 
     expectation_values: np.ndarray | None = None
@@ -126,6 +133,8 @@ class ExecutionResult:
     counts: list[dict[str, int]] | None = None
     device_time_s: float = 0.0
     circuit_executions: int = 0
+    discarded_shot_counts: list[int] | None = None
+    mitigated_probabilities: list[dict[str, float]] | None = None
 
 
 @dataclass(slots=True)

@@ -310,7 +310,8 @@ class Kernel:
                     raise _Cancelled
                 chunk = sets[start:start + _CHUNK]
                 options = ExecutionOptions(shot_count=request.shot_count,
-                                           seed=seed + 7919 * p_index + start)
+                                           seed=seed + 7919 * p_index + start,
+                                           readout_mitigation=request.readout_mitigation)
                 out = slot.driver.execute(program, chunk, options)
                 device_time += out.device_time_s
                 for offset in range(chunk.shape[0]):
@@ -318,6 +319,11 @@ class Kernel:
                                                         parameter_set_index=start + offset)
                     if out.counts is not None:
                         experiment.counts.update(out.counts[offset])
+                    if out.discarded_shot_counts is not None:
+                        experiment.discarded_shot_count = out.discarded_shot_counts[offset]
+                    if out.mitigated_probabilities is not None:
+                        experiment.mitigated_probabilities.update(
+                            out.mitigated_probabilities[offset])
                     if out.expectation_values is not None:
                         experiment.expectation_value = float(out.expectation_values[offset])
                         experiment.standard_error = float(out.standard_errors[offset])

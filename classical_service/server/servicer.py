@@ -41,14 +41,15 @@ def _now() -> Timestamp:
 
 
 class ClassicalServicer(cs_grpc.ClassicalServiceServicer):
-    """Handlers; ``quantum_channel_factory`` makes a synchronous channel to the quantum service."""
+    """Handlers. Each ``Minimize`` runs its optimiser on a worker thread that drives one
+    quantum-service session over a shared synchronous channel; iterations flow back to the
+    caller's stream through an asyncio queue. At most ``max_concurrent_runs`` run at once."""
 
     def __init__(self, *, quantum_address: str, telemetry, max_concurrent_runs: int = 8) -> None:
         self.quantum_address = quantum_address
         self.telemetry = telemetry
         self._slots = asyncio.Semaphore(max_concurrent_runs)
         self._channel = grpc.insecure_channel(quantum_address)
-        self._executor_threads: set[threading.Thread] = set()
 
     def close(self) -> None:
         self._channel.close()

@@ -26,3 +26,31 @@ class QuantumSettings(BaseSettings):
     telemetry: bool = Field(True, description="publish telemetry over MQTT")
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
     grace_s: float = Field(2.0, ge=0, description="graceful shutdown period")
+
+    # -- scheduler (see quantum_service/kernel/scheduler.py for the formulas and sources) -----
+    fair_share_half_life_s: float = Field(
+        3600.0, gt=0, description="half-life of the decay of recorded usage (Slurm "
+        "PriorityDecayHalfLife)")
+    weight_fair_share: float = Field(0.5, ge=0, description="weight of the fair-share factor")
+    weight_priority: float = Field(0.3, ge=0, description="weight of the 0-10 job priority")
+    weight_age: float = Field(0.2, ge=0, description="weight of the queue-age factor")
+    max_age_s: float = Field(600.0, gt=0, description="queue age at which the age factor is 1 "
+                             "(Slurm PriorityMaxAge)")
+    user_shares: dict[str, float] = Field(
+        default_factory=dict, description="shares per user (JSON); users not listed have 1")
+    quota_max_queued_jobs: int = Field(100, ge=1, description="QUEUED+RUNNING jobs per user")
+    quota_device_s_per_window: float = Field(
+        3600.0, gt=0, description="device seconds a user may use (and have queued) per window")
+    quota_window_s: float = Field(3600.0, gt=0, description="length of the quota window")
+    placement_wait_scale_s: float = Field(
+        60.0, gt=0, description="predicted wait that costs as much as a factor e in fidelity")
+    multiprogramming: bool = Field(True, description="pack jobs onto disjoint qubit regions")
+    multiprogramming_max_jobs: int = Field(4, ge=1, description="jobs per merged program")
+    multiprogramming_max_fidelity_loss: float = Field(
+        0.05, ge=0, le=1, description="largest predicted relative fidelity loss of a packed "
+        "job vs its best region alone; above it the job runs alone")
+    crosstalk_phase_rad: float | None = Field(
+        None, ge=0, description="spectator phase per simultaneous neighbouring 2-qubit gate; "
+        "None = the per-modality default")
+    parallel_chunks: int = Field(2, ge=1, le=64,
+                                 description="chunks of one job executed concurrently")

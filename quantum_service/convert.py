@@ -184,13 +184,29 @@ def snapshot_to_proto(snapshot: CalibrationSnapshot) -> common_pb2.CalibrationSn
     params = snapshot.parameters
     msg = common_pb2.CalibrationSnapshot(
         snapshot_id=snapshot.snapshot_id, qpu_id=snapshot.qpu_id,
-        create_time=timestamp(snapshot.create_time))
+        create_time=timestamp(snapshot.create_time), trigger=snapshot.trigger,
+        recalibrated_qubits=list(snapshot.recalibrated_qubits),
+        calibration_device_time_s=snapshot.calibration_device_time_s,
+        parent_snapshot_id=snapshot.parent_snapshot_id)
+    uncertainties = snapshot.qubit_uncertainties
+    times = snapshot.qubit_calibrate_times
     for q, qp in enumerate(params.qubits):
-        msg.qubits.add(qubit=q, frequency_hz=qp.frequency_hz, t1_us=qp.t1_us, t2_us=qp.t2_us,
-                       readout_fidelity=qp.readout_fidelity,
-                       single_qubit_gate_fidelity=qp.single_qubit_gate_fidelity)
+        entry = msg.qubits.add(
+            qubit=q, frequency_hz=qp.frequency_hz, t1_us=qp.t1_us, t2_us=qp.t2_us,
+            readout_fidelity=qp.readout_fidelity,
+            single_qubit_gate_fidelity=qp.single_qubit_gate_fidelity,
+            pi_pulse_amplitude=qp.pi_pulse_amplitude, readout_p01=qp.readout_p01,
+            readout_p10=qp.readout_p10)
+        if q < len(uncertainties):
+            entry.uncertainties.update({k: float(v) for k, v in uncertainties[q].items()})
+        if q < len(times):
+            entry.calibrate_time.CopyFrom(timestamp(times[q]))
     for (a, b), pair in sorted(params.pairs.items()):
-        msg.pairs.add(qubit_a=a, qubit_b=b, two_qubit_gate_fidelity=pair.two_qubit_gate_fidelity)
+        entry = msg.pairs.add(qubit_a=a, qubit_b=b,
+                              two_qubit_gate_fidelity=pair.two_qubit_gate_fidelity,
+                              two_qubit_phase_rad=pair.two_qubit_phase_rad)
+        entry.uncertainties.update(
+            {k: float(v) for k, v in snapshot.pair_uncertainties.get((a, b), {}).items()})
     return msg
 
 
@@ -226,6 +242,8 @@ def qpu_to_proto(caps: QpuCapabilities, *, snapshot: CalibrationSnapshot | None,
 
 
 def job_to_proto(job: JobRecord, *, include_result: bool = True) -> qs_pb2.Job:
+    """The job as a ``qcore.v1.Job``; ``queue_position`` and ``estimated_start_time`` are
+    those the kernel filled in when it read the record (0 and unset when not QUEUED)."""
     msg = qs_pb2.Job(
         job_id=job.job_id, request_id=job.request.request_id, name=job.request.name,
         state=int(job.state), qpu_id=job.qpu_id, owner=job.owner,
@@ -234,7 +252,10 @@ def job_to_proto(job: JobRecord, *, include_result: bool = True) -> qs_pb2.Job:
         parameter_set_count=len(job.request.parameter_sets),
         shot_count=job.request.shot_count, error_message=job.error_message,
         calibration_snapshot_id=job.calibration_snapshot_id, device_time_s=job.device_time_s,
-        placement_reason=job.placement_reason)
+        placement_reason=job.placement_reason, priority=job.priority,
+        queue_position=job.queue_position, physical_qubits=job.physical_qubits)
+    if job.estimated_start_time is not None:
+        msg.estimated_start_time.CopyFrom(timestamp(job.estimated_start_time))
     if include_result and job.result is not None:
         msg.result.CopyFrom(job.result)
     return msg

@@ -58,6 +58,11 @@ class JobRecord:
         error_message: why it FAILED / was CANCELLED.
         calibration_snapshot_id: snapshot the job ran under.
         device_time_s: QPU time used.
+        physical_qubits: device qubits the job ran on (its region when multi-programmed).
+        queue_position: 1-based position in its QPU's queue while QUEUED (1 = next), 0
+            otherwise; filled in by the kernel when the job is read, never stored.
+        estimated_start_time: predicted start while QUEUED (see
+            :meth:`quantum_service.kernel.scheduler.QpuQueue.estimates`); not stored.
     """
 
     job_id: str
@@ -73,6 +78,14 @@ class JobRecord:
     error_message: str = ""
     calibration_snapshot_id: str = ""
     device_time_s: float = 0.0
+    physical_qubits: tuple[int, ...] = ()
+    queue_position: int = 0
+    estimated_start_time: datetime | None = None
+
+    @property
+    def priority(self) -> int:
+        """The requested priority, 0 (lowest) to 10 (highest)."""
+        return int(self.request.priority)
 
     def transition(self, new_state: JobState) -> None:
         """Moves to ``new_state``.

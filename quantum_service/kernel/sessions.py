@@ -1,8 +1,10 @@
 """Hybrid sessions: a program compiled once, evaluated for many parameter batches.
 
 A session holds a lease on its QPU until it is closed, its stream drops, or it has been idle for
-``idle_timeout_s``. Each evaluation runs on the kernel's worker threads; nothing the session
-already holds (program, observable, compiled form) is parsed or validated again.
+``idle_timeout_s``. Each evaluation runs through the session lane of its QPU's worker
+(:meth:`Kernel.run_on_qpu`), ahead of queued jobs, and its device time counts towards the
+owner's fair share and quota; nothing the session already holds (program, observable, compiled
+form) is parsed or validated again.
 """
 
 from __future__ import annotations
@@ -140,8 +142,9 @@ class SessionManager:
         session.request_count += 1
         options = ExecutionOptions(shot_count=session.shot_count, gradient=gradient,
                                    seed=session.seed + session.request_count)
-        out: ExecutionResult = await self.kernel.run_blocking(
-            session.slot.driver.execute, session.program, values, options)
+        out: ExecutionResult = await self.kernel.run_on_qpu(
+            session.slot, lambda: session.slot.driver.execute(session.program, values, options))
+        self.kernel.record_usage(session.owner, out.device_time_s)
         session.evaluation_count += out.circuit_executions
         session.device_time_s += out.device_time_s
         session.last_activity = time.monotonic()

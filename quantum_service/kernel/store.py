@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     result BLOB,
     error_message TEXT NOT NULL,
     calibration_snapshot_id TEXT NOT NULL,
-    device_time_s REAL NOT NULL
+    device_time_s REAL NOT NULL,
+    physical_qubits TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_request_id ON jobs(owner, request_id)
     WHERE request_id != '';
@@ -48,6 +50,10 @@ def _ts(value: datetime | None) -> str | None:
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _qubits_text(qubits: tuple[int, ...]) -> str:
+    return ",".join(str(q) for q in qubits)
 
 
 class JobStore:
@@ -64,6 +70,13 @@ class JobStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(jobs)")}
+        if "physical_qubits" not in columns:  # a store written before the column existed
+            self._conn.execute(
+                "ALTER TABLE jobs ADD COLUMN physical_qubits TEXT NOT NULL DEFAULT ''")
+        #: Called on every record read by :meth:`get` and :meth:`list` (the kernel fills in the
+        #: queue position and estimated start time there); ``None`` = leave records as stored.
+        self.annotate: Callable[[JobRecord], None] | None = None
         self._lock = threading.Lock()
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()
         self._seq = int(row[0])
@@ -84,30 +97,41 @@ class JobStore:
                     return self._record(found)
             self._seq += 1
             self._conn.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.job_id, self._seq, job.owner, job.request.request_id, int(job.state),
                  job.qpu_id, job.placement_reason, _ts(job.create_time), _ts(job.start_time),
                  _ts(job.end_time), job.request.SerializeToString(), None, job.error_message,
-                 job.calibration_snapshot_id, job.device_time_s),
+                 job.calibration_snapshot_id, job.device_time_s,
+                 _qubits_text(job.physical_qubits)),
             )
             return job
+
+    def find_request(self, owner: str, request_id: str) -> JobRecord | None:
+        """The job ``owner`` submitted with ``request_id`` (non-empty), if any."""
+        if not request_id:
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM jobs WHERE owner = ? AND request_id = ?",
+                                     (owner, request_id)).fetchone()
+        return self._annotated(self._record(row)) if row else None
 
     def update(self, job: JobRecord) -> None:
         """Writes the job's mutable fields."""
         with self._lock:
             self._conn.execute(
                 "UPDATE jobs SET state=?, qpu_id=?, placement_reason=?, start_time=?, end_time=?,"
-                " result=?, error_message=?, calibration_snapshot_id=?, device_time_s=?"
-                " WHERE job_id=?",
+                " result=?, error_message=?, calibration_snapshot_id=?, device_time_s=?,"
+                " physical_qubits=? WHERE job_id=?",
                 (int(job.state), job.qpu_id, job.placement_reason, _ts(job.start_time),
                  _ts(job.end_time), job.result.SerializeToString() if job.result else None,
-                 job.error_message, job.calibration_snapshot_id, job.device_time_s, job.job_id),
+                 job.error_message, job.calibration_snapshot_id, job.device_time_s,
+                 _qubits_text(job.physical_qubits), job.job_id),
             )
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return self._record(row) if row else None
+        return self._annotated(self._record(row)) if row else None
 
     def list(self, *, limit: int, before_seq: int | None = None, qpu_id: str = "",
              state: JobState | None = None) -> tuple[list[JobRecord], int | None]:
@@ -130,7 +154,7 @@ class JobStore:
         more = len(rows) > limit
         rows = rows[:limit]
         next_seq = rows[-1][1] if more and rows else None
-        return [self._record(r) for r in rows], next_seq
+        return [self._annotated(self._record(r)) for r in rows], next_seq
 
     def unfinished(self) -> list[JobRecord]:
         """QUEUED and RUNNING jobs, oldest first (to resume after a restart)."""
@@ -141,10 +165,16 @@ class JobStore:
             ).fetchall()
         return [self._record(r) for r in rows]
 
+    def _annotated(self, job: JobRecord) -> JobRecord:
+        if self.annotate is not None:
+            self.annotate(job)
+        return job
+
     @staticmethod
     def _record(row: tuple) -> JobRecord:
         (job_id, _seq, owner, _request_id, state, qpu_id, placement_reason, create_time,
-         start_time, end_time, request, result, error_message, snapshot_id, device_time_s) = row
+         start_time, end_time, request, result, error_message, snapshot_id, device_time_s,
+         physical_qubits) = row
         result_msg = None
         if result is not None:
             result_msg = qs_pb2.JobResult()
@@ -155,4 +185,5 @@ class JobStore:
             create_time=_dt(create_time), start_time=_dt(start_time), end_time=_dt(end_time),
             result=result_msg, error_message=error_message,
             calibration_snapshot_id=snapshot_id, device_time_s=device_time_s,
+            physical_qubits=tuple(int(q) for q in physical_qubits.split(",") if q),
         )

@@ -1,0 +1,184 @@
+"""The per-QPU job queue and its order: a multifactor priority score.
+
+Every queued job gets a score in ``[0, w_fs + w_pri + w_age]`` (Slurm documentation,
+"Multifactor Priority Plugin": ``priority = Σ_i weight_i × factor_i`` with every factor in
+``[0, 1]``):
+
+    score = w_fs × F(owner) + w_pri × priority/10 + w_age × min(1, age / max_age)
+
+* ``F`` is the owner's fair-share factor ``2^(-U_N/S_N)`` (:mod:`.fairshare`);
+* ``priority`` is ``SubmitJobRequest.priority`` (0–10);
+* ``age`` is the time since the job was queued; at ``max_age`` (Slurm ``PriorityMaxAge``)
+  the age factor saturates, so every job eventually overtakes newer, higher-priority work.
+
+The highest score runs next; equal scores run in submission order. Scores are recomputed each
+time the worker picks a job, because fair share and age change while jobs wait.
+
+Session evaluations do not compete in this order: they wait in a separate *session lane* that
+the QPU's worker serves first, between jobs and between the chunks of a running job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from quantum_service.kernel.fairshare import FairShare
+
+__all__ = ["SchedulerPolicy", "QueueEntry", "QpuQueue", "SessionWork", "priority_score"]
+
+MAX_PRIORITY = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerPolicy:
+    """Scheduler settings (see :class:`quantum_service.config.QuantumSettings`)."""
+
+    fair_share_half_life_s: float = 3600.0
+    weight_fair_share: float = 0.5
+    weight_priority: float = 0.3
+    weight_age: float = 0.2
+    max_age_s: float = 600.0
+    user_shares: tuple[tuple[str, float], ...] = ()
+    quota_max_queued_jobs: int = 100
+    quota_device_s_per_window: float = 3600.0
+    quota_window_s: float = 3600.0
+    placement_wait_scale_s: float = 60.0
+    multiprogramming: bool = True
+    multiprogramming_max_jobs: int = 4
+    multiprogramming_max_fidelity_loss: float = 0.05
+    crosstalk_phase_rad: float | None = None
+    parallel_chunks: int = 2
+
+    @staticmethod
+    def from_settings(settings: Any) -> SchedulerPolicy:
+        """The policy from a :class:`~quantum_service.config.QuantumSettings`."""
+        values = {name: getattr(settings, name) for name in SchedulerPolicy.__slots__
+                  if hasattr(settings, name)}
+        values["user_shares"] = tuple(sorted(dict(values.get("user_shares", {})).items()))
+        return SchedulerPolicy(**values)
+
+
+def priority_score(*, fair_share: float, priority: int, age_s: float,
+                   policy: SchedulerPolicy) -> float:
+    """The multifactor score of the module docstring (higher runs earlier)."""
+    age = min(1.0, max(0.0, age_s) / policy.max_age_s)
+    return (policy.weight_fair_share * fair_share
+            + policy.weight_priority * priority / MAX_PRIORITY
+            + policy.weight_age * age)
+
+
+@dataclass(slots=True)
+class QueueEntry:
+    """A queued job as the scheduler sees it.
+
+    Attributes:
+        job_id, owner, priority: from the job.
+        enqueue_time: scheduler-clock seconds when it was queued.
+        predicted_s: predicted device time, seconds.
+        seq: submission order (tie-breaker).
+    """
+
+    job_id: str
+    owner: str
+    priority: int
+    enqueue_time: float
+    predicted_s: float
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class SessionWork:
+    """A session evaluation waiting in the session lane."""
+
+    fn: Callable[[], Any]
+    future: asyncio.Future
+
+
+@dataclass(slots=True)
+class _Running:
+    entries: list[QueueEntry]
+    start: float
+
+
+class QpuQueue:
+    """One QPU's queued jobs (scored) and its session lane.
+
+    Args:
+        fair_share: the kernel-wide fair-share state.
+        policy: weights.
+        clock: scheduler clock, seconds (the fair share's clock).
+    """
+
+    def __init__(self, *, fair_share: FairShare, policy: SchedulerPolicy,
+                 clock: Callable[[], float]) -> None:
+        self.fair_share = fair_share
+        self.policy = policy
+        self.clock = clock
+        self.entries: dict[str, QueueEntry] = {}
+        self.sessions: deque[SessionWork] = deque()
+        self.running: _Running | None = None
+        self._wakeup = asyncio.Event()
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, entry: QueueEntry) -> None:
+        entry.seq = next(self._seq)
+        self.entries[entry.job_id] = entry
+        self.fair_share.known(entry.owner)
+        self._wakeup.set()
+
+    def remove(self, job_id: str) -> QueueEntry | None:
+        return self.entries.pop(job_id, None)
+
+    def add_session_work(self, work: SessionWork) -> None:
+        self.sessions.append(work)
+        self._wakeup.set()
+
+    def ordered(self) -> list[QueueEntry]:
+        """Queued entries, the next to run first."""
+        now = self.clock()
+        factors = self.fair_share.factors()
+        return sorted(self.entries.values(), key=lambda e: (
+            -priority_score(fair_share=factors.get(e.owner, 1.0), priority=e.priority,
+                            age_s=now - e.enqueue_time, policy=self.policy), e.seq))
+
+    async def wait(self) -> None:
+        """Returns once session work or a queued job is waiting."""
+        while not self.sessions and not self.entries:
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    def estimates(self) -> dict[str, tuple[int, float]]:
+        """``job_id → (queue_position, predicted start)`` of every queued job.
+
+        Positions are 1-based in :meth:`ordered` order. The start is the scheduler-clock time
+        when the device time predicted for the running work and for every job ahead has
+        elapsed: ``now + max(0, running predicted - running elapsed) + Σ predicted ahead``;
+        it never decreases along the queue.
+        """
+        now = self.clock()
+        ahead = 0.0
+        if self.running is not None:
+            predicted = max((e.predicted_s for e in self.running.entries), default=0.0)
+            ahead = max(0.0, predicted - (now - self.running.start))
+        out = {}
+        for position, entry in enumerate(self.ordered(), start=1):
+            out[entry.job_id] = (position, now + ahead)
+            ahead += entry.predicted_s
+        return out
+
+    def predicted_wait_s(self) -> float:
+        """Device time predicted before a job queued now would start, seconds."""
+        now = self.clock()
+        wait = sum(e.predicted_s for e in self.entries.values())
+        if self.running is not None:
+            predicted = max((e.predicted_s for e in self.running.entries), default=0.0)
+            wait += max(0.0, predicted - (now - self.running.start))
+        return wait

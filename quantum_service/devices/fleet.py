@@ -19,6 +19,37 @@ day's calibration):
   computer", Nat. Commun. 10, 5464 (2019).
 * ``ion-ideal-24`` — a noiseless 24-qubit trapped-ion model (same native gates and timings as
   ``ion-chain-11``, no errors): the reference device for exact results.
+* ``na-array-16`` — 16 ⁸⁷Rb atoms in a 4×4 tweezer array at 5 µm spacing, native
+  ``{rz, r, cz}``. The coupling map is derived from the geometry: the blockade radius
+  ``R_b = (C6/Ω)^(1/6) ≈ 7.6 µm`` for ``C6/h = 862 690 MHz·µm⁶`` (Rb 70S; the value of QuEra
+  Aquila's Amazon Braket capabilities, ``5.42e-24 rad·m⁶/s``) and ``Ω/2π = 4.6 MHz`` (Evered et
+  al., Nature 622, 268 (2023)), so nearest and diagonal neighbours couple (42 edges). ``cz``
+  263 ns (time-optimal gate, ``T = 7.612/Ω``, Jandura & Pupillo, PRX Quantum 3, 010353 (2022)),
+  fidelity 0.995 (Evered et al. 2023); ``r`` (Raman rotation) 1 µs, fidelity 0.999; ``rz``
+  virtual (phase tracked in the control frame). Readout (fluorescence imaging) 10 ms, readout
+  error ≈ 5e-3; reset (loading, rearrangement, cooling) 200 ms, i.e. a few shots per second
+  as on Aquila (Wurtz et al., arXiv:2306.11727 (2023)). T1 ≈ 4 s, T2 ≈ 1 s with dynamical
+  decoupling (Bluvstein et al., Nature 604, 451 (2022); Nature 626, 58 (2024)). Atom loss
+  0.5 % per used atom and shot (Bluvstein et al. 2024); shots with a lost atom are discarded.
+* ``ph-dualrail-8`` — 8 dual-rail photonic qubits (16 modes) in a programmable interferometer,
+  all-to-all, native ``{rz, r, cz}``. ``cz`` heralded with success 1/4 (Pittman, Jacobs &
+  Franson, PRA 64, 062311 (2001)), fidelity 0.97 given success (limited by photon
+  distinguishability; Hong–Ou–Mandel visibilities of quantum-dot sources are 0.9–0.99:
+  Somaschi et al., Nat. Photonics 10, 340 (2016); Tomm et al., Nat. Nanotechnol. 16, 399
+  (2021)); ``r`` (Mach–Zehnder stage) and ``rz`` (phase shifter) fidelity 0.999. Photon loss
+  1 % per component stage (low-loss silicon-nitride interferometers: Taballione et al.,
+  Quantum 7, 1071 (2023)); source efficiency 0.57 into fibre (Tomm et al. 2021); detector
+  efficiency 0.90 (superconducting nanowire detectors reach 0.9–0.98: Reddy et al., Optica 7,
+  1649 (2020)). Durations are optical path lengths (``rz`` 5 ps, ``r`` 10 ps, ``cz`` 50 ps);
+  one attempted shot takes one period of an 80 MHz pulsed source (readout 12.5 ns, no reset);
+  readout error 1e-3; photons do not decohere on chip (T1 = T2 = ∞ in practice); the
+  photon frequency is 330 THz (≈ 910 nm, InGaAs quantum-dot emission, Tomm et al. 2021).
+
+The modality physics (blockade coupling, atom loss, heralding, photon loss) lives in
+:mod:`quantum_service.drivers.neutral_atom` and :mod:`quantum_service.drivers.photonic`.
+Each ``*_drivers()`` function below is a *fleet provider*: registered as a ``qcore.drivers``
+entry point, it returns the drivers of one modality (see
+:mod:`quantum_service.drivers.registry`).
 
 Per-qubit values are spread around the medians with a fixed seed per device, so every run of
 qcore sees the same fleet.
@@ -31,9 +62,33 @@ import itertools
 import numpy as np
 
 from quantum_service.devices.model import DeviceParameters, PairParameters, QubitParameters
-from quantum_service.drivers.base import Modality, NativeGateInfo, QpuCapabilities
+from quantum_service.drivers.base import Modality, NativeGateInfo, QpuCapabilities, QpuDriver
+from quantum_service.drivers.neutral_atom import (
+    AtomArray,
+    NeutralAtomQpuDriver,
+    blockade_radius_um,
+    time_optimal_cz_duration_ns,
+)
+from quantum_service.drivers.photonic import PhotonicLossModel, PhotonicQpuDriver
+from quantum_service.drivers.simulated import SimulatedQpuDriver
 
-__all__ = ["default_fleet", "square_lattice", "superconducting_grid", "trapped_ion_chain"]
+__all__ = [
+    "RB70S_C6_HZ_UM6",
+    "default_fleet",
+    "neutral_atom_array",
+    "neutral_atom_drivers",
+    "photonic_drivers",
+    "photonic_dual_rail",
+    "square_lattice",
+    "superconducting_drivers",
+    "superconducting_grid",
+    "trapped_ion_chain",
+    "trapped_ion_drivers",
+]
+
+#: ``C6/h`` of two ⁸⁷Rb atoms in 70S₁/₂, Hz·µm⁶ (Amazon Braket's QuEra Aquila capabilities:
+#: ``C6 = 5.42e-24 rad·m⁶/s = 2π × 862 690 MHz·µm⁶``).
+RB70S_C6_HZ_UM6 = 862_690e6
 
 
 def square_lattice(rows: int, cols: int) -> tuple[tuple[int, int], ...]:
@@ -94,7 +149,8 @@ def trapped_ion_chain(qpu_id: str = "ion-chain-11", *, qubit_count: int = 11,
     ro = np.clip(_spread(rng, 5e-3, 0.3, n), 1e-3, 3e-2) if noisy else np.zeros(n)
     e1 = np.clip(_spread(rng, 2e-3, 0.2, n), 5e-4, 1e-2) if noisy else np.zeros(n)
     qubits = tuple(
-        QubitParameters(frequency_hz=12.642812118e9, t1_us=1e10, t2_us=1e6 if noisy else 1e12,
+        QubitParameters(frequency_hz=12.642812118e9, t1_us=1e10 if noisy else 1e12,
+                        t2_us=1e6 if noisy else 1e12,
                         readout_p01=float(r), readout_p10=float(r),
                         single_qubit_gate_fidelity=float(1 - e))
         for r, e in zip(ro, e1)
@@ -114,10 +170,130 @@ def trapped_ion_chain(qpu_id: str = "ion-chain-11", *, qubit_count: int = 11,
 
 
 def default_fleet() -> list[tuple[QpuCapabilities, DeviceParameters]]:
-    """The QPUs a fresh qcore owns: a noisy superconducting grid, a noisy ion chain, and an
-    ideal (noiseless) 24-qubit ion device."""
+    """The devices of the fleet that plain :class:`SimulatedQpuDriver` runs: a noisy
+    superconducting grid, a noisy ion chain and an ideal (noiseless) 24-qubit ion device.
+
+    The full fleet, all four modalities, comes from
+    :func:`quantum_service.drivers.registry.load_drivers`."""
     return [
         superconducting_grid(),
         trapped_ion_chain(),
         trapped_ion_chain("ion-ideal-24", qubit_count=24, noisy=False, seed=24),
     ]
+
+
+def neutral_atom_array(qpu_id: str = "na-array-16", *, rows: int = 4, cols: int = 4,
+                       spacing_um: float = 5.0, rabi_frequency_hz: float = 4.6e6,
+                       atom_loss_probability: float = 0.005, post_select_lost_atoms: bool = True,
+                       noisy: bool = True, seed: int = 87) -> NeutralAtomQpuDriver:
+    """A neutral-atom QPU on a square tweezer array (see the module docstring for sources).
+
+    Args:
+        rows, cols: array shape; atom ``r * cols + c`` at ``(c, r) · spacing_um``.
+        spacing_um: lattice spacing in µm.
+        rabi_frequency_hz: Rydberg ``Ω/2π``; sets the blockade radius and the CZ duration.
+        atom_loss_probability: per used atom and shot (0 when ``noisy`` is false).
+        post_select_lost_atoms: discard shots with a lost atom, else read lost atoms as 0.
+        noisy: ``False`` for an ideal device (no gate, readout or loss errors).
+        seed: fixes the per-atom spread of the parameters.
+    """
+    n = rows * cols
+    rng = np.random.default_rng(seed)
+    radius = blockade_radius_um(c6_hz_um6=RB70S_C6_HZ_UM6, rabi_frequency_hz=rabi_frequency_hz)
+    array = AtomArray.square(rows, cols, spacing_um=spacing_um, blockade_radius_um=radius)
+    edges = array.coupling_map()
+    ro = np.clip(_spread(rng, 5e-3, 0.3, n), 1e-3, 3e-2) if noisy else np.zeros(n)
+    e1 = np.clip(_spread(rng, 1e-3, 0.2, n), 2e-4, 5e-3) if noisy else np.zeros(n)
+    t2 = _spread(rng, 1e6, 0.2, n) if noisy else np.full(n, 1e12)
+    qubits = tuple(
+        QubitParameters(frequency_hz=6.834682610904e9, t1_us=4e6 if noisy else 1e12,
+                        t2_us=float(b), readout_p01=float(0.6 * r), readout_p10=float(1.4 * r),
+                        single_qubit_gate_fidelity=float(1 - e))
+        for r, e, b in zip(ro, e1, t2)
+    )
+    e2 = np.clip(_spread(rng, 5e-3, 0.25, len(edges)), 2e-3, 2e-2) if noisy else np.zeros(
+        len(edges))
+    pairs = {(a, b): PairParameters(a, b, float(1 - e)) for (a, b), e in zip(edges, e2)}
+    caps = QpuCapabilities(
+        qpu_id=qpu_id, modality=Modality.NEUTRAL_ATOM, qubit_count=n, coupling_map=edges,
+        native_gates=(
+            NativeGateInfo("rz", 1, 1, 0.0), NativeGateInfo("r", 1, 2, 1000.0),
+            NativeGateInfo("cz", 2, 0, time_optimal_cz_duration_ns(rabi_frequency_hz)),
+        ),
+        readout_duration_ns=10e6, reset_duration_ns=200e6, noisy=noisy,
+        max_simulated_qubits=10 if noisy else 24,
+        description=f"neutral 87Rb atoms, {rows}x{cols} tweezer array at {spacing_um:g} um, "
+                    f"Rydberg blockade radius {radius:.2f} um "
+                    f"({'noisy' if noisy else 'ideal'}; Harvard/QuEra-class parameters)",
+    )
+    return NeutralAtomQpuDriver(
+        caps, DeviceParameters(qubits, pairs, 0.995 if noisy else 1.0), array=array,
+        atom_loss_probability=atom_loss_probability if noisy else 0.0,
+        post_select_lost_atoms=post_select_lost_atoms)
+
+
+def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
+                       loss_model: PhotonicLossModel | None = None, noisy: bool = True,
+                       seed: int = 8) -> PhotonicQpuDriver:
+    """A dual-rail photonic QPU, all-to-all (see the module docstring for sources).
+
+    Args:
+        qubit_count: photons; the interferometer has ``2 * qubit_count`` modes.
+        loss_model: herald success and losses; default: the ``ph-dualrail-8`` values. The
+            herald is probabilistic on ideal devices too (linear optics), loss is not.
+        noisy: ``False`` for an ideal device (no gate or readout errors, no photon loss).
+        seed: fixes the per-qubit spread of the parameters.
+    """
+    n = qubit_count
+    rng = np.random.default_rng(seed)
+    if loss_model is None:
+        loss_model = (PhotonicLossModel(two_qubit_herald_success=0.25,
+                                        photon_loss_per_component=0.01,
+                                        source_efficiency=0.57, detector_efficiency=0.90)
+                      if noisy else PhotonicLossModel(two_qubit_herald_success=0.25))
+    ro = np.clip(_spread(rng, 1e-3, 0.3, n), 2e-4, 5e-3) if noisy else np.zeros(n)
+    e1 = np.clip(_spread(rng, 1e-3, 0.2, n), 2e-4, 5e-3) if noisy else np.zeros(n)
+    qubits = tuple(
+        QubitParameters(frequency_hz=3.3e14, t1_us=1e12, t2_us=1e12, readout_p01=float(r),
+                        readout_p10=float(r), single_qubit_gate_fidelity=float(1 - e))
+        for r, e in zip(ro, e1)
+    )
+    caps = QpuCapabilities(
+        qpu_id=qpu_id, modality=Modality.PHOTONIC, qubit_count=n, coupling_map=None,
+        native_gates=(
+            NativeGateInfo("rz", 1, 1, 0.005), NativeGateInfo("r", 1, 2, 0.01),
+            NativeGateInfo("cz", 2, 0, 0.05),
+        ),
+        readout_duration_ns=12.5, reset_duration_ns=0.0, noisy=noisy,
+        max_simulated_qubits=min(n, 10) if noisy else n,
+        description=f"dual-rail photonic qubits, {n} photons in a {2 * n}-mode programmable "
+                    f"interferometer, heralded CZ (p = {loss_model.two_qubit_herald_success:g}) "
+                    f"({'noisy' if noisy else 'ideal'}; quantum-dot source, SiN chip)",
+    )
+    return PhotonicQpuDriver(caps, DeviceParameters(qubits, {}, 0.97 if noisy else 1.0),
+                             loss_model=loss_model)
+
+
+# -- fleet providers (entry points of group ``qcore.drivers``) -------------------------------
+
+
+def superconducting_drivers() -> list[QpuDriver]:
+    """Fleet provider: ``sc-grid-16``."""
+    return [SimulatedQpuDriver(*superconducting_grid())]
+
+
+def trapped_ion_drivers() -> list[QpuDriver]:
+    """Fleet provider: ``ion-chain-11`` and the ideal ``ion-ideal-24``."""
+    return [SimulatedQpuDriver(*trapped_ion_chain()),
+            SimulatedQpuDriver(*trapped_ion_chain("ion-ideal-24", qubit_count=24, noisy=False,
+                                                  seed=24))]
+
+
+def neutral_atom_drivers() -> list[QpuDriver]:
+    """Fleet provider: ``na-array-16``."""
+    return [neutral_atom_array()]
+
+
+def photonic_drivers() -> list[QpuDriver]:
+    """Fleet provider: ``ph-dualrail-8``."""
+    return [photonic_dual_rail()]

@@ -12,9 +12,8 @@ from grpc_reflection.v1alpha import reflection
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
 from qcore.v1 import quantum_service_pb2, quantum_service_pb2_grpc
 from quantum_service.config import QuantumSettings
-from quantum_service.devices.fleet import default_fleet
 from quantum_service.drivers.base import QpuDriver
-from quantum_service.drivers.simulated import SimulatedQpuDriver
+from quantum_service.drivers.registry import load_drivers
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
 from quantum_service.kernel.sessions import SessionManager
@@ -28,8 +27,10 @@ SERVICE_NAME = quantum_service_pb2.DESCRIPTOR.services_by_name["QuantumService"]
 
 
 def default_drivers() -> list[QpuDriver]:
-    """One simulated driver per QPU of the default fleet."""
-    return [SimulatedQpuDriver(caps, params) for caps, params in default_fleet()]
+    """The fleet: every driver of qcore's built-in providers (superconducting, trapped ion,
+    neutral atom, photonic) and of installed ``qcore.drivers`` entry points (see
+    :mod:`quantum_service.drivers.registry`)."""
+    return load_drivers()
 
 
 @dataclass(slots=True)

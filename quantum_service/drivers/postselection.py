@@ -1,0 +1,169 @@
+"""Simulated QPUs that discard shots: post-selection on a heralded or loss-free run.
+
+Some devices only report a shot when an independent event succeeded: a photonic QPU keeps a
+shot when every heralded two-qubit gate heralded success and every photon reached a detector; a
+neutral-atom QPU with an occupancy image keeps a shot when no used atom was lost. The model
+shared by these devices:
+
+* each attempted shot is kept with probability ``p_keep``, which depends on the compiled
+  program only, never on the measured outcome (loss and herald failure are independent of the
+  qubit state in this model);
+* the kept shots are therefore distributed exactly as the device's state (noisy or ideal):
+  for a sampling program, ``kept ~ Binomial(shot_count, p_keep)`` shots are drawn uniformly
+  without replacement from the ``shot_count`` simulated shots (multivariate hypergeometric
+  thinning), ``counts`` holds the kept shots and ``discarded_shot_counts`` the others;
+* shot-based expectation values are estimated from the kept shots of each measurement setting
+  (the same ``kept`` for every setting and every parameter-shifted circuit of a parameter set,
+  a simplification); when no shot is kept, the value is NaN and its standard error infinite;
+* exact expectation values (``shot_count = 0``) are those of the post-selected state, i.e. the
+  ideal (or noisy) state itself: post-selection on an outcome-independent event does not
+  change it;
+* device time counts every *attempted* shot: ``shot_count`` per circuit execution and setting,
+  kept or not.
+
+Thinning a multinomial sample by independent Bernoulli(``p_keep``) selection gives the same
+distribution as sampling ``Binomial(n, p_keep)`` shots directly (the splitting property of the
+Poisson/multinomial family; e.g. Feller, *An Introduction to Probability Theory and Its
+Applications*, vol. 1, 3rd ed., §VI.10).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from quantum_service.circuits.ir import Circuit
+from quantum_service.drivers.base import ExecutionOptions, ExecutionResult, PreparedProgram
+from quantum_service.drivers.executable import Executable
+from quantum_service.drivers.simulated import SimulatedQpuDriver
+from quantum_service.errors import FailedPreconditionError
+
+__all__ = ["PostSelectedQpuDriver"]
+
+
+class PostSelectedQpuDriver(SimulatedQpuDriver):
+    """A :class:`SimulatedQpuDriver` whose device discards shots (see the module docstring).
+
+    Subclasses implement :meth:`keep_probability`; the constructor is
+    :class:`SimulatedQpuDriver`'s. Results are those of
+    :class:`SimulatedQpuDriver` for the kept shots; ``discarded_shot_counts`` holds, per parameter
+    set, the discarded shots out of the ``shot_count`` attempted (per measurement setting for
+    observable programs); it is ``None`` for exact evaluations.
+
+    Built on :class:`SimulatedQpuDriver`'s internals (its program payload's ``compiled``
+    circuit, ``_bind``, ``_account`` and ``_mitigate``), read in one marked section only.
+    """
+
+    @abc.abstractmethod
+    def keep_probability(self, program: PreparedProgram) -> float:
+        """Probability in ``[0, 1]`` that one attempted shot of ``program`` is kept."""
+
+    # -- the one place that reads SimulatedQpuDriver's internals ---------------------------
+
+    def program_executable(self, program: PreparedProgram) -> Executable:
+        """The executable form of ``program`` on this device now (active qubits, gates).
+
+        Raises:
+            FailedPreconditionError: ``program`` was not prepared by this kind of driver
+                (reason ``FOREIGN_PROGRAM``).
+        """
+        return self._bind(self._payload(program))[0]
+
+    def compiled_circuit(self, program: PreparedProgram) -> Circuit:
+        """``program`` compiled for this QPU: native gates on physical qubits."""
+        return self._payload(program).compiled
+
+    def _payload(self, program: PreparedProgram) -> Any:
+        payload = program.payload
+        if program.qpu_id != self.capabilities.qpu_id or not isinstance(
+                getattr(payload, "compiled", None), Circuit):
+            raise FailedPreconditionError(
+                f"program for {program.qpu_id!r} was not prepared by QPU "
+                f"{self.capabilities.qpu_id!r}; prepare it with the driver that executes it",
+                reason="FOREIGN_PROGRAM")
+        return payload
+
+    def _mitigated(self, program: PreparedProgram, counts: dict[str, int]) -> dict[str, float]:
+        return self._mitigate(self.program_executable(program), counts)
+
+    # -- execution -------------------------------------------------------------------------
+
+    def execute(self, program: PreparedProgram, parameter_sets: np.ndarray,
+                options: ExecutionOptions) -> ExecutionResult:
+        shots = options.shot_count
+        p_keep = self.keep_probability(program)
+        if shots == 0 or p_keep >= 1.0:
+            result = super().execute(program, parameter_sets, options)
+            if shots > 0:
+                result.discarded_shot_counts = [0] * np.asarray(parameter_sets).shape[0]
+            return result
+        # A stream apart from the base driver's, so kept counts and outcomes are independent.
+        rng = np.random.default_rng(None if options.seed is None
+                                    else [options.seed & (2**64 - 1), 0x5EED])
+        if program.observable is None:
+            return self._thinned_counts(program, parameter_sets, options, p_keep, rng)
+        return self._kept_shot_estimates(program, parameter_sets, options, p_keep, rng)
+
+    def _thinned_counts(self, program: PreparedProgram, parameter_sets: np.ndarray,
+                        options: ExecutionOptions, p_keep: float, rng: np.random.Generator
+                        ) -> ExecutionResult:
+        result = super().execute(program, parameter_sets, options)  # all attempted shots
+        shots = options.shot_count
+        kept_counts: list[dict[str, int]] = []
+        discarded: list[int] = []
+        for counts in result.counts or []:
+            keys = list(counts)
+            kept = int(rng.binomial(shots, p_keep))
+            drawn = rng.multivariate_hypergeometric(
+                np.array([counts[k] for k in keys], dtype=np.int64), kept)
+            kept_counts.append({k: int(n) for k, n in zip(keys, drawn) if n})
+            discarded.append(shots - kept)
+        result.counts = kept_counts
+        result.discarded_shot_counts = discarded
+        if result.mitigated_probabilities is not None:  # only kept shots have outcomes
+            result.mitigated_probabilities = [self._mitigated(program, c) for c in kept_counts]
+        return result
+
+    def _kept_shot_estimates(self, program: PreparedProgram, parameter_sets: np.ndarray,
+                             options: ExecutionOptions, p_keep: float, rng: np.random.Generator
+                             ) -> ExecutionResult:
+        shots = options.shot_count
+        sets = np.asarray(parameter_sets, dtype=np.float64)
+        if sets.ndim != 2:  # let the base driver raise its shape error
+            return super().execute(program, sets, options)
+        values, errors, grads, discarded = [], [], [], []
+        device_time, extra_time, executions = 0.0, 0.0, 0
+        for row in range(sets.shape[0]):
+            kept = int(rng.binomial(shots, p_keep))
+            row_options = dataclasses.replace(
+                options, shot_count=max(kept, 1), seed=int(rng.integers(2**62)))
+            out = super().execute(program, sets[row:row + 1], row_options)
+            # Device time is linear in the shot count: scale to the attempted shots.
+            extra = out.device_time_s * (shots - row_options.shot_count) / row_options.shot_count
+            device_time += out.device_time_s + extra
+            extra_time += extra
+            executions += out.circuit_executions
+            discarded.append(shots - kept)
+            if kept == 0:  # nothing survived post-selection: no estimate
+                values.append(np.nan)
+                errors.append(np.inf)
+                if out.gradients is not None:
+                    grads.append(np.full_like(out.gradients[0], np.nan))
+                continue
+            assert out.expectation_values is not None and out.standard_errors is not None
+            values.append(float(out.expectation_values[0]))
+            errors.append(float(out.standard_errors[0]))
+            if out.gradients is not None:
+                grads.append(out.gradients[0])
+        self._account(extra_time)  # SimulatedQpuDriver's device-time (and drift) clock
+        return ExecutionResult(
+            expectation_values=np.array(values, dtype=np.float64),
+            standard_errors=np.array(errors, dtype=np.float64),
+            gradients=(np.array(grads, dtype=np.float64).reshape(len(values),
+                                                                   len(program.parameters))
+                       if options.gradient else None),
+            device_time_s=device_time, circuit_executions=executions,
+            discarded_shot_counts=discarded)

@@ -15,6 +15,19 @@ dimension ``d``: ``F_e = Σ_k |Tr K_k|² / d²`` and ``F_avg = (d F_e + 1)/(d + 
 Phys. Lett. A 303, 249 (2002)). A completely depolarizing channel
 Pauli depolarizing channel with error probability ``p``
 (``ρ → (1 - p) ρ + p/(d² - 1) Σ_{P≠I} P ρ P``) has ``1 - F_avg = p d/(d + 1)``.
+
+Coherent errors come from the mismatch between a device's true parameters and the OS's
+calibrated estimates (what the control system uses to shape pulses):
+
+* **over-rotation**: a drive pulse meant to rotate by ``θ`` uses amplitude
+  ``θ/π · A_cal`` and so rotates by ``θ · A_cal/A_true`` (:func:`rotation_scale`; Rabi's
+  formula, Krantz et al., Appl. Phys. Rev. 6, 021318 (2019), §IV.B);
+* **detuning**: the drive frame rotates at the calibrated frequency, so in that frame the qubit
+  precesses about Z at ``Δ = f_true - f_cal``: a time ``t`` adds ``Rz(2π Δ t)``
+  (:func:`detuning_phase_rad`; the Ramsey picture of Krantz et al., §V.B.2);
+* **2-qubit phase**: the uncompensated part ``δ = φ_true - φ_cal`` of the native gate's
+  conditional phase (``cz``: ``diag(1, 1, 1, e^{iδ})``, :func:`conditional_phase_error`;
+  for ``rxx`` an angle error, :func:`two_qubit_angle_scale`).
 """
 
 from __future__ import annotations
@@ -25,7 +38,16 @@ import numpy as np
 
 from quantum_service.simulator.channels import depolarizing_kraus, thermal_relaxation_kraus
 
-__all__ = ["entanglement_fidelity", "residual_depolarizing_p", "relaxation_kraus"]
+__all__ = [
+    "entanglement_fidelity",
+    "residual_depolarizing_p",
+    "relaxation_kraus",
+    "depolarizing",
+    "rotation_scale",
+    "detuning_phase_rad",
+    "conditional_phase_error",
+    "two_qubit_angle_scale",
+]
 
 
 def entanglement_fidelity(kraus: Sequence[np.ndarray]) -> float:
@@ -61,3 +83,25 @@ def residual_depolarizing_p(gate_fidelity: float, relaxation_fe: float, qubit_co
 def depolarizing(p: float, qubit_count: int) -> list[np.ndarray]:
     """Kraus operators of the Pauli depolarizing channel with error probability ``p``."""
     return list(depolarizing_kraus(p, qubit_count=qubit_count))
+
+
+def rotation_scale(*, true_amplitude: float, calibrated_amplitude: float) -> float:
+    """Factor by which drive rotations over- or under-rotate: ``A_cal / A_true``."""
+    return calibrated_amplitude / true_amplitude
+
+
+def detuning_phase_rad(*, true_frequency_hz: float, calibrated_frequency_hz: float,
+                       duration_ns: float) -> float:
+    """Angle of the Z rotation ``2π (f_true - f_cal) t`` accumulated over ``duration_ns``."""
+    return 2.0 * np.pi * (true_frequency_hz - calibrated_frequency_hz) * duration_ns * 1e-9
+
+
+def conditional_phase_error(delta_rad: float) -> np.ndarray:
+    """``diag(1, 1, 1, e^{iδ})``, complex128 ``(4, 4)``: a conditional-phase error."""
+    return np.diag([1.0, 1.0, 1.0, np.exp(1j * delta_rad)]).astype(np.complex128)
+
+
+def two_qubit_angle_scale(delta_rad: float) -> float:
+    """Angle factor of an ``rxx`` gate whose ``rxx(π/2)`` over-rotates by ``δ``:
+    ``1 + 2δ/π`` (the Mølmer–Sørensen angle is proportional to the laser intensity)."""
+    return 1.0 + 2.0 * delta_rad / np.pi

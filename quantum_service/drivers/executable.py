@@ -5,6 +5,14 @@ Built once per prepared program (per session): the compiled circuit is restricte
 inserted from the device parameters, parametric gates keep an affine map from the parameter
 vector to their angles, and the observable is moved to the physical qubits where the routed
 logical qubits end. Binding a parameter set then costs one matrix build per parametric gate.
+
+On a noisy device, coherent errors follow from the mismatch between the true parameters and
+the calibrated estimates (see :mod:`quantum_service.devices.noise`): drive pulses (``x``, ``sx``,
+``r``, ``rx``, ``ry``, ``y``) over-rotate by ``A_cal/A_true``; every qubit precesses by
+``Rz(2π Δ t)`` while it idles and, split in halves before and after, during each gate; ``cz``
+(and any other fixed 2-qubit gate) gets ``diag(1, 1, 1, e^{iδ})``, ``rxx`` an angle factor
+``1 + 2δ/π``. Virtual ``rz`` is exact. The pseudo-gate ``delay`` (one constant parameter, the
+idle time in nanoseconds) lets calibration experiments wait.
 """
 
 from __future__ import annotations
@@ -18,15 +26,25 @@ from quantum_service.circuits.gates import gate_spec
 from quantum_service.circuits.ir import Circuit
 from quantum_service.devices.model import DeviceParameters
 from quantum_service.devices.noise import (
+    conditional_phase_error,
     depolarizing,
+    detuning_phase_rad,
     entanglement_fidelity,
     relaxation_kraus,
     residual_depolarizing_p,
+    rotation_scale,
+    two_qubit_angle_scale,
 )
 from quantum_service.drivers.base import QpuCapabilities
 from quantum_service.simulator import Channel
 
-__all__ = ["Executable", "build_executable", "ParametricStep"]
+__all__ = ["Executable", "build_executable", "ParametricStep", "DRIVE_GATES", "DELAY"]
+
+#: Single-qubit gates played as resonant drive pulses: their rotation angle is scaled by
+#: ``A_cal/A_true`` on a noisy device.
+DRIVE_GATES = frozenset({"x", "y", "sx", "sxdg", "r", "rx", "ry"})
+#: The idle pseudo-gate of calibration programs (parameter: nanoseconds).
+DELAY = "delay"
 
 
 @dataclass(slots=True)
@@ -39,6 +57,7 @@ class ParametricStep:
     A: np.ndarray  # (param_count_of_gate, parameter_count)
     b: np.ndarray  # (param_count_of_gate,)
     shift_rule: bool
+    scale: float = 1.0  # coherent factor on the first angle (over-rotation)
 
 
 @dataclass(slots=True)
@@ -57,6 +76,7 @@ class Executable:
         readout_errors: per simulated qubit ``(p(1|0), p(0|1))``; zeros on ideal devices.
         duration_ns: one shot's gate schedule length (readout and reset excluded).
         noisy: whether channels are present (density-matrix simulation).
+        coherent_error_count: coherent-error unitaries inserted (0 when calibrated = true).
     """
 
     qubit_count: int
@@ -69,6 +89,7 @@ class Executable:
     readout_errors: np.ndarray
     duration_ns: float
     noisy: bool
+    coherent_error_count: int = 0
     logical_to_simulated: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -84,17 +105,18 @@ class Executable:
         ops = list(self.steps)
         for i, step in enumerate(self.parametric):
             angles = step.A @ x + step.b
+            angles[0] *= step.scale
             if shift is not None and shift[0] == i:
-                angles = angles.copy()
                 angles[0] += shift[1]
             ops[step.position] = (step.qubits, gate_spec(step.name).matrix(angles))
         return ops
 
     def shift_coefficients(self) -> np.ndarray:
-        """float64 ``(len(parametric), parameter_count)``: d(first angle of gate i)/d x_j."""
+        """float64 ``(len(parametric), parameter_count)``: d(first angle of gate i)/d x_j, the
+        played angle (including its coherent scale)."""
         if not self.parametric:
             return np.zeros((0, self.parameter_count))
-        return np.stack([step.A[0] for step in self.parametric])
+        return np.stack([step.A[0] * step.scale for step in self.parametric])
 
 
 def _measure_layout(compiled: Circuit) -> list[tuple[int, int]]:
@@ -102,17 +124,57 @@ def _measure_layout(compiled: Circuit) -> list[tuple[int, int]]:
             for q, c in zip(op.qubits, op.clbits)]
 
 
+def _rx(angle: float) -> np.ndarray:
+    c, s = np.cos(angle / 2), np.sin(angle / 2)
+    return np.array([[c, -1j * s], [-1j * s, c]], dtype=np.complex128)
+
+
+def _ry(angle: float) -> np.ndarray:
+    c, s = np.cos(angle / 2), np.sin(angle / 2)
+    return np.array([[c, -s], [s, c]], dtype=np.complex128)
+
+
+def _rz(angle: float) -> np.ndarray:
+    return np.diag([np.exp(-0.5j * angle), np.exp(0.5j * angle)]).astype(np.complex128)
+
+
+#: Over-rotation error (applied after the ideal gate) of the fixed drive gates, per scale
+#: ``s``: the gate rotates by ``θ s`` about its axis, i.e. ideal · R(θ (s - 1)).
+_FIXED_DRIVE_ERRORS = {
+    "x": lambda s: _rx(np.pi * (s - 1.0)),
+    "y": lambda s: _ry(np.pi * (s - 1.0)),
+    "sx": lambda s: _rx(0.5 * np.pi * (s - 1.0)),
+    "sxdg": lambda s: _rx(-0.5 * np.pi * (s - 1.0)),
+}
+
+
+def gate_duration_ns(caps: QpuCapabilities, name: str, qubit_count: int) -> float:
+    """Duration of ``name``: the native duration, else (non-native drive pulses of calibration
+    programs) the longest native pulse of the same arity."""
+    for gate in caps.native_gates:
+        if gate.name == name:
+            return gate.duration_ns
+    if name in DRIVE_GATES or qubit_count == 2:
+        return max((g.duration_ns for g in caps.native_gates if g.qubit_count == qubit_count),
+                   default=0.0)
+    return 0.0
+
+
 def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: DeviceParameters,
-                     extra_qubits: Sequence[int] = (), parameters: Sequence[str]) -> Executable:
+                     extra_qubits: Sequence[int] = (), parameters: Sequence[str],
+                     calibrated: DeviceParameters | None = None) -> Executable:
     """Builds the executable form of ``compiled`` (a circuit on physical qubits).
 
     Args:
-        compiled: native-gate circuit on the device's physical qubits.
+        compiled: native-gate circuit on the device's physical qubits (calibration programs may
+            also use the drive gates ``r``/``rx``/``ry`` and ``delay``).
         caps: the device capabilities (gate durations, noisy flag).
         device: the device's *true* physical parameters (noise is derived from these).
         extra_qubits: physical qubits that must be simulated although no gate touches them
             (observable support, measured qubits).
         parameters: parameter-vector order.
+        calibrated: the OS's calibrated estimates; on a noisy device, coherent errors follow
+            from their mismatch with ``device`` (none when omitted).
     """
     active = sorted({q for op in compiled.operations for q in op.qubits} | set(extra_qubits))
     if not active:
@@ -121,28 +183,72 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
     col = {name: j for j, name in enumerate(parameters)}
     n_params = len(parameters)
     noisy = caps.noisy
+    coherent = noisy and calibrated is not None
     clock = dict.fromkeys(active, 0.0)
     steps: list[object] = []
     parametric: list[ParametricStep] = []
+    coherent_count = 0
+    channels: dict[tuple, Channel] = {}  # identical channels are built (and checked) once
+
+    def relaxation(q: int, duration: float) -> Channel:
+        qp = device.qubits[q]
+        key = ("T", q, qp.t1_us, qp.t2_us, duration)
+        found = channels.get(key)
+        if found is None:
+            found = channels[key] = Channel((index[q],),
+                                            relaxation_kraus(qp.t1_us, qp.t2_us, duration))
+        return found
+
+    def detuning(q: int, duration: float) -> None:
+        nonlocal coherent_count
+        if not coherent or duration <= 0:
+            return
+        phase = detuning_phase_rad(true_frequency_hz=device.qubits[q].frequency_hz,
+                                   calibrated_frequency_hz=calibrated.qubits[q].frequency_hz,
+                                   duration_ns=duration)
+        if abs(phase) > 1e-12:
+            steps.append(((index[q],), _rz(phase)))
+            coherent_count += 1
 
     def idle(q: int, until: float) -> None:
         gap = until - clock[q]
         if noisy and gap > 0:
-            qp = device.qubits[q]
-            steps.append(Channel((index[q],), relaxation_kraus(qp.t1_us, qp.t2_us, gap)))
+            steps.append(relaxation(q, gap))
+            detuning(q, gap)
         clock[q] = until
+
+    def scale_of(op_name: str, qubits: tuple[int, ...]) -> float:
+        if not coherent:
+            return 1.0
+        if len(qubits) == 1 and op_name in DRIVE_GATES:
+            return rotation_scale(true_amplitude=device.qubits[qubits[0]].pi_pulse_amplitude,
+                                  calibrated_amplitude=calibrated.qubits[qubits[0]]
+                                  .pi_pulse_amplitude)
+        if op_name == "rxx":
+            delta = (device.pair(*qubits).two_qubit_phase_rad
+                     - calibrated.pair(*qubits).two_qubit_phase_rad)
+            return two_qubit_angle_scale(delta)
+        return 1.0
 
     for op in compiled.operations:
         if op.name in ("measure", "barrier"):
             continue
         if op.name == "reset":
             continue  # only initial resets are accepted by validation: the state starts in |0>
+        if op.name == DELAY:
+            for q in op.qubits:
+                idle(q, clock[q] + float(op.params[0].constant))
+            continue
         spec = gate_spec(op.name)
         sim_qubits = tuple(index[q] for q in op.qubits)
-        duration = caps.gate_duration_ns(op.name)
+        duration = gate_duration_ns(caps, op.name, len(op.qubits))
         start = max(clock[q] for q in op.qubits)
         for q in op.qubits:
             idle(q, start)
+        for q in op.qubits:
+            detuning(q, duration / 2)
+        scale = scale_of(op.name, op.qubits)
+        scaled_first_angle = op.name in ("r", "rx", "ry", "rxx")
         if op.is_parametric:
             A = np.zeros((len(op.params), n_params))
             b = np.zeros(len(op.params))
@@ -152,26 +258,44 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                     A[k, col[symbol]] += coefficient
             shiftable = spec.shift_rule or (
                 op.name == "r" and all(not op.params[k].terms for k in range(1, len(op.params))))
-            parametric.append(ParametricStep(len(steps), op.name, sim_qubits, A, b, shiftable))
+            parametric.append(ParametricStep(len(steps), op.name, sim_qubits, A, b, shiftable,
+                                             scale if scaled_first_angle else 1.0))
             steps.append(None)
         else:
-            steps.append((sim_qubits, spec.matrix([p.constant for p in op.params])))
+            angles = [p.constant for p in op.params]
+            if scaled_first_angle and angles:
+                angles[0] *= scale
+            steps.append((sim_qubits, spec.matrix(angles)))
+        if scale != 1.0 and op.name in _FIXED_DRIVE_ERRORS:
+            steps.append((sim_qubits, _FIXED_DRIVE_ERRORS[op.name](scale)))
+        if scale != 1.0:
+            coherent_count += 1
+        if coherent and len(op.qubits) == 2 and op.name != "rxx":
+            delta = (device.pair(*op.qubits).two_qubit_phase_rad
+                     - calibrated.pair(*op.qubits).two_qubit_phase_rad)
+            if abs(delta) > 1e-12:
+                steps.append((sim_qubits, conditional_phase_error(delta)))
+                coherent_count += 1
+        for q in op.qubits:
+            detuning(q, duration / 2)
         for q in op.qubits:
             clock[q] = start + duration
         if noisy and duration > 0:
             fe = 1.0
             for q in op.qubits:
-                qp = device.qubits[q]
-                kraus = relaxation_kraus(qp.t1_us, qp.t2_us, duration)
-                fe *= entanglement_fidelity(kraus)
-                steps.append(Channel((index[q],), kraus))
+                channel = relaxation(q, duration)
+                fe *= entanglement_fidelity(channel.kraus_operators)
+                steps.append(channel)
             if len(op.qubits) == 1:
                 fidelity = device.qubits[op.qubits[0]].single_qubit_gate_fidelity
             else:
                 fidelity = device.pair(*op.qubits).two_qubit_gate_fidelity
             p = residual_depolarizing_p(fidelity, fe, len(op.qubits))
             if p > 0:
-                steps.append(Channel(sim_qubits, depolarizing(p, len(op.qubits))))
+                key = ("D", sim_qubits, p)
+                if key not in channels:
+                    channels[key] = Channel(sim_qubits, depolarizing(p, len(op.qubits)))
+                steps.append(channels[key])
     end = max(clock.values(), default=0.0)
     for q in active:
         idle(q, end)
@@ -184,5 +308,5 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         qubit_count=len(active), physical_qubits=tuple(active), steps=steps,
         parametric=parametric, parameter_count=n_params, measured=measured,
         clbit_count=compiled.clbit_count, readout_errors=readout, duration_ns=end,
-        noisy=noisy,
+        noisy=noisy, coherent_error_count=coherent_count,
     )

@@ -16,6 +16,17 @@ Execution model:
 * device time per circuit execution is the gate schedule plus readout and reset, times shots,
   times the number of measurement settings (qubit-wise commuting groups of the observable);
   an exact evaluation counts as one shot per setting.
+
+Drift and calibration: a noisy device's true parameters drift with its device clock
+(:class:`~quantum_service.devices.drift.DriftingDevice`; busy time of jobs and calibration plus
+idle time passed with :meth:`SimulatedQpuDriver.advance_clock`), while the OS compiles pulses
+from the installed :class:`CalibrationSnapshot`. The executable form of each prepared program is
+rebuilt (noise only, never recompiled) whenever the true parameters or the snapshot change, so
+stale estimates show up as coherent errors. Calibration experiments run through
+:meth:`SimulatedQpuDriver.execute_native` and cost device time like any job.
+
+Readout mitigation (``ExecutionOptions.readout_mitigation``) uses the *calibrated* assignment
+matrices (:mod:`quantum_service.calibration.mitigation`).
 """
 
 from __future__ import annotations
@@ -23,11 +34,14 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from quantum_service.circuits.ir import Circuit
 from quantum_service.compiler import CompileTarget, compile_circuit
+from quantum_service.calibration.mitigation import mitigate_counts, pauli_readout_factor
+from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRates
 from quantum_service.devices.model import CalibrationSnapshot, DeviceParameters
 from quantum_service.drivers.base import (
     ExecutionOptions,
@@ -77,10 +91,18 @@ class _Observable:
     """The observable on simulated qubits, per term and through the readout errors."""
 
     def __init__(self, terms: Sequence[tuple[str, float]], mapping: dict[int, int],
-                 qubit_count: int, readout_errors: np.ndarray) -> None:
+                 qubit_count: int, readout_errors: np.ndarray,
+                 calibrated_readout: np.ndarray | None = None) -> None:
         self.coefficients = np.array([c for _, c in terms], dtype=np.float64)
         self.terms = [{mapping[q]: p for q, p in _parse_term(s).items()} for s, _ in terms]
         self.setting_count = _qwc_group_count(self.terms)
+        self.ideal = PauliSum([(_format(t), float(c)) for t, c in zip(self.terms,
+                                                                      self.coefficients)],
+                              qubit_count=qubit_count)
+        cal = readout_errors if calibrated_readout is None else calibrated_readout
+        # Mitigation divides each term by its calibrated readout contrast (see mitigation.py).
+        self.mitigation = np.array([
+            1.0 / pauli_readout_factor([tuple(cal[q]) for q in term]) for term in self.terms])
         a = readout_errors[:, 1] - readout_errors[:, 0]
         b = 1.0 - readout_errors[:, 0] - readout_errors[:, 1]
         # Each term, as read out: a small Pauli sum over the subsets of its support.
@@ -101,20 +123,48 @@ class _Observable:
         self.total = PauliSum(list(combined.items()), qubit_count=qubit_count)
 
 
+@dataclass(slots=True)
+class _Program:
+    """A prepared program's compiled form and its executable, cached per device state."""
+
+    compiled: Circuit
+    extra_qubits: tuple[int, ...]
+    parameters: tuple[str, ...]
+    observable: Sequence[tuple[str, float]] | None
+    logical_to_physical: dict[int, int]
+    cache_key: tuple[int, str] | None = None
+    bound: tuple[Executable, _Observable | None] | None = field(default=None, repr=False)
+
+
 class SimulatedQpuDriver(QpuDriver):
     """A simulated QPU.
 
     Args:
         capabilities: what the device declares.
-        parameters: its true physical parameters (the calibration starts equal to them).
+        parameters: its true physical parameters at clock 0 (the first calibration snapshot
+            equals them: the device starts freshly calibrated).
+        drift: drift rates of the true parameters; ``True`` (default) takes the modality's
+            :data:`~quantum_service.devices.drift.DRIFT_RATES` on noisy devices, ``False``
+            disables drift. Ideal devices never drift.
+        seed: seed of the drift trajectory.
+        drift_step_s: device seconds per drift step.
     """
 
-    def __init__(self, capabilities: QpuCapabilities, parameters: DeviceParameters) -> None:
+    def __init__(self, capabilities: QpuCapabilities, parameters: DeviceParameters, *,
+                 drift: DriftRates | bool = True, seed: int = 0,
+                 drift_step_s: float = 10.0) -> None:
         self._caps = capabilities
-        self._true = parameters
+        rates = DRIFT_RATES.get(capabilities.modality) if drift is True else drift or None
+        self._drift: DriftingDevice | None = None
+        if capabilities.noisy and isinstance(rates, DriftRates):
+            self._drift = DriftingDevice(parameters, rates, pairs=capabilities.coupling_map,
+                                         seed=seed, step_s=drift_step_s)
+        self._base = parameters
         self._snapshot = CalibrationSnapshot.create(capabilities.qpu_id, parameters)
         self._lock = threading.Lock()
         self._device_time_s = 0.0
+        self._calibration_time_s = 0.0
+        self._idle_time_s = 0.0
         self._target = CompileTarget(
             qubit_count=capabilities.qubit_count,
             native_gates=capabilities.native_gate_names,
@@ -128,9 +178,62 @@ class SimulatedQpuDriver(QpuDriver):
     def calibration_snapshot(self) -> CalibrationSnapshot:
         return self._snapshot
 
+    def install_snapshot(self, snapshot: CalibrationSnapshot) -> None:
+        """Makes ``snapshot`` the calibration that pulses are built from from now on.
+
+        Raises:
+            ValueError: the snapshot belongs to another QPU or has another qubit count.
+        """
+        if (snapshot.qpu_id != self._caps.qpu_id
+                or len(snapshot.parameters.qubits) != self._caps.qubit_count):
+            raise ValueError(f"snapshot {snapshot.snapshot_id} does not describe QPU "
+                             f"{self._caps.qpu_id!r}")
+        self._snapshot = snapshot
+
     @property
     def device_time_s(self) -> float:
+        """Busy device time (jobs and calibration experiments), seconds."""
         return self._device_time_s
+
+    @property
+    def calibration_device_time_s(self) -> float:
+        """Device time spent on calibration experiments, seconds."""
+        return self._calibration_time_s
+
+    @property
+    def device_clock_s(self) -> float:
+        """The device clock: busy plus idle device time, seconds (drift follows it)."""
+        return self._device_time_s + self._idle_time_s
+
+    @property
+    def drifts(self) -> bool:
+        """Whether the true parameters drift (noisy devices with drift rates)."""
+        return self._drift is not None
+
+    def true_parameters(self) -> DeviceParameters:
+        """The hidden true parameters now (simulator-only: tests and benchmarks)."""
+        return self._drift.parameters if self._drift is not None else self._base
+
+    def advance_clock(self, seconds: float) -> None:
+        """Lets ``seconds`` of idle device time pass (the device drifts, nothing runs).
+
+        Raises:
+            ValueError: ``seconds < 0``.
+        """
+        if seconds < 0:
+            raise ValueError(f"idle time must be >= 0 s, got {seconds}")
+        with self._lock:
+            self._idle_time_s += seconds
+            if self._drift is not None:
+                self._drift.advance(seconds)
+
+    def _account(self, seconds: float, *, calibration: bool = False) -> None:
+        with self._lock:
+            self._device_time_s += seconds
+            if calibration:
+                self._calibration_time_s += seconds
+            if self._drift is not None:
+                self._drift.advance(seconds)
 
     def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None
                 ) -> PreparedProgram:
@@ -143,20 +246,17 @@ class SimulatedQpuDriver(QpuDriver):
         compiled = compile_circuit(circuit, self._target)
         extra = {compiled.final_layout[q] for s, _ in observable or ()
                  for q in _parse_term(s)}
-        exe = build_executable(compiled.circuit, caps=caps, device=self._true,
-                               extra_qubits=sorted(extra), parameters=circuit.parameters)
+        support = {q for s, _ in observable or () for q in _parse_term(s)}
+        program = _Program(compiled.circuit, tuple(sorted(extra)), tuple(circuit.parameters),
+                           observable, {q: compiled.final_layout[q] for q in support})
+        exe, obs = self._bind(program)
         if exe.qubit_count > caps.max_simulated_qubits:
             raise InvalidProgramError(
                 f"the compiled circuit is active on {exe.qubit_count} qubits; QPU "
                 f"{caps.qpu_id!r} simulates at most {caps.max_simulated_qubits} "
                 f"({'density-matrix noise model' if caps.noisy else 'state vector'})",
                 reason="TOO_MANY_QUBITS")
-        obs = None
-        if observable is not None:
-            support = {q for s, _ in observable for q in _parse_term(s)}
-            mapping = {q: exe.physical_qubits.index(compiled.final_layout[q]) for q in support}
-            obs = _Observable(observable, mapping, exe.qubit_count, exe.readout_errors)
-        elif not exe.measured:
+        if observable is None and not exe.measured:
             raise InvalidProgramError(
                 "the program measures nothing and has no observable: add measure "
                 "instructions or an observable", reason="NOTHING_TO_MEASURE")
@@ -166,7 +266,33 @@ class SimulatedQpuDriver(QpuDriver):
             qpu_id=caps.qpu_id, circuit=circuit, parameters=circuit.parameters,
             observable=observable, compiled_gate_count=gate_count,
             compiled_depth=compiled.depth, swap_count=compiled.swap_count,
-            calibration_snapshot_id=self._snapshot.snapshot_id, payload=(exe, obs))
+            calibration_snapshot_id=self._snapshot.snapshot_id, payload=program)
+
+    def _bind(self, program: _Program, calibrated: DeviceParameters | None = None
+              ) -> tuple[Executable, _Observable | None]:
+        """The executable for the current true parameters and calibration (cached)."""
+        drift_version = self._drift.version if self._drift is not None else 0
+        snapshot = self._snapshot
+        cal = snapshot.parameters if calibrated is None else calibrated
+        key = (drift_version, snapshot.snapshot_id if calibrated is None else f"id{id(cal)}")
+        bound = program.bound
+        if bound is not None and program.cache_key == key:
+            return bound
+        true = self.true_parameters()
+        exe = build_executable(program.compiled, caps=self._caps, device=true,
+                               extra_qubits=program.extra_qubits, parameters=program.parameters,
+                               calibrated=cal)
+        obs = None
+        if program.observable is not None:
+            mapping = {q: exe.physical_qubits.index(p)
+                       for q, p in program.logical_to_physical.items()}
+            cal_readout = np.array([(cal.qubits[p].readout_p01, cal.qubits[p].readout_p10)
+                                    if self._caps.noisy else (0.0, 0.0)
+                                    for p in exe.physical_qubits])
+            obs = _Observable(program.observable, mapping, exe.qubit_count, exe.readout_errors,
+                              cal_readout)
+        program.bound, program.cache_key = (exe, obs), key
+        return exe, obs
 
     # -- execution ---------------------------------------------------------------------------
 
@@ -181,11 +307,13 @@ class SimulatedQpuDriver(QpuDriver):
         return float(expectation_value(state, pauli_sum))
 
     def _estimate(self, exe: Executable, obs: _Observable, state: np.ndarray, shot_count: int,
-                  rng: np.random.Generator) -> tuple[float, float]:
-        if shot_count == 0:
+                  rng: np.random.Generator, *, mitigate: bool = False) -> tuple[float, float]:
+        if shot_count == 0 and not mitigate:
             return self._expect(exe, state, obs.total), 0.0
         values = np.array([self._expect(exe, state, s) for s in obs.term_sums])
         values = np.clip(values, -1.0, 1.0)
+        if shot_count == 0:
+            return float(obs.coefficients @ (values * obs.mitigation)), 0.0
         estimates = np.empty_like(values)
         variances = np.zeros_like(values)
         for i, (term, e) in enumerate(zip(obs.terms, values)):
@@ -195,12 +323,16 @@ class SimulatedQpuDriver(QpuDriver):
             k = rng.binomial(shot_count, (1.0 + e) / 2.0)
             estimates[i] = 2.0 * k / shot_count - 1.0
             variances[i] = (1.0 - estimates[i] ** 2) / shot_count
+        if mitigate:
+            estimates *= obs.mitigation
+            variances *= obs.mitigation**2
         return (float(obs.coefficients @ estimates),
                 float(np.sqrt(obs.coefficients**2 @ variances)))
 
     def _counts(self, exe: Executable, state: np.ndarray, shot_count: int,
                 rng: np.random.Generator) -> dict[str, int]:
         probs = (dm_probabilities(state) if exe.noisy else np.abs(state) ** 2).astype(np.float64)
+        probs = np.clip(probs, 0.0, None)
         probs /= probs.sum()
         outcomes = rng.choice(probs.size, size=shot_count, p=probs)
         qubits = np.array([q for q, _ in exe.measured])
@@ -215,9 +347,72 @@ class SimulatedQpuDriver(QpuDriver):
         keys, freq = np.unique(words[:, ::-1], axis=0, return_counts=True)
         return {"".join(map(str, row)): int(c) for row, c in zip(keys, freq)}
 
+    def _mitigate(self, exe: Executable, counts: dict[str, int]) -> dict[str, float]:
+        cal = self._snapshot.parameters
+        errors = {}
+        for q, c in exe.measured:
+            qp = cal.qubits[exe.physical_qubits[q]]
+            errors[c] = (qp.readout_p01, qp.readout_p10) if exe.noisy else (0.0, 0.0)
+        return mitigate_counts(counts, clbit_errors=errors, clbit_count=exe.clbit_count)
+
     def execute(self, program: PreparedProgram, parameter_sets: np.ndarray,
                 options: ExecutionOptions) -> ExecutionResult:
-        exe, obs = program.payload
+        return self._run(program.payload, parameter_sets, options)
+
+    def execute_native(self, circuit: Circuit, parameter_sets: np.ndarray, *, shot_count: int,
+                       seed: int | None = None, calibrated: DeviceParameters | None = None
+                       ) -> ExecutionResult:
+        """Runs a circuit already written on physical qubits, uncompiled (calibration).
+
+        The circuit may use native gates, the drive pulses ``r``/``rx``/``ry`` (played with the
+        longest native 1-qubit pulse duration) and ``delay`` (one constant parameter in ns);
+        it must measure. Pulses are built from ``calibrated`` (default: the installed snapshot),
+        so experiments see the coherent errors of the estimates being tested. Its device time
+        counts as busy and as calibration time, and advances the drift.
+
+        Args:
+            circuit: ``qubit_count`` = the device's; qubits are physical.
+            parameter_sets: float64 ``(m, circuit.parameter_count)``.
+            shot_count: shots per parameter set, >= 1.
+            seed: seed of shot sampling.
+            calibrated: the estimates pulses are built from.
+        Returns:
+            counts per parameter set, device time.
+        Raises:
+            InvalidProgramError: nothing is measured, ``shot_count < 1``, or the circuit is
+                active on more qubits than the device simulates.
+        """
+        if shot_count < 1:
+            raise InvalidProgramError("calibration programs need shot_count >= 1")
+        program = _Program(circuit, (), tuple(circuit.parameters), None, {})
+        exe, _ = self._bind(program, calibrated)
+        if not exe.measured:
+            raise InvalidProgramError("a calibration program must measure",
+                                      reason="NOTHING_TO_MEASURE")
+        if exe.qubit_count > self._caps.max_simulated_qubits:
+            raise InvalidProgramError(f"calibration program active on {exe.qubit_count} qubits",
+                                      reason="TOO_MANY_QUBITS")
+        return self._run(program, parameter_sets, ExecutionOptions(shot_count=shot_count,
+                                                                   seed=seed),
+                         calibrated=calibrated, calibration=True)
+
+    def state_expectation(self, program: PreparedProgram, parameter_set: np.ndarray) -> float:
+        """Exact expectation value of ``program``'s observable on the simulated state *before
+        readout* (simulator-only diagnostic: state fidelities in benchmarks; no device time).
+
+        Raises:
+            InvalidProgramError: the program has no observable.
+        """
+        exe, obs = self._bind(program.payload)
+        if obs is None:
+            raise InvalidProgramError("the program has no observable")
+        state = self._simulate(exe, exe.ops(np.asarray(parameter_set, dtype=np.float64)))
+        return self._expect(exe, state, obs.ideal)
+
+    def _run(self, program: _Program, parameter_sets: np.ndarray, options: ExecutionOptions,
+             *, calibrated: DeviceParameters | None = None, calibration: bool = False
+             ) -> ExecutionResult:
+        exe, obs = self._bind(program, calibrated)
         x_all = np.asarray(parameter_sets, dtype=np.float64)
         if x_all.ndim != 2 or x_all.shape[1] != exe.parameter_count:
             raise InvalidProgramError(
@@ -233,6 +428,8 @@ class SimulatedQpuDriver(QpuDriver):
             for x in x_all:
                 state = self._simulate(exe, exe.ops(x))
                 result.counts.append(self._counts(exe, state, shots, rng))
+            if options.readout_mitigation:
+                result.mitigated_probabilities = [self._mitigate(exe, c) for c in result.counts]
             executions = m
             settings = 1
         else:
@@ -240,20 +437,23 @@ class SimulatedQpuDriver(QpuDriver):
                 raise InvalidProgramError(
                     "gradients need every symbolic parameter in a rotation angle of the "
                     "compiled circuit", reason="GRADIENT_UNSUPPORTED")
+            mitigate = options.readout_mitigation and exe.noisy
             values, errors = np.empty(m), np.empty(m)
             grads = np.zeros((m, exe.parameter_count)) if options.gradient else None
             coeffs = exe.shift_coefficients()
             for row, x in enumerate(x_all):
                 state = self._simulate(exe, exe.ops(x))
-                values[row], errors[row] = self._estimate(exe, obs, state, shots, rng)
+                values[row], errors[row] = self._estimate(exe, obs, state, shots, rng,
+                                                          mitigate=mitigate)
                 executions += 1
                 if grads is not None:
                     shifts = np.empty(len(exe.parametric))
                     for i in range(len(exe.parametric)):
                         plus = self._simulate(exe, exe.ops(x, (i, np.pi / 2)))
                         minus = self._simulate(exe, exe.ops(x, (i, -np.pi / 2)))
-                        e_plus, _ = self._estimate(exe, obs, plus, shots, rng)
-                        e_minus, _ = self._estimate(exe, obs, minus, shots, rng)
+                        e_plus, _ = self._estimate(exe, obs, plus, shots, rng, mitigate=mitigate)
+                        e_minus, _ = self._estimate(exe, obs, minus, shots, rng,
+                                                    mitigate=mitigate)
                         shifts[i] = 0.5 * (e_plus - e_minus)
                     executions += 2 * len(exe.parametric)
                     grads[row] = coeffs.T @ shifts
@@ -262,8 +462,7 @@ class SimulatedQpuDriver(QpuDriver):
             settings = obs.setting_count
         per_shot_ns = exe.duration_ns + self._caps.readout_duration_ns + self._caps.reset_duration_ns
         device_time = executions * settings * max(shots, 1) * per_shot_ns * 1e-9
-        with self._lock:
-            self._device_time_s += device_time
+        self._account(device_time, calibration=calibration)
         result.device_time_s = device_time
         result.circuit_executions = executions
         return result

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 
 import grpc
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
-from quantum_service.convert import job_to_proto, qpu_to_proto
-from quantum_service.errors import InvalidProgramError, QcoreError
+from quantum_service.convert import job_to_proto, qpu_to_proto, snapshot_to_proto
+from quantum_service.errors import InvalidProgramError, QcoreError, UnavailableError
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.sessions import SessionManager
@@ -79,6 +80,23 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
     @map_errors
     async def GetQpu(self, request, context):
         return qs_pb2.GetQpuResponse(qpu=self._describe(self.kernel.registry.get(request.qpu_id)))
+
+    @map_errors
+    async def Calibrate(self, request, context):
+        """Runs calibration on a QPU now through the kernel's ``CalibrationManager``
+        (``kernel.calibration``). NOT_FOUND for an unknown QPU, INVALID_ARGUMENT for a qubit
+        outside it, UNAVAILABLE when the service runs without a calibration manager."""
+        slot = self.kernel.registry.get(request.qpu_id)
+        manager = getattr(self.kernel, "calibration", None)
+        if manager is None:
+            raise UnavailableError("this quantum service runs without a calibration manager",
+                                   reason="CALIBRATION_UNAVAILABLE")
+        outcome = await self.kernel.run_blocking(
+            functools.partial(manager.calibrate, slot, qubits=list(request.qubits),
+                              force=request.force))
+        return qs_pb2.CalibrateResponse(snapshot=snapshot_to_proto(outcome.snapshot),
+                                        experiments=list(outcome.experiments),
+                                        device_time_s=outcome.device_time_s)
 
     @map_errors
     async def SubmitJob(self, request, context):

@@ -79,10 +79,14 @@ def select_kernel(matrix: np.ndarray) -> str:
         than 1 is the last (``z``, ``t``, ``p``, ``cz``, ``cp``, ``ccz``); ``"diag1"``, ``"diag2"``
         or ``"diagk"`` for other diagonal matrices; ``"sparsek"`` for other matrices on 3+ qubits
         with at most :data:`SPARSE_MAX_DENSITY` nonzero entries; else ``"dense1"``,
-        ``"dense2"``, ``"densek"``.
+        ``"dense2"``, ``"densek"``; before those, ``"ctrlx"`` (x, cx, ccx), ``"swap"`` (swap,
+        cswap) and ``"ctrlu"`` (a 2x2 matrix under controls) for matrices of that structure.
     """
     if _is_diagonal(matrix):
         return _diagonal_kind(np.diagonal(matrix))
+    special = _special_kind(matrix)
+    if special is not None:
+        return special[0]
     return _dense_kind(matrix)
 
 
@@ -93,6 +97,62 @@ def _dense_kind(matrix: np.ndarray) -> str:
     if np.count_nonzero(matrix) <= SPARSE_MAX_DENSITY * dim * dim:
         return "sparsek"
     return "densek"
+
+
+_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
+_SWAP = np.eye(4, dtype=np.complex128)[[0, 2, 1, 3]]
+
+
+def _controlled_form(matrix: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...], np.ndarray
+                                                   ] | None:
+    """``(control positions, target positions, target matrix)`` or None.
+
+    Positions index the matrix's qubits (0 = most significant bit). A position is a control
+    when the matrix is the identity on, and does not couple into, every basis state with that
+    bit 0; the target matrix acts on the remaining positions where all controls are 1.
+    """
+    dim = matrix.shape[0]
+    k = dim.bit_length() - 1
+    if np.count_nonzero(matrix) == dim * dim:
+        return None
+    rows = np.arange(dim)
+    eye = np.eye(dim, dtype=bool)
+    nonzero = matrix != 0
+    controls = []
+    for j in range(k):
+        zero_rows = ((rows >> (k - 1 - j)) & 1) == 0
+        block_rows = nonzero[zero_rows]
+        block_cols = nonzero[:, zero_rows]
+        if (np.array_equal(block_rows, eye[zero_rows]) and np.array_equal(block_cols, eye[:, zero_rows])
+                and np.all(matrix[zero_rows, zero_rows] == 1.0)):
+            controls.append(j)
+    targets = tuple(j for j in range(k) if j not in controls)
+    if not targets:
+        return None
+    on = np.full(dim, True)
+    for j in controls:
+        on &= ((rows >> (k - 1 - j)) & 1) == 1
+    sub = matrix[np.ix_(on, on)]
+    return tuple(controls), targets, sub
+
+
+def _special_kind(matrix: np.ndarray) -> tuple[str, tuple[int, ...], tuple[int, ...],
+                                               np.ndarray] | None:
+    """``(kind, control positions, target positions, target matrix)`` for ``ctrlx``,
+    ``swap`` and ``ctrlu`` matrices (see :data:`~.kernels.KERNELS`), else None."""
+    form = _controlled_form(matrix)
+    if form is None:
+        return None
+    controls, targets, sub = form
+    if len(targets) == 1:
+        if np.array_equal(sub, _X):
+            return "ctrlx", controls, targets, sub
+        if controls:
+            return "ctrlu", controls, targets, sub
+        return None
+    if len(targets) == 2 and np.array_equal(sub, _SWAP):
+        return "swap", controls, targets, sub
+    return None
 
 
 def _offsets(qubits: tuple[int, ...]) -> np.ndarray:
@@ -153,6 +213,17 @@ def prepare_matrix(qubits: tuple[int, ...], matrix: np.ndarray, *, dtype: np.dty
     """
     if _is_diagonal(matrix):
         return prepare_diagonal(qubits, np.diagonal(matrix), dtype=dtype, parallel=parallel)
+    special = _special_kind(matrix)
+    if special is not None:
+        kind, controls, targets, sub = special
+        control_bits = np.uint64(sum(1 << qubits[j] for j in controls))
+        bits = [np.uint64(1 << qubits[j]) for j in targets]
+        if kind == "ctrlx":
+            return _call(kind, parallel, _low_masks(qubits), control_bits, bits[0])
+        if kind == "swap":
+            return _call(kind, parallel, _low_masks(qubits), control_bits, bits[0], bits[1])
+        return _call(kind, parallel, _low_masks(qubits), control_bits, bits[0],
+                     np.array(sub, dtype=dtype, order="C"))
     m = np.array(matrix, dtype=dtype, order="C")
     kind = _dense_kind(m)
     if kind == "dense1":

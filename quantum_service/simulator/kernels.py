@@ -66,18 +66,39 @@ def _chunk_count(total: int, threads: int) -> int:
 
 # --- dense 1-qubit ----------------------------------------------------------------------------
 
+#: Below this qubit, the 1-qubit kernels visit amplitudes one pair at a time; from it up, in
+#: contiguous runs of ``2**qubit`` pairs, which LLVM vectorises.
+_RUN_MIN_QUBIT = 2
+
+
 @njit(nogil=True, cache=True, fastmath=_FMA)
 def _dense1_block(state: np.ndarray, qubit: int, matrix: np.ndarray, start: int, stop: int) -> None:
     m00, m01, m10, m11 = matrix[0, 0], matrix[0, 1], matrix[1, 0], matrix[1, 1]
     low = _low_mask(qubit)
     bit = low + _ONE
-    for i in range(start, stop):
-        i0 = _insert_zero(np.uint64(i), low)
-        i1 = i0 | bit
-        a0 = state[i0]
-        a1 = state[i1]
-        state[i0] = m00 * a0 + m01 * a1
-        state[i1] = m10 * a0 + m11 * a1
+    if qubit < _RUN_MIN_QUBIT:
+        for i in range(start, stop):
+            i0 = _insert_zero(np.uint64(i), low)
+            i1 = i0 | bit
+            a0 = state[i0]
+            a1 = state[i1]
+            state[i0] = m00 * a0 + m01 * a1
+            state[i1] = m10 * a0 + m11 * a1
+        return
+    # Pair p is (i0, i0 + half) with i0 = insert_zero(p); runs of pairs are contiguous.
+    half = np.int64(1) << qubit
+    p = np.int64(start)
+    while p < stop:
+        run = min(half - (p & (half - 1)), stop - p)
+        i0 = np.int64(_insert_zero(np.uint64(p), low))
+        upper = state[i0:i0 + run]
+        lower = state[i0 + half:i0 + half + run]
+        for t in range(run):
+            a0 = upper[t]
+            a1 = lower[t]
+            upper[t] = m00 * a0 + m01 * a1
+            lower[t] = m10 * a0 + m11 * a1
+        p += run
 
 
 @njit(nogil=True, cache=True)
@@ -219,10 +240,23 @@ def _diag1_block(state: np.ndarray, qubit: int, diagonal: np.ndarray, start: int
     d0, d1 = diagonal[0], diagonal[1]
     low = _low_mask(qubit)
     bit = low + _ONE
-    for i in range(start, stop):
-        i0 = _insert_zero(np.uint64(i), low)
-        state[i0] *= d0
-        state[i0 | bit] *= d1
+    if qubit < _RUN_MIN_QUBIT:
+        for i in range(start, stop):
+            i0 = _insert_zero(np.uint64(i), low)
+            state[i0] *= d0
+            state[i0 | bit] *= d1
+        return
+    half = np.int64(1) << qubit
+    p = np.int64(start)
+    while p < stop:
+        run = min(half - (p & (half - 1)), stop - p)
+        i0 = np.int64(_insert_zero(np.uint64(p), low))
+        upper = state[i0:i0 + run]
+        lower = state[i0 + half:i0 + half + run]
+        for t in range(run):
+            upper[t] *= d0
+            lower[t] *= d1
+        p += run
 
 
 @njit(nogil=True, cache=True)
@@ -320,9 +354,102 @@ def phase_parallel(state: np.ndarray, low_masks: np.ndarray, ones: np.uint64, ph
                      total * (c + 1) // chunks)
 
 
+# --- permutations and controlled gates (x, cx, ccx, swap, cswap, controlled-U) --------------
+
+@njit(nogil=True, cache=True)
+def _ctrlx_block(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                 target_bit: np.uint64, start: int, stop: int) -> None:
+    # Swaps the amplitude pairs (i, i | target_bit) whose control bits are all set.
+    for i in range(start, stop):
+        i0 = _insert_zeros(np.uint64(i), low_masks) | controls
+        i1 = i0 | target_bit
+        a0 = state[i0]
+        state[i0] = state[i1]
+        state[i1] = a0
+
+
+@njit(nogil=True, cache=True)
+def ctrlx_serial(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                 target_bit: np.uint64) -> None:
+    _ctrlx_block(state, low_masks, controls, target_bit, 0, state.size >> low_masks.size)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def ctrlx_parallel(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                   target_bit: np.uint64, threads: int) -> None:
+    total = state.size >> low_masks.size
+    chunks = _chunk_count(total, threads)
+    for c in prange(chunks):
+        _ctrlx_block(state, low_masks, controls, target_bit, total * c // chunks,
+                     total * (c + 1) // chunks)
+
+
+@njit(nogil=True, cache=True)
+def _swap_block(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                bit_a: np.uint64, bit_b: np.uint64, start: int, stop: int) -> None:
+    # Swaps the amplitudes of |..1_a 0_b..> and |..0_a 1_b..> whose control bits are all set.
+    for i in range(start, stop):
+        i0 = _insert_zeros(np.uint64(i), low_masks) | controls
+        ia = i0 | bit_a
+        ib = i0 | bit_b
+        a = state[ia]
+        state[ia] = state[ib]
+        state[ib] = a
+
+
+@njit(nogil=True, cache=True)
+def swap_serial(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                bit_a: np.uint64, bit_b: np.uint64) -> None:
+    _swap_block(state, low_masks, controls, bit_a, bit_b, 0, state.size >> low_masks.size)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def swap_parallel(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                  bit_a: np.uint64, bit_b: np.uint64, threads: int) -> None:
+    total = state.size >> low_masks.size
+    chunks = _chunk_count(total, threads)
+    for c in prange(chunks):
+        _swap_block(state, low_masks, controls, bit_a, bit_b, total * c // chunks,
+                    total * (c + 1) // chunks)
+
+
+@njit(nogil=True, cache=True, fastmath=_FMA)
+def _ctrlu_block(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                 target_bit: np.uint64, matrix: np.ndarray, start: int, stop: int) -> None:
+    # A 2x2 matrix on the target, on the pairs whose control bits are all set.
+    m00, m01, m10, m11 = matrix[0, 0], matrix[0, 1], matrix[1, 0], matrix[1, 1]
+    for i in range(start, stop):
+        i0 = _insert_zeros(np.uint64(i), low_masks) | controls
+        i1 = i0 | target_bit
+        a0 = state[i0]
+        a1 = state[i1]
+        state[i0] = m00 * a0 + m01 * a1
+        state[i1] = m10 * a0 + m11 * a1
+
+
+@njit(nogil=True, cache=True)
+def ctrlu_serial(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                 target_bit: np.uint64, matrix: np.ndarray) -> None:
+    _ctrlu_block(state, low_masks, controls, target_bit, matrix, 0,
+                 state.size >> low_masks.size)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def ctrlu_parallel(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
+                   target_bit: np.uint64, matrix: np.ndarray, threads: int) -> None:
+    total = state.size >> low_masks.size
+    chunks = _chunk_count(total, threads)
+    for c in prange(chunks):
+        _ctrlu_block(state, low_masks, controls, target_bit, matrix, total * c // chunks,
+                     total * (c + 1) // chunks)
+
+
 #: (kernel kind, parallel) → kernel. Kinds: ``dense1``, ``dense2``, ``densek``, ``sparsek``
 #: (compressed sparse rows), ``diag1``, ``diag2``, ``diagk``, ``phase`` (a phase on the all-ones
-#: state of the listed qubits).
+#: state of the listed qubits), ``ctrlx`` (x on one target where all controls are 1: x, cx, ccx),
+#: ``swap`` (swap two qubits where all controls are 1: swap, cswap), ``ctrlu`` (a 2x2 matrix on
+#: one target where all controls are 1: cy, ch, crx, ...). The last three touch only the
+#: amplitudes they change: half the state for ``cx``, a quarter for ``ccx``.
 KERNELS: dict[tuple[str, bool], Callable[..., None]] = {
     ("dense1", False): dense1_serial, ("dense1", True): dense1_parallel,
     ("dense2", False): dense2_serial, ("dense2", True): dense2_parallel,
@@ -332,4 +459,7 @@ KERNELS: dict[tuple[str, bool], Callable[..., None]] = {
     ("diag2", False): diag2_serial, ("diag2", True): diag2_parallel,
     ("diagk", False): diagk_serial, ("diagk", True): diagk_parallel,
     ("phase", False): phase_serial, ("phase", True): phase_parallel,
+    ("ctrlx", False): ctrlx_serial, ("ctrlx", True): ctrlx_parallel,
+    ("swap", False): swap_serial, ("swap", True): swap_parallel,
+    ("ctrlu", False): ctrlu_serial, ("ctrlu", True): ctrlu_parallel,
 }

@@ -26,7 +26,13 @@ _H = np.array([[1, 1], [1, -1]], dtype=np.complex128) / np.sqrt(2)
 def _matrices() -> list[tuple[tuple[int, ...], np.ndarray]]:
     """One operation per kernel kind, on 3 qubits."""
     dense3 = np.kron(np.kron(_H, _H), _H)
-    sparse3 = np.eye(8, dtype=np.complex128)[[0, 1, 2, 3, 4, 5, 7, 6]]  # ccx
+    ccx = np.eye(8, dtype=np.complex128)[[0, 1, 2, 3, 4, 5, 7, 6]]
+    sparse3 = ccx.copy()
+    sparse3[6:, 6:] = _H  # a Hadamard under two controls, with a phase on |000>
+    sparse3[0, 0] = 1j
+    cswap = np.eye(8, dtype=np.complex128)[[0, 1, 2, 3, 4, 6, 5, 7]]
+    cy = np.eye(4, dtype=np.complex128)
+    cy[2:, 2:] = [[0, -1j], [1j, 0]]
     return [
         ((0,), _H),                                   # dense1
         ((0, 1), np.kron(_H, _H)),                    # dense2
@@ -36,6 +42,9 @@ def _matrices() -> list[tuple[tuple[int, ...], np.ndarray]]:
         ((0, 2), np.diag([1j, -1.0, 1.0, 1j])),       # diag2
         ((0, 1, 2), np.diag(np.exp(1j * np.arange(8)))),  # diagk
         ((1, 2), np.diag([1.0, 1.0, 1.0, 1j])),       # phase
+        ((2, 0, 1), ccx),                             # ctrlx
+        ((1, 2, 0), cswap),                           # swap
+        ((2, 1), cy),                                 # ctrlu
     ]
 
 

@@ -111,11 +111,13 @@ def test_phase_on_all_ones(qubits: tuple[int, ...], parallel: bool) -> None:
 
 @pytest.mark.parametrize(
     ("name", "params", "kind"),
-    [("h", (), "dense1"), ("x", (), "dense1"), ("rz", (0.3,), "diag1"), ("t", (), "phase"),
-     ("z", (), "phase"),
-     ("cx", (), "dense2"), ("cz", (), "phase"), ("cp", (0.4,), "phase"),
-     ("rzz", (0.2,), "diag2"), ("crz", (0.2,), "diag2"), ("ccx", (), "sparsek"),
-     ("cswap", (), "sparsek"), ("c4x", (), "sparsek"),
+    [("h", (), "dense1"), ("x", (), "ctrlx"), ("rz", (0.3,), "diag1"), ("t", (), "phase"),
+     ("z", (), "phase"), ("y", (), "dense1"), ("rx", (0.3,), "dense1"),
+     ("cx", (), "ctrlx"), ("cz", (), "phase"), ("cp", (0.4,), "phase"),
+     ("rzz", (0.2,), "diag2"), ("crz", (0.2,), "diag2"), ("ccx", (), "ctrlx"),
+     ("cswap", (), "swap"), ("c4x", (), "ctrlx"), ("swap", (), "swap"), ("cy", (), "ctrlu"),
+     ("ch", (), "ctrlu"), ("crx", (0.3,), "ctrlu"), ("iswap", (), "dense2"),
+     ("rxx", (0.3,), "dense2"), ("rccx", (), "sparsek"),
      ("ccz", (), "phase"), ("id", (), "identity")],
 )
 def test_select_kernel_for_library_gates(name: str, params: tuple[float, ...], kind: str) -> None:

@@ -1,0 +1,141 @@
+"""The dependency graph of calibration nodes and the plan of a calibration run.
+
+Nodes are calibration procedures on one qubit or one pair; a node runs only after the nodes it
+depends on are fresh (Kelly et al., "Physical qubit calibration on a directed acyclic graph",
+arXiv:1803.03226 (2018); Qibocal's protocol graph). A run recalibrates the stale nodes and every
+node downstream of them, in topological order, on the affected qubits and pairs only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from quantum_service.drivers.base import QpuCapabilities
+from quantum_service.errors import FailedPreconditionError
+
+__all__ = ["CalibrationNode", "CalibrationGraph", "Task", "default_graph"]
+
+#: ``(node name, target)``: a qubit index or a pair ``(a, b)`` with ``a < b``.
+Task = tuple[str, int | tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationNode:
+    """A calibration procedure. ``scope`` is ``"qubit"`` or ``"pair"``; a pair node depends on
+    qubit nodes of both its qubits and on pair nodes of the same pair."""
+
+    name: str
+    scope: str
+    depends_on: tuple[str, ...] = ()
+
+
+class CalibrationGraph:
+    """A DAG of calibration nodes over a device's qubits and pairs.
+
+    Args:
+        nodes: the nodes; dependencies must name nodes of the graph.
+        qubit_count: qubits of the device.
+        pairs: the pairs pair nodes act on.
+    Raises:
+        ValueError: unknown dependency or a cycle.
+    """
+
+    def __init__(self, nodes: Iterable[CalibrationNode], *, qubit_count: int,
+                 pairs: Iterable[tuple[int, int]]) -> None:
+        by_name = {node.name: node for node in nodes}
+        for node in by_name.values():
+            for dep in node.depends_on:
+                if dep not in by_name:
+                    raise ValueError(f"node {node.name!r} depends on unknown node {dep!r}")
+                if by_name[dep].scope == "pair" and node.scope == "qubit":
+                    raise ValueError(f"qubit node {node.name!r} cannot depend on pair node {dep!r}")
+        order: list[CalibrationNode] = []
+        state: dict[str, int] = {}
+
+        def visit(name: str) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                raise ValueError(f"calibration graph has a cycle through {name!r}")
+            state[name] = 1
+            for dep in by_name[name].depends_on:
+                visit(dep)
+            state[name] = 2
+            order.append(by_name[name])
+
+        for name in by_name:
+            visit(name)
+        self.nodes: tuple[CalibrationNode, ...] = tuple(order)
+        self._by_name = by_name
+        self.qubit_count = qubit_count
+        self.pairs = tuple(sorted((min(a, b), max(a, b)) for a, b in pairs))
+
+    def node(self, name: str) -> CalibrationNode:
+        return self._by_name[name]
+
+    def tasks(self) -> list[Task]:
+        """Every (node, target) of the device, in a valid execution order."""
+        out: list[Task] = []
+        for node in self.nodes:
+            targets = range(self.qubit_count) if node.scope == "qubit" else self.pairs
+            out += [(node.name, t) for t in targets]
+        return out
+
+    def dependencies(self, task: Task) -> list[Task]:
+        """The tasks that must be fresh before ``task`` runs."""
+        name, target = task
+        node = self._by_name[name]
+        deps: list[Task] = []
+        for dep in node.depends_on:
+            if self._by_name[dep].scope == "qubit" and node.scope == "pair":
+                deps += [(dep, target[0]), (dep, target[1])]
+            else:
+                deps.append((dep, target))
+        return deps
+
+    def plan(self, stale: Iterable[Task]) -> list[Task]:
+        """The stale tasks and everything downstream of them, in execution order."""
+        planned = set(stale)
+        out = []
+        for task in self.tasks():
+            if task in planned or any(d in planned for d in self.dependencies(task)):
+                planned.add(task)
+                out.append(task)
+        return out
+
+    def check_ready(self, task: Task, fresh: set[Task]) -> None:
+        """Raises FailedPreconditionError unless every dependency of ``task`` is fresh."""
+        missing = [d for d in self.dependencies(task) if d not in fresh]
+        if missing:
+            raise FailedPreconditionError(
+                f"calibration node {task} needs {missing} to be fresh first",
+                reason="CALIBRATION_ORDER")
+
+
+def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
+    """The graph of a device: ``readout → rabi → ramsey → t1 → t2_echo → rb_1q`` per qubit and
+    ``cphase`` (``cz`` devices) or ``ms_angle`` (``rxx`` devices) per pair after ``ramsey`` of
+    both qubits, then ``xeb_2q`` after those and ``rb_1q`` of both qubits. Trapped-ion qubits (T1 effectively infinite, T2 ~ 1 s) skip ``t1``/``t2_echo``:
+    their decays need seconds of device time per point."""
+    natives = caps.native_gate_names
+    nodes = [CalibrationNode("readout", "qubit"),
+             CalibrationNode("rabi", "qubit", ("readout",)),
+             CalibrationNode("ramsey", "qubit", ("rabi",))]
+    if "cz" in natives:
+        nodes += [CalibrationNode("t1", "qubit", ("ramsey",)),
+                  CalibrationNode("t2_echo", "qubit", ("t1",)),
+                  CalibrationNode("rb_1q", "qubit", ("t2_echo",)),
+                  CalibrationNode("cphase", "pair", ("ramsey",)),
+                  CalibrationNode("xeb_2q", "pair", ("rb_1q", "cphase"))]
+    else:
+        nodes += [CalibrationNode("rb_1q", "qubit", ("ramsey",))]
+        if "rxx" in natives:
+            nodes += [CalibrationNode("ms_angle", "pair", ("ramsey",)),
+                      CalibrationNode("xeb_2q", "pair", ("rb_1q", "ms_angle"))]
+    if caps.coupling_map is not None:
+        pairs = caps.coupling_map
+    else:
+        n = caps.qubit_count
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
+    return CalibrationGraph(nodes, qubit_count=caps.qubit_count, pairs=pairs)

@@ -14,6 +14,7 @@ topic                                         payload                         re
 ``qcore/v1/jobs/{job_id}/state``              ``JobStateEvent``               no        1
 ``qcore/v1/sessions/{session_id}/progress``   ``SessionProgressEvent``        no        0
 ``qcore/v1/optimizations/{run_id}/progress``  ``OptimizationProgressEvent``   no        0
+``qcore/v1/finetunes/{run_id}/progress``      ``FineTuneProgressEvent``       no        0
 ============================================  ==============================  ========  ===
 
 When each is published:
@@ -24,7 +25,8 @@ When each is published:
 * calibration: on every new calibration snapshot;
 * job state: on every job state change (``QUEUED`` ... ``CANCELLED``);
 * session progress: on open, on each evaluation, on close;
-* optimisation progress: on every optimiser iteration.
+* optimisation progress: on every optimiser iteration;
+* fine-tuning progress: on every fine-tuning step.
 
 Rules:
 
@@ -68,6 +70,7 @@ __all__ = [
     "job_state_topic",
     "session_progress_topic",
     "optimization_progress_topic",
+    "finetune_progress_topic",
     "spec_for",
     "topic_for",
     "wildcard",
@@ -95,6 +98,7 @@ class TopicKind(enum.StrEnum):
     JOB_STATE = "job_state"
     SESSION_PROGRESS = "session_progress"
     OPTIMIZATION_PROGRESS = "optimization_progress"
+    FINETUNE_PROGRESS = "finetune_progress"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,8 @@ _SPECS = (
               telemetry_pb2.SessionProgressEvent, "session_id", retained=False, qos=0),
     TopicSpec(TopicKind.OPTIMIZATION_PROGRESS, "optimizations", "progress",
               telemetry_pb2.OptimizationProgressEvent, "run_id", retained=False, qos=0),
+    TopicSpec(TopicKind.FINETUNE_PROGRESS, "finetunes", "progress",
+              telemetry_pb2.FineTuneProgressEvent, "run_id", retained=False, qos=0),
 )
 
 #: The schema, by kind.
@@ -198,6 +204,11 @@ def session_progress_topic(session_id: str) -> str:
 def optimization_progress_topic(run_id: str) -> str:
     """``qcore/v1/optimizations/{run_id}/progress``. Raises InvalidTopicError for a bad id."""
     return SCHEMA[TopicKind.OPTIMIZATION_PROGRESS].topic(run_id)
+
+
+def finetune_progress_topic(run_id: str) -> str:
+    """``qcore/v1/finetunes/{run_id}/progress``. Raises InvalidTopicError for a bad id."""
+    return SCHEMA[TopicKind.FINETUNE_PROGRESS].topic(run_id)
 
 
 def spec_for(message: Message) -> TopicSpec:

@@ -73,7 +73,8 @@ def test_retained_and_qos_follow_the_documented_schema() -> None:
     retained = {kind for kind, spec in topics.SCHEMA.items() if spec.retained}
     assert retained == {TopicKind.SERVICE_STATUS, TopicKind.QPU_STATUS, TopicKind.QPU_CALIBRATION}
     qos0 = {kind for kind, spec in topics.SCHEMA.items() if spec.qos == 0}
-    assert qos0 == {TopicKind.SESSION_PROGRESS, TopicKind.OPTIMIZATION_PROGRESS}
+    assert qos0 == {TopicKind.SESSION_PROGRESS, TopicKind.OPTIMIZATION_PROGRESS,
+                    TopicKind.FINETUNE_PROGRESS}
     # Every row of the table in the module docstring is a real topic of the schema.
     for spec in topics.SCHEMA.values():
         assert f"``{spec.topic('{' + spec.id_field + '}')}``" in topics.__doc__

@@ -44,6 +44,26 @@ class ClassicalServiceStub:
                 request_serializer=qcore_dot_v1_dot_classical__service__pb2.MinimizeRequest.SerializeToString,
                 response_deserializer=qcore_dot_v1_dot_classical__service__pb2.MinimizeResponse.FromString,
                 _registered_method=True)
+        self.ListModels = channel.unary_unary(
+                '/qcore.v1.ClassicalService/ListModels',
+                request_serializer=qcore_dot_v1_dot_classical__service__pb2.ListModelsRequest.SerializeToString,
+                response_deserializer=qcore_dot_v1_dot_classical__service__pb2.ListModelsResponse.FromString,
+                _registered_method=True)
+        self.GetModel = channel.unary_unary(
+                '/qcore.v1.ClassicalService/GetModel',
+                request_serializer=qcore_dot_v1_dot_classical__service__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=qcore_dot_v1_dot_classical__service__pb2.GetModelResponse.FromString,
+                _registered_method=True)
+        self.Infer = channel.unary_unary(
+                '/qcore.v1.ClassicalService/Infer',
+                request_serializer=qcore_dot_v1_dot_classical__service__pb2.InferRequest.SerializeToString,
+                response_deserializer=qcore_dot_v1_dot_classical__service__pb2.InferResponse.FromString,
+                _registered_method=True)
+        self.FineTune = channel.unary_stream(
+                '/qcore.v1.ClassicalService/FineTune',
+                request_serializer=qcore_dot_v1_dot_classical__service__pb2.FineTuneRequest.SerializeToString,
+                response_deserializer=qcore_dot_v1_dot_classical__service__pb2.FineTuneResponse.FromString,
+                _registered_method=True)
 
 
 class ClassicalServiceServicer:
@@ -64,6 +84,37 @@ class ClassicalServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListModels(self, request, context):
+        """Models served for inference (loaded from the model directory).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModel(self, request, context):
+        """NOT_FOUND for an unknown model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Infer(self, request, context):
+        """Runs a model on a batch of named tensors. INVALID_ARGUMENT for missing inputs or wrong
+        dtypes/shapes. Hybrid models run their quantum layer on a QPU of the quantum service, one
+        batch of circuits per call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FineTune(self, request, context):
+        """Fine-tunes a pre-trained model with an adapter (QTHA, LoRA or head-only), streaming
+        progress; the result is saved as a new model in the model directory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClassicalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +127,26 @@ def add_ClassicalServiceServicer_to_server(servicer, server):
                     servicer.Minimize,
                     request_deserializer=qcore_dot_v1_dot_classical__service__pb2.MinimizeRequest.FromString,
                     response_serializer=qcore_dot_v1_dot_classical__service__pb2.MinimizeResponse.SerializeToString,
+            ),
+            'ListModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModels,
+                    request_deserializer=qcore_dot_v1_dot_classical__service__pb2.ListModelsRequest.FromString,
+                    response_serializer=qcore_dot_v1_dot_classical__service__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'GetModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModel,
+                    request_deserializer=qcore_dot_v1_dot_classical__service__pb2.GetModelRequest.FromString,
+                    response_serializer=qcore_dot_v1_dot_classical__service__pb2.GetModelResponse.SerializeToString,
+            ),
+            'Infer': grpc.unary_unary_rpc_method_handler(
+                    servicer.Infer,
+                    request_deserializer=qcore_dot_v1_dot_classical__service__pb2.InferRequest.FromString,
+                    response_serializer=qcore_dot_v1_dot_classical__service__pb2.InferResponse.SerializeToString,
+            ),
+            'FineTune': grpc.unary_stream_rpc_method_handler(
+                    servicer.FineTune,
+                    request_deserializer=qcore_dot_v1_dot_classical__service__pb2.FineTuneRequest.FromString,
+                    response_serializer=qcore_dot_v1_dot_classical__service__pb2.FineTuneResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +203,114 @@ class ClassicalService:
             '/qcore.v1.ClassicalService/Minimize',
             qcore_dot_v1_dot_classical__service__pb2.MinimizeRequest.SerializeToString,
             qcore_dot_v1_dot_classical__service__pb2.MinimizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qcore.v1.ClassicalService/ListModels',
+            qcore_dot_v1_dot_classical__service__pb2.ListModelsRequest.SerializeToString,
+            qcore_dot_v1_dot_classical__service__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qcore.v1.ClassicalService/GetModel',
+            qcore_dot_v1_dot_classical__service__pb2.GetModelRequest.SerializeToString,
+            qcore_dot_v1_dot_classical__service__pb2.GetModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Infer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qcore.v1.ClassicalService/Infer',
+            qcore_dot_v1_dot_classical__service__pb2.InferRequest.SerializeToString,
+            qcore_dot_v1_dot_classical__service__pb2.InferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FineTune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/qcore.v1.ClassicalService/FineTune',
+            qcore_dot_v1_dot_classical__service__pb2.FineTuneRequest.SerializeToString,
+            qcore_dot_v1_dot_classical__service__pb2.FineTuneResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -119,3 +119,23 @@ class OptimizationProgressEvent(_message.Message):
     finished: bool
     time: _timestamp_pb2.Timestamp
     def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., optimizer: _Optional[str] = ..., iteration: _Optional[int] = ..., energy: _Optional[float] = ..., evaluation_count: _Optional[int] = ..., finished: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class FineTuneProgressEvent(_message.Message):
+    __slots__ = ("run_id", "model", "adapter", "step", "loss", "quantum_task_count", "finished", "time")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    ADAPTER_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    QUANTUM_TASK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    model: str
+    adapter: str
+    step: int
+    loss: float
+    quantum_task_count: int
+    finished: bool
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, run_id: _Optional[str] = ..., model: _Optional[str] = ..., adapter: _Optional[str] = ..., step: _Optional[int] = ..., loss: _Optional[float] = ..., quantum_task_count: _Optional[int] = ..., finished: _Optional[bool] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

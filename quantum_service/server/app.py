@@ -16,6 +16,7 @@ from quantum_service.drivers.base import QpuDriver
 from quantum_service.drivers.registry import load_drivers
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
+from quantum_service.kernel.scheduler import SchedulerPolicy
 from quantum_service.kernel.sessions import SessionManager
 from quantum_service.kernel.store import JobStore
 from quantum_service.server.servicer import QuantumServicer
@@ -73,7 +74,7 @@ async def create_server(settings: QuantumSettings | None = None, *,
     registry = QpuRegistry(drivers or default_drivers(),
                            max_sessions_per_qpu=settings.max_sessions_per_qpu)
     kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,
-                    workers=settings.workers)
+                    workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
     await kernel.start()
     sessions = SessionManager(kernel)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(

@@ -5,7 +5,9 @@ the simulation limit, and — when the job asks for exact expectation values (``
 — noiseless. For each candidate the program is compiled for the QPU and its estimated success
 probability ``ESP`` is computed from the QPU's *calibrated* fidelities
 (:func:`~quantum_service.kernel.estimate.estimated_success_probability`); the predicted wait is
-the device time queued ahead of it. The QPU maximising
+the device time queued ahead of it. QPUs with heralded (probabilistic) two-qubit gates, whose
+kept shots are a small fraction of those asked for, are only used when a job names them. The
+QPU maximising
 
     log(ESP) - wait_s / wait_scale_s
 
@@ -72,6 +74,10 @@ def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Call
         raise InvalidProgramError(
             f"no QPU can run a {width}-qubit program (the widest runs {widest} qubits)",
             reason="TOO_MANY_QUBITS")
+    # Devices that keep only heralded shots (photonic) return far fewer counts than asked for:
+    # they run jobs that name them, never by automatic placement.
+    wide = [s for s in wide
+            if not getattr(s.driver, "supports", {}).get("heralded_two_qubit_gates", False)]
     fits = [s for s in wide if not (require_noiseless and s.driver.capabilities.noisy)]
     if not fits:
         raise InvalidProgramError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,9 @@ class ClassicalSettings(BaseSettings):
     port: int = Field(50052, ge=0, le=65535, description="0 picks a free port")
     quantum_address: str = Field("127.0.0.1:50051", description="the quantum service")
     max_concurrent_runs: int = Field(8, ge=1, description="Minimize calls running at once")
+    model_dir: Path = Field(Path("var/models"),
+                            description="saved models served by Infer; FineTune saves here")
+    max_concurrent_finetunes: int = Field(1, ge=1)
     telemetry: bool = True
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
     grace_s: float = Field(2.0, ge=0)

@@ -49,7 +49,9 @@ async def create_server(settings: ClassicalSettings | None = None) -> ClassicalS
         enabled=settings.telemetry)
     servicer = ClassicalServicer(quantum_address=settings.quantum_address,
                                  telemetry=telemetry.publisher,
-                                 max_concurrent_runs=settings.max_concurrent_runs)
+                                 max_concurrent_runs=settings.max_concurrent_runs,
+                                 model_dir=settings.model_dir,
+                                 max_concurrent_finetunes=settings.max_concurrent_finetunes)
     classical_service_pb2_grpc.add_ClassicalServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

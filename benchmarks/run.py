@@ -29,12 +29,13 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 
 def _worker(backend: str, case: Case, qubits: int, *, repeat: int, threads: int,
-            budget_s: float, timeout_s: float) -> dict[str, object]:
+            budget_s: float, timeout_s: float, wait_policy: str) -> dict[str, object]:
     command = [sys.executable, "-m", "benchmarks.simulator.worker", backend, case.workload,
                "--qubits", str(qubits), "--repeat", str(repeat), "--budget-s", str(budget_s)]
     if case.key.endswith("x100"):
         command += ["--per-message", "100"]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads),
+               OMP_WAIT_POLICY=wait_policy,
                PYTHONPATH=os.pathsep.join(filter(None, [str(_ROOT),
                                                         os.environ.get("PYTHONPATH")])))
     try:
@@ -60,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (median)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--omp-wait-policy", default="PASSIVE", choices=["PASSIVE", "ACTIVE"],
+                        help="OMP_WAIT_POLICY for every backend (PASSIVE suits a shared "
+                             "machine; qcore's service sets it too)")
     parser.add_argument("--only", default="", help="comma-separated case keys")
     parser.add_argument("--backends", default="qcore," + ",".join(PEERS))
-    parser.add_argument("--budget-s", type=float, default=150.0,
+    parser.add_argument("--budget-s", type=float, default=100.0,
                         help="time budget per (backend, case); fewer runs past it")
     parser.add_argument("--out", type=Path, default=None,
                         help="report path (default benchmarks/REPORT.md; --quick: "
@@ -88,14 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         for backend in _backends_for(case, selected):
             print(f"  {case.key:<14} {backend:<14} {qubits} qubits ...", end=" ", flush=True)
             result = _worker(backend, case, qubits, repeat=args.repeat, threads=args.threads,
-                             budget_s=args.budget_s, timeout_s=max(600.0, 4 * args.budget_s))
+                             budget_s=args.budget_s, timeout_s=max(600.0, 4 * args.budget_s),
+                             wait_policy=args.omp_wait_policy)
             row = Row.from_result(case, qubits, result)
             print(row.summary(), flush=True)
             rows.append(row)
     load_after = os.getloadavg()
     print_table(rows, cases)
     write_report(out, rows, cases, info=info, bandwidth=bw, quick=args.quick,
-                 repeat=args.repeat, threads=args.threads,
+                 repeat=args.repeat, threads=args.threads, wait_policy=args.omp_wait_policy,
                  load=(load_before, load_after), wall_s=time.time() - started)
     print(f"report: {out}")
     return 0

@@ -29,7 +29,7 @@ def _triad(a: np.ndarray, b: np.ndarray, c: np.ndarray, s: float) -> None:
         a[i] = b[i] + s * c[i]
 
 
-def bandwidth(*, runs: int = 5) -> dict[str, float]:
+def bandwidth(*, runs: int = 10) -> dict[str, float]:
     """``{"copy_gb_s": ..., "triad_gb_s": ...}``, GB = 1e9 bytes, best of ``runs``."""
     n = _BYTES // 8
     a, b, c = np.zeros(n), np.ones(n), np.full(n, 2.0)

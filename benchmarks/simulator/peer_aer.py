@@ -2,7 +2,8 @@
 
 Qiskit's little-endian order and rotation conventions match qcore's. ``max_parallel_threads`` is
 the runner's thread count; ``run`` times ``AerSimulator.run`` on a transpiled circuit (exact
-statevector, no shots). Energies use ``EstimatorV2`` of qiskit-aer (exact, ``approximation``).
+statevector, no shots). Energies use ``EstimatorV2`` of qiskit-aer (exact expectation values:
+no ``precision`` given, no shots).
 Gradients: Aer has no adjoint method; parameter shift (2P energies) is not run, its time is
 reported as ``2P ×`` the energy's.
 """
@@ -13,7 +14,6 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
 import qiskit
 import qiskit_aer
 from qiskit import QuantumCircuit, transpile
@@ -85,8 +85,6 @@ def vqe(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]],
     circuit = _ansatz(qubit_count, gates, count)
     operator = _operator(qubit_count, terms)
     estimator = EstimatorV2(options={
-        "backend_options": {"method": "statevector", "max_parallel_threads": _THREADS},
-        "run_options": {"approximation": True}} if False else {
         "backend_options": {"method": "statevector", "max_parallel_threads": _THREADS}})
 
     def run(x: np.ndarray) -> float:

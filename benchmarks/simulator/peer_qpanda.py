@@ -11,8 +11,6 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
-import pyqpanda3
 from pyqpanda3.core import CNOT, CP, CPUQVM, RY, RZ, SWAP, H, QProg, expval_hamiltonian
 from pyqpanda3.hamiltonian import Hamiltonian
 from pyqpanda3.vqcircuit import DiffMethod, VQCircuit

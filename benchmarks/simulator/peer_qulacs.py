@@ -10,7 +10,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
 import qulacs
 from qulacs import Observable, ParametricQuantumCircuit, QuantumCircuit, QuantumState
 from qulacs import gate as qgate

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import os
 import sys
 import time
@@ -100,10 +99,10 @@ def _session(n: int, per_message: int, repeat: int, budget_s: float) -> dict[str
                 value = evaluate(x + 0.01 * rng.normal(size=(per_message, count)))
             return (time.perf_counter() - start) / (messages * per_message), value
 
-        samples, last = [], None
+        samples, _last = [], None
         deadline = time.perf_counter() + budget_s
         for _ in range(repeat):
-            per_set, last = run()
+            per_set, _last = run()
             samples.append(per_set)
             if time.perf_counter() > deadline:
                 break
@@ -144,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                     times, value = _per_call_samples(run, args.repeat, times, value)
                 out["times"] = times
                 out["check"] = _check(args.workload, value)
-    except Exception as error:  # reported, never fatal to the run
+    except Exception as error:  # noqa: BLE001 - reported, never fatal to the run
         out["error"] = f"{type(error).__name__}: {error}"
         out["traceback"] = traceback.format_exc(limit=3)
     out["loadavg"] = os.getloadavg()

@@ -4,10 +4,20 @@ Programs are numeric: sequences of ``(qubits, matrix)`` unitaries (matrices from
 :func:`quantum_service.circuits.gates.gate_matrix`, first listed qubit = most significant bit)
 and, for the density-matrix engine, :class:`Channel` noise. Qubit ``q`` is bit ``q`` of a
 basis-state index. :mod:`.reference` holds plain-NumPy versions for tests.
+
+Hot paths: :func:`fuse` plans a program once (gate fusion, diagonal batching; parametric gates
+rebound per parameter set) and :class:`FusedProgram` runs it; :class:`AdjointProgram` adds
+``<H>`` for many parameter sets and adjoint gradients (one forward, one backward sweep).
 """
 
 from __future__ import annotations
 
+from quantum_service.simulator.adjoint import (
+    AdjointProgram,
+    adjoint_gradient,
+    check_generator,
+    pauli_generator,
+)
 from quantum_service.simulator.channels import (
     amplitude_damping_kraus,
     average_gate_fidelity,
@@ -41,6 +51,7 @@ from quantum_service.simulator.expectation import (
     expectation_value,
     term_expectations,
 )
+from quantum_service.simulator.fusion import FusedProgram, FusionPlan, FusionStep, fuse
 from quantum_service.simulator.measurement import (
     counts_from_bitstrings,
     marginal_probabilities,
@@ -63,15 +74,21 @@ __all__ = [
     "MAX_DENSITY_MATRIX_QUBITS",
     "MAX_STATEVECTOR_QUBITS",
     "PARALLEL_MIN_QUBITS",
+    "AdjointProgram",
     "Channel",
     "DensityMatrixOp",
+    "FusedProgram",
+    "FusionPlan",
+    "FusionStep",
     "PauliSum",
     "UnitaryOp",
+    "adjoint_gradient",
     "amplitude_damping_kraus",
     "apply_diagonal",
     "apply_matrix",
     "apply_readout_error",
     "average_gate_fidelity",
+    "check_generator",
     "confusion_matrix",
     "counts_from_bitstrings",
     "depolarizing_kraus",
@@ -87,7 +104,9 @@ __all__ = [
     "dm_zero_state",
     "expectation_value",
     "fidelity_from_depolarizing_p",
+    "fuse",
     "marginal_probabilities",
+    "pauli_generator",
     "phase_damping_kraus",
     "probabilities",
     "reset_kraus",

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator.dispatch import _low_masks, _offsets, prepare_matrix
 from quantum_service.simulator.element_kernels import reduced_matrix
-from quantum_service.simulator.fusion import FusedProgram, _embed, fuse
+from quantum_service.simulator.fusion import FusedProgram, _embed, fuse, prepare_step
 from quantum_service.simulator.ops import UnitaryOp
 from quantum_service.simulator.pauli import PauliSum
 from quantum_service.simulator.pauli_kernels import apply_pauli_sum
@@ -131,10 +131,9 @@ class AdjointProgram:
             indices = np.array([i for i, g in enumerate(order) if g.shape[0] == dim], dtype=int)
             self._stacks.append((indices, np.stack([order[i] for i in indices])))
         self._step_masks = {s: (_low_masks(step.qubits), _offsets(step.qubits))
-                            for s, step in enumerate(plan.steps) if step.matrix is None}
+                            for s, step in enumerate(plan.steps) if step.is_parametric}
         self._inverse_calls = [
-            None if s.matrix is None else
-            prepare_matrix(s.qubits, s.matrix.conj().T, dtype=dtype, parallel=self._parallel)
+            prepare_step(plan.qubit_count, s, dtype=dtype, parallel=self._parallel, inverse=True)
             for s in plan.steps
         ]
 
@@ -177,6 +176,38 @@ class AdjointProgram:
 
         return expectation_value(self._forward(matrices), self.pauli_sum)
 
+    def energies(self, angle_sets: np.ndarray) -> np.ndarray:
+        """``<H>`` for many parameter sets (the batched evaluation of a session).
+
+        Args:
+            angle_sets: float64 ``(m, P)``: per set, the rotation angle of every parametric
+                gate (position order); the caller maps its parameters to angles.
+        Returns:
+            float64 ``(m,)``.
+        Raises:
+            InvalidProgramError: wrong shape or non-finite angles.
+        """
+        from quantum_service.simulator.expectation import expectation_value
+
+        sets = np.atleast_2d(np.asarray(angle_sets, dtype=np.float64))
+        state = np.empty(1 << self.qubit_count, dtype=self.program.dtype)
+        out = np.empty(sets.shape[0])
+        for row, angles in enumerate(sets):
+            state.fill(0.0)
+            state[0] = 1.0
+            self.program.run(state, self.rotations(angles))
+            out[row] = expectation_value(state, self.pauli_sum)
+        return out
+
+    def gradients(self, angle_sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(energies (m,), dE/dθ (m, P))`` for many parameter sets; see :meth:`energies`."""
+        sets = np.atleast_2d(np.asarray(angle_sets, dtype=np.float64))
+        energies = np.empty(sets.shape[0])
+        grads = np.empty((sets.shape[0], len(self._stacks_index)))
+        for row, angles in enumerate(sets):
+            energies[row], grads[row] = self.gradient(self.rotations(angles))
+        return energies, grads
+
     def gradient(self, matrices: Sequence[np.ndarray]) -> tuple[float, np.ndarray]:
         """``(E, dE/dθ_k for each parametric gate)``, float and float64 ``(P,)``.
 
@@ -202,7 +233,7 @@ class AdjointProgram:
         steps = plan.steps
         for s in range(len(steps) - 1, -1, -1):
             step = steps[s]
-            if step.matrix is None:
+            if step.is_parametric:
                 low_masks, offsets = self._step_masks[s]
                 r = reduced_matrix(lam, psi, low_masks, offsets, parallel=self._parallel)
                 after = np.eye(1 << len(step.qubits), dtype=np.complex128)

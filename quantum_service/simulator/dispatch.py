@@ -25,6 +25,7 @@ __all__ = [
     "apply_diagonal",
     "apply_matrix",
     "prepare_diagonal",
+    "prepare_diagonal_batch",
     "prepare_matrix",
     "run_locked",
     "select_kernel",
@@ -236,6 +237,17 @@ def prepare_matrix(qubits: tuple[int, ...], matrix: np.ndarray, *, dtype: np.dty
         return _call(kind, parallel, _low_masks(qubits), _offsets(qubits), row_starts,
                      columns.astype(np.int64), m[rows, columns])
     return _call(kind, parallel, _low_masks(qubits), _offsets(qubits), m)
+
+
+def prepare_diagonal_batch(qubit_count: int, pivot: int,
+                           gates: Sequence[tuple[tuple[int, ...], np.ndarray]], *,
+                           dtype: np.dtype, parallel: bool) -> KernelCall:
+    """The ``diagbatch`` kernel call for the product of diagonal ``gates`` (1 or 2 qubits each,
+    every 2-qubit one on ``pivot``); see :mod:`~.diagonal_batch`."""
+    from quantum_service.simulator.diagonal_batch import batch_tables
+
+    shifts, tables = batch_tables(qubit_count, pivot, gates, dtype=np.dtype(dtype))
+    return _call("diagbatch", parallel, pivot, shifts, tables)
 
 
 def _check_state(state: np.ndarray) -> int:

@@ -30,8 +30,10 @@ import numpy as np
 import numpy.typing as npt
 
 from quantum_service.errors import InvalidProgramError
+from quantum_service.simulator.diagonal_batch import MIN_BATCH_QUBITS, common_pivots
 from quantum_service.simulator.dispatch import (
     KernelCall,
+    prepare_diagonal_batch,
     prepare_matrix,
     select_kernel,
     use_parallel,
@@ -52,6 +54,7 @@ __all__ = [
     "FusionStep",
     "Member",
     "fuse",
+    "prepare_step",
 ]
 
 #: Fused blocks act on at most this many qubits by default. A dense 3-qubit pass costs about
@@ -77,6 +80,7 @@ PASS_COST: dict[str, float] = {
     "dense1": 1.4,
     "dense2": 2.6,
     "densek": 1.05,
+    "diagbatch": 1.3,
     "sparsek": 3.0,
 }
 
@@ -116,6 +120,9 @@ class FusionStep:
         positions: the parametric operations in it (original positions, program order).
         members: for a parametric step, its operations in program order; else empty.
         sources: positions of the original operations it stands for, in program order.
+        diagonals: for a *diagonal batch* (see :mod:`~.diagonal_batch`): its gates as
+            ``(qubits, diagonal)``, every 2-qubit one on ``pivot``; else empty.
+        pivot: the batch's pivot qubit, else -1.
     """
 
     qubits: tuple[int, ...]
@@ -123,6 +130,16 @@ class FusionStep:
     positions: tuple[int, ...]
     members: tuple[Member, ...]
     sources: tuple[int, ...]
+    diagonals: tuple[tuple[tuple[int, ...], np.ndarray], ...] = ()
+    pivot: int = -1
+
+    @property
+    def is_parametric(self) -> bool:
+        return bool(self.positions)
+
+    @property
+    def is_batch(self) -> bool:
+        return bool(self.diagonals)
 
     def bind(self, lookup: Mapping[int, np.ndarray]) -> np.ndarray:
         """The step's matrix with parametric members taken from ``lookup`` (position → matrix)."""
@@ -215,7 +232,13 @@ class FusionPlan:
             InvalidProgramError: a parametric matrix is missing.
         """
         lookup = self.lookup(matrices)
-        return [(s.qubits, s.bind(lookup)) for s in self.steps]
+        out: list[UnitaryOp] = []
+        for s in self.steps:
+            if s.is_batch:
+                out.extend((q, np.diag(d)) for q, d in s.diagonals)
+            else:
+                out.append((s.qubits, s.bind(lookup)))
+        return out
 
     def lookup(self, matrices: Sequence[np.ndarray] | Mapping[int, np.ndarray]
                ) -> Mapping[int, np.ndarray]:
@@ -265,15 +288,14 @@ class FusedProgram:
         self.dtype = dtype
         self.parallel = use_parallel(plan.qubit_count, parallel)
         self._calls: list[KernelCall | None] = [
-            None if step.matrix is None else
-            prepare_matrix(step.qubits, step.matrix, dtype=dtype, parallel=self.parallel)
+            prepare_step(plan.qubit_count, step, dtype=dtype, parallel=self.parallel)
             for step in plan.steps
         ]
 
     def step_call(self, index: int, lookup: Mapping[int, np.ndarray]) -> KernelCall | None:
         """The kernel call of step ``index`` (bound from ``lookup`` if parametric)."""
         step = self.plan.steps[index]
-        if step.matrix is not None:
+        if not step.is_parametric:
             return self._calls[index]
         return prepare_matrix(step.qubits, step.bind(lookup), dtype=self.dtype,
                               parallel=self.parallel)
@@ -296,6 +318,72 @@ class FusedProgram:
         return state
 
 
+def prepare_step(qubit_count: int, step: FusionStep, *, dtype: np.dtype, parallel: bool,
+                 inverse: bool = False) -> KernelCall | None:
+    """The kernel call of a constant step (or of its inverse); None for a parametric step or
+    the identity."""
+    if step.is_batch:
+        diagonals = [(q, np.conj(d) if inverse else d) for q, d in step.diagonals]
+        return prepare_diagonal_batch(qubit_count, step.pivot, diagonals, dtype=dtype,
+                                      parallel=parallel)
+    if step.matrix is None:
+        return None
+    matrix = step.matrix.conj().T if inverse else step.matrix
+    return prepare_matrix(step.qubits, matrix, dtype=dtype, parallel=parallel)
+
+
+def _is_small_diagonal(step: FusionStep) -> bool:
+    return (step.matrix is not None and len(step.qubits) <= 2
+            and select_kernel(step.matrix) in ("phase", "diag1", "diag2"))
+
+
+def _batch_diagonals(steps: list[FusionStep]) -> list[FusionStep]:
+    """Merges small diagonal steps that share a pivot qubit into diagonal batches, where the
+    estimate says one batch pass is cheaper than their passes.
+
+    Diagonal steps commute with each other and with any step on other qubits, so a diagonal
+    step may join the latest group it can reach going back over steps that do not touch its
+    qubits (the fusion pass emits blocks late, which splits runs of diagonals).
+    """
+    entries: list[FusionStep | list[FusionStep]] = []
+    for step in steps:
+        if not _is_small_diagonal(step):
+            entries.append(step)
+            continue
+        target: list[FusionStep] | None = None
+        for entry in reversed(entries):
+            if isinstance(entry, list):
+                pivots = common_pivots([g.qubits for g in entry] + [step.qubits])
+                if pivots is None or pivots:
+                    target = entry
+                    break
+                if any(q in g.qubits for g in entry for q in step.qubits):
+                    break
+            elif set(entry.qubits) & set(step.qubits):
+                break
+        if target is None:
+            entries.append([step])
+        else:
+            target.append(step)
+    out: list[FusionStep] = []
+    for entry in entries:
+        if not isinstance(entry, list):
+            out.append(entry)
+            continue
+        separate = sum(_pass_cost(g.matrix) for g in entry if g.matrix is not None)
+        if len(entry) < 2 or separate <= PASS_COST["diagbatch"]:
+            out.extend(entry)
+            continue
+        pivots = common_pivots([g.qubits for g in entry])
+        pivot = min(pivots) if pivots else entry[0].qubits[0]
+        out.append(FusionStep(
+            tuple(sorted({q for g in entry for q in g.qubits})), None, (), (),
+            tuple(sorted(p for g in entry for p in g.sources)),
+            tuple((g.qubits, np.diagonal(g.matrix).copy()) for g in entry
+                  if g.matrix is not None), pivot))
+    return out
+
+
 def _touching(open_blocks: dict[int, _Block], qubits: tuple[int, ...]) -> list[_Block]:
     return list({id(open_blocks[q]): open_blocks[q] for q in qubits if q in open_blocks}.values())
 
@@ -303,7 +391,8 @@ def _touching(open_blocks: dict[int, _Block], qubits: tuple[int, ...]) -> list[_
 def fuse(qubit_count: int, ops: Sequence[UnitaryOp | tuple[Sequence[int], None]], *,
          max_fused_qubits: int = DEFAULT_MAX_FUSED_QUBITS,
          parametric_positions: Sequence[int] = (),
-         max_parametric_fused_qubits: int = DEFAULT_MAX_PARAMETRIC_FUSED_QUBITS) -> FusionPlan:
+         max_parametric_fused_qubits: int = DEFAULT_MAX_PARAMETRIC_FUSED_QUBITS,
+         batch_diagonals: bool = True) -> FusionPlan:
     """Plans the fusion of a program's gates (see the module docstring).
 
     Args:
@@ -315,6 +404,8 @@ def fuse(qubit_count: int, ops: Sequence[UnitaryOp | tuple[Sequence[int], None]]
         max_parametric_fused_qubits: the largest block holding parametric operations, whose
             matrix is multiplied out per parameter set; 0 keeps every parametric operation a
             step of its own.
+        batch_diagonals: merge runs of 1- and 2-qubit diagonal steps sharing a pivot qubit
+            into one pass each (:mod:`~.diagonal_batch`).
     Returns:
         the plan; ``simulate_statevector(n, plan.ops(matrices))`` equals the unfused program
         up to rounding (~1e-15 per fused gate in complex128).
@@ -383,4 +474,6 @@ def fuse(qubit_count: int, ops: Sequence[UnitaryOp | tuple[Sequence[int], None]]
         else:  # wider than any block: a pass of its own
             steps.append(_Block(qubits, matrix, index).step())
     close(list({id(b): b for b in open_blocks.values()}.values()))
+    if batch_diagonals and qubit_count >= MIN_BATCH_QUBITS:
+        steps = _batch_diagonals(steps)
     return FusionPlan(qubit_count, tuple(steps), tuple(parametric), len(ops))

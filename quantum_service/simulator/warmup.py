@@ -13,12 +13,24 @@ import numpy as np
 
 from quantum_service.simulator.channels import depolarizing_kraus
 from quantum_service.simulator.density_matrix import simulate_density_matrix
-from quantum_service.simulator.dispatch import apply_matrix
+from quantum_service.simulator.diagonal_batch import MIN_BATCH_QUBITS
+from quantum_service.simulator.dispatch import (
+    _low_masks,
+    _offsets,
+    apply_matrix,
+    prepare_diagonal_batch,
+)
+from quantum_service.simulator.element_kernels import reduced_matrix
 from quantum_service.simulator.expectation import dm_expectation_value, expectation_value
 from quantum_service.simulator.ops import Channel
 from quantum_service.simulator.pauli import PauliSum
+from quantum_service.simulator.pauli_kernels import apply_pauli_sum
 
 __all__ = ["warm_up"]
+
+
+def _masks(qubits: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    return _low_masks(qubits), _offsets(qubits)
 
 _H = np.array([[1, 1], [1, -1]], dtype=np.complex128) / np.sqrt(2)
 
@@ -48,8 +60,23 @@ def _matrices() -> list[tuple[tuple[int, ...], np.ndarray]]:
     ]
 
 
+def _warm_batch_and_adjoint(observable: PauliSum, *, parallel: bool) -> None:
+    """The diagonal-batch kernel (8 qubits, its minimum), the Pauli-sum application and the
+    reduced-matrix kernel of the adjoint gradient."""
+    state = np.zeros(1 << MIN_BATCH_QUBITS, dtype=np.complex128)
+    state[0] = 1.0
+    cp = np.array([1.0, 1.0, 1.0, 1j])
+    call = prepare_diagonal_batch(MIN_BATCH_QUBITS, 7, [((0, 7), cp), ((7, 3), cp)],
+                                  dtype=state.dtype, parallel=parallel)
+    call[0](state, *call[1])
+    out = np.zeros_like(state)
+    apply_pauli_sum(state, observable.grouped(), observable.coefficients, out,
+                    parallel=parallel)
+    reduced_matrix(out, state, *_masks((1, 2)), parallel=parallel)
+
+
 def warm_up(*, parallel: bool = True) -> float:
-    """Runs every complex128 kernel once on a tiny state.
+    """Runs every complex128 kernel once on a tiny state (8 qubits for diagonal batches).
 
     Args:
         parallel: also the multi-threaded variants.
@@ -66,4 +93,5 @@ def warm_up(*, parallel: bool = True) -> float:
             apply_matrix(state, qubits, matrix, parallel=use_parallel)
         expectation_value(state, observable, parallel=use_parallel)
         dm_expectation_value(rho, observable, parallel=use_parallel)
+        _warm_batch_and_adjoint(observable, parallel=use_parallel)
     return time.perf_counter() - start

@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/qcore/v1/*.proto)
 help:
 	@echo "make run        set up, start broker + services, run the VQE/QAOA main job, stop"
 	@echo "make test       run the test suite (fast; slow suites: make test-slow)"
-	@echo "make bench      run the benchmarks and write benchmarks/REPORT.md"
+	@echo "make bench      run the benchmarks against the peers and write benchmarks/*REPORT.md"
 	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
 	@echo "make services   run both services in the foreground (Ctrl-C stops them)"
 
@@ -32,7 +32,11 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench,ai]"
+	$(BIN)/python -m benchmarks.run            # simulator + hybrid path vs peers -> benchmarks/REPORT.md
+	$(BIN)/python -m benchmarks.scheduling     # multi-programming, fairness -> SCHEDULING_REPORT.md
+	$(BIN)/python -m benchmarks.calibration_drift  # 24 h drift -> CALIBRATION_REPORT.md
+	$(BIN)/python -m benchmarks.qtha_finetune  # QTHA vs LoRA vs head-only -> QTHA_REPORT.md
 
 protos: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos \

@@ -24,6 +24,8 @@ class QuantumSettings(BaseSettings):
     workers: int = Field(2, ge=1, le=64, description="threads executing jobs and sessions")
     max_sessions_per_qpu: int = Field(8, ge=1)
     telemetry: bool = Field(True, description="publish telemetry over MQTT")
+    auto_calibration: bool = Field(True, description="calibrate QPUs between jobs (schedule, "
+                                   "drift canaries) and serve the Calibrate RPC")
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
     grace_s: float = Field(2.0, ge=0, description="graceful shutdown period")
 

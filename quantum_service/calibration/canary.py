@@ -7,7 +7,9 @@ Per qubit (probabilities readout-corrected with the calibrated assignment matrix
   or ``p10`` moved by more than ``readout_threshold``;
 * ``rabi``: a train of ``N = 21`` ``π/2`` pulses (``N ≡ 1 mod 4``) gives
   ``P1 = (1 + sin(N π ε/2))/2`` for an amplitude error ``ε = A_cal/A_true - 1``;
-* ``ramsey``: ``r(π/2) · delay τ · r(π/2, π/2)`` gives ``P1 = (1 + e^{-τ/T2} sin(2π Δ τ))/2``;
+* ``ramsey``: ``r(π/2) · delay τ · r(π/2, φ_r)`` with ``φ_r = π/2`` and ``π`` gives
+  ``(1 + sin φ)/2`` and ``(1 - cos φ)/2``, ``φ = 2π Δ τ`` (τ counted between pulse centres),
+  so ``φ = atan2`` of the two; a delay ``τ/8`` fixes ``Δ`` without aliasing, ``τ`` refines it;
 * ``t1``: ``r(π) · delay T1_cal`` gives ``P1 = e^{-T1_cal/T1}``.
 
 Per pair: ``cphase`` — the conditional Ramsey of :func:`~.experiments.cphase` at the phase
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quantum_service.calibration.experiments import ExperimentContext
+from quantum_service.calibration.experiments import ExperimentContext, wrap
 from quantum_service.calibration.programs import delay, program, pulse
 from quantum_service.circuits.ir import Operation, ParameterExpression
 
@@ -60,12 +62,15 @@ def qubit_canaries(ctx: ExperimentContext, q: int, *, nodes: frozenset[str]
                      shots=s.readout_shots)
     circuits = [program(n, [pulse(q, _PI / 2)] * _TRAIN, [q])]
     tau_ns = min(0.6 / (2 * _PI * s.frequency_threshold_hz) * 1e9, 0.2 * qp.t2_us * 1e3)
-    circuits.append(program(n, [pulse(q, _PI / 2), delay(q, tau_ns), pulse(q, _PI / 2, _PI / 2)],
-                            [q]))
+    for tau in (tau_ns / 8, tau_ns):  # two quadratures at a short and a long delay
+        for phase in (_PI / 2, _PI):
+            circuits.append(program(n, [pulse(q, _PI / 2), delay(q, tau),
+                                        pulse(q, _PI / 2, phase)], [q]))
     with_t1 = "t1" in nodes
-    if with_t1:
-        circuits.append(program(n, [pulse(q, _PI), delay(q, qp.t1_us * 1e3)], [q]))
     raw = np.concatenate([readout, ctx.p1(circuits, shots=shots)])
+    if with_t1:  # the longest canary: fewer shots (a 30 % threshold is still > 4σ)
+        t1_check = program(n, [pulse(q, _PI), delay(q, qp.t1_us * 1e3)], [q])
+        raw = np.concatenate([raw, ctx.p1([t1_check], shots=s.shots)])
     ctx.experiments.append(f"canary:q{q}")
     readings = []
     dev = max(abs(raw[0] - qp.readout_p01), abs((1.0 - raw[1]) - qp.readout_p10))
@@ -73,12 +78,18 @@ def qubit_canaries(ctx: ExperimentContext, q: int, *, nodes: frozenset[str]
     p = ctx.corrected(q, raw)
     eps = 2.0 * _asin(2.0 * p[2] - 1.0) / (_TRAIN * _PI)
     readings.append(CanaryReading("rabi", q, eps, abs(eps) > s.amplitude_threshold))
-    contrast = math.exp(-tau_ns / (qp.t2_us * 1e3))
-    detuning = _asin((2.0 * p[3] - 1.0) / contrast) / (2 * _PI * tau_ns * 1e-9)
+    # P1 = (1 + sin φ)/2 and (1 - cos φ)/2 with φ = 2π Δ (τ + pulse): the short delay fixes
+    # Δ without aliasing (|Δ| < 4/τ), the long one refines it.
+    drive_ns = ctx.drive_duration_ns()
+    short = math.atan2(2.0 * p[3] - 1.0, 1.0 - 2.0 * p[4])
+    coarse = short / (2 * _PI * (tau_ns / 8 + drive_ns) * 1e-9)
+    long_span = 2 * _PI * (tau_ns + drive_ns) * 1e-9
+    long = math.atan2(2.0 * p[5] - 1.0, 1.0 - 2.0 * p[6])
+    detuning = coarse + wrap(long - coarse * long_span) / long_span
     readings.append(CanaryReading("ramsey", q, detuning,
                                   abs(detuning) > s.frequency_threshold_hz))
     if with_t1:
-        ratio = 1.0 / max(-math.log(max(p[4], 1e-3)), 1e-3)  # T1_true / T1_cal
+        ratio = 1.0 / max(-math.log(max(p[7], 1e-3)), 1e-3)  # T1_true / T1_cal
         readings.append(CanaryReading("t1", q, ratio - 1.0,
                                       abs(ratio - 1.0) > s.t1_relative_threshold))
     return [r for r in readings if r.node in nodes]

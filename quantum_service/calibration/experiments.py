@@ -140,7 +140,7 @@ class ExperimentContext:
         out = self.driver.execute_native(circuit, sets, shot_count=shots,
                                          seed=int(self.rng.integers(2**62)),
                                          calibrated=self.estimates)
-        return out.counts
+        return out.counts or []
 
     def p1(self, circuits: list[Circuit], *, shots: int, clbit: int = 0) -> np.ndarray:
         """P(clbit reads 1) of each circuit."""
@@ -228,7 +228,17 @@ def ramsey(ctx: ExperimentContext, q: int) -> None:
         return fitting.ramsey_model(t, offset, contrast, detuning, t2, phase, artificial_hz=f_art)
 
     t2_ns = qp.t2_us * 1e3
-    result = fitting.fit(model, times, y, shots=s.shots, p0=(0.5, 0.9, 0.0, t2_ns, 0.0),
+    # Start the fit at the best detuning of a grid (linear least squares per grid point), so
+    # that a large drift cannot trap it in a side minimum.
+    grid = np.linspace(-0.4 * f_art, 0.4 * f_art, 161)
+    residuals = []
+    for detuning in grid:
+        arg = 2 * _PI * (detuning - f_art) * times * 1e-9
+        design = np.column_stack([np.ones_like(times), np.cos(arg), np.sin(arg)])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        residuals.append(float(np.sum((design @ coef - y) ** 2)))
+    start = float(grid[int(np.argmin(residuals))])
+    result = fitting.fit(model, times, y, shots=s.shots, p0=(0.5, 0.9, start, t2_ns, 0.0),
                          bounds=([0, 0, -0.4 * f_art, 0.05 * t2_ns, -_PI],
                                  [1, 1.2, 0.4 * f_art, 50 * t2_ns, _PI]),
                          what=f"ramsey q{q}")

@@ -3,7 +3,9 @@
 Nodes are calibration procedures on one qubit or one pair; a node runs only after the nodes it
 depends on are fresh (Kelly et al., "Physical qubit calibration on a directed acyclic graph",
 arXiv:1803.03226 (2018); Qibocal's protocol graph). A run recalibrates the stale nodes and every
-node downstream of them, in topological order, on the affected qubits and pairs only.
+calibration node downstream of them, in topological order, on the affected qubits and pairs
+only; nodes whose result does not depend on their parents' values (T1, RB, XEB) rerun only
+when stale themselves.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from quantum_service.drivers.base import QpuCapabilities
+from quantum_service.drivers.base import Modality, QpuCapabilities
 from quantum_service.errors import FailedPreconditionError
 
-__all__ = ["CalibrationNode", "CalibrationGraph", "Task", "default_graph"]
+__all__ = ["CalibrationNode", "CalibrationGraph", "Task", "default_graph",
+           "CALIBRATED_MODALITIES"]
+
+#: Modalities with a calibration graph (others — neutral atoms, photonics — are not calibrated).
+CALIBRATED_MODALITIES = frozenset({Modality.SUPERCONDUCTING, Modality.TRAPPED_ION})
 
 #: ``(node name, target)``: a qubit index or a pair ``(a, b)`` with ``a < b``.
 Task = tuple[str, int | tuple[int, int]]
@@ -23,11 +29,19 @@ Task = tuple[str, int | tuple[int, int]]
 @dataclass(frozen=True, slots=True)
 class CalibrationNode:
     """A calibration procedure. ``scope`` is ``"qubit"`` or ``"pair"``; a pair node depends on
-    qubit nodes of both its qubits and on pair nodes of the same pair."""
+    qubit nodes of both its qubits and on pair nodes of the same pair.
+
+    ``follows_parents=False`` marks nodes whose result does not depend on their parents'
+    values, only on their being good enough — characterisation (RB, XEB: they set no pulse
+    parameter) and T1 (the fit absorbs the π pulse's contrast): they are not rerun just because
+    a dependency was, only when they are stale themselves (their canary, the schedule, on
+    demand); they still run only after their dependencies are fresh.
+    """
 
     name: str
     scope: str
     depends_on: tuple[str, ...] = ()
+    follows_parents: bool = True
 
 
 class CalibrationGraph:
@@ -88,18 +102,21 @@ class CalibrationGraph:
         node = self._by_name[name]
         deps: list[Task] = []
         for dep in node.depends_on:
-            if self._by_name[dep].scope == "qubit" and node.scope == "pair":
+            if self._by_name[dep].scope == "qubit" and isinstance(target, tuple):
                 deps += [(dep, target[0]), (dep, target[1])]
             else:
                 deps.append((dep, target))
         return deps
 
     def plan(self, stale: Iterable[Task]) -> list[Task]:
-        """The stale tasks and everything downstream of them, in execution order."""
+        """The stale tasks and everything downstream of them (except characterisation nodes,
+        see :class:`CalibrationNode`), in execution order."""
         planned = set(stale)
         out = []
         for task in self.tasks():
-            if task in planned or any(d in planned for d in self.dependencies(task)):
+            follows = self._by_name[task[0]].follows_parents
+            if task in planned or (follows and any(d in planned
+                                                   for d in self.dependencies(task))):
                 planned.add(task)
                 out.append(task)
         return out
@@ -116,23 +133,33 @@ class CalibrationGraph:
 def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
     """The graph of a device: ``readout → rabi → ramsey → t1 → t2_echo → rb_1q`` per qubit and
     ``cphase`` (``cz`` devices) or ``ms_angle`` (``rxx`` devices) per pair after ``ramsey`` of
-    both qubits, then ``xeb_2q`` after those and ``rb_1q`` of both qubits. Trapped-ion qubits (T1 effectively infinite, T2 ~ 1 s) skip ``t1``/``t2_echo``:
-    their decays need seconds of device time per point."""
+    both qubits, then ``xeb_2q`` after those and ``rb_1q`` of both qubits. ``t1``, ``rb_1q``
+    and ``xeb_2q`` do not follow their parents (``follows_parents=False``). Trapped-ion
+    qubits (T1 effectively infinite, T2 ~ 1 s) skip ``t1``/``t2_echo``:
+    their decays need seconds of device time per point.
+
+    Raises:
+        ValueError: the modality is not in :data:`CALIBRATED_MODALITIES`.
+    """
+    if caps.modality not in CALIBRATED_MODALITIES:
+        raise ValueError(f"no calibration graph for modality {caps.modality.value!r}")
     natives = caps.native_gate_names
     nodes = [CalibrationNode("readout", "qubit"),
              CalibrationNode("rabi", "qubit", ("readout",)),
              CalibrationNode("ramsey", "qubit", ("rabi",))]
     if "cz" in natives:
-        nodes += [CalibrationNode("t1", "qubit", ("ramsey",)),
+        nodes += [CalibrationNode("t1", "qubit", ("ramsey",), follows_parents=False),
                   CalibrationNode("t2_echo", "qubit", ("t1",)),
-                  CalibrationNode("rb_1q", "qubit", ("t2_echo",)),
+                  CalibrationNode("rb_1q", "qubit", ("t2_echo",), follows_parents=False),
                   CalibrationNode("cphase", "pair", ("ramsey",)),
-                  CalibrationNode("xeb_2q", "pair", ("rb_1q", "cphase"))]
+                  CalibrationNode("xeb_2q", "pair", ("rb_1q", "cphase"), follows_parents=False)]
     else:
-        nodes += [CalibrationNode("rb_1q", "qubit", ("ramsey",))]
+        nodes += [CalibrationNode("rb_1q", "qubit", ("ramsey",), follows_parents=False)]
         if "rxx" in natives:
             nodes += [CalibrationNode("ms_angle", "pair", ("ramsey",)),
-                      CalibrationNode("xeb_2q", "pair", ("rb_1q", "ms_angle"))]
+                      CalibrationNode("xeb_2q", "pair", ("rb_1q", "ms_angle"),
+                                      follows_parents=False)]
+    pairs: Iterable[tuple[int, int]]
     if caps.coupling_map is not None:
         pairs = caps.coupling_map
     else:

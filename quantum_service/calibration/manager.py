@@ -36,7 +36,12 @@ from quantum_service.calibration.experiments import (
     ExperimentSettings,
     settings_for,
 )
-from quantum_service.calibration.graph import CalibrationGraph, Task, default_graph
+from quantum_service.calibration.graph import (
+    CALIBRATED_MODALITIES,
+    CalibrationGraph,
+    Task,
+    default_graph,
+)
 from quantum_service.devices.model import CalibrationSnapshot
 from quantum_service.errors import InvalidProgramError
 
@@ -111,9 +116,11 @@ class CalibrationManager:
 
     @staticmethod
     def supports(driver: object) -> bool:
-        """Whether ``driver`` runs calibration programs (simulated noisy QPUs)."""
+        """Whether ``driver`` is calibrated here: a noisy simulated QPU (``execute_native``) of
+        a modality with a calibration graph (superconducting, trapped ion)."""
         caps = getattr(driver, "capabilities", None)
-        return hasattr(driver, "execute_native") and caps is not None and caps.noisy
+        return (hasattr(driver, "execute_native") and caps is not None and caps.noisy
+                and caps.modality in CALIBRATED_MODALITIES)
 
     def _state(self, driver) -> _QpuState:
         caps = driver.capabilities
@@ -238,7 +245,7 @@ class CalibrationManager:
         for task in tasks:
             graph.check_ready(task, fresh)
             name, target = task
-            if graph.node(name).scope == "qubit":
+            if isinstance(target, int):
                 QUBIT_EXPERIMENTS[name](ctx, target)
             else:
                 PAIR_EXPERIMENTS[name](ctx, target)

@@ -66,13 +66,13 @@ def mitigate_counts(counts: Mapping[str, int], *, clbit_errors: Mapping[int, tup
         probs = np.moveaxis(np.tensordot(inverse, probs, axes=([1], [axis])), 0, axis)
     out: dict[str, float] = {}
     for index in np.ndindex(probs.shape):
-        value = float(probs[index])
-        if abs(value) < 1e-12:
+        quasi = float(probs[index])
+        if abs(quasi) < 1e-12:
             continue
         chars = ["0"] * clbit_count
         for bit, c in zip(index, clbits):
             chars[clbit_count - 1 - c] = str(bit)
-        out["".join(chars)] = value
+        out["".join(chars)] = quasi
     return out
 
 

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 __all__ = ["QubitParameters", "PairParameters", "DeviceParameters", "CalibrationSnapshot"]
 
@@ -89,13 +90,13 @@ class DeviceParameters:
             return PairParameters(key[0], key[1], self.default_two_qubit_gate_fidelity)
         return found
 
-    def with_qubit(self, q: int, **changes: float) -> DeviceParameters:
+    def with_qubit(self, q: int, **changes: Any) -> DeviceParameters:
         """A copy with fields of qubit ``q`` replaced (keyword names of QubitParameters)."""
         qubits = list(self.qubits)
         qubits[q] = replace(qubits[q], **changes)
         return replace(self, qubits=tuple(qubits))
 
-    def with_pair(self, a: int, b: int, **changes: float) -> DeviceParameters:
+    def with_pair(self, a: int, b: int, **changes: Any) -> DeviceParameters:
         """A copy with fields of pair ``(a, b)`` replaced (listed if it was not)."""
         key = (min(a, b), max(a, b))
         pairs = dict(self.pairs)

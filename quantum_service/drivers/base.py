@@ -102,12 +102,15 @@ class ExecutionOptions:
         seed: seed for shot sampling and stochastic noise.
         readout_mitigation: also return counts corrected with the latest calibrated readout
             assignment matrices (``ExecutionResult.mitigated_probabilities``).
+        gradient_method: ``"parameter_shift"`` (runs on any QPU; device time counts the
+            shifted circuits) or ``"adjoint"`` (exact, noiseless simulation only).
     """
 
     shot_count: int = 0
     gradient: bool = False
     seed: int | None = None
     readout_mitigation: bool = False
+    gradient_method: str = "parameter_shift"
 
 
 @dataclass(slots=True)

@@ -184,6 +184,7 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
     n_params = len(parameters)
     noisy = caps.noisy
     coherent = noisy and calibrated is not None
+    cal: DeviceParameters = calibrated if calibrated is not None else device
     clock = dict.fromkeys(active, 0.0)
     steps: list[object] = []
     parametric: list[ParametricStep] = []
@@ -195,8 +196,8 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         key = ("T", q, qp.t1_us, qp.t2_us, duration)
         found = channels.get(key)
         if found is None:
-            found = channels[key] = Channel((index[q],),
-                                            relaxation_kraus(qp.t1_us, qp.t2_us, duration))
+            found = channels[key] = Channel(
+                (index[q],), tuple(relaxation_kraus(qp.t1_us, qp.t2_us, duration)))
         return found
 
     def detuning(q: int, duration: float) -> None:
@@ -204,7 +205,7 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         if not coherent or duration <= 0:
             return
         phase = detuning_phase_rad(true_frequency_hz=device.qubits[q].frequency_hz,
-                                   calibrated_frequency_hz=calibrated.qubits[q].frequency_hz,
+                                   calibrated_frequency_hz=cal.qubits[q].frequency_hz,
                                    duration_ns=duration)
         if abs(phase) > 1e-12:
             steps.append(((index[q],), _rz(phase)))
@@ -222,11 +223,11 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             return 1.0
         if len(qubits) == 1 and op_name in DRIVE_GATES:
             return rotation_scale(true_amplitude=device.qubits[qubits[0]].pi_pulse_amplitude,
-                                  calibrated_amplitude=calibrated.qubits[qubits[0]]
+                                  calibrated_amplitude=cal.qubits[qubits[0]]
                                   .pi_pulse_amplitude)
         if op_name == "rxx":
             delta = (device.pair(*qubits).two_qubit_phase_rad
-                     - calibrated.pair(*qubits).two_qubit_phase_rad)
+                     - cal.pair(*qubits).two_qubit_phase_rad)
             return two_qubit_angle_scale(delta)
         return 1.0
 
@@ -272,7 +273,7 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             coherent_count += 1
         if coherent and len(op.qubits) == 2 and op.name != "rxx":
             delta = (device.pair(*op.qubits).two_qubit_phase_rad
-                     - calibrated.pair(*op.qubits).two_qubit_phase_rad)
+                     - cal.pair(*op.qubits).two_qubit_phase_rad)
             if abs(delta) > 1e-12:
                 steps.append((sim_qubits, conditional_phase_error(delta)))
                 coherent_count += 1
@@ -290,11 +291,12 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                 fidelity = device.qubits[op.qubits[0]].single_qubit_gate_fidelity
             else:
                 fidelity = device.pair(*op.qubits).two_qubit_gate_fidelity
-            p = residual_depolarizing_p(fidelity, fe, len(op.qubits))
-            if p > 0:
-                key = ("D", sim_qubits, p)
+            p_dep = residual_depolarizing_p(fidelity, fe, len(op.qubits))
+            if p_dep > 0:
+                key = ("D", sim_qubits, p_dep)
                 if key not in channels:
-                    channels[key] = Channel(sim_qubits, depolarizing(p, len(op.qubits)))
+                    channels[key] = Channel(sim_qubits,
+                                            tuple(depolarizing(p_dep, len(op.qubits))))
                 steps.append(channels[key])
     end = max(clock.values(), default=0.0)
     for q in active:

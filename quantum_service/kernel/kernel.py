@@ -116,6 +116,8 @@ class Kernel:
         self.telemetry = telemetry
         self.policy = policy or SchedulerPolicy()
         self.maintenance = maintenance
+        #: The calibration manager serving the ``Calibrate`` RPC (set by the app), or None.
+        self.calibration = None
         self.clock = clock
         self.fair_share = FairShare(half_life_s=self.policy.fair_share_half_life_s,
                                     shares=dict(self.policy.user_shares), clock=clock)
@@ -234,6 +236,7 @@ class Kernel:
         snapshot = slot.driver.calibration_snapshot()
         self.emit(telemetry_pb2.CalibrationEvent(
             qpu_id=slot.driver.capabilities.qpu_id, snapshot=snapshot_to_proto(snapshot),
+            trigger=getattr(snapshot, "trigger", "initial"),
             time=timestamp(utc_now())))
 
     def _changed(self, job: JobRecord) -> None:

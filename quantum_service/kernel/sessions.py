@@ -81,9 +81,11 @@ class SessionManager:
         slot, _ = self.kernel.registry.place(circuit.qubit_count, qpu_id=start.qpu_id,
                                              prefer_noiseless=start.shot_count == 0)
         check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)
-        if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT:
+        if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT and (
+                start.shot_count > 0 or slot.driver.capabilities.noisy):
             raise InvalidProgramError(
-                "adjoint gradients are not available yet; use GRADIENT_METHOD_PARAMETER_SHIFT",
+                "adjoint gradients need exact expectation values (shot_count = 0) on a "
+                "noiseless QPU; use GRADIENT_METHOD_PARAMETER_SHIFT here",
                 reason="GRADIENT_UNSUPPORTED")
         program = await self.kernel.run_blocking(
             lambda: slot.driver.prepare(circuit, observable=observable))
@@ -140,8 +142,11 @@ class SessionManager:
             session.gradient_method = qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT
         session.last_activity = time.monotonic()
         session.request_count += 1
+        method = ("adjoint" if session.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT
+                  else "parameter_shift")
         options = ExecutionOptions(shot_count=session.shot_count, gradient=gradient,
-                                   seed=session.seed + session.request_count)
+                                   seed=session.seed + session.request_count,
+                                   gradient_method=method)
         out: ExecutionResult = await self.kernel.run_on_qpu(
             session.slot, lambda: session.slot.driver.execute(session.program, values, options))
         self.kernel.record_usage(session.owner, out.device_time_s)

@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection
 
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
 from qcore.v1 import quantum_service_pb2, quantum_service_pb2_grpc
+from quantum_service.calibration.manager import CalibrationManager
 from quantum_service.config import QuantumSettings
 from quantum_service.drivers.base import QpuDriver
 from quantum_service.drivers.registry import load_drivers
@@ -75,6 +76,10 @@ async def create_server(settings: QuantumSettings | None = None, *,
                            max_sessions_per_qpu=settings.max_sessions_per_qpu)
     kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,
                     workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
+    if settings.auto_calibration:
+        # Calibration runs on the devices between jobs (schedule, drift canaries) and on demand.
+        kernel.calibration = CalibrationManager(kernel.emit)
+        kernel.maintenance = kernel.calibration.maintain
     await kernel.start()
     sessions = SessionManager(kernel)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(

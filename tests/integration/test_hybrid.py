@@ -234,3 +234,32 @@ async def test_telemetry_reaches_a_subscriber(stack):
     assert topics == {f"qcore/v1/jobs/{job.job_id}/state"}
     assert any(isinstance(m, telemetry_pb2.QpuStatusEvent) and m.qpu_id == "ion-ideal-24"
                for _, m in received)
+
+
+async def test_adjoint_and_parameter_shift_sessions_agree(stack):
+    points = np.array([[0.3, -0.7], [1.1, 0.4]])
+
+    async def run(method):
+        async def requests():
+            yield start_message(qpu_id="ion-ideal-24", gradient_method=method)
+            yield evaluate_message(points, 1, gradient=True)
+
+        responses = [r async for r in stack.quantum_stub.OpenSession(requests())]
+        return responses[1].result
+
+    shift = await run(qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT)
+    adjoint = await run(qs_pb2.GRADIENT_METHOD_ADJOINT)
+    np.testing.assert_allclose(np.frombuffer(adjoint.gradients, dtype="<f8"),
+                               np.frombuffer(shift.gradients, dtype="<f8"), atol=1e-12)
+    # parameter shift pays for the shifted circuits on the device; adjoint is simulator-only
+    assert adjoint.evaluation_count == 2 < shift.evaluation_count
+    assert adjoint.device_time_s < shift.device_time_s
+
+    async def noisy():
+        yield start_message(qpu_id="sc-grid-16", gradient_method=qs_pb2.GRADIENT_METHOD_ADJOINT)
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for _ in stack.quantum_stub.OpenSession(noisy()):
+            pass
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "noiseless" in info.value.details()

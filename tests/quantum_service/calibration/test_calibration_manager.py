@@ -28,8 +28,8 @@ def test_only_the_drifted_qubit_and_its_pairs_are_recalibrated(grid_2x2):
     drifted = {(r.node, r.target) for r in outcome.readings if r.drifted}
     assert drifted == {("rabi", 2), ("ramsey", 2)}
     assert outcome.recalibrated_qubits == (2,)
-    assert {t for _, t in outcome.tasks} == {2, (0, 2), (2, 3)}
-    assert [name for name, _ in outcome.tasks][:4] == ["rabi", "ramsey", "t1", "t2_echo"]
+    assert outcome.tasks == (("rabi", 2), ("ramsey", 2), ("cphase", (0, 2)),
+                             ("cphase", (2, 3)))
     snapshot = driver.calibration_snapshot()
     assert snapshot is outcome.snapshot and snapshot.parent_snapshot_id == before.snapshot_id
     assert snapshot.trigger == "on_demand" and snapshot.recalibrated_qubits == (2,)

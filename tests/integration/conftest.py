@@ -65,7 +65,8 @@ def quantum_factory():
 async def stack(tmp_path: Path, mqtt_url: str) -> AsyncIterator[Stack]:
     quantum = await start_quantum(tmp_path / "jobs.sqlite", mqtt_url)
     classical = await create_classical(ClassicalSettings(
-        port=0, quantum_address=quantum.address, mqtt_url=mqtt_url))
+        port=0, quantum_address=quantum.address, mqtt_url=mqtt_url,
+        model_dir=tmp_path / "models"))
     q_channel = grpc.aio.insecure_channel(quantum.address)
     c_channel = grpc.aio.insecure_channel(classical.address)
     try:

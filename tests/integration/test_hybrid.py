@@ -263,3 +263,15 @@ async def test_adjoint_and_parameter_shift_sessions_agree(stack):
             pass
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "noiseless" in info.value.details()
+
+
+async def test_classical_service_serves_the_model_api(stack):
+    models = await stack.classical_stub.ListModels(cs_pb2.ListModelsRequest())
+    assert list(models.models) == []  # a fresh model directory
+    for call, request in [
+            (stack.classical_stub.GetModel, cs_pb2.GetModelRequest(name="nope")),
+            (stack.classical_stub.Infer, cs_pb2.InferRequest(model="nope"))]:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call(request)
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+        assert "nope" in info.value.details()

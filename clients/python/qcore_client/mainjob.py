@@ -197,7 +197,7 @@ def main_job(stack: LocalStack, runs: tuple[RunSpec, ...], console: Console) -> 
     monitor = _Monitor(stack.mqtt_url).start()
     with QuantumClient(stack.quantum_address) as quantum:
         qpus = quantum.list_qpus()
-    console.print(f"[bold]QPUs[/]: " + ", ".join(
+    console.print("[bold]QPUs[/]: " + ", ".join(
         f"{q.qpu_id} ({q.qubit_count} qubits{', noisy' if q.noisy else ', ideal'})" for q in qpus))
     results: list[dict] = []
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(

@@ -186,7 +186,6 @@ def test_crosstalk_appears_on_a_noisy_device_and_fallback_threshold():
         program = driver.prepare(merged.circuit, observable=None)
         out = driver.execute(program, np.zeros((1, 0)),
                              ExecutionOptions(shot_count=4000, seed=3))
-        from quantum_service.kernel.multiprogramming import split_counts
         return [_parity(c) for c in split_counts(out.counts[0], merged)], merged
 
     clean, merged0 = run(0.0)

@@ -284,13 +284,38 @@ class SimulatedQpuDriver(QpuDriver):
 
     def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None
                 ) -> PreparedProgram:
+        return self._prepare(circuit, observable=observable, fixed_layout=False)
+
+    def prepare_physical(self, circuit: Circuit, *,
+                         observable: Sequence[tuple[str, float]] | None) -> PreparedProgram:
+        """Like :meth:`prepare`, for a circuit already written on physical qubits: its qubits
+        are kept (no layout, no routing), as multi-programming needs for jobs packed onto
+        disjoint regions.
+
+        Raises:
+            InvalidProgramError: a two-qubit gate acts on qubits that are not coupled
+                (reason ``UNROUTABLE``).
+        """
+        return self._prepare(circuit, observable=observable, fixed_layout=True)
+
+    def _prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None,
+                 fixed_layout: bool) -> PreparedProgram:
         caps = self._caps
         if circuit.qubit_count > caps.qubit_count:
             raise InvalidProgramError(
                 f"the circuit uses {circuit.qubit_count} qubits but QPU {caps.qpu_id!r} has "
                 f"{caps.qubit_count}", reason="TOO_MANY_QUBITS")
         _check_measurements(circuit)
-        compiled = compile_circuit(circuit, self._target)
+        if fixed_layout:
+            compiled = compile_circuit(circuit, self._target, optimization_level=0)
+            identity = tuple(range(len(compiled.initial_layout)))
+            if compiled.swap_count or compiled.initial_layout != identity \
+                    or compiled.final_layout != identity:
+                raise InvalidProgramError(
+                    f"the circuit's two-qubit gates do not all act on coupled qubits of "
+                    f"{caps.qpu_id!r}; it cannot run on the qubits it names", reason="UNROUTABLE")
+        else:
+            compiled = compile_circuit(circuit, self._target)
         extra = {compiled.final_layout[q] for s, _ in observable or ()
                  for q in _parse_term(s)}
         support = {q for s, _ in observable or () for q in _parse_term(s)}

@@ -169,3 +169,22 @@ def test_too_wide_and_unsupported_programs_are_rejected_before_execution():
     circuit = Circuit(12, tuple(Operation("h", (q,)) for q in range(12)))
     with pytest.raises(InvalidProgramError, match="at most 10"):
         wide.prepare(circuit, observable=[("Z0", 1.0)])
+
+
+def test_prepare_physical_keeps_the_named_qubits():
+    caps, params = superconducting_grid("sc-mp", rows=2, cols=3, noisy=False)
+    driver = SimulatedQpuDriver(caps, params)
+    # qubits 4 and 5 are coupled on the 2x3 lattice (row 1: 3-4-5)
+    bell = Circuit(6, (Operation("h", (4,)), Operation("cx", (4, 5)),
+                       Operation("measure", (4, 5), (), (0, 1))), clbit_count=2)
+    program = driver.prepare_physical(bell, observable=None)
+    touched = {q for op in program.payload.compiled.operations for q in op.qubits}
+    assert touched == {4, 5}
+    counts = driver.execute(program, np.zeros((1, 0)),
+                            ExecutionOptions(shot_count=200, seed=2)).counts[0]
+    assert set(counts) == {"00", "11"}
+    far = Circuit(6, (Operation("cx", (0, 5)), Operation("measure", (0,), (), (0,))),
+                  clbit_count=1)
+    with pytest.raises(InvalidProgramError) as info:
+        driver.prepare_physical(far, observable=None)
+    assert info.value.reason == "UNROUTABLE"

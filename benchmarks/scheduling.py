@@ -27,7 +27,7 @@ import numpy as np
 
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
-from quantum_service.devices.fleet import trapped_ion_chain
+from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
@@ -85,10 +85,17 @@ async def _run(kernel: Kernel, gate: _Gate, submissions: list[tuple[str, str, in
         await asyncio.sleep(0.02)
 
 
-async def _kernel(policy: SchedulerPolicy, *, noisy: bool) -> tuple[Kernel, _Gate, str]:
-    qpu_id = "ion-chain-11" if noisy else "ion-ideal-24"
-    caps, params = (trapped_ion_chain() if noisy else
-                    trapped_ion_chain("ion-ideal-24", qubit_count=24, noisy=False, seed=24))
+DEVICES = {
+    "ion-ideal-24": lambda: trapped_ion_chain("ion-ideal-24", qubit_count=24, noisy=False,
+                                              seed=24),
+    "ion-chain-11": trapped_ion_chain,
+    "sc-grid-16": superconducting_grid,
+}
+
+
+async def _kernel(policy: SchedulerPolicy, *, qpu_id: str = "ion-ideal-24"
+                  ) -> tuple[Kernel, _Gate, str]:
+    caps, params = DEVICES[qpu_id]()
     gate = _Gate()
     kernel = Kernel(QpuRegistry([SimulatedQpuDriver(caps, params)]), JobStore(":memory:"),
                     _Null(), workers=2, policy=policy, maintenance=gate)
@@ -96,10 +103,11 @@ async def _kernel(policy: SchedulerPolicy, *, noisy: bool) -> tuple[Kernel, _Gat
     return kernel, gate, qpu_id
 
 
-async def throughput(multiprogramming: bool, noisy: bool, seed: int) -> tuple[float, float, float]:
+async def throughput(multiprogramming: bool, qpu_id: str, seed: int
+                     ) -> tuple[float, float, float]:
     policy = SchedulerPolicy(multiprogramming=multiprogramming, multiprogramming_max_jobs=3,
                              multiprogramming_max_fidelity_loss=0.1)
-    kernel, gate, qpu_id = await _kernel(policy, noisy=noisy)
+    kernel, gate, qpu_id = await _kernel(policy, qpu_id=qpu_id)
     names = list(WORKLOAD)
     submissions = [(f"user{i % 3}", names[i % 3], seed * 100 + i) for i in range(12)]
     start = time.perf_counter()
@@ -115,7 +123,7 @@ async def throughput(multiprogramming: bool, noisy: bool, seed: int) -> tuple[fl
 async def fairness(fair_share: bool) -> tuple[float, list[float]]:
     policy = SchedulerPolicy(multiprogramming=False, weight_fair_share=0.5 if fair_share else 0.0,
                              weight_priority=0.0, weight_age=0.5, max_age_s=1e9)
-    kernel, gate, qpu_id = await _kernel(policy, noisy=False)
+    kernel, gate, qpu_id = await _kernel(policy)
     loads = {"heavy": 12, "medium": 6, "light": 2}
     submissions = [(owner, "ghz3", i) for owner, n in loads.items() for i in range(n)]
     done = await _run(kernel, gate, submissions, qpu_id)
@@ -147,12 +155,13 @@ async def main() -> None:
              "## Multi-programming (12 jobs: Bell, GHZ-3, |111>, 1000 shots, 3 users)", "",
              "| QPU | mode | jobs per device-hour | mean Hellinger fidelity | wall s |",
              "|---|---|---|---|---|"]
-    for noisy in (False, True):
+    for qpu_id in DEVICES:
         results = {}
         for mp in (False, True):
-            runs = [await throughput(mp, noisy, seed) for seed in range(REPEATS)]
+            runs = [await throughput(mp, qpu_id, seed) for seed in range(REPEATS)]
             results[mp] = runs
-            lines.append(f"| {'ion-chain-11 (noisy)' if noisy else 'ion-ideal-24'} | "
+            label = qpu_id if qpu_id == "ion-ideal-24" else f"{qpu_id} (noisy)"
+            lines.append(f"| {label} | "
                          f"{'multi-programmed' if mp else 'one at a time'} | "
                          f"{_fmt([r[0] for r in runs])} | {_fmt([r[1] for r in runs], 4)} | "
                          f"{_fmt([r[2] for r in runs], 2)} |")

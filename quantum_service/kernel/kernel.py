@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from broker.publisher import Publisher
 from broker.topics import topic_for
 from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
@@ -79,12 +80,9 @@ Maintenance = Callable[[QpuSlot], Awaitable[None]]
 T = TypeVar("T")
 
 
-class Telemetry:
-    """Interface of the telemetry sink (see :mod:`broker.publisher`); never blocks."""
-
-    def publish(self, topic: str, message, *, retain: bool | None = None) -> None: ...
-
-    def publish_threadsafe(self, topic: str, message, *, retain: bool | None = None) -> None: ...
+#: The telemetry sink: :class:`broker.publisher.TelemetryPublisher` or ``NullPublisher``
+#: (never blocks, never raises into the kernel).
+Telemetry = Publisher
 
 
 class _Cancelled(Exception):

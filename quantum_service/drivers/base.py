@@ -156,6 +156,10 @@ class PreparedProgram:
     compiled_depth: int
     swap_count: int
     calibration_snapshot_id: str
+    #: One shot's gate schedule on the device, ns (readout and reset excluded); 0 if unknown.
+    duration_ns: float = 0.0
+    #: Device qubits the program occupies (gates, measurements, observable support).
+    physical_qubits: tuple[int, ...] = ()
     payload: object = field(default=None, repr=False)
 
 

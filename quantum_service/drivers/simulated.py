@@ -55,6 +55,7 @@ from quantum_service.drivers.base import (
 from quantum_service.drivers.executable import Executable, build_executable
 from quantum_service.errors import InvalidProgramError, QcoreError
 from quantum_service.simulator.adjoint import AdjointProgram, pauli_generator
+from quantum_service.simulator.pauli import measurement_setting_count
 from quantum_service.simulator import (
     PauliSum,
     dm_expectation_value,
@@ -69,21 +70,6 @@ __all__ = ["SimulatedQpuDriver"]
 
 def _parse_term(pauli_string: str) -> dict[int, str]:
     return {int(f[1:]): f[0] for f in pauli_string.split()}
-
-
-def _qwc_group_count(terms: Sequence[dict[int, str]]) -> int:
-    """Greedy count of qubit-wise commuting groups (measurement settings)."""
-    groups: list[dict[int, str]] = []
-    for term in sorted(terms, key=len, reverse=True):
-        if not term:
-            continue
-        for group in groups:
-            if all(group.get(q, p) == p for q, p in term.items()):
-                group.update(term)
-                break
-        else:
-            groups.append(dict(term))
-    return max(1, len(groups))
 
 
 def _format(term: dict[int, str]) -> str:
@@ -119,7 +105,7 @@ class _Observable:
     @functools.cached_property
     def setting_count(self) -> int:
         """Measurement settings: qubit-wise commuting groups of the terms."""
-        return _qwc_group_count(self.terms)
+        return measurement_setting_count(self.terms)
 
     @functools.cached_property
     def ideal(self) -> PauliSum:
@@ -338,7 +324,8 @@ class SimulatedQpuDriver(QpuDriver):
             qpu_id=caps.qpu_id, circuit=circuit, parameters=circuit.parameters,
             observable=observable, compiled_gate_count=gate_count,
             compiled_depth=compiled.depth, swap_count=compiled.swap_count,
-            calibration_snapshot_id=self._snapshot.snapshot_id, payload=program)
+            calibration_snapshot_id=self._snapshot.snapshot_id,
+            duration_ns=exe.duration_ns, physical_qubits=exe.physical_qubits, payload=program)
 
     def _bind(self, program: _Program, calibrated: DeviceParameters | None = None
               ) -> tuple[Executable, _Observable | None]:

@@ -4,8 +4,8 @@ Device time follows the accounting of the simulated drivers (see
 :mod:`quantum_service.drivers.simulated`): one shot costs the gate schedule plus readout and
 reset, and a program runs ``max(shot_count, 1)`` shots per parameter set and per measurement
 setting (qubit-wise commuting group of the observable). The schedule length is the driver's
-``duration_ns`` of the prepared program when the driver exposes it (the simulated driver's
-executable does); otherwise it is bounded by ``compiled_depth`` × the slowest native gate.
+``PreparedProgram.duration_ns`` set by the driver; otherwise it is bounded by
+``compiled_depth`` × the slowest native gate.
 
 Fidelity is the *estimated success probability* (ESP): the product of the calibrated fidelities
 of every gate and of the readout of every measured qubit (Nishio et al., "Extracting success
@@ -23,56 +23,15 @@ import numpy as np
 from quantum_service.circuits.ir import Circuit
 from quantum_service.devices.model import DeviceParameters
 from quantum_service.drivers.base import PreparedProgram, QpuCapabilities
+from quantum_service.simulator.pauli import measurement_setting_count
 
 __all__ = [
     "estimated_success_probability",
-    "measurement_setting_count",
     "predicted_device_time_s",
     "program_duration_ns",
     "program_physical_qubits",
     "schedule_duration_ns",
 ]
-
-
-def measurement_setting_count(observable: Sequence[tuple[str, float]] | None) -> int:
-    """Qubit-wise commuting groups of ``observable`` (greedy, largest terms first); 1 for none.
-
-    Each group is one measurement setting: the same count the simulated driver charges.
-    """
-    if not observable:
-        return 1
-    groups: list[dict[int, str]] = []
-    terms = [{int(f[1:]): f[0] for f in s.split()} for s, _ in observable]
-    for term in sorted(terms, key=len, reverse=True):
-        if not term:
-            continue
-        for group in groups:
-            if all(group.get(q, p) == p for q, p in term.items()):
-                group.update(term)
-                break
-        else:
-            groups.append(dict(term))
-    return max(1, len(groups))
-
-
-def _payload_parts(program: PreparedProgram) -> list[object]:
-    """The payload and the objects it holds (tuples; a ``bound`` executable pair)."""
-    parts: list[object] = [program.payload]
-    for part in list(parts):
-        if isinstance(part, tuple):
-            parts.extend(part)
-        bound = getattr(part, "bound", None)
-        if isinstance(bound, tuple):
-            parts.extend(bound)
-    return parts
-
-
-def _payload_attr(program: PreparedProgram, name: str) -> object | None:
-    for candidate in _payload_parts(program):
-        value = getattr(candidate, name, None)
-        if value is not None and not isinstance(candidate, tuple):
-            return value
-    return None
 
 
 def schedule_duration_ns(circuit: Circuit, caps: QpuCapabilities) -> float:
@@ -88,30 +47,18 @@ def schedule_duration_ns(circuit: Circuit, caps: QpuCapabilities) -> float:
 
 
 def program_duration_ns(program: PreparedProgram, caps: QpuCapabilities) -> float:
-    """One shot's gate schedule of ``program``, nanoseconds (readout and reset excluded).
-
-    The driver's ``duration_ns`` when its payload exposes one; else the schedule of the
-    payload's ``compiled`` circuit; else ``compiled_depth`` × the slowest native gate.
+    """One shot's gate schedule of ``program``, nanoseconds (readout and reset excluded): the
+    driver's ``PreparedProgram.duration_ns``, else ``compiled_depth`` × the slowest native gate.
     """
-    duration = _payload_attr(program, "duration_ns")
-    if duration is not None:
-        return float(duration)
-    compiled = _payload_attr(program, "compiled")
-    if isinstance(compiled, Circuit):
-        return schedule_duration_ns(compiled, caps)
+    if program.duration_ns > 0:
+        return program.duration_ns
     slowest = max((g.duration_ns for g in caps.native_gates), default=0.0)
     return program.compiled_depth * slowest
 
 
 def program_physical_qubits(program: PreparedProgram) -> tuple[int, ...]:
-    """The device qubits ``program`` occupies, when its driver exposes them; else ``()``."""
-    qubits = _payload_attr(program, "physical_qubits")
-    if qubits is None:
-        compiled = _payload_attr(program, "compiled")
-        if isinstance(compiled, Circuit):
-            extra = _payload_attr(program, "extra_qubits") or ()
-            qubits = {q for op in compiled.operations for q in op.qubits} | set(extra)
-    return tuple(sorted(int(q) for q in qubits)) if qubits is not None else ()
+    """The device qubits ``program`` occupies (``()`` when its driver does not say)."""
+    return tuple(sorted(program.physical_qubits))
 
 
 def predicted_device_time_s(programs: Sequence[PreparedProgram], caps: QpuCapabilities, *,
@@ -124,7 +71,8 @@ def predicted_device_time_s(programs: Sequence[PreparedProgram], caps: QpuCapabi
     per_shot = caps.readout_duration_ns + caps.reset_duration_ns
     total_ns = 0.0
     for program in programs:
-        settings = measurement_setting_count(program.observable)
+        terms = [{int(f[1:]): f[0] for f in p.split()} for p, _ in program.observable or ()]
+        settings = measurement_setting_count(terms)
         total_ns += (max(parameter_set_count, 1) * settings * max(shot_count, 1)
                      * (program_duration_ns(program, caps) + per_shot))
     return total_ns * 1e-9

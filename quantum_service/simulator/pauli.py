@@ -18,7 +18,13 @@ import numpy as np
 
 from quantum_service.errors import InvalidProgramError, ResourceExhaustedError
 
-__all__ = ["MAX_DENSE_MATRIX_QUBITS", "MAX_PAULI_QUBITS", "PauliGroups", "PauliSum"]
+__all__ = [
+    "MAX_DENSE_MATRIX_QUBITS",
+    "MAX_PAULI_QUBITS",
+    "PauliGroups",
+    "PauliSum",
+    "measurement_setting_count",
+]
 
 #: Masks are int64: qubit indices go up to 62.
 MAX_PAULI_QUBITS = 63
@@ -272,3 +278,24 @@ class PauliSum:
         shown = ", ".join(f"({s!r}, {c:g})" for s, c in self.terms[:4])
         more = f", ... {len(self.terms) - 4} more" if len(self.terms) > 4 else ""
         return f"PauliSum([{shown}{more}], qubit_count={self.qubit_count})"
+
+
+def measurement_setting_count(terms: Sequence[Mapping[int, str]]) -> int:
+    """Measurement settings a device needs for these Pauli terms: a greedy cover by qubit-wise
+    commuting groups, largest terms first (Kandala et al., Nature 549, 242 (2017), "TPB"
+    grouping); identity terms need none; at least 1.
+
+    Args:
+        terms: each term as ``{qubit: "X" | "Y" | "Z"}``.
+    """
+    groups: list[dict[int, str]] = []
+    for term in sorted(terms, key=len, reverse=True):
+        if not term:
+            continue
+        for group in groups:
+            if all(group.get(q, p) == p for q, p in term.items()):
+                group.update(term)
+                break
+        else:
+            groups.append(dict(term))
+    return max(1, len(groups))

@@ -33,6 +33,7 @@ from broker.publisher import Publisher
 from broker.topics import topic_for
 from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
+from quantum_service.circuits.ir import Circuit
 from quantum_service.convert import timestamp
 from quantum_service.drivers.base import ExecutionOptions, PreparedProgram
 from quantum_service.errors import (
@@ -297,6 +298,22 @@ class Kernel:
     def _prepare_all(self, parsed: ParsedJob, slot: QpuSlot) -> list[PreparedProgram]:
         return [slot.driver.prepare(c, observable=parsed.observable) for c in parsed.circuits]
 
+    async def choose_qpu(self, circuits: list[Circuit], *, qpu_id: str = "",
+                         exact: bool = False) -> tuple[QpuSlot, str]:
+        """The QPU for ``circuits`` and the reason: the named one, else the placement policy
+        (:mod:`quantum_service.kernel.placement`; exact expectation values need a noiseless QPU).
+
+        Raises:
+            NotFoundError: unknown ``qpu_id``.
+            InvalidProgramError: no QPU fits.
+        """
+        if qpu_id:
+            return self.registry.get(qpu_id), f"requested qpu_id {qpu_id}"
+        placement = await self.run_blocking(lambda: place(
+            list(self.registry), circuits, wait_s=self._wait_s,
+            wait_scale_s=self.policy.placement_wait_scale_s, require_noiseless=exact))
+        return placement.slot, placement.reason
+
     async def submit(self, request: qs_pb2.SubmitJobRequest, *, owner: str) -> JobRecord:
         """Validates, places, compiles, checks quotas, stores and queues a job.
 
@@ -313,14 +330,9 @@ class Kernel:
                 f"priority must be an integer from 0 (lowest) to {MAX_PRIORITY} (highest), got "
                 f"{request.priority}", reason="INVALID_PRIORITY")
         parsed = await self.run_blocking(parse_job, request)  # parsing QASM is CPU work
-        if request.qpu_id:
-            slot, reason = self.registry.get(request.qpu_id), f"requested qpu_id {request.qpu_id}"
-        else:
-            placement = await self.run_blocking(lambda: place(
-                list(self.registry), parsed.circuits, wait_s=self._wait_s,
-                wait_scale_s=self.policy.placement_wait_scale_s,
-                require_noiseless=parsed.observable is not None and request.shot_count == 0))
-            slot, reason = placement.slot, placement.reason
+        slot, reason = await self.choose_qpu(
+            parsed.circuits, qpu_id=request.qpu_id,
+            exact=parsed.observable is not None and request.shot_count == 0)
         caps = slot.driver.capabilities
         check_shot_count(request.shot_count, has_observable=parsed.observable is not None,
                          caps=caps)

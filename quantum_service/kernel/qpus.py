@@ -1,7 +1,8 @@
-"""The QPU registry and job placement.
+"""The QPU registry.
 
 Holds one driver per QPU, tracks how many jobs each has queued or running and how many sessions
-hold a lease on it, and places jobs that name no QPU.
+hold a lease on it. Placement of work that names no QPU is in
+:mod:`quantum_service.kernel.placement`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from quantum_service.drivers.base import QpuDriver
-from quantum_service.errors import InvalidProgramError, NotFoundError, ResourceExhaustedError
+from quantum_service.errors import NotFoundError, ResourceExhaustedError
 
 __all__ = ["QpuRegistry", "QpuSlot"]
 
@@ -54,37 +55,6 @@ class QpuRegistry:
             raise NotFoundError(
                 f"unknown qpu_id {qpu_id!r}; known QPUs: {', '.join(self._slots)}",
                 reason="QPU_NOT_FOUND") from None
-
-    def place(self, qubit_count: int, *, qpu_id: str = "", prefer_noiseless: bool = False
-              ) -> tuple[QpuSlot, str]:
-        """Chooses the QPU for a program of ``qubit_count`` qubits.
-
-        An explicit ``qpu_id`` is honoured if it exists. Otherwise the candidates are the QPUs
-        wide enough; the shortest queue wins, ties broken towards noiseless devices when
-        ``prefer_noiseless`` and then by id.
-
-        Returns:
-            the slot and the placement reason (recorded on the job).
-        Raises:
-            NotFoundError: unknown ``qpu_id``.
-            InvalidProgramError: no QPU has enough qubits.
-        """
-        if qpu_id:
-            return self.get(qpu_id), f"requested qpu_id {qpu_id}"
-        fits = [s for s in self._slots.values()
-                if s.driver.capabilities.qubit_count >= qubit_count
-                and s.driver.capabilities.max_simulated_qubits >= qubit_count]
-        if not fits:
-            widest = max(s.driver.capabilities.qubit_count for s in self._slots.values())
-            raise InvalidProgramError(
-                f"no QPU can run a {qubit_count}-qubit program (the widest has {widest} qubits)",
-                reason="TOO_MANY_QUBITS")
-        best = min(fits, key=lambda s: (s.queue_length,
-                                        s.driver.capabilities.noisy == prefer_noiseless,
-                                        s.driver.capabilities.qpu_id))
-        return best, (f"scheduler: {len(fits)} QPU(s) fit {qubit_count} qubits; "
-                      f"{best.driver.capabilities.qpu_id} has the shortest queue "
-                      f"({best.queue_length})")
 
     def acquire_lease(self, slot: QpuSlot) -> None:
         """Takes a session lease on ``slot``'s QPU.

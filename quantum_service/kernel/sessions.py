@@ -78,8 +78,8 @@ class SessionManager:
         observable = observable_from_proto(start.observable, qubit_count=circuit.qubit_count)
         if start.idle_timeout_s < 0:
             raise InvalidProgramError("idle_timeout_s must be >= 0")
-        slot, _ = self.kernel.registry.place(circuit.qubit_count, qpu_id=start.qpu_id,
-                                             prefer_noiseless=start.shot_count == 0)
+        slot, _ = await self.kernel.choose_qpu([circuit], qpu_id=start.qpu_id,
+                                               exact=start.shot_count == 0)
         check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)
         if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT and (
                 start.shot_count > 0 or slot.driver.capabilities.noisy):

@@ -56,7 +56,6 @@ class SessionObjective:
         self.ready: qs_pb2.SessionReady | None = None
         self.evaluation_count = 0
         self.device_time_s = 0.0
-        self.parameter_sets_evaluated = 0
 
     def _request_stream(self) -> Iterator[qs_pb2.OpenSessionRequest]:
         yield qs_pb2.OpenSessionRequest(start=self._start)
@@ -106,7 +105,6 @@ class SessionObjective:
                      if gradient else None)
         self.evaluation_count = reply.evaluation_count
         self.device_time_s += reply.device_time_s
-        self.parameter_sets_evaluated += m
         return energies, gradients
 
     def close(self) -> None:

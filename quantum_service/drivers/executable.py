@@ -18,7 +18,7 @@ idle time in nanoseconds) lets calibration experiments wait.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,7 +90,6 @@ class Executable:
     duration_ns: float
     noisy: bool
     coherent_error_count: int = 0
-    logical_to_simulated: dict[int, int] = field(default_factory=dict)
 
     @property
     def gradient_supported(self) -> bool:

@@ -132,14 +132,12 @@ class Kernel:
         self._cancel: dict[str, threading.Event] = {}
         self._watchers: dict[str, set[asyncio.Queue[qs_pb2.Job]]] = {}
         self._submit_lock = asyncio.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
         store.annotate = self._annotate
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Starts one worker per QPU and re-queues unfinished jobs from the store."""
-        self._loop = asyncio.get_running_loop()
         for slot in self.registry:
             slot.driver.connect()
             qpu_id = slot.driver.capabilities.qpu_id

@@ -43,10 +43,6 @@ class QpuRegistry:
     def __iter__(self):
         return iter(self._slots.values())
 
-    @property
-    def ids(self) -> list[str]:
-        return list(self._slots)
-
     def get(self, qpu_id: str) -> QpuSlot:
         """Raises NotFoundError (listing the known ids) for an unknown QPU."""
         try:

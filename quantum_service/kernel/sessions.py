@@ -9,10 +9,9 @@ form) is parsed or validated again.
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,7 +44,6 @@ class Session:
     seed: int
     evaluation_count: int = 0
     device_time_s: float = 0.0
-    last_activity: float = field(default_factory=time.monotonic)
     request_count: int = 0
 
     @property
@@ -140,7 +138,6 @@ class SessionManager:
         gradient = request.compute_gradient
         if gradient and session.gradient_method == qs_pb2.GRADIENT_METHOD_UNSPECIFIED:
             session.gradient_method = qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT
-        session.last_activity = time.monotonic()
         session.request_count += 1
         method = ("adjoint" if session.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT
                   else "parameter_shift")
@@ -152,7 +149,6 @@ class SessionManager:
         self.kernel.record_usage(session.owner, out.device_time_s)
         session.evaluation_count += out.circuit_executions
         session.device_time_s += out.device_time_s
-        session.last_activity = time.monotonic()
         result = qs_pb2.SessionResult(
             sequence=request.sequence,
             expectation_values=out.expectation_values.astype("<f8").tobytes(),

@@ -110,7 +110,7 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
     @map_errors
     async def ListJobs(self, request, context):
         state = JobState(request.state) if request.state else None
-        jobs, next_seq = self.kernel.store.list(
+        jobs, next_seq = self.kernel.list_jobs(
             limit=_page_size(request.page_size), before_seq=_decode_token(request.page_token),
             qpu_id=request.qpu_id, state=state)
         return qs_pb2.ListJobsResponse(jobs=[job_to_proto(j, include_result=False) for j in jobs],

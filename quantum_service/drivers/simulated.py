@@ -60,9 +60,11 @@ from quantum_service.simulator import (
     PauliSum,
     dm_expectation_value,
     dm_probabilities,
+    dm_term_expectations,
     expectation_value,
     simulate_density_matrix,
     simulate_statevector,
+    term_expectations,
 )
 
 __all__ = ["SimulatedQpuDriver"]
@@ -79,7 +81,8 @@ def _format(term: dict[int, str]) -> str:
 class _Observable:
     """The observable on simulated qubits, per term and through the readout errors.
 
-    The readout-expanded sums (``term_sums``, ``total``) are built on first use: a rebuild
+    The readout-expanded forms (``readout_strings``/``readout_weights``, ``total``) are built on
+    first use: a rebuild
     after drift then costs nothing until the program is evaluated.
     """
 
@@ -121,10 +124,18 @@ class _Observable:
                          for term in self.terms])
 
     @functools.cached_property
-    def term_sums(self) -> list[PauliSum]:
-        """Each term as read out: a small Pauli sum over the subsets of its support."""
+    def readout_strings(self) -> PauliSum:
+        """Every Pauli string the terms read out as (union of their subset expansions), each
+        with coefficient 1; see :attr:`readout_weights`."""
         self._expand()
-        return self.__dict__["term_sums"]
+        return self.__dict__["readout_strings"]
+
+    @functools.cached_property
+    def readout_weights(self) -> np.ndarray:
+        """float64 ``(terms, strings)``: term ``i`` as read out is
+        ``Σ_j readout_weights[i, j] · readout_strings[j]``."""
+        self._expand()
+        return self.__dict__["readout_weights"]
 
     @functools.cached_property
     def total(self) -> PauliSum:
@@ -136,22 +147,25 @@ class _Observable:
         readout_errors = self._readout_errors
         a = readout_errors[:, 1] - readout_errors[:, 0]
         b = 1.0 - readout_errors[:, 0] - readout_errors[:, 1]
-        term_sums: list[PauliSum] = []
-        combined: dict[str, float] = {}
-        for term, c in zip(self.terms, self.coefficients):
-            expansion: dict[str, float] = {}
+        index: dict[str, int] = {}
+        entries: list[tuple[int, int, float]] = []
+        for i, term in enumerate(self.terms):
             support = sorted(term)
             for r in range(len(support) + 1):
                 for kept in itertools.combinations(support, r):
                     w = float(np.prod([b[q] if q in kept else a[q] for q in support]))
                     if w != 0.0:
                         key = _format({q: term[q] for q in kept})
-                        expansion[key] = expansion.get(key, 0.0) + w
-            term_sums.append(PauliSum(list(expansion.items()), qubit_count=self._qubit_count))
-            for key, w in expansion.items():
-                combined[key] = combined.get(key, 0.0) + c * w
-        self.__dict__["term_sums"] = term_sums
-        self.__dict__["total"] = PauliSum(list(combined.items()), qubit_count=self._qubit_count)
+                        entries.append((i, index.setdefault(key, len(index)), w))
+        weights = np.zeros((len(self.terms), len(index)))
+        for i, j, w in entries:
+            weights[i, j] += w
+        strings = list(index)
+        self.__dict__["readout_strings"] = PauliSum([(k, 1.0) for k in strings],
+                                                    qubit_count=self._qubit_count)
+        self.__dict__["readout_weights"] = weights
+        self.__dict__["total"] = PauliSum(list(zip(strings, self.coefficients @ weights)),
+                                          qubit_count=self._qubit_count)
 
 
 @dataclass(slots=True)
@@ -370,19 +384,15 @@ class SimulatedQpuDriver(QpuDriver):
                   rng: np.random.Generator, *, mitigate: bool = False) -> tuple[float, float]:
         if shot_count == 0 and not mitigate:
             return self._expect(exe, state, obs.total), 0.0
-        values = np.array([self._expect(exe, state, s) for s in obs.term_sums])
-        values = np.clip(values, -1.0, 1.0)
+        term_values = (dm_term_expectations if exe.noisy else term_expectations)(
+            state, obs.readout_strings)  # one pass per X/Y mask for all terms
+        values = np.clip(obs.readout_weights @ term_values, -1.0, 1.0)
         if shot_count == 0:
             return float(obs.coefficients @ (values * obs.mitigation)), 0.0
-        estimates = np.empty_like(values)
-        variances = np.zeros_like(values)
-        for i, (term, e) in enumerate(zip(obs.terms, values)):
-            if not term:  # identity: known exactly
-                estimates[i] = e
-                continue
-            k = rng.binomial(shot_count, (1.0 + e) / 2.0)
-            estimates[i] = 2.0 * k / shot_count - 1.0
-            variances[i] = (1.0 - estimates[i] ** 2) / shot_count
+        identity = np.array([not term for term in obs.terms])
+        k = rng.binomial(shot_count, (1.0 + values) / 2.0)
+        estimates = np.where(identity, values, 2.0 * k / shot_count - 1.0)  # identity: exact
+        variances = np.where(identity, 0.0, (1.0 - estimates**2) / shot_count)
         if mitigate:
             estimates *= obs.mitigation
             variances *= obs.mitigation**2

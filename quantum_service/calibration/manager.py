@@ -146,6 +146,19 @@ class CalibrationManager:
         if self.supports(slot.driver):
             await asyncio.to_thread(self.maintain_blocking, slot)
 
+    def is_due(self, slot) -> bool:
+        """Whether :meth:`maintain` would run anything on ``slot.driver`` now (a scheduled node
+        is stale or a canary check is due); cheap, runs no experiment."""
+        driver = slot.driver
+        if not self.supports(driver):
+            return False
+        state = self._state(driver)
+        clock = driver.device_clock_s
+        if self._scheduled(state, clock):
+            return True
+        period = self.policy.canary_period_s
+        return period is not None and clock - state.last_canary_s >= period
+
     def maintain_blocking(self, slot) -> CalibrationOutcome | None:
         """Blocking :meth:`maintain`; returns what ran (``None`` when nothing was due)."""
         driver = slot.driver

@@ -6,6 +6,7 @@ The one module that knows both sides; the kernel, drivers and simulator see doma
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -212,7 +213,21 @@ def snapshot_to_proto(snapshot: CalibrationSnapshot) -> common_pb2.CalibrationSn
 
 def qpu_to_proto(caps: QpuCapabilities, *, snapshot: CalibrationSnapshot | None,
                  queue_length: int = 0, device_time_s: float = 0.0,
-                 status: int = common_pb2.QPU_STATUS_ONLINE) -> common_pb2.QpuDescription:
+                 status: int = common_pb2.QPU_STATUS_ONLINE,
+                 supports: Mapping[str, bool] | None = None,
+                 properties: Mapping[str, float] | None = None) -> common_pb2.QpuDescription:
+    """A QPU as a ``qcore.v1.QpuDescription``.
+
+    Args:
+        caps: the driver's capabilities.
+        snapshot: the installed calibration snapshot (native-gate fidelities are its means);
+            ``None`` leaves ``calibration`` unset and fidelities at 1.
+        queue_length: jobs queued or running.
+        device_time_s: device time consumed, seconds.
+        status: a ``qcore.v1.QpuStatus`` value.
+        supports: capability flags (``Kernel.qpu_supports``).
+        properties: modality-specific numbers (``Kernel.qpu_properties``).
+    """
     msg = common_pb2.QpuDescription(
         qpu_id=caps.qpu_id, modality=_MODALITY[caps.modality], description=caps.description,
         qubit_count=caps.qubit_count, all_to_all=caps.coupling_map is None,
@@ -220,7 +235,8 @@ def qpu_to_proto(caps: QpuCapabilities, *, snapshot: CalibrationSnapshot | None,
         max_parameter_set_count=caps.max_parameter_set_count,
         readout_duration_ns=caps.readout_duration_ns, reset_duration_ns=caps.reset_duration_ns,
         noisy=caps.noisy, status=status, queue_length=queue_length,
-        device_time_s=device_time_s)
+        device_time_s=device_time_s, supports=dict(supports or {}),
+        properties=dict(properties or {}))
     for a, b in caps.coupling_map or ():
         msg.coupling_map.add(qubit_a=a, qubit_b=b)
     for gate in caps.native_gates:

@@ -9,23 +9,28 @@ queued jobs onto disjoint qubit regions with it when multi-programming pays off
 (:mod:`.multiprogramming`) — and executes it on a thread pool (the simulator releases the GIL):
 the chunks of parameter sets of one job run concurrently, jobs on different QPUs run
 concurrently, and the event loop keeps answering RPCs. Between jobs the worker awaits the
-optional ``maintenance(slot)`` hook (calibration); session evaluations wait in a separate lane
-that the worker serves first, between jobs and between the chunks of a running job. Every state
-change is stored, pushed to watchers and published as telemetry. On start, jobs left QUEUED or
-RUNNING by a previous process are queued again.
+optional ``maintenance(slot)`` hook (calibration), only when work is due; session evaluations
+wait in a separate lane that the worker serves first, between jobs and between the chunks of a
+running job. Every state change is stored, pushed to watchers and published as telemetry. On
+start, jobs left QUEUED or RUNNING by a previous process are queued again.
+
+A QPU is ``CALIBRATING`` while maintenance or a ``Calibrate`` call (:meth:`Kernel.calibrate`)
+runs on it and ``ONLINE`` otherwise; every change is published as a ``QpuStatusEvent``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -41,6 +46,7 @@ from quantum_service.errors import (
     InvalidProgramError,
     NotFoundError,
     QcoreError,
+    UnavailableError,
 )
 from quantum_service.kernel.estimate import predicted_device_time_s, program_physical_qubits
 from quantum_service.kernel.fairshare import FairShare
@@ -55,7 +61,7 @@ from quantum_service.kernel.multiprogramming import (
     supports_fixed_layout,
 )
 from quantum_service.kernel.placement import place
-from quantum_service.kernel.qpus import QpuRegistry, QpuSlot
+from quantum_service.kernel.qpus import QpuRegistry, QpuSlot, qpu_properties, qpu_supports
 from quantum_service.kernel.quotas import Quotas
 from quantum_service.kernel.scheduler import (
     MAX_PRIORITY,
@@ -68,6 +74,9 @@ from quantum_service.kernel.scheduler import (
 from quantum_service.kernel.store import JobStore
 from quantum_service.kernel.validation import ParsedJob, check_shot_count, parse_job
 
+if TYPE_CHECKING:
+    from quantum_service.calibration.manager import CalibrationManager, CalibrationOutcome
+
 __all__ = ["Kernel", "Telemetry", "Maintenance"]
 
 log = logging.getLogger(__name__)
@@ -75,7 +84,9 @@ log = logging.getLogger(__name__)
 #: Parameter sets executed between two cancellation checks.
 _CHUNK = 8
 
-#: ``await maintenance(slot)`` between jobs (e.g. ``CalibrationManager.maintain``).
+#: ``await maintenance(slot)`` between jobs (e.g. ``CalibrationManager.maintain``). When the
+#: hook is a bound method of an object with ``is_due(slot) -> bool`` (as the manager's is), it
+#: is awaited only when that says work is due; any other hook is awaited before every job.
 Maintenance = Callable[[QpuSlot], Awaitable[None]]
 
 T = TypeVar("T")
@@ -100,7 +111,8 @@ class Kernel:
         workers: threads executing jobs and session evaluations.
         policy: scheduler weights, quotas and multi-programming settings
             (``SchedulerPolicy.from_settings(QuantumSettings())`` in the service).
-        maintenance: awaited by a QPU's worker between jobs; ``None`` = no maintenance.
+        maintenance: awaited by a QPU's worker between jobs (see :data:`Maintenance`); the
+            QPU is ``CALIBRATING`` meanwhile. ``None`` = no maintenance.
         clock: scheduler clock, seconds since the epoch (fair-share decay, quotas, ages,
             estimated start times).
     """
@@ -114,8 +126,8 @@ class Kernel:
         self.telemetry = telemetry
         self.policy = policy or SchedulerPolicy()
         self.maintenance = maintenance
-        #: The calibration manager serving the ``Calibrate`` RPC (set by the app), or None.
-        self.calibration = None
+        #: The calibration manager serving :meth:`calibrate` (set by the app), or None.
+        self.calibration: CalibrationManager | None = None
         self.clock = clock
         self.fair_share = FairShare(half_life_s=self.policy.fair_share_half_life_s,
                                     shares=dict(self.policy.user_shares), clock=clock)
@@ -220,9 +232,10 @@ class Kernel:
             log.exception("could not publish %s", type(message).__name__)
 
     def publish_qpu_status(self, slot: QpuSlot) -> None:
+        """Publishes ``slot``'s status (``slot.status``), queue length and device time."""
         caps = slot.driver.capabilities
         self.emit(telemetry_pb2.QpuStatusEvent(
-            qpu_id=caps.qpu_id, status=common_pb2.QPU_STATUS_ONLINE,
+            qpu_id=caps.qpu_id, status=int(slot.status),
             queue_length=slot.queue_length, device_time_s=slot.driver.device_time_s,
             time=timestamp(utc_now())))
 
@@ -248,6 +261,94 @@ class Kernel:
             job_id=job.job_id, state=int(job.state), qpu_id=job.qpu_id, owner=job.owner,
             error_message=job.error_message, device_time_s=job.device_time_s,
             time=timestamp(utc_now())))
+
+    # -- QPU status and calibration ----------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def calibrating(self, slot: QpuSlot) -> AsyncIterator[None]:
+        """Marks ``slot``'s QPU ``CALIBRATING`` for the duration of the block.
+
+        Publishes a ``QpuStatusEvent`` with ``CALIBRATING`` when the first calibration on the
+        QPU starts and with ``ONLINE`` when the last one ends, also when it raises or is
+        cancelled (calibrations may overlap: maintenance and a ``Calibrate`` call).
+        """
+        slot.calibrations += 1
+        if slot.calibrations == 1:
+            self.publish_qpu_status(slot)
+        try:
+            yield
+        finally:
+            slot.calibrations -= 1
+            if slot.calibrations == 0:
+                self.publish_qpu_status(slot)
+
+    def _maintenance_due(self, slot: QpuSlot) -> bool:
+        """Whether the maintenance hook has work on ``slot`` now (see :data:`Maintenance`)."""
+        is_due = getattr(getattr(self.maintenance, "__self__", None), "is_due", None)
+        return bool(is_due(slot)) if callable(is_due) else True
+
+    async def _maintain(self, slot: QpuSlot) -> None:
+        """Runs the maintenance hook on ``slot`` when due, with the QPU ``CALIBRATING``."""
+        if self.maintenance is None:
+            return
+        try:
+            if self._maintenance_due(slot):
+                async with self.calibrating(slot):
+                    await self.maintenance(slot)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # maintenance must never stop the QPU
+            log.exception("maintenance of %s failed", slot.driver.capabilities.qpu_id)
+
+    async def calibrate(self, slot: QpuSlot, *, qubits: Sequence[int] = (),
+                        force: bool = False) -> CalibrationOutcome:
+        """Calibrates ``slot``'s QPU now with :attr:`calibration` (the ``Calibrate`` RPC).
+
+        The QPU is ``CALIBRATING`` while the experiments run (not for a QPU the manager does
+        not calibrate, e.g. a noiseless one, where nothing runs).
+
+        Args:
+            slot: the QPU.
+            qubits: qubits to consider (pairs with both qubits listed); empty: all.
+            force: recalibrate every node of those qubits and pairs, even fresh ones.
+        Returns:
+            what ran and the snapshot now installed.
+        Raises:
+            UnavailableError: the kernel has no calibration manager (reason
+                ``CALIBRATION_UNAVAILABLE``).
+            InvalidProgramError: a qubit outside the QPU (reason ``QUBIT_OUT_OF_RANGE``).
+        """
+        manager = self.calibration
+        if manager is None:
+            raise UnavailableError("this quantum service runs without a calibration manager",
+                                   reason="CALIBRATION_UNAVAILABLE")
+        caps = slot.driver.capabilities
+        bad = [q for q in qubits if not 0 <= q < caps.qubit_count]
+        if bad:  # before the QPU is reported calibrating
+            raise InvalidProgramError(
+                f"qubits {bad} are outside QPU {caps.qpu_id!r} (qubits 0..{caps.qubit_count - 1})",
+                reason="QUBIT_OUT_OF_RANGE")
+        run = functools.partial(manager.calibrate, slot, qubits=list(qubits), force=force)
+        if not manager.supports(slot.driver):
+            return await self.run_blocking(run)
+        async with self.calibrating(slot):
+            return await self.run_blocking(run)
+
+    def qpu_supports(self, slot: QpuSlot) -> dict[str, bool]:
+        """Capability flags of ``slot``'s QPU (``QpuDescription.supports``; see
+        :func:`~quantum_service.kernel.qpus.qpu_supports`)."""
+        policy = self.policy
+        manager = self.calibration
+        return qpu_supports(
+            slot.driver,
+            multi_programming=(policy.multiprogramming and policy.multiprogramming_max_jobs >= 2
+                               and supports_fixed_layout(slot.driver)),
+            calibration=manager is not None and manager.supports(slot.driver))
+
+    def qpu_properties(self, slot: QpuSlot) -> dict[str, float]:
+        """Numbers describing ``slot``'s QPU (``QpuDescription.properties``; see
+        :func:`~quantum_service.kernel.qpus.qpu_properties`)."""
+        return qpu_properties(slot.driver)
 
     # -- queue bookkeeping -------------------------------------------------------------------
 
@@ -433,12 +534,7 @@ class Kernel:
                 await self._serve_sessions(queue)
                 continue
             if self.maintenance is not None:
-                try:
-                    await self.maintenance(slot)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # maintenance must never stop the QPU
-                    log.exception("maintenance of %s failed", qpu_id)
+                await self._maintain(slot)
                 if queue.sessions or not queue.entries:
                     continue
             ordered = queue.ordered()

@@ -1,26 +1,102 @@
 """The QPU registry.
 
-Holds one driver per QPU, tracks how many jobs each has queued or running and how many sessions
-hold a lease on it. Placement of work that names no QPU is in
+Holds one driver per QPU, tracks how many jobs each has queued or running, how many sessions
+hold a lease on it and whether it is calibrating, and describes what it supports
+(:func:`qpu_supports`, :func:`qpu_properties`). Placement of work that names no QPU is in
 :mod:`quantum_service.kernel.placement`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 
 from quantum_service.drivers.base import QpuDriver
 from quantum_service.errors import NotFoundError, ResourceExhaustedError
 
-__all__ = ["QpuRegistry", "QpuSlot"]
+__all__ = ["QpuRegistry", "QpuSlot", "QpuStatus", "qpu_properties", "qpu_supports"]
+
+
+class QpuStatus(IntEnum):
+    """Mirrors ``qcore.v1.QpuStatus`` (same numeric values)."""
+
+    ONLINE = 1
+    CALIBRATING = 2
+    OFFLINE = 3
 
 
 @dataclass(slots=True)
 class QpuSlot:
+    """One QPU as the kernel tracks it.
+
+    Attributes:
+        driver: the QPU's driver.
+        queue_length: jobs queued or running on it.
+        session_count: session leases it grants now.
+        calibrations: calibrations running on it now (maintenance between jobs and
+            ``Calibrate`` calls; they may overlap).
+    """
+
     driver: QpuDriver
     queue_length: int = 0
     session_count: int = 0
+    calibrations: int = 0
+
+    @property
+    def status(self) -> QpuStatus:
+        """``CALIBRATING`` while a calibration runs on the QPU, else ``ONLINE``."""
+        return QpuStatus.CALIBRATING if self.calibrations > 0 else QpuStatus.ONLINE
+
+
+#: Flags every QPU gets unless its driver declares otherwise: parameter-shift gradients and
+#: readout mitigation are options of the driver interface
+#: (:class:`~quantum_service.drivers.base.ExecutionOptions`); mid-circuit measurement and
+#: post-selection (discarded shots) must be declared by a driver that offers them.
+_DEFAULT_SUPPORTS: dict[str, bool] = {
+    "gradients": True,
+    "readout_mitigation": True,
+    "mid_circuit_measurement": False,
+    "post_selection": False,
+}
+
+
+def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: bool
+                 ) -> dict[str, bool]:
+    """Capability flags of a QPU (``QpuDescription.supports``).
+
+    The interface defaults (``gradients``, ``readout_mitigation``, ``mid_circuit_measurement``,
+    ``post_selection``), overridden by what the driver declares in an optional ``supports``
+    mapping (e.g. ``heralded_two_qubit_gates``, ``atom_loss``), then the kernel's own facts,
+    which no driver overrides: ``adjoint_gradients`` (exact, noiseless evaluation only),
+    ``multi_programming`` and ``calibration`` (kept calibrated by the service).
+
+    Args:
+        driver: the QPU's driver.
+        multi_programming: the kernel packs several jobs onto disjoint qubits of this QPU.
+        calibration: the service calibrates this QPU (schedule, drift, ``Calibrate``).
+    """
+    flags = dict(_DEFAULT_SUPPORTS)
+    declared = getattr(driver, "supports", None)
+    if isinstance(declared, dict):
+        flags.update({str(k): bool(v) for k, v in declared.items()})
+    flags["adjoint_gradients"] = not driver.capabilities.noisy
+    flags["multi_programming"] = multi_programming
+    flags["calibration"] = calibration
+    return flags
+
+
+def qpu_properties(driver: QpuDriver) -> dict[str, float]:
+    """Numbers describing a QPU (``QpuDescription.properties``): ``max_simulated_qubits``
+    (most active qubits one circuit may touch) and the modality-specific numbers its driver
+    declares in an optional ``properties`` mapping (e.g. ``blockade_radius_um``,
+    ``two_qubit_herald_success``); non-finite values are left out."""
+    values = {"max_simulated_qubits": float(driver.capabilities.max_simulated_qubits)}
+    declared = getattr(driver, "properties", None)
+    if isinstance(declared, dict):
+        values.update({str(k): float(v) for k, v in declared.items()})
+    return {k: v for k, v in values.items() if math.isfinite(v)}
 
 
 class QpuRegistry:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import logging
 
 import grpc
 
+from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from quantum_service.convert import job_to_proto, qpu_to_proto, snapshot_to_proto
-from quantum_service.errors import InvalidProgramError, QcoreError, UnavailableError
+from quantum_service.errors import InvalidProgramError, QcoreError
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel
+from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.sessions import SessionManager
 from quantum_service.server.status import abort_with, map_errors, status_code_for
 
@@ -60,11 +61,14 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
         self.kernel = kernel
         self.sessions = sessions
 
-    def _describe(self, slot) -> object:
+    def _describe(self, slot: QpuSlot) -> common_pb2.QpuDescription:
         return qpu_to_proto(slot.driver.capabilities,
                             snapshot=slot.driver.calibration_snapshot(),
                             queue_length=slot.queue_length,
-                            device_time_s=slot.driver.device_time_s)
+                            device_time_s=slot.driver.device_time_s,
+                            status=int(slot.status),
+                            supports=self.kernel.qpu_supports(slot),
+                            properties=self.kernel.qpu_properties(slot))
 
     @map_errors
     async def ListQpus(self, request, context):
@@ -83,17 +87,12 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
 
     @map_errors
     async def Calibrate(self, request, context):
-        """Runs calibration on a QPU now through the kernel's ``CalibrationManager``
-        (``kernel.calibration``). NOT_FOUND for an unknown QPU, INVALID_ARGUMENT for a qubit
+        """Runs calibration on a QPU now (:meth:`Kernel.calibrate`; the QPU reports
+        ``CALIBRATING`` meanwhile). NOT_FOUND for an unknown QPU, INVALID_ARGUMENT for a qubit
         outside it, UNAVAILABLE when the service runs without a calibration manager."""
         slot = self.kernel.registry.get(request.qpu_id)
-        manager = getattr(self.kernel, "calibration", None)
-        if manager is None:
-            raise UnavailableError("this quantum service runs without a calibration manager",
-                                   reason="CALIBRATION_UNAVAILABLE")
-        outcome = await self.kernel.run_blocking(
-            functools.partial(manager.calibrate, slot, qubits=list(request.qubits),
-                              force=request.force))
+        outcome = await self.kernel.calibrate(slot, qubits=list(request.qubits),
+                                              force=request.force)
         return qs_pb2.CalibrateResponse(snapshot=snapshot_to_proto(outcome.snapshot),
                                         experiments=list(outcome.experiments),
                                         device_time_s=outcome.device_time_s)

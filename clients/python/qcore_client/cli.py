@@ -64,11 +64,12 @@ def qpus(quantum: QuantumAddress = "127.0.0.1:50051", user: User = None) -> None
     except grpc.RpcError as exc:
         _fail(exc)
     table = Table(title="QPUs")
-    for column in ("qpu_id", "modality", "qubits", "native gates", "noisy", "queue",
+    for column in ("qpu_id", "modality", "status", "qubits", "native gates", "noisy", "queue",
                    "device time s", "calibration"):
         table.add_column(column)
     for q in rows:
         table.add_row(q.qpu_id, common_pb2.Modality.Name(q.modality).removeprefix("MODALITY_")
+                      .lower(), common_pb2.QpuStatus.Name(q.status).removeprefix("QPU_STATUS_")
                       .lower(), str(q.qubit_count), " ".join(g.name for g in q.native_gates),
                       "yes" if q.noisy else "no", str(q.queue_length), f"{q.device_time_s:.3g}",
                       q.calibration.snapshot_id)

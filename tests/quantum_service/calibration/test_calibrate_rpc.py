@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from types import SimpleNamespace
-
 import grpc
 import pytest
 from calibration_helpers import FAST, miscalibrated_driver
 
+from broker.publisher import NullPublisher
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.calibration.manager import CalibrationManager
+from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
+from quantum_service.kernel.store import JobStore
 from quantum_service.server.servicer import QuantumServicer
 
 
@@ -29,10 +29,7 @@ class _Context:
 
 
 def _servicer(driver, *, with_manager: bool = True) -> QuantumServicer:
-    async def run_blocking(fn, *args):
-        return await asyncio.to_thread(fn, *args)
-
-    kernel = SimpleNamespace(registry=QpuRegistry([driver]), run_blocking=run_blocking)
+    kernel = Kernel(QpuRegistry([driver]), JobStore(":memory:"), NullPublisher(), workers=1)
     if with_manager:
         kernel.calibration = CalibrationManager(
             seed=1, settings={driver.capabilities.qpu_id: FAST})

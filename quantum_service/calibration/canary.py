@@ -13,14 +13,21 @@ Per qubit (probabilities readout-corrected with the calibrated assignment matrix
 * ``t1``: ``r(π) · delay T1_cal`` gives ``P1 = e^{-T1_cal/T1}``.
 
 Per pair: ``cphase`` — the conditional Ramsey of :func:`~.experiments.cphase` at the phase
-``π/2`` with 3 ``cz``: ``P1(c=0) + P1(c=1) - 1 ≈ -3δ/2``; ``ms_angle`` — 9 ``rxx(π/2)`` give
+``π/2`` with ``k = 7`` ``cz`` (odd, so that the control in ``|1>`` adds ``kπ ≡ π``):
+``P1(c=0) + P1(c=1) - 1 = -sin(kδ)/2``; ``ms_angle`` — 9 ``rxx(π/2)`` give
 ``<Z_a> = -sin(9δ)``. Error amplification as in Sheldon et al., "Characterizing errors on
 qubit operations via iterative randomized benchmarking", PRA 93, 012301 (2016).
+
+Canaries are played simultaneously: one circuit kind on every checked qubit at once, and pair
+canaries on rounds of disjoint pairs, so a check costs a few circuits' worth of device time
+whatever the qubit count (simultaneous characterisation: Gambetta et al., PRL 109, 240504
+(2012)).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +36,12 @@ from quantum_service.calibration.experiments import ExperimentContext, wrap
 from quantum_service.calibration.programs import delay, program, pulse
 from quantum_service.circuits.ir import Operation, ParameterExpression
 
-__all__ = ["CanaryReading", "qubit_canaries", "pair_canaries", "PAIR_CANARIES"]
+__all__ = ["CanaryReading", "qubit_canaries", "pair_canaries", "disjoint_rounds",
+           "PAIR_CANARIES"]
 
 _PI = math.pi
 _TRAIN = 21
+_CZ_TRAIN = 7
 #: Pair nodes that have a canary (others turn stale only through dependencies or schedule).
 PAIR_CANARIES = frozenset({"cphase", "ms_angle"})
 
@@ -53,65 +62,107 @@ def _asin(x: float) -> float:
     return math.asin(max(-1.0, min(1.0, x)))
 
 
-def qubit_canaries(ctx: ExperimentContext, q: int, *, nodes: frozenset[str]
+def qubit_canaries(ctx: ExperimentContext, qubits: Sequence[int], *, nodes: frozenset[str]
                    ) -> list[CanaryReading]:
-    """Runs the canaries of qubit ``q`` for the nodes it has (``nodes``)."""
+    """Runs the canaries of ``qubits`` for the nodes the graph has (``nodes``), each canary
+    circuit played on all those qubits at once
+    (:meth:`~quantum_service.drivers.simulated.SimulatedQpuDriver.execute_native_simultaneous`).
+
+    Returns:
+        the readings of the nodes in ``nodes``, qubit by qubit.
+    """
     s, n, shots = ctx.settings, ctx.qubit_count, ctx.settings.canary_shots
-    qp = ctx.estimates.qubits[q]
-    readout = ctx.p1([program(n, [], [q]), program(n, [pulse(q, _PI)], [q])],
-                     shots=s.readout_shots)
-    circuits = [program(n, [pulse(q, _PI / 2)] * _TRAIN, [q])]
-    tau_ns = min(0.6 / (2 * _PI * s.frequency_threshold_hz) * 1e9, 0.2 * qp.t2_us * 1e3)
-    for tau in (tau_ns / 8, tau_ns):  # two quadratures at a short and a long delay
-        for phase in (_PI / 2, _PI):
-            circuits.append(program(n, [pulse(q, _PI / 2), delay(q, tau),
-                                        pulse(q, _PI / 2, phase)], [q]))
+    qubits = list(qubits)
+    if not qubits:
+        return []
+    est = ctx.estimates.qubits
     with_t1 = "t1" in nodes
-    raw = np.concatenate([readout, ctx.p1(circuits, shots=shots)])
+
+    def each(build) -> list:
+        return [build(q) for q in qubits]
+
+    rows = [ctx.p1_simultaneous(each(lambda q: program(n, [], [q])), shots=s.readout_shots),
+            ctx.p1_simultaneous(each(lambda q: program(n, [pulse(q, _PI)], [q])),
+                                shots=s.readout_shots),
+            ctx.p1_simultaneous(each(lambda q: program(n, [pulse(q, _PI / 2)] * _TRAIN, [q])),
+                                shots=shots)]
+    taus = {q: min(0.6 / (2 * _PI * s.frequency_threshold_hz) * 1e9, 0.2 * est[q].t2_us * 1e3)
+            for q in qubits}
+    for fraction in (1 / 8, 1.0):  # two quadratures at a short and a long delay
+        for phase in (_PI / 2, _PI):
+            rows.append(ctx.p1_simultaneous(each(lambda q: program(
+                n, [pulse(q, _PI / 2), delay(q, taus[q] * fraction),
+                    pulse(q, _PI / 2, phase)], [q])), shots=shots))
     if with_t1:  # the longest canary: fewer shots (a 30 % threshold is still > 4σ)
-        t1_check = program(n, [pulse(q, _PI), delay(q, qp.t1_us * 1e3)], [q])
-        raw = np.concatenate([raw, ctx.p1([t1_check], shots=s.shots)])
-    ctx.experiments.append(f"canary:q{q}")
-    readings = []
-    dev = max(abs(raw[0] - qp.readout_p01), abs((1.0 - raw[1]) - qp.readout_p10))
-    readings.append(CanaryReading("readout", q, float(dev), dev > s.readout_threshold))
-    p = ctx.corrected(q, raw)
-    eps = 2.0 * _asin(2.0 * p[2] - 1.0) / (_TRAIN * _PI)
-    readings.append(CanaryReading("rabi", q, eps, abs(eps) > s.amplitude_threshold))
-    # P1 = (1 + sin φ)/2 and (1 - cos φ)/2 with φ = 2π Δ (τ + pulse): the short delay fixes
-    # Δ without aliasing (|Δ| < 4/τ), the long one refines it.
+        rows.append(ctx.p1_simultaneous(each(lambda q: program(
+            n, [pulse(q, _PI), delay(q, est[q].t1_us * 1e3)], [q])), shots=s.shots))
+    ctx.experiments.append("canary:" + ",".join(f"q{q}" for q in qubits))
+    table = np.array(rows)  # (circuit kind, qubit)
     drive_ns = ctx.drive_duration_ns()
-    short = math.atan2(2.0 * p[3] - 1.0, 1.0 - 2.0 * p[4])
-    coarse = short / (2 * _PI * (tau_ns / 8 + drive_ns) * 1e-9)
-    long_span = 2 * _PI * (tau_ns + drive_ns) * 1e-9
-    long = math.atan2(2.0 * p[5] - 1.0, 1.0 - 2.0 * p[6])
-    detuning = coarse + wrap(long - coarse * long_span) / long_span
-    readings.append(CanaryReading("ramsey", q, detuning,
-                                  abs(detuning) > s.frequency_threshold_hz))
-    if with_t1:
-        ratio = 1.0 / max(-math.log(max(p[7], 1e-3)), 1e-3)  # T1_true / T1_cal
-        readings.append(CanaryReading("t1", q, ratio - 1.0,
-                                      abs(ratio - 1.0) > s.t1_relative_threshold))
+    readings = []
+    for column, q in enumerate(qubits):
+        raw, qp, tau_ns = table[:, column], est[q], taus[q]
+        dev = max(abs(raw[0] - qp.readout_p01), abs((1.0 - raw[1]) - qp.readout_p10))
+        readings.append(CanaryReading("readout", q, float(dev), dev > s.readout_threshold))
+        p = ctx.corrected(q, raw)
+        eps = 2.0 * _asin(2.0 * p[2] - 1.0) / (_TRAIN * _PI)
+        readings.append(CanaryReading("rabi", q, eps, abs(eps) > s.amplitude_threshold))
+        # P1 = (1 + sin φ)/2 and (1 - cos φ)/2 with φ = 2π Δ (τ + pulse): the short delay
+        # fixes Δ without aliasing (|Δ| < 4/τ), the long one refines it.
+        short = math.atan2(2.0 * p[3] - 1.0, 1.0 - 2.0 * p[4])
+        coarse = short / (2 * _PI * (tau_ns / 8 + drive_ns) * 1e-9)
+        long_span = 2 * _PI * (tau_ns + drive_ns) * 1e-9
+        long = math.atan2(2.0 * p[5] - 1.0, 1.0 - 2.0 * p[6])
+        detuning = coarse + wrap(long - coarse * long_span) / long_span
+        readings.append(CanaryReading("ramsey", q, detuning,
+                                      abs(detuning) > s.frequency_threshold_hz))
+        if with_t1:
+            ratio = 1.0 / max(-math.log(max(p[7], 1e-3)), 1e-3)  # T1_true / T1_cal
+            readings.append(CanaryReading("t1", q, ratio - 1.0,
+                                          abs(ratio - 1.0) > s.t1_relative_threshold))
     return [r for r in readings if r.node in nodes]
 
 
-def pair_canaries(ctx: ExperimentContext, pair: tuple[int, int], *, node: str
-                  ) -> CanaryReading:
-    """Runs the canary of a pair node (``"cphase"`` or ``"ms_angle"``)."""
-    a, b = pair
+def disjoint_rounds(pairs: Sequence[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Splits ``pairs`` into rounds of pairwise disjoint pairs (greedy edge colouring, at most
+    ``2Δ - 1`` rounds for maximum degree ``Δ``), in first-fit order."""
+    rounds: list[tuple[set[int], list[tuple[int, int]]]] = []
+    for pair in pairs:
+        for used, members in rounds:
+            if pair[0] not in used and pair[1] not in used:
+                used.update(pair)
+                members.append(pair)
+                break
+        else:
+            rounds.append(({pair[0], pair[1]}, [pair]))
+    return [members for _, members in rounds]
+
+
+def pair_canaries(ctx: ExperimentContext, pairs: Sequence[tuple[int, int]], *, node: str
+                  ) -> list[CanaryReading]:
+    """Runs the canary of a pair node (``"cphase"`` or ``"ms_angle"``) on ``pairs``, disjoint
+    pairs at once (:func:`disjoint_rounds`)."""
     n, s = ctx.qubit_count, ctx.settings
-    if node == "cphase":
-        circuits = [program(n, [*([pulse(b, _PI)] if c else []), pulse(a, _PI / 2),
-                                *[Operation("cz", (a, b))] * 3, pulse(a, _PI / 2, _PI / 2)],
-                            [a]) for c in (0, 1)]
-        p = ctx.corrected(a, ctx.p1(circuits, shots=s.canary_shots))
-        delta = -2.0 * (p[0] + p[1] - 1.0) / 3.0
-    else:
-        gate = Operation("rxx", (a, b), (ParameterExpression(_PI / 2),))
-        p = ctx.corrected(a, ctx.p1([program(n, [gate] * 9, [a])], shots=s.canary_shots))
-        delta = _asin(2.0 * p[0] - 1.0) / 9.0
-    ctx.experiments.append(f"canary:q{a}-q{b}")
-    return CanaryReading(node, pair, float(delta), abs(delta) > s.phase_threshold_rad)
+    readings = []
+    for round_ in disjoint_rounds(list(pairs)):
+        if node == "cphase":
+            p = np.array([ctx.p1_simultaneous(
+                [program(n, [*([pulse(b, _PI)] if c else []), pulse(a, _PI / 2),
+                             *[Operation("cz", (a, b))] * _CZ_TRAIN,
+                             pulse(a, _PI / 2, _PI / 2)], [a]) for a, b in round_],
+                shots=s.canary_shots) for c in (0, 1)])
+            deltas = [-_asin(2.0 * (ctx.corrected(a, p[:, i]).sum() - 1.0)) / _CZ_TRAIN
+                      for i, (a, _) in enumerate(round_)]
+        else:
+            gate = [Operation("rxx", (a, b), (ParameterExpression(_PI / 2),)) for a, b in round_]
+            p = ctx.p1_simultaneous([program(n, [g] * 9, [a]) for g, (a, _) in zip(gate, round_)],
+                                    shots=s.canary_shots)
+            deltas = [_asin(2.0 * float(ctx.corrected(a, p[i:i + 1])[0]) - 1.0) / 9.0
+                      for i, (a, _) in enumerate(round_)]
+        ctx.experiments.append("canary:" + ",".join(f"q{a}-q{b}" for a, b in round_))
+        readings += [CanaryReading(node, pair, float(d), abs(d) > s.phase_threshold_rad)
+                     for pair, d in zip(round_, deltas)]
+    return readings
 
 
 def drifted_fraction(readings: list[CanaryReading]) -> float:

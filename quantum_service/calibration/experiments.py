@@ -71,7 +71,15 @@ class ExperimentSettings:
         xeb_cycles, xeb_circuits: XEB sweep (cycles, random circuits per depth).
         frequency_threshold_hz, amplitude_threshold, t1_relative_threshold,
         readout_threshold, phase_threshold_rad: canary deviations beyond which a value is
-            drifted.
+            drifted. Each sits at 3–4 standard deviations of its canary's shot noise (Ramsey
+            ~0.75 kHz, 21-pulse train ~0.001, 7-``cz`` conditional Ramsey ~0.007 rad at 1000
+            shots on transmons), so that a flag is rarely a false alarm, and well below the
+            drift's stationary spread (``DRIFT_RATES``), so that drift is caught early.
+        canary_period_s: device seconds between canary checks (used by
+            ``CalibrationPolicy(canary_period_s="auto")``). Transmons: 10 device-minutes —
+            frequency drift then adds ~3 kHz rms between checks (``σ sqrt(2Δ/τ)`` of the OU
+            drift), comparable to the threshold, at ~0.2 % of device time
+            (``benchmarks/CALIBRATION_REPORT.md``).
     """
 
     shots: int = 400
@@ -85,11 +93,12 @@ class ExperimentSettings:
     rb_shots: int = 300
     xeb_cycles: tuple[int, ...] = (1, 6, 12, 20)
     xeb_circuits: int = 5
-    frequency_threshold_hz: float = 15e3
-    amplitude_threshold: float = 0.006
+    frequency_threshold_hz: float = 3e3
+    amplitude_threshold: float = 0.003
     t1_relative_threshold: float = 0.3
     readout_threshold: float = 0.015
-    phase_threshold_rad: float = 0.06
+    phase_threshold_rad: float = 0.03
+    canary_period_s: float = 600.0
 
 
 def settings_for(modality: Modality) -> ExperimentSettings:
@@ -145,6 +154,14 @@ class ExperimentContext:
     def p1(self, circuits: list[Circuit], *, shots: int, clbit: int = 0) -> np.ndarray:
         """P(clbit reads 1) of each circuit."""
         return np.array([_p1(self.run(c, shots=shots)[0], clbit) for c in circuits])
+
+    def p1_simultaneous(self, circuits: list[Circuit], *, shots: int) -> np.ndarray:
+        """P(clbit 0 reads 1) of each circuit, the circuits (on disjoint qubits) played at once
+        (:meth:`~quantum_service.drivers.simulated.SimulatedQpuDriver.execute_native_simultaneous`)."""
+        counts = self.driver.execute_native_simultaneous(
+            circuits, shot_count=shots, seed=int(self.rng.integers(2**62)),
+            calibrated=self.estimates)
+        return np.array([_p1(c, 0) for c in counts])
 
     def corrected(self, q: int, p1: np.ndarray) -> np.ndarray:
         """Readout-corrected P(1): ``(P1 - p01)/(1 - p01 - p10)`` with the estimates."""

@@ -4,8 +4,9 @@ Triggers (per QPU, on its device clock):
 
 * ``schedule`` — a node whose last run is older than ``CalibrationPolicy.schedule_period_s``
   is stale;
-* ``drift`` — every ``canary_period_s`` the canaries (:mod:`.canary`) run; nodes whose
-  reading exceeds its threshold are stale;
+* ``drift`` — every canary period (``CalibrationPolicy.canary_period_s``, by default the QPU's
+  :attr:`~.experiments.ExperimentSettings.canary_period_s`) the canaries (:mod:`.canary`) run;
+  nodes whose reading exceeds its threshold are stale;
 * ``on_demand`` — :meth:`CalibrationManager.calibrate` (the ``Calibrate`` RPC).
 
 A run recalibrates only the stale nodes and their descendants in the graph
@@ -20,6 +21,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -54,11 +56,13 @@ class CalibrationPolicy:
 
     Attributes:
         schedule_period_s: recalibrate nodes older than this; ``None`` disables the schedule.
-        canary_period_s: run the drift canaries this often; ``None`` disables drift detection.
+        canary_period_s: run the drift canaries this often on every QPU; ``"auto"`` (default)
+            takes each QPU's ``ExperimentSettings.canary_period_s`` (set per modality from its
+            drift rates and shot cost); ``None`` disables drift detection.
     """
 
     schedule_period_s: float | None = 12 * 3600.0
-    canary_period_s: float | None = 1800.0
+    canary_period_s: float | Literal["auto"] | None = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +160,7 @@ class CalibrationManager:
         clock = driver.device_clock_s
         if self._scheduled(state, clock):
             return True
-        period = self.policy.canary_period_s
+        period = self._canary_period(state)
         return period is not None and clock - state.last_canary_s >= period
 
     def maintain_blocking(self, slot) -> CalibrationOutcome | None:
@@ -170,7 +174,7 @@ class CalibrationManager:
             stale = self._scheduled(state, clock)
             if stale:
                 return self._run(driver, state, stale, trigger="schedule")
-            period = self.policy.canary_period_s
+            period = self._canary_period(state)
             if period is not None and clock - state.last_canary_s >= period:
                 return self._check_and_run(driver, state, range(state.graph.qubit_count),
                                            state.graph.pairs, trigger="drift")
@@ -213,6 +217,10 @@ class CalibrationManager:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _canary_period(self, state: _QpuState) -> float | None:
+        period = self.policy.canary_period_s
+        return state.settings.canary_period_s if period == "auto" else period
+
     def _scheduled(self, state: _QpuState, clock: float) -> list[Task]:
         period = self.policy.schedule_period_s
         if period is None:
@@ -229,13 +237,10 @@ class CalibrationManager:
         start = driver.calibration_device_time_s
         ctx = self._context(driver, state)
         names = frozenset(node.name for node in state.graph.nodes)
-        readings: list[CanaryReading] = []
-        for q in qubits:
-            readings += qubit_canaries(ctx, q, nodes=names)
-        pair_nodes = [node.name for node in state.graph.nodes if node.name in PAIR_CANARIES]
-        for pair in pairs:
-            for name in pair_nodes:
-                readings.append(pair_canaries(ctx, pair, node=name))
+        readings: list[CanaryReading] = qubit_canaries(ctx, list(qubits), nodes=names)
+        for node in state.graph.nodes:
+            if node.name in PAIR_CANARIES:
+                readings += pair_canaries(ctx, list(pairs), node=node.name)
         state.last_canary_s = driver.device_clock_s
         stale = [*extra, *((r.node, r.target) for r in readings if r.drifted)]
         return self._run(driver, state, stale, trigger=trigger, readings=readings,

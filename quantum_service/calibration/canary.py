@@ -76,48 +76,51 @@ def qubit_canaries(ctx: ExperimentContext, qubits: Sequence[int], *, nodes: froz
     if not qubits:
         return []
     est = ctx.estimates.qubits
-    with_t1 = "t1" in nodes
 
     def each(build) -> list:
         return [build(q) for q in qubits]
 
-    rows = [ctx.p1_simultaneous(each(lambda q: program(n, [], [q])), shots=s.readout_shots),
-            ctx.p1_simultaneous(each(lambda q: program(n, [pulse(q, _PI)], [q])),
-                                shots=s.readout_shots),
-            ctx.p1_simultaneous(each(lambda q: program(n, [pulse(q, _PI / 2)] * _TRAIN, [q])),
-                                shots=shots)]
+    rows = {"p0": ctx.p1_simultaneous(each(lambda q: program(n, [], [q])), shots=s.readout_shots),
+            "p1": ctx.p1_simultaneous(each(lambda q: program(n, [pulse(q, _PI)], [q])),
+                                      shots=s.readout_shots)}
+    if "rabi" in nodes:
+        rows["train"] = ctx.p1_simultaneous(
+            each(lambda q: program(n, [pulse(q, _PI / 2)] * _TRAIN, [q])), shots=shots)
     taus = {q: min(0.6 / (2 * _PI * s.frequency_threshold_hz) * 1e9, 0.2 * est[q].t2_us * 1e3)
             for q in qubits}
-    for fraction in (1 / 8, 1.0):  # two quadratures at a short and a long delay
-        for phase in (_PI / 2, _PI):
-            rows.append(ctx.p1_simultaneous(each(lambda q: program(
+    if "ramsey" in nodes:  # two quadratures at a short and a long delay
+        for key, fraction, phase in (("short_y", 1 / 8, _PI / 2), ("short_x", 1 / 8, _PI),
+                                     ("long_y", 1.0, _PI / 2), ("long_x", 1.0, _PI)):
+            rows[key] = ctx.p1_simultaneous(each(lambda q: program(
                 n, [pulse(q, _PI / 2), delay(q, taus[q] * fraction),
-                    pulse(q, _PI / 2, phase)], [q])), shots=shots))
-    if with_t1:  # the longest canary: fewer shots (a 30 % threshold is still > 4σ)
-        rows.append(ctx.p1_simultaneous(each(lambda q: program(
-            n, [pulse(q, _PI), delay(q, est[q].t1_us * 1e3)], [q])), shots=s.shots))
+                    pulse(q, _PI / 2, phase)], [q])), shots=shots)
+    if "t1" in nodes:  # the longest canary: fewer shots (a 30 % threshold is still > 4σ)
+        rows["t1"] = ctx.p1_simultaneous(each(lambda q: program(
+            n, [pulse(q, _PI), delay(q, est[q].t1_us * 1e3)], [q])), shots=s.shots)
     ctx.experiments.append("canary:" + ",".join(f"q{q}" for q in qubits))
-    table = np.array(rows)  # (circuit kind, qubit)
     drive_ns = ctx.drive_duration_ns()
     readings = []
     for column, q in enumerate(qubits):
-        raw, qp, tau_ns = table[:, column], est[q], taus[q]
-        dev = max(abs(raw[0] - qp.readout_p01), abs((1.0 - raw[1]) - qp.readout_p10))
+        qp, tau_ns = est[q], taus[q]
+        raw = {key: float(row[column]) for key, row in rows.items()}
+        p = {key: float(ctx.corrected(q, np.array([value]))[0]) for key, value in raw.items()}
+        dev = max(abs(raw["p0"] - qp.readout_p01), abs((1.0 - raw["p1"]) - qp.readout_p10))
         readings.append(CanaryReading("readout", q, float(dev), dev > s.readout_threshold))
-        p = ctx.corrected(q, raw)
-        eps = 2.0 * _asin(2.0 * p[2] - 1.0) / (_TRAIN * _PI)
-        readings.append(CanaryReading("rabi", q, eps, abs(eps) > s.amplitude_threshold))
-        # P1 = (1 + sin φ)/2 and (1 - cos φ)/2 with φ = 2π Δ (τ + pulse): the short delay
-        # fixes Δ without aliasing (|Δ| < 4/τ), the long one refines it.
-        short = math.atan2(2.0 * p[3] - 1.0, 1.0 - 2.0 * p[4])
-        coarse = short / (2 * _PI * (tau_ns / 8 + drive_ns) * 1e-9)
-        long_span = 2 * _PI * (tau_ns + drive_ns) * 1e-9
-        long = math.atan2(2.0 * p[5] - 1.0, 1.0 - 2.0 * p[6])
-        detuning = coarse + wrap(long - coarse * long_span) / long_span
-        readings.append(CanaryReading("ramsey", q, detuning,
-                                      abs(detuning) > s.frequency_threshold_hz))
-        if with_t1:
-            ratio = 1.0 / max(-math.log(max(p[7], 1e-3)), 1e-3)  # T1_true / T1_cal
+        if "train" in p:
+            eps = 2.0 * _asin(2.0 * p["train"] - 1.0) / (_TRAIN * _PI)
+            readings.append(CanaryReading("rabi", q, eps, abs(eps) > s.amplitude_threshold))
+        if "long_x" in p:
+            # P1 = (1 + sin φ)/2 and (1 - cos φ)/2 with φ = 2π Δ (τ + pulse): the short delay
+            # fixes Δ without aliasing (|Δ| < 4/τ), the long one refines it.
+            short = math.atan2(2.0 * p["short_y"] - 1.0, 1.0 - 2.0 * p["short_x"])
+            coarse = short / (2 * _PI * (tau_ns / 8 + drive_ns) * 1e-9)
+            long_span = 2 * _PI * (tau_ns + drive_ns) * 1e-9
+            long = math.atan2(2.0 * p["long_y"] - 1.0, 1.0 - 2.0 * p["long_x"])
+            detuning = coarse + wrap(long - coarse * long_span) / long_span
+            readings.append(CanaryReading("ramsey", q, detuning,
+                                          abs(detuning) > s.frequency_threshold_hz))
+        if "t1" in p:
+            ratio = 1.0 / max(-math.log(max(p["t1"], 1e-3)), 1e-3)  # T1_true / T1_cal
             readings.append(CanaryReading("t1", q, ratio - 1.0,
                                           abs(ratio - 1.0) > s.t1_relative_threshold))
     return [r for r in readings if r.node in nodes]

@@ -102,12 +102,29 @@ class ExperimentSettings:
 
 
 def settings_for(modality: Modality) -> ExperimentSettings:
-    """Defaults per modality: transmons (µs scale) and trapped ions (ms scale, Hz drifts)."""
+    """Defaults per modality.
+
+    * transmons: µs-scale shots, kHz drifts: the class defaults;
+    * trapped ions: ~0.2 ms per shot (readout and cooling), Hz drifts, 1 %/h intensity drift:
+      fewer shots, a 40 ms Ramsey span, canaries every 30 device-minutes;
+    * neutral atoms: ~0.2 s per shot (imaging and reloading the array), so few shots and
+      canaries every 2 device-hours; Ramsey as for ions (T2 ~ 1 s);
+    * photonic: ns-scale shots: the transmon shot counts; no Ramsey or T1 (not in its graph).
+    """
     if modality is Modality.TRAPPED_ION:
         return ExperimentSettings(shots=200, readout_shots=1000, canary_shots=400,
                                   ramsey_artificial_hz=100.0, ramsey_span_ns=40e6, ramsey_points=21,
                                   rb_lengths=(1, 20, 60, 120), rb_sequences=3, rb_shots=150,
-                                  frequency_threshold_hz=3.0, phase_threshold_rad=0.03)
+                                  frequency_threshold_hz=3.0, amplitude_threshold=0.004,
+                                  phase_threshold_rad=0.03, canary_period_s=1800.0)
+    if modality is Modality.NEUTRAL_ATOM:
+        return ExperimentSettings(shots=40, readout_shots=200, canary_shots=150,
+                                  ramsey_artificial_hz=100.0, ramsey_span_ns=40e6, ramsey_points=15,
+                                  rb_lengths=(1, 20, 60), rb_sequences=2, rb_shots=40,
+                                  xeb_cycles=(1, 4, 8), xeb_circuits=3,
+                                  frequency_threshold_hz=10.0, amplitude_threshold=0.006,
+                                  readout_threshold=0.03, phase_threshold_rad=0.05,
+                                  canary_period_s=7200.0)
     return ExperimentSettings()
 
 

@@ -19,8 +19,9 @@ from quantum_service.errors import FailedPreconditionError
 __all__ = ["CalibrationNode", "CalibrationGraph", "Task", "default_graph",
            "CALIBRATED_MODALITIES"]
 
-#: Modalities with a calibration graph (others — neutral atoms, photonics — are not calibrated).
-CALIBRATED_MODALITIES = frozenset({Modality.SUPERCONDUCTING, Modality.TRAPPED_ION})
+#: Modalities with a calibration graph (all four).
+CALIBRATED_MODALITIES = frozenset({Modality.SUPERCONDUCTING, Modality.TRAPPED_ION,
+                                   Modality.NEUTRAL_ATOM, Modality.PHOTONIC})
 
 #: ``(node name, target)``: a qubit index or a pair ``(a, b)`` with ``a < b``.
 Task = tuple[str, int | tuple[int, int]]
@@ -131,12 +132,20 @@ class CalibrationGraph:
 
 
 def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
-    """The graph of a device: ``readout → rabi → ramsey → t1 → t2_echo → rb_1q`` per qubit and
-    ``cphase`` (``cz`` devices) or ``ms_angle`` (``rxx`` devices) per pair after ``ramsey`` of
-    both qubits, then ``xeb_2q`` after those and ``rb_1q`` of both qubits. ``t1``, ``rb_1q``
-    and ``xeb_2q`` do not follow their parents (``follows_parents=False``). Trapped-ion
-    qubits (T1 effectively infinite, T2 ~ 1 s) skip ``t1``/``t2_echo``:
-    their decays need seconds of device time per point.
+    """The graph of a device, from its modality and native gates.
+
+    Per qubit ``readout → rabi → ramsey``, then on transmons ``→ t1 → t2_echo → rb_1q``;
+    trapped-ion and neutral-atom qubits (T1 effectively infinite, T2 ~ 1 s) skip
+    ``t1``/``t2_echo`` — their decays need seconds of device time per point — and photonic
+    dual-rail qubits also skip ``ramsey`` (a photon has no transition frequency to track; the
+    Mach–Zehnder angle is calibrated by ``rabi``). Per pair ``cphase`` (``cz`` devices) or
+    ``ms_angle`` (``rxx`` devices) after the frequency node of both qubits, then ``xeb_2q``
+    after those and ``rb_1q`` of both qubits. ``t1``, ``rb_1q`` and ``xeb_2q`` do not follow
+    their parents (``follows_parents=False``).
+
+    Calibration programs run through ``execute_native``, which does not post-select: on
+    photonic devices they are accounted as heralded shots and on neutral-atom devices as
+    loss-free shots (the experiments' statistics are those of the kept shots either way).
 
     Raises:
         ValueError: the modality is not in :data:`CALIBRATED_MODALITIES`.
@@ -145,20 +154,22 @@ def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
         raise ValueError(f"no calibration graph for modality {caps.modality.value!r}")
     natives = caps.native_gate_names
     nodes = [CalibrationNode("readout", "qubit"),
-             CalibrationNode("rabi", "qubit", ("readout",)),
-             CalibrationNode("ramsey", "qubit", ("rabi",))]
-    if "cz" in natives:
+             CalibrationNode("rabi", "qubit", ("readout",))]
+    frequency = "rabi"
+    if caps.modality is not Modality.PHOTONIC:
+        nodes.append(CalibrationNode("ramsey", "qubit", ("rabi",)))
+        frequency = "ramsey"
+    if caps.modality is Modality.SUPERCONDUCTING:
         nodes += [CalibrationNode("t1", "qubit", ("ramsey",), follows_parents=False),
                   CalibrationNode("t2_echo", "qubit", ("t1",)),
-                  CalibrationNode("rb_1q", "qubit", ("t2_echo",), follows_parents=False),
-                  CalibrationNode("cphase", "pair", ("ramsey",)),
-                  CalibrationNode("xeb_2q", "pair", ("rb_1q", "cphase"), follows_parents=False)]
+                  CalibrationNode("rb_1q", "qubit", ("t2_echo",), follows_parents=False)]
     else:
-        nodes += [CalibrationNode("rb_1q", "qubit", ("ramsey",), follows_parents=False)]
-        if "rxx" in natives:
-            nodes += [CalibrationNode("ms_angle", "pair", ("ramsey",)),
-                      CalibrationNode("xeb_2q", "pair", ("rb_1q", "ms_angle"),
-                                      follows_parents=False)]
+        nodes.append(CalibrationNode("rb_1q", "qubit", (frequency,), follows_parents=False))
+    entangler = "cphase" if "cz" in natives else "ms_angle" if "rxx" in natives else None
+    if entangler is not None:
+        nodes += [CalibrationNode(entangler, "pair", (frequency,)),
+                  CalibrationNode("xeb_2q", "pair", ("rb_1q", entangler),
+                                  follows_parents=False)]
     pairs: Iterable[tuple[int, int]]
     if caps.coupling_map is not None:
         pairs = caps.coupling_map

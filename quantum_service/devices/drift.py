@@ -20,10 +20,18 @@ clock, not on how the clock was advanced (jobs, calibration or idle time). Per q
 * T2 follows from T1 and the pure-dephasing time: ``1/T2 = 1/(2 T1) + 1/Tφ``.
 
 The rates per modality (:data:`DRIFT_RATES`) are orders of magnitude from those sources for
-transmons, and for trapped ions from Wright et al., Nat. Commun. 10, 5464 (2019) and Bruzewicz
+transmons; for trapped ions from Wright et al., Nat. Commun. 10, 5464 (2019) and Bruzewicz
 et al., "Trapped-ion quantum computing: progress and challenges", Appl. Phys. Rev. 6, 021314
 (2019) (laser intensity drift of ~1 % per hour, magnetic-field drift of the clock transition at
-the hertz level). Devices declared ideal never drift.
+the hertz level); for neutral atoms from Evered et al., Nature 622, 268 (2023) and Bluvstein
+et al., Nature 626, 58 (2024) (Raman and Rydberg laser intensity drifts of ~1 % per hour move
+the single-qubit rotation angle and the CZ's conditional phase, which those experiments
+recalibrate every few hours; differential light shifts and bias-field drift move the hyperfine
+clock frequency by tens of hertz); for integrated photonics from Carolan et al., Science 349,
+711 (2015) and Taballione et al., Quantum 7, 1071 (2023) (thermo-optic phase shifters drift
+with the chip temperature: the Mach–Zehnder mixing angle, i.e. the rotation angle, and the
+phase of the heralded CZ; detector efficiency drifts slowly; dual-rail photons have no
+transition frequency to drift and do not decohere on chip). Devices declared ideal never drift.
 """
 
 from __future__ import annotations
@@ -91,6 +99,24 @@ DRIFT_RATES: dict[Modality, DriftRates] = {
         two_qubit_phase_sigma_rad=0.03, two_qubit_phase_tau_s=1 * _HOUR,
         readout_sigma=0.1, readout_tau_s=8 * _HOUR,
         dephasing_sigma=0.2, dephasing_tau_s=4 * _HOUR,
+        tls_rate_per_s=0.0, tls_dwell_s=_HOUR, tls_t1_factor=(1.0, 1.0),
+        tls_frequency_shift_hz=0.0,
+    ),
+    Modality.NEUTRAL_ATOM: DriftRates(
+        frequency_sigma_hz=20.0, frequency_tau_s=2 * _HOUR,
+        amplitude_sigma=0.01, amplitude_tau_s=1 * _HOUR,
+        two_qubit_phase_sigma_rad=0.04, two_qubit_phase_tau_s=1 * _HOUR,
+        readout_sigma=0.1, readout_tau_s=8 * _HOUR,
+        dephasing_sigma=0.2, dephasing_tau_s=4 * _HOUR,
+        tls_rate_per_s=0.0, tls_dwell_s=_HOUR, tls_t1_factor=(1.0, 1.0),
+        tls_frequency_shift_hz=0.0,
+    ),
+    Modality.PHOTONIC: DriftRates(
+        frequency_sigma_hz=0.0, frequency_tau_s=1 * _HOUR,
+        amplitude_sigma=0.01, amplitude_tau_s=2 * _HOUR,
+        two_qubit_phase_sigma_rad=0.03, two_qubit_phase_tau_s=2 * _HOUR,
+        readout_sigma=0.1, readout_tau_s=8 * _HOUR,
+        dephasing_sigma=0.0, dephasing_tau_s=1 * _HOUR,
         tls_rate_per_s=0.0, tls_dwell_s=_HOUR, tls_t1_factor=(1.0, 1.0),
         tls_frequency_shift_hz=0.0,
     ),

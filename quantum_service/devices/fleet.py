@@ -185,7 +185,8 @@ def default_fleet() -> list[tuple[QpuCapabilities, DeviceParameters]]:
 def neutral_atom_array(qpu_id: str = "na-array-16", *, rows: int = 4, cols: int = 4,
                        spacing_um: float = 5.0, rabi_frequency_hz: float = 4.6e6,
                        atom_loss_probability: float = 0.005, post_select_lost_atoms: bool = True,
-                       noisy: bool = True, seed: int = 87) -> NeutralAtomQpuDriver:
+                       noisy: bool = True, seed: int = 87, drift: bool = True
+                       ) -> NeutralAtomQpuDriver:
     """A neutral-atom QPU on a square tweezer array (see the module docstring for sources).
 
     Args:
@@ -196,6 +197,7 @@ def neutral_atom_array(qpu_id: str = "na-array-16", *, rows: int = 4, cols: int 
         post_select_lost_atoms: discard shots with a lost atom, else read lost atoms as 0.
         noisy: ``False`` for an ideal device (no gate, readout or loss errors).
         seed: fixes the per-atom spread of the parameters.
+        drift: whether the true parameters drift (``DRIFT_RATES[NEUTRAL_ATOM]``; noisy only).
     """
     n = rows * cols
     rng = np.random.default_rng(seed)
@@ -229,12 +231,12 @@ def neutral_atom_array(qpu_id: str = "na-array-16", *, rows: int = 4, cols: int 
     return NeutralAtomQpuDriver(
         caps, DeviceParameters(qubits, pairs, 0.995 if noisy else 1.0), array=array,
         atom_loss_probability=atom_loss_probability if noisy else 0.0,
-        post_select_lost_atoms=post_select_lost_atoms)
+        post_select_lost_atoms=post_select_lost_atoms, drift=drift)
 
 
 def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
                        loss_model: PhotonicLossModel | None = None, noisy: bool = True,
-                       seed: int = 8) -> PhotonicQpuDriver:
+                       seed: int = 8, drift: bool = True) -> PhotonicQpuDriver:
     """A dual-rail photonic QPU, all-to-all (see the module docstring for sources).
 
     Args:
@@ -243,6 +245,7 @@ def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
             herald is probabilistic on ideal devices too (linear optics), loss is not.
         noisy: ``False`` for an ideal device (no gate or readout errors, no photon loss).
         seed: fixes the per-qubit spread of the parameters.
+        drift: whether the true parameters drift (``DRIFT_RATES[PHOTONIC]``; noisy only).
     """
     n = qubit_count
     rng = np.random.default_rng(seed)
@@ -271,7 +274,7 @@ def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
                     f"({'noisy' if noisy else 'ideal'}; quantum-dot source, SiN chip)",
     )
     return PhotonicQpuDriver(caps, DeviceParameters(qubits, {}, 0.97 if noisy else 1.0),
-                             loss_model=loss_model)
+                             loss_model=loss_model, drift=drift)
 
 
 # -- fleet providers (entry points of group ``qcore.drivers``) -------------------------------

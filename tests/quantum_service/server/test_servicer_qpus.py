@@ -26,9 +26,9 @@ SUPPORTS = {
     "ion-chain-11": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
     "ion-ideal-24": {"post_selection": False, "adjoint_gradients": True, "calibration": False},
     "na-array-16": {"post_selection": True, "atom_loss": True, "adjoint_gradients": False,
-                    "calibration": False},
+                    "calibration": True},
     "ph-dualrail-8": {"post_selection": True, "heralded_two_qubit_gates": True,
-                      "photon_loss": True, "adjoint_gradients": False, "calibration": False},
+                      "photon_loss": True, "adjoint_gradients": False, "calibration": True},
 }
 PROPERTIES = {
     "sc-grid-16": {"max_simulated_qubits": 10.0},

@@ -107,8 +107,10 @@ def settings_for(modality: Modality) -> ExperimentSettings:
     * transmons: µs-scale shots, kHz drifts: the class defaults;
     * trapped ions: ~0.2 ms per shot (readout and cooling), Hz drifts, 1 %/h intensity drift:
       fewer shots, a 40 ms Ramsey span, canaries every 30 device-minutes;
-    * neutral atoms: ~0.2 s per shot (imaging and reloading the array), so few shots and
-      canaries every 2 device-hours; Ramsey as for ions (T2 ~ 1 s);
+    * neutral atoms: ~0.2 s per shot (imaging and reloading the array), so few shots, wide
+      thresholds (3–4σ of 200-shot canaries: ~3 Hz, 0.0025, 0.022 rad) and canaries every
+      6 device-hours (a check of the 16-atom array costs ~20 device-minutes, ~5 %); Ramsey
+      as for ions (T2 ~ 1 s);
     * photonic: ns-scale shots: the transmon shot counts; no Ramsey or T1 (not in its graph).
     """
     if modality is Modality.TRAPPED_ION:
@@ -118,13 +120,13 @@ def settings_for(modality: Modality) -> ExperimentSettings:
                                   frequency_threshold_hz=3.0, amplitude_threshold=0.004,
                                   phase_threshold_rad=0.03, canary_period_s=1800.0)
     if modality is Modality.NEUTRAL_ATOM:
-        return ExperimentSettings(shots=40, readout_shots=200, canary_shots=150,
+        return ExperimentSettings(shots=40, readout_shots=200, canary_shots=200,
                                   ramsey_artificial_hz=100.0, ramsey_span_ns=40e6, ramsey_points=15,
                                   rb_lengths=(1, 20, 60), rb_sequences=2, rb_shots=40,
                                   xeb_cycles=(1, 4, 8), xeb_circuits=3,
-                                  frequency_threshold_hz=10.0, amplitude_threshold=0.006,
-                                  readout_threshold=0.03, phase_threshold_rad=0.05,
-                                  canary_period_s=7200.0)
+                                  frequency_threshold_hz=12.0, amplitude_threshold=0.01,
+                                  readout_threshold=0.03, phase_threshold_rad=0.08,
+                                  canary_period_s=6 * 3600.0)
     return ExperimentSettings()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from quantum_service.circuits.ir import Circuit, Operation
 from quantum_service.compiler.decompose import decompose_operations, validate_operation
 from quantum_service.compiler.layout import (
@@ -61,7 +63,30 @@ def compile_circuit(circuit: Circuit, target: CompileTarget, *, optimization_lev
             a malformed operation or unknown gate; the coupling map cannot connect interacting
             qubits (reason ``UNROUTABLE``); the native set lacks a needed gate (reason
             ``UNSUPPORTED_NATIVE_GATES``); a bad ``optimization_level``.
+    Compilation is deterministic, so results are memoised per ``(circuit, target, level)``
+    (LRU, :data:`COMPILE_CACHE_SIZE` entries): the scheduler's placement estimate and the chosen
+    driver's ``prepare`` compile a job once between them.
     """
+    if optimization_level not in OPTIMIZATION_LEVELS:
+        raise InvalidProgramError(
+            f"optimization_level must be one of {OPTIMIZATION_LEVELS}, got {optimization_level}",
+            reason="INVALID_OPTIMIZATION_LEVEL",
+        )
+    return _compile_cached(circuit, target, optimization_level)
+
+
+#: Compiled circuits kept by :func:`compile_circuit`'s memo.
+COMPILE_CACHE_SIZE = 256
+
+
+@functools.lru_cache(maxsize=COMPILE_CACHE_SIZE)
+def _compile_cached(circuit: Circuit, target: CompileTarget, optimization_level: int
+                    ) -> CompiledCircuit:
+    return _compile(circuit, target, optimization_level)
+
+
+def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
+             ) -> CompiledCircuit:
     if optimization_level not in OPTIMIZATION_LEVELS:
         raise InvalidProgramError(
             f"optimization_level must be one of {OPTIMIZATION_LEVELS}, got {optimization_level}",

@@ -87,11 +87,6 @@ def _compile_cached(circuit: Circuit, target: CompileTarget, optimization_level:
 
 def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
              ) -> CompiledCircuit:
-    if optimization_level not in OPTIMIZATION_LEVELS:
-        raise InvalidProgramError(
-            f"optimization_level must be one of {OPTIMIZATION_LEVELS}, got {optimization_level}",
-            reason="INVALID_OPTIMIZATION_LEVEL",
-        )
     logical_count, physical_count = circuit.qubit_count, target.qubit_count
     if logical_count > physical_count:
         raise InvalidProgramError(

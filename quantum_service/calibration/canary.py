@@ -103,7 +103,7 @@ def qubit_canaries(ctx: ExperimentContext, qubits: Sequence[int], *, nodes: froz
     for column, q in enumerate(qubits):
         qp, tau_ns = est[q], taus[q]
         raw = {key: float(row[column]) for key, row in rows.items()}
-        p = {key: float(ctx.corrected(q, np.array([value]))[0]) for key, value in raw.items()}
+        p = dict(zip(raw, ctx.corrected(q, np.array(list(raw.values()))).tolist()))
         dev = max(abs(raw["p0"] - qp.readout_p01), abs((1.0 - raw["p1"]) - qp.readout_p10))
         readings.append(CanaryReading("readout", q, float(dev), dev > s.readout_threshold))
         if "train" in p:

@@ -158,10 +158,7 @@ class CalibrationManager:
             return False
         state = self._state(driver)
         clock = driver.device_clock_s
-        if self._scheduled(state, clock):
-            return True
-        period = self._canary_period(state)
-        return period is not None and clock - state.last_canary_s >= period
+        return bool(self._scheduled(state, clock)) or self._canary_due(state, clock)
 
     def maintain_blocking(self, slot) -> CalibrationOutcome | None:
         """Blocking :meth:`maintain`; returns what ran (``None`` when nothing was due)."""
@@ -174,8 +171,7 @@ class CalibrationManager:
             stale = self._scheduled(state, clock)
             if stale:
                 return self._run(driver, state, stale, trigger="schedule")
-            period = self._canary_period(state)
-            if period is not None and clock - state.last_canary_s >= period:
+            if self._canary_due(state, clock):
                 return self._check_and_run(driver, state, range(state.graph.qubit_count),
                                            state.graph.pairs, trigger="drift")
         return None
@@ -195,11 +191,7 @@ class CalibrationManager:
         """
         driver = slot.driver
         n = driver.capabilities.qubit_count
-        bad = [q for q in qubits if not 0 <= q < n]
-        if bad:
-            raise InvalidProgramError(
-                f"qubits {bad} are outside QPU {driver.capabilities.qpu_id!r} "
-                f"(qubits 0..{n - 1})", reason="QUBIT_OUT_OF_RANGE")
+        self.check_qubits(driver, qubits)
         if not self.supports(driver):  # an ideal device has nothing to calibrate
             return CalibrationOutcome(driver.calibration_snapshot(), "on_demand", (), 0.0, ())
         state = self._state(driver)
@@ -215,11 +207,24 @@ class CalibrationManager:
             return self._check_and_run(driver, state, chosen, pairs, trigger="on_demand",
                                        extra=scheduled)
 
+    @staticmethod
+    def check_qubits(driver, qubits: Sequence[int]) -> None:
+        """Raises InvalidProgramError (reason ``QUBIT_OUT_OF_RANGE``) for a qubit outside
+        ``driver``'s QPU."""
+        caps = driver.capabilities
+        bad = [q for q in qubits if not 0 <= q < caps.qubit_count]
+        if bad:
+            raise InvalidProgramError(
+                f"qubits {bad} are outside QPU {caps.qpu_id!r} "
+                f"(qubits 0..{caps.qubit_count - 1})", reason="QUBIT_OUT_OF_RANGE")
+
     # -- internals ----------------------------------------------------------------------------
 
-    def _canary_period(self, state: _QpuState) -> float | None:
+    def _canary_due(self, state: _QpuState, clock: float) -> bool:
         period = self.policy.canary_period_s
-        return state.settings.canary_period_s if period == "auto" else period
+        if period == "auto":
+            period = state.settings.canary_period_s
+        return period is not None and clock - state.last_canary_s >= period
 
     def _scheduled(self, state: _QpuState, clock: float) -> list[Task]:
         period = self.policy.schedule_period_s

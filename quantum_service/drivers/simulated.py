@@ -455,13 +455,7 @@ class SimulatedQpuDriver(QpuDriver):
         if shot_count < 1:
             raise InvalidProgramError("calibration programs need shot_count >= 1")
         program = _Program(circuit, (), tuple(circuit.parameters), None, {})
-        exe, _ = self._bind(program, calibrated)
-        if not exe.measured:
-            raise InvalidProgramError("a calibration program must measure",
-                                      reason="NOTHING_TO_MEASURE")
-        if exe.qubit_count > self._caps.max_simulated_qubits:
-            raise InvalidProgramError(f"calibration program active on {exe.qubit_count} qubits",
-                                      reason="TOO_MANY_QUBITS")
+        self._native_executable(program, calibrated)
         return self._run(program, parameter_sets, ExecutionOptions(shot_count=shot_count,
                                                                    seed=seed),
                          calibrated=calibrated, calibration=True)
@@ -502,10 +496,7 @@ class SimulatedQpuDriver(QpuDriver):
             if circuit.parameters:
                 raise InvalidProgramError("simultaneous calibration programs take no parameters",
                                           reason="WRONG_PARAMETER_COUNT")
-            exe, _ = self._bind(_Program(circuit, (), (), None, {}), calibrated)
-            if not exe.measured:
-                raise InvalidProgramError("a calibration program must measure",
-                                          reason="NOTHING_TO_MEASURE")
+            exe = self._native_executable(_Program(circuit, (), (), None, {}), calibrated)
             active = {q for op in circuit.operations for q in op.qubits}
             if active & used:
                 raise InvalidProgramError(
@@ -516,10 +507,25 @@ class SimulatedQpuDriver(QpuDriver):
             counts.append(self._counts(exe, state, shot_count, rng))
             longest_ns = max(longest_ns, exe.duration_ns)
         if circuits:
-            caps = self._caps
-            per_shot_ns = longest_ns + caps.readout_duration_ns + caps.reset_duration_ns
-            self._account(shot_count * per_shot_ns * 1e-9, calibration=True)
+            self._account(shot_count * self._shot_ns(longest_ns) * 1e-9, calibration=True)
         return counts
+
+    def _native_executable(self, program: _Program, calibrated: DeviceParameters | None
+                           ) -> Executable:
+        """The executable of a calibration program; raises InvalidProgramError when it measures
+        nothing or is active on more qubits than the device simulates."""
+        exe, _ = self._bind(program, calibrated)
+        if not exe.measured:
+            raise InvalidProgramError("a calibration program must measure",
+                                      reason="NOTHING_TO_MEASURE")
+        if exe.qubit_count > self._caps.max_simulated_qubits:
+            raise InvalidProgramError(f"calibration program active on {exe.qubit_count} qubits",
+                                      reason="TOO_MANY_QUBITS")
+        return exe
+
+    def _shot_ns(self, schedule_ns: float) -> float:
+        """One shot's device time: the gate schedule, readout and reset, ns."""
+        return schedule_ns + self._caps.readout_duration_ns + self._caps.reset_duration_ns
 
     def state_expectation(self, program: PreparedProgram, parameter_set: np.ndarray) -> float:
         """Exact expectation value of ``program``'s observable on the simulated state *before
@@ -619,8 +625,7 @@ class SimulatedQpuDriver(QpuDriver):
     def _finish(self, result: ExecutionResult, exe: Executable, executions: int, settings: int,
                 shots: int, *, calibration: bool) -> ExecutionResult:
         """Accounts device time: executions × settings × max(shots, 1) × one shot's time."""
-        caps = self._caps
-        per_shot_ns = exe.duration_ns + caps.readout_duration_ns + caps.reset_duration_ns
+        per_shot_ns = self._shot_ns(exe.duration_ns)
         device_time = executions * settings * max(shots, 1) * per_shot_ns * 1e-9
         self._account(device_time, calibration=calibration)
         result.device_time_s = device_time

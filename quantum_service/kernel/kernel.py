@@ -322,12 +322,7 @@ class Kernel:
         if manager is None:
             raise UnavailableError("this quantum service runs without a calibration manager",
                                    reason="CALIBRATION_UNAVAILABLE")
-        caps = slot.driver.capabilities
-        bad = [q for q in qubits if not 0 <= q < caps.qubit_count]
-        if bad:  # before the QPU is reported calibrating
-            raise InvalidProgramError(
-                f"qubits {bad} are outside QPU {caps.qpu_id!r} (qubits 0..{caps.qubit_count - 1})",
-                reason="QUBIT_OUT_OF_RANGE")
+        manager.check_qubits(slot.driver, qubits)  # before the QPU is reported calibrating
         run = functools.partial(manager.calibrate, slot, qubits=list(qubits), force=force)
         if not manager.supports(slot.driver):
             return await self.run_blocking(run)

@@ -128,6 +128,9 @@ class ExecutionResult:
             heralds, lost atoms); ``counts`` hold the kept shots only.
         mitigated_probabilities: per parameter set, readout-mitigated quasi-probabilities
             (when ``ExecutionOptions.readout_mitigation``).
+        engine: the engine that ran the batch (``statevector``, ``density_matrix``; see
+            :mod:`quantum_service.engines`); empty for drivers without one.
+        engine_reason: why that engine was chosen (one sentence).
     """
 
     expectation_values: np.ndarray | None = None
@@ -138,6 +141,8 @@ class ExecutionResult:
     circuit_executions: int = 0
     discarded_shot_counts: list[int] | None = None
     mitigated_probabilities: list[dict[str, float]] | None = None
+    engine: str = ""
+    engine_reason: str = ""
 
 
 @dataclass(slots=True)

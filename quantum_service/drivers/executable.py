@@ -102,13 +102,24 @@ class Executable:
         (parameter-shift rule).
         """
         ops = list(self.steps)
+        for step in self.parametric:
+            ops[step.position] = (step.qubits, None)
+        for position, matrix in self.parametric_matrices(x, shift).items():
+            ops[position] = (ops[position][0], matrix)  # type: ignore[index]
+        return ops
+
+    def parametric_matrices(self, x: np.ndarray, shift: tuple[int, float] | None = None
+                            ) -> dict[int, np.ndarray]:
+        """The bound matrix of every parametric gate for parameter vector ``x``: step position
+        → complex128 ``(2**k, 2**k)``; ``shift`` as in :meth:`ops`."""
+        out: dict[int, np.ndarray] = {}
         for i, step in enumerate(self.parametric):
             angles = step.A @ x + step.b
             angles[0] *= step.scale
             if shift is not None and shift[0] == i:
                 angles[0] += shift[1]
-            ops[step.position] = (step.qubits, gate_spec(step.name).matrix(angles))
-        return ops
+            out[step.position] = gate_spec(step.name).matrix(angles)
+        return out
 
     def shift_coefficients(self) -> np.ndarray:
         """float64 ``(len(parametric), parameter_count)``: d(first angle of gate i)/d x_j, the

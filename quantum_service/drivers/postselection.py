@@ -136,11 +136,13 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
             return super().execute(program, sets, options)
         values, errors, grads, discarded = [], [], [], []
         device_time, extra_time, executions = 0.0, 0.0, 0
+        engine, engine_reason = "", ""
         for row in range(sets.shape[0]):
             kept = int(rng.binomial(shots, p_keep))
             row_options = dataclasses.replace(
                 options, shot_count=max(kept, 1), seed=int(rng.integers(2**62)))
             out = super().execute(program, sets[row:row + 1], row_options)
+            engine, engine_reason = out.engine, out.engine_reason
             # Device time is linear in the shot count: scale to the attempted shots.
             extra = out.device_time_s * (shots - row_options.shot_count) / row_options.shot_count
             device_time += out.device_time_s + extra
@@ -166,4 +168,4 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
                                                                    len(program.parameters))
                        if options.gradient else None),
             device_time_s=device_time, circuit_executions=executions,
-            discarded_shot_counts=discarded)
+            discarded_shot_counts=discarded, engine=engine, engine_reason=engine_reason)

@@ -53,19 +53,15 @@ from quantum_service.drivers.base import (
     QpuDriver,
 )
 from quantum_service.drivers.executable import Executable, build_executable
-from quantum_service.errors import InvalidProgramError, QcoreError
-from quantum_service.simulator.adjoint import AdjointProgram, pauli_generator
-from quantum_service.simulator.pauli import measurement_setting_count
-from quantum_service.simulator import (
-    PauliSum,
-    dm_expectation_value,
-    dm_probabilities,
-    dm_term_expectations,
-    expectation_value,
-    simulate_density_matrix,
-    simulate_statevector,
-    term_expectations,
+from quantum_service.engines import (
+    Engine,
+    FusedStateVectorEngine,
+    sample_clbit_counts,
+    select_engine,
 )
+from quantum_service.errors import InvalidProgramError
+from quantum_service.simulator import AdjointProgram, PauliSum
+from quantum_service.simulator.pauli import measurement_setting_count
 
 __all__ = ["SimulatedQpuDriver"]
 
@@ -179,8 +175,8 @@ class _Program:
     logical_to_physical: dict[int, int]
     cache_key: tuple[int, str] | None = None
     bound: tuple[Executable, _Observable | None] | None = field(default=None, repr=False)
-    #: Fused forward/adjoint program of the bound executable (noiseless exact path).
-    fast: tuple[Executable, AdjointProgram | None] | None = field(default=None, repr=False)
+    #: The engine of the bound executable (planned once per executable).
+    engine: tuple[Executable, Engine] | None = field(default=None, repr=False)
 
 
 class SimulatedQpuDriver(QpuDriver):
@@ -370,22 +366,17 @@ class SimulatedQpuDriver(QpuDriver):
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _simulate(self, exe: Executable, ops: list[object]) -> np.ndarray:
-        if exe.noisy:
-            return simulate_density_matrix(exe.qubit_count, ops)
-        return simulate_statevector(exe.qubit_count, ops)
+    def _engine(self, program: _Program, exe: Executable) -> Engine:
+        """The engine of ``exe`` (chosen and planned once per bound executable)."""
+        if program.engine is None or program.engine[0] is not exe:
+            program.engine = (exe, select_engine(exe))
+        return program.engine[1]
 
-    def _expect(self, exe: Executable, state: np.ndarray, pauli_sum: PauliSum) -> float:
-        if exe.noisy:
-            return float(dm_expectation_value(state, pauli_sum))
-        return float(expectation_value(state, pauli_sum))
-
-    def _estimate(self, exe: Executable, obs: _Observable, state: np.ndarray, shot_count: int,
+    def _estimate(self, engine: Engine, obs: _Observable, state: np.ndarray, shot_count: int,
                   rng: np.random.Generator, *, mitigate: bool = False) -> tuple[float, float]:
         if shot_count == 0 and not mitigate:
-            return self._expect(exe, state, obs.total), 0.0
-        term_values = (dm_term_expectations if exe.noisy else term_expectations)(
-            state, obs.readout_strings)  # one pass per X/Y mask for all terms
+            return engine.expectation(state, obs.total), 0.0
+        term_values = engine.term_expectations(state, obs.readout_strings)  # one pass per mask
         values = np.clip(obs.readout_weights @ term_values, -1.0, 1.0)
         if shot_count == 0:
             return float(obs.coefficients @ (values * obs.mitigation)), 0.0
@@ -399,23 +390,11 @@ class SimulatedQpuDriver(QpuDriver):
         return (float(obs.coefficients @ estimates),
                 float(np.sqrt(obs.coefficients**2 @ variances)))
 
-    def _counts(self, exe: Executable, state: np.ndarray, shot_count: int,
+    def _counts(self, exe: Executable, engine: Engine, state: np.ndarray, shot_count: int,
                 rng: np.random.Generator) -> dict[str, int]:
-        probs = (dm_probabilities(state) if exe.noisy else np.abs(state) ** 2).astype(np.float64)
-        probs = np.clip(probs, 0.0, None)
-        probs /= probs.sum()
-        outcomes = rng.choice(probs.size, size=shot_count, p=probs)
-        qubits = np.array([q for q, _ in exe.measured])
-        clbits = [c for _, c in exe.measured]
-        bits = ((outcomes[:, None] >> qubits[None, :]) & 1).astype(np.uint8)
-        if exe.noisy:
-            flip_p = np.where(bits == 0, exe.readout_errors[qubits, 0],
-                              exe.readout_errors[qubits, 1])
-            bits ^= (rng.random(bits.shape) < flip_p).astype(np.uint8)
-        words = np.zeros((shot_count, exe.clbit_count), dtype=np.uint8)
-        words[:, clbits] = bits
-        keys, freq = np.unique(words[:, ::-1], axis=0, return_counts=True)
-        return {"".join(map(str, row)): int(c) for row, c in zip(keys, freq)}
+        return sample_clbit_counts(engine.probabilities(state), exe.measured,
+                                   clbit_count=exe.clbit_count, shot_count=shot_count, rng=rng,
+                                   readout_errors=exe.readout_errors if exe.noisy else None)
 
     def _mitigate(self, exe: Executable, counts: dict[str, int]) -> dict[str, float]:
         cal = self._snapshot.parameters
@@ -496,15 +475,17 @@ class SimulatedQpuDriver(QpuDriver):
             if circuit.parameters:
                 raise InvalidProgramError("simultaneous calibration programs take no parameters",
                                           reason="WRONG_PARAMETER_COUNT")
-            exe = self._native_executable(_Program(circuit, (), (), None, {}), calibrated)
+            program = _Program(circuit, (), (), None, {})
+            exe = self._native_executable(program, calibrated)
             active = {q for op in circuit.operations for q in op.qubits}
             if active & used:
                 raise InvalidProgramError(
                     f"simultaneous programs share qubits {sorted(active & used)}",
                     reason="OVERLAPPING_PROGRAMS")
             used |= active
-            state = self._simulate(exe, exe.ops(np.zeros(0)))
-            counts.append(self._counts(exe, state, shot_count, rng))
+            engine = self._engine(program, exe)
+            state = engine.state(np.zeros(0))
+            counts.append(self._counts(exe, engine, state, shot_count, rng))
             longest_ns = max(longest_ns, exe.duration_ns)
         if circuits:
             self._account(shot_count * self._shot_ns(longest_ns) * 1e-9, calibration=True)
@@ -534,32 +515,13 @@ class SimulatedQpuDriver(QpuDriver):
         Raises:
             InvalidProgramError: the program has no observable.
         """
-        exe, obs = self._bind(cast(_Program, program.payload))
+        payload = cast(_Program, program.payload)
+        exe, obs = self._bind(payload)
         if obs is None:
             raise InvalidProgramError("the program has no observable")
-        state = self._simulate(exe, exe.ops(np.asarray(parameter_set, dtype=np.float64)))
-        return self._expect(exe, state, obs.ideal)
-
-    def _fast_program(self, program: _Program, exe: Executable, obs: _Observable
-                      ) -> AdjointProgram | None:
-        """The fused program for exact expectation values and adjoint gradients of a
-        noiseless executable, built once per bound executable (None when not applicable)."""
-        if program.fast is not None and program.fast[0] is exe:
-            return program.fast[1]
-        fast = None
-        generators = [_generator(step) for step in exe.parametric]
-        if not exe.noisy and all(g is not None for g in generators):
-            ops = list(exe.steps)
-            for step in exe.parametric:
-                ops[step.position] = (step.qubits, None)
-            try:
-                fast = AdjointProgram(exe.qubit_count, ops,
-                                      [step.position for step in exe.parametric], generators,
-                                      obs.total)
-            except QcoreError:
-                fast = None
-        program.fast = (exe, fast)
-        return fast
+        engine = self._engine(payload, exe)
+        state = engine.state(np.asarray(parameter_set, dtype=np.float64))
+        return engine.expectation(state, obs.ideal)
 
     def _run(self, program: _Program, parameter_sets: np.ndarray, options: ExecutionOptions,
              *, calibrated: DeviceParameters | None = None, calibration: bool = False
@@ -573,13 +535,14 @@ class SimulatedQpuDriver(QpuDriver):
         m = x_all.shape[0]
         rng = np.random.default_rng(options.seed)
         shots = options.shot_count
-        result = ExecutionResult()
+        engine = self._engine(program, exe)
+        result = ExecutionResult(engine=engine.choice.name, engine_reason=engine.choice.reason)
         executions = 0
         if obs is None:
             result.counts = []
             for x in x_all:
-                state = self._simulate(exe, exe.ops(x))
-                result.counts.append(self._counts(exe, state, shots, rng))
+                state = engine.state(x)
+                result.counts.append(self._counts(exe, engine, state, shots, rng))
             if options.readout_mitigation:
                 result.mitigated_probabilities = [self._mitigate(exe, c) for c in result.counts]
             executions = m
@@ -590,10 +553,12 @@ class SimulatedQpuDriver(QpuDriver):
                     "gradients need every symbolic parameter in a rotation angle of the "
                     "compiled circuit", reason="GRADIENT_UNSUPPORTED")
             mitigate = options.readout_mitigation and exe.noisy
-            fast = (self._fast_program(program, exe, obs)
-                    if shots == 0 and not mitigate else None)
+            fast = (engine.adjoint_program(obs.total)
+                    if isinstance(engine, FusedStateVectorEngine) and shots == 0
+                    and not mitigate else None)
             if fast is not None:
-                return self._run_fast(exe, obs, fast, x_all, options, calibration=calibration)
+                return self._run_fast(exe, obs, fast, x_all, options, calibration=calibration,
+                                      engine=engine)
             if options.gradient_method == "adjoint":
                 raise InvalidProgramError(
                     "adjoint gradients need exact expectation values (shot_count = 0) on a "
@@ -602,17 +567,18 @@ class SimulatedQpuDriver(QpuDriver):
             grads = np.zeros((m, exe.parameter_count)) if options.gradient else None
             coeffs = exe.shift_coefficients()
             for row, x in enumerate(x_all):
-                state = self._simulate(exe, exe.ops(x))
-                values[row], errors[row] = self._estimate(exe, obs, state, shots, rng,
+                state = engine.state(x)
+                values[row], errors[row] = self._estimate(engine, obs, state, shots, rng,
                                                           mitigate=mitigate)
                 executions += 1
                 if grads is not None:
                     shifts = np.empty(len(exe.parametric))
                     for i in range(len(exe.parametric)):
-                        plus = self._simulate(exe, exe.ops(x, (i, np.pi / 2)))
-                        minus = self._simulate(exe, exe.ops(x, (i, -np.pi / 2)))
-                        e_plus, _ = self._estimate(exe, obs, plus, shots, rng, mitigate=mitigate)
-                        e_minus, _ = self._estimate(exe, obs, minus, shots, rng,
+                        plus = engine.state(x, (i, np.pi / 2))
+                        minus = engine.state(x, (i, -np.pi / 2))
+                        e_plus, _ = self._estimate(engine, obs, plus, shots, rng,
+                                                   mitigate=mitigate)
+                        e_minus, _ = self._estimate(engine, obs, minus, shots, rng,
                                                     mitigate=mitigate)
                         shifts[i] = 0.5 * (e_plus - e_minus)
                     executions += 2 * len(exe.parametric)
@@ -633,8 +599,8 @@ class SimulatedQpuDriver(QpuDriver):
         return result
 
     def _run_fast(self, exe: Executable, obs: _Observable, fast: AdjointProgram,
-                  x_all: np.ndarray, options: ExecutionOptions, *, calibration: bool
-                  ) -> ExecutionResult:
+                  x_all: np.ndarray, options: ExecutionOptions, *, calibration: bool,
+                  engine: Engine) -> ExecutionResult:
         """Exact expectation values (and gradients) of a noiseless executable in one fused
         sweep per parameter set, plus one adjoint sweep for gradients (Jones & Gacon,
         arXiv:2009.02823). The values equal the gate-by-gate and parameter-shift results; the
@@ -648,7 +614,8 @@ class SimulatedQpuDriver(QpuDriver):
             angles = x_all @ A.T + b
         else:
             A, angles = np.zeros((0, exe.parameter_count)), np.zeros((m, 0))
-        result = ExecutionResult(standard_errors=np.zeros(m))
+        result = ExecutionResult(standard_errors=np.zeros(m), engine=engine.choice.name,
+                                 engine_reason=engine.choice.reason)
         executions = m
         if options.gradient:
             values, per_gate = fast.gradients(angles)
@@ -660,19 +627,6 @@ class SimulatedQpuDriver(QpuDriver):
         result.expectation_values = np.asarray(values, dtype=np.float64)
         return self._finish(result, exe, executions, obs.setting_count, 0,
                             calibration=calibration)
-
-
-_PAULI_GENERATORS = {"rz": "Z", "rx": "X", "ry": "Y", "rxx": "XX", "ryy": "YY", "rzz": "ZZ"}
-
-
-def _generator(step) -> np.ndarray | None:
-    """``G`` with ``gate = exp(-i θ G/2)`` in the gate's first angle, or None."""
-    if step.name in _PAULI_GENERATORS and step.A.shape[0] == 1:
-        return pauli_generator(_PAULI_GENERATORS[step.name])
-    if step.name == "r" and not step.A[1].any():  # r(θ, φ) with a constant φ
-        phi = step.b[1]
-        return np.cos(phi) * pauli_generator("X") + np.sin(phi) * pauli_generator("Y")
-    return None
 
 
 def _check_measurements(circuit: Circuit) -> None:

@@ -645,7 +645,9 @@ class Kernel:
                 device_time += out.device_time_s
                 for offset in range(min(_CHUNK, sets.shape[0] - start)):
                     experiment = result.experiments.add(program_index=p_index,
-                                                        parameter_set_index=start + offset)
+                                                        parameter_set_index=start + offset,
+                                                        engine=out.engine,
+                                                        engine_reason=out.engine_reason)
                     if out.counts is not None:
                         experiment.counts.update(out.counts[offset])
                     if out.discarded_shot_counts is not None:
@@ -755,7 +757,9 @@ class Kernel:
                 job.error_message = "cancelled while running"
             else:
                 result = qs_pb2.JobResult()
-                experiment = result.experiments.add(program_index=0, parameter_set_index=0)
+                experiment = result.experiments.add(program_index=0, parameter_set_index=0,
+                                                    engine=out.engine,
+                                                    engine_reason=out.engine_reason)
                 experiment.counts.update(counts)
                 if out.discarded_shot_counts is not None:
                     experiment.discarded_shot_count = out.discarded_shot_counts[0]

@@ -153,7 +153,8 @@ class SessionManager:
             sequence=request.sequence,
             expectation_values=out.expectation_values.astype("<f8").tobytes(),
             standard_errors=out.standard_errors.astype("<f8").tobytes(),
-            device_time_s=out.device_time_s, evaluation_count=session.evaluation_count)
+            device_time_s=out.device_time_s, evaluation_count=session.evaluation_count,
+            engine=out.engine)
         if out.gradients is not None:
             result.gradients = out.gradients.astype("<f8").tobytes()
         self._progress(session, "evaluate", float(out.expectation_values[0]))

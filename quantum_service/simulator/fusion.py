@@ -23,6 +23,7 @@ matter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_MAX_FUSED_QUBITS",
     "DEFAULT_MAX_PARAMETRIC_FUSED_QUBITS",
     "PASS_COST",
+    "SNAP_ATOL",
     "FusedProgram",
     "FusionPlan",
     "FusionStep",
@@ -85,22 +87,50 @@ PASS_COST: dict[str, float] = {
 }
 
 
+#: Entries of a fused block's matrix below this magnitude are set to zero (an error of at most
+#: ``2**k * SNAP_ATOL`` in operator norm per block, below complex128 round-off of the gates).
+SNAP_ATOL = 1e-14
+
+
 def _pass_cost(matrix: np.ndarray) -> float:
-    kind = select_kernel(matrix)
-    if kind == "densek":
-        return PASS_COST[kind] * matrix.shape[0]
-    return PASS_COST[kind]
+    key = (matrix.shape[0], matrix.tobytes())
+    cost = _PASS_COST_MEMO.get(key)
+    if cost is None:
+        kind = select_kernel(matrix)
+        cost = PASS_COST[kind] * (matrix.shape[0] if kind == "densek" else 1)
+        if len(_PASS_COST_MEMO) > 4096:
+            _PASS_COST_MEMO.clear()
+        _PASS_COST_MEMO[key] = cost
+    return cost
+
+
+#: Pass costs of recently seen matrices (planning meets the same gates many times).
+_PASS_COST_MEMO: dict[tuple[int, bytes], float] = {}
+
+
+@functools.cache
+def _embedding(qubits: tuple[int, ...], block: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Index maps embedding a matrix on ``qubits`` into one on ``block``: ``(sub, same)`` with
+    ``embedded[i, j] = matrix[sub[i], sub[j]]`` where ``same[i, j]`` (the other qubits' bits
+    of ``i`` and ``j`` agree), else 0."""
+    k, m = len(block), len(qubits)
+    index = np.arange(1 << k)
+    sub = np.zeros(1 << k, dtype=np.int64)
+    rest_mask = (1 << k) - 1
+    for t, q in enumerate(qubits):
+        shift = k - 1 - block.index(q)
+        sub |= ((index >> shift) & 1) << (m - 1 - t)
+        rest_mask &= ~(1 << shift)
+    rest = index & rest_mask
+    return sub, rest[:, None] == rest[None, :]
 
 
 def _embed(matrix: np.ndarray, qubits: tuple[int, ...], block: tuple[int, ...]) -> np.ndarray:
     """``matrix`` on ``qubits`` as a matrix on ``block`` (a superset), first = most significant."""
-    k = len(block)
-    others = [q for q in block if q not in qubits]
-    full = np.kron(matrix, np.eye(1 << len(others), dtype=np.complex128))
-    order = list(qubits) + others  # tensor factor order of ``full``
-    perm = [order.index(q) for q in block]
-    tensor = full.reshape((2,) * (2 * k))
-    return tensor.transpose(perm + [k + p for p in perm]).reshape(1 << k, 1 << k)
+    if qubits == block:
+        return matrix
+    sub, same = _embedding(tuple(qubits), tuple(block))
+    return np.where(same, matrix[sub[:, None], sub[None, :]], 0.0).astype(np.complex128)
 
 
 #: A member of a parametric step: ``(position, qubits, matrix)``; ``matrix`` is None for a
@@ -163,7 +193,12 @@ def _merge(blocks: list[_Block], qubits: tuple[int, ...], matrix: np.ndarray,
     for b in blocks:
         assert b.matrix is not None
         product = _embed(b.matrix, b.qubits, union) @ product
-    merged = _Block(union, _embed(matrix, qubits, union) @ product, source)
+    product = _embed(matrix, qubits, union) @ product
+    # Round-off of products that are exactly sparse (e.g. a compiled controlled phase: its
+    # native gates multiply to a diagonal up to ~1e-16) would hide the structure the cheaper
+    # kernels need (diagonal, controlled, permutation); entries below SNAP_ATOL are zeroed.
+    product[np.abs(product) < SNAP_ATOL] = 0.0
+    merged = _Block(union, product, source)
     merged.sources = sorted(s for b in blocks for s in b.sources) + [source]
     return merged
 
@@ -468,10 +503,21 @@ def fuse(qubit_count: int, ops: Sequence[UnitaryOp | tuple[Sequence[int], None]]
             if not touching or _pass_cost(merged.matrix) <= separate + 1e-9:
                 open_block(merged, touching)
                 continue
-        close(touching)
+        # The union is too wide or dearer: blocks within the gate's own qubits still join it
+        # (a k-qubit pass costs the same with them), the others are emitted first (open
+        # blocks are disjoint, so they commute with the absorbed ones).
+        inside = [b for b in touching if set(b.qubits) <= set(qubits)]
+        close([b for b in touching if not set(b.qubits) <= set(qubits)])
         if len(qubits) <= max_fused_qubits:
-            open_block(_Block(qubits, matrix, index), [])
+            merged = _merge(inside, qubits, matrix, index)
+            separate = sum(_pass_cost(b.matrix) for b in inside) + _pass_cost(matrix)
+            if inside and _pass_cost(merged.matrix) > separate + 1e-9:
+                close(inside)
+                merged = _Block(qubits, matrix, index)
+                inside = []
+            open_block(merged, inside)
         else:  # wider than any block: a pass of its own
+            close(inside)
             steps.append(_Block(qubits, matrix, index).step())
     close(list({id(b): b for b in open_blocks.values()}.values()))
     if batch_diagonals and qubit_count >= MIN_BATCH_QUBITS:

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from qcore.v1 import common_pb2 as qcore_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eqcore/v1/quantum_service.proto\x12\x08qcore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15qcore/v1/common.proto\"8\n\x0fListQpusRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"S\n\x10ListQpusResponse\x12&\n\x04qpus\x18\x01 \x03(\x0b\x32\x18.qcore.v1.QpuDescription\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\rGetQpuRequest\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\"7\n\x0eGetQpuResponse\x12%\n\x03qpu\x18\x01 \x01(\x0b\x32\x18.qcore.v1.QpuDescription\"\x93\x02\n\x10SubmitJobRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12#\n\x08programs\x18\x03 \x03(\x0b\x32\x11.qcore.v1.Program\x12(\n\nobservable\x18\x04 \x01(\x0b\x32\x14.qcore.v1.Observable\x12\x12\n\nshot_count\x18\x05 \x01(\x05\x12.\n\x0eparameter_sets\x18\x06 \x03(\x0b\x32\x16.qcore.v1.ParameterSet\x12\x0c\n\x04name\x18\x07 \x01(\t\x12\x0c\n\x04seed\x18\x08 \x01(\x03\x12\x10\n\x08priority\x18\t \x01(\x05\x12\x1a\n\x12readout_mitigation\x18\n \x01(\x08\"/\n\x11SubmitJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"\x96\x03\n\x10\x45xperimentResult\x12\x15\n\rprogram_index\x18\x01 \x01(\x05\x12\x1b\n\x13parameter_set_index\x18\x02 \x01(\x05\x12\x36\n\x06\x63ounts\x18\x03 \x03(\x0b\x32&.qcore.v1.ExperimentResult.CountsEntry\x12\x19\n\x11\x65xpectation_value\x18\x04 \x01(\x01\x12\x16\n\x0estandard_error\x18\x05 \x01(\x01\x12\x1c\n\x14\x64iscarded_shot_count\x18\x06 \x01(\x03\x12W\n\x17mitigated_probabilities\x18\x07 \x03(\x0b\x32\x36.qcore.v1.ExperimentResult.MitigatedProbabilitiesEntry\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a=\n\x1bMitigatedProbabilitiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"<\n\tJobResult\x12/\n\x0b\x65xperiments\x18\x01 \x03(\x0b\x32\x1a.qcore.v1.ExperimentResult\"\xdb\x04\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12!\n\x05state\x18\x04 \x01(\x0e\x32\x12.qcore.v1.JobState\x12\x0e\n\x06qpu_id\x18\x05 \x01(\t\x12\r\n\x05owner\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprogram_count\x18\n \x01(\x05\x12\x1b\n\x13parameter_set_count\x18\x0b \x01(\x05\x12\x12\n\nshot_count\x18\x0c \x01(\x05\x12\x15\n\rerror_message\x18\r \x01(\t\x12#\n\x06result\x18\x0e \x01(\x0b\x32\x13.qcore.v1.JobResult\x12\x1f\n\x17\x63\x61libration_snapshot_id\x18\x0f \x01(\t\x12\x15\n\rdevice_time_s\x18\x10 \x01(\x01\x12\x18\n\x10placement_reason\x18\x11 \x01(\t\x12\x10\n\x08priority\x18\x12 \x01(\x05\x12\x16\n\x0equeue_position\x18\x13 \x01(\x05\x12\x38\n\x14\x65stimated_start_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fphysical_qubits\x18\x15 \x03(\x05\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\",\n\x0eGetJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"k\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06qpu_id\x18\x03 \x01(\t\x12!\n\x05state\x18\x04 \x01(\x0e\x32\x12.qcore.v1.JobState\"H\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.qcore.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"/\n\x11\x43\x61ncelJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\x10WatchJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"A\n\x10\x43\x61librateRequest\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12\x0e\n\x06qubits\x18\x02 \x03(\x05\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"p\n\x11\x43\x61librateResponse\x12/\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1d.qcore.v1.CalibrationSnapshot\x12\x13\n\x0b\x65xperiments\x18\x02 \x03(\t\x12\x15\n\rdevice_time_s\x18\x03 \x01(\x01\"\xd9\x01\n\x0cSessionStart\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12\"\n\x07program\x18\x02 \x01(\x0b\x32\x11.qcore.v1.Program\x12(\n\nobservable\x18\x03 \x01(\x0b\x32\x14.qcore.v1.Observable\x12\x12\n\nshot_count\x18\x04 \x01(\x05\x12\x16\n\x0eidle_timeout_s\x18\x05 \x01(\x05\x12\x31\n\x0fgradient_method\x18\x06 \x01(\x0e\x32\x18.qcore.v1.GradientMethod\x12\x0c\n\x04seed\x18\x07 \x01(\x03\"t\n\x0fSessionEvaluate\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x18\n\x10parameter_values\x18\x02 \x01(\x0c\x12\x1b\n\x13parameter_set_count\x18\x03 \x01(\x05\x12\x18\n\x10\x63ompute_gradient\x18\x04 \x01(\x08\"w\n\x12OpenSessionRequest\x12\'\n\x05start\x18\x01 \x01(\x0b\x32\x16.qcore.v1.SessionStartH\x00\x12-\n\x08\x65valuate\x18\x02 \x01(\x0b\x32\x19.qcore.v1.SessionEvaluateH\x00\x42\t\n\x07request\"\xe2\x01\n\x0cSessionReady\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12\x12\n\nparameters\x18\x03 \x03(\t\x12\x13\n\x0bqubit_count\x18\x04 \x01(\x05\x12\x1b\n\x13\x63ompiled_gate_count\x18\x05 \x01(\x05\x12\x16\n\x0e\x63ompiled_depth\x18\x06 \x01(\x05\x12\x1f\n\x17\x63\x61libration_snapshot_id\x18\x07 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x01\n\rSessionResult\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x1a\n\x12\x65xpectation_values\x18\x02 \x01(\x0c\x12\x17\n\x0fstandard_errors\x18\x03 \x01(\x0c\x12\x11\n\tgradients\x18\x04 \x01(\x0c\x12\x15\n\rdevice_time_s\x18\x05 \x01(\x01\x12\x18\n\x10\x65valuation_count\x18\x06 \x01(\x03\"u\n\x13OpenSessionResponse\x12\'\n\x05ready\x18\x01 \x01(\x0b\x32\x16.qcore.v1.SessionReadyH\x00\x12)\n\x06result\x18\x02 \x01(\x0b\x32\x17.qcore.v1.SessionResultH\x00\x42\n\n\x08response*s\n\x0eGradientMethod\x12\x1f\n\x1bGRADIENT_METHOD_UNSPECIFIED\x10\x00\x12#\n\x1fGRADIENT_METHOD_PARAMETER_SHIFT\x10\x01\x12\x1b\n\x17GRADIENT_METHOD_ADJOINT\x10\x02\x32\xf7\x04\n\x0eQuantumService\x12\x41\n\x08ListQpus\x12\x19.qcore.v1.ListQpusRequest\x1a\x1a.qcore.v1.ListQpusResponse\x12;\n\x06GetQpu\x12\x17.qcore.v1.GetQpuRequest\x1a\x18.qcore.v1.GetQpuResponse\x12\x44\n\tSubmitJob\x12\x1a.qcore.v1.SubmitJobRequest\x1a\x1b.qcore.v1.SubmitJobResponse\x12;\n\x06GetJob\x12\x17.qcore.v1.GetJobRequest\x1a\x18.qcore.v1.GetJobResponse\x12\x41\n\x08ListJobs\x12\x19.qcore.v1.ListJobsRequest\x1a\x1a.qcore.v1.ListJobsResponse\x12\x44\n\tCancelJob\x12\x1a.qcore.v1.CancelJobRequest\x1a\x1b.qcore.v1.CancelJobResponse\x12\x43\n\x08WatchJob\x12\x19.qcore.v1.WatchJobRequest\x1a\x1a.qcore.v1.WatchJobResponse0\x01\x12\x44\n\tCalibrate\x12\x1a.qcore.v1.CalibrateRequest\x1a\x1b.qcore.v1.CalibrateResponse\x12N\n\x0bOpenSession\x12\x1c.qcore.v1.OpenSessionRequest\x1a\x1d.qcore.v1.OpenSessionResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eqcore/v1/quantum_service.proto\x12\x08qcore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15qcore/v1/common.proto\"8\n\x0fListQpusRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"S\n\x10ListQpusResponse\x12&\n\x04qpus\x18\x01 \x03(\x0b\x32\x18.qcore.v1.QpuDescription\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\rGetQpuRequest\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\"7\n\x0eGetQpuResponse\x12%\n\x03qpu\x18\x01 \x01(\x0b\x32\x18.qcore.v1.QpuDescription\"\x93\x02\n\x10SubmitJobRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12#\n\x08programs\x18\x03 \x03(\x0b\x32\x11.qcore.v1.Program\x12(\n\nobservable\x18\x04 \x01(\x0b\x32\x14.qcore.v1.Observable\x12\x12\n\nshot_count\x18\x05 \x01(\x05\x12.\n\x0eparameter_sets\x18\x06 \x03(\x0b\x32\x16.qcore.v1.ParameterSet\x12\x0c\n\x04name\x18\x07 \x01(\t\x12\x0c\n\x04seed\x18\x08 \x01(\x03\x12\x10\n\x08priority\x18\t \x01(\x05\x12\x1a\n\x12readout_mitigation\x18\n \x01(\x08\"/\n\x11SubmitJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"\xbd\x03\n\x10\x45xperimentResult\x12\x15\n\rprogram_index\x18\x01 \x01(\x05\x12\x1b\n\x13parameter_set_index\x18\x02 \x01(\x05\x12\x36\n\x06\x63ounts\x18\x03 \x03(\x0b\x32&.qcore.v1.ExperimentResult.CountsEntry\x12\x19\n\x11\x65xpectation_value\x18\x04 \x01(\x01\x12\x16\n\x0estandard_error\x18\x05 \x01(\x01\x12\x1c\n\x14\x64iscarded_shot_count\x18\x06 \x01(\x03\x12W\n\x17mitigated_probabilities\x18\x07 \x03(\x0b\x32\x36.qcore.v1.ExperimentResult.MitigatedProbabilitiesEntry\x12\x0e\n\x06\x65ngine\x18\x08 \x01(\t\x12\x15\n\rengine_reason\x18\t \x01(\t\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a=\n\x1bMitigatedProbabilitiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"<\n\tJobResult\x12/\n\x0b\x65xperiments\x18\x01 \x03(\x0b\x32\x1a.qcore.v1.ExperimentResult\"\xdb\x04\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12!\n\x05state\x18\x04 \x01(\x0e\x32\x12.qcore.v1.JobState\x12\x0e\n\x06qpu_id\x18\x05 \x01(\t\x12\r\n\x05owner\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprogram_count\x18\n \x01(\x05\x12\x1b\n\x13parameter_set_count\x18\x0b \x01(\x05\x12\x12\n\nshot_count\x18\x0c \x01(\x05\x12\x15\n\rerror_message\x18\r \x01(\t\x12#\n\x06result\x18\x0e \x01(\x0b\x32\x13.qcore.v1.JobResult\x12\x1f\n\x17\x63\x61libration_snapshot_id\x18\x0f \x01(\t\x12\x15\n\rdevice_time_s\x18\x10 \x01(\x01\x12\x18\n\x10placement_reason\x18\x11 \x01(\t\x12\x10\n\x08priority\x18\x12 \x01(\x05\x12\x16\n\x0equeue_position\x18\x13 \x01(\x05\x12\x38\n\x14\x65stimated_start_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fphysical_qubits\x18\x15 \x03(\x05\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\",\n\x0eGetJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"k\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06qpu_id\x18\x03 \x01(\t\x12!\n\x05state\x18\x04 \x01(\x0e\x32\x12.qcore.v1.JobState\"H\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.qcore.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"/\n\x11\x43\x61ncelJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\x10WatchJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.qcore.v1.Job\"A\n\x10\x43\x61librateRequest\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12\x0e\n\x06qubits\x18\x02 \x03(\x05\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"p\n\x11\x43\x61librateResponse\x12/\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1d.qcore.v1.CalibrationSnapshot\x12\x13\n\x0b\x65xperiments\x18\x02 \x03(\t\x12\x15\n\rdevice_time_s\x18\x03 \x01(\x01\"\xd9\x01\n\x0cSessionStart\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12\"\n\x07program\x18\x02 \x01(\x0b\x32\x11.qcore.v1.Program\x12(\n\nobservable\x18\x03 \x01(\x0b\x32\x14.qcore.v1.Observable\x12\x12\n\nshot_count\x18\x04 \x01(\x05\x12\x16\n\x0eidle_timeout_s\x18\x05 \x01(\x05\x12\x31\n\x0fgradient_method\x18\x06 \x01(\x0e\x32\x18.qcore.v1.GradientMethod\x12\x0c\n\x04seed\x18\x07 \x01(\x03\"t\n\x0fSessionEvaluate\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x18\n\x10parameter_values\x18\x02 \x01(\x0c\x12\x1b\n\x13parameter_set_count\x18\x03 \x01(\x05\x12\x18\n\x10\x63ompute_gradient\x18\x04 \x01(\x08\"w\n\x12OpenSessionRequest\x12\'\n\x05start\x18\x01 \x01(\x0b\x32\x16.qcore.v1.SessionStartH\x00\x12-\n\x08\x65valuate\x18\x02 \x01(\x0b\x32\x19.qcore.v1.SessionEvaluateH\x00\x42\t\n\x07request\"\xe2\x01\n\x0cSessionReady\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12\x12\n\nparameters\x18\x03 \x03(\t\x12\x13\n\x0bqubit_count\x18\x04 \x01(\x05\x12\x1b\n\x13\x63ompiled_gate_count\x18\x05 \x01(\x05\x12\x16\n\x0e\x63ompiled_depth\x18\x06 \x01(\x05\x12\x1f\n\x17\x63\x61libration_snapshot_id\x18\x07 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaa\x01\n\rSessionResult\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x1a\n\x12\x65xpectation_values\x18\x02 \x01(\x0c\x12\x17\n\x0fstandard_errors\x18\x03 \x01(\x0c\x12\x11\n\tgradients\x18\x04 \x01(\x0c\x12\x15\n\rdevice_time_s\x18\x05 \x01(\x01\x12\x18\n\x10\x65valuation_count\x18\x06 \x01(\x03\x12\x0e\n\x06\x65ngine\x18\x07 \x01(\t\"u\n\x13OpenSessionResponse\x12\'\n\x05ready\x18\x01 \x01(\x0b\x32\x16.qcore.v1.SessionReadyH\x00\x12)\n\x06result\x18\x02 \x01(\x0b\x32\x17.qcore.v1.SessionResultH\x00\x42\n\n\x08response*s\n\x0eGradientMethod\x12\x1f\n\x1bGRADIENT_METHOD_UNSPECIFIED\x10\x00\x12#\n\x1fGRADIENT_METHOD_PARAMETER_SHIFT\x10\x01\x12\x1b\n\x17GRADIENT_METHOD_ADJOINT\x10\x02\x32\xf7\x04\n\x0eQuantumService\x12\x41\n\x08ListQpus\x12\x19.qcore.v1.ListQpusRequest\x1a\x1a.qcore.v1.ListQpusResponse\x12;\n\x06GetQpu\x12\x17.qcore.v1.GetQpuRequest\x1a\x18.qcore.v1.GetQpuResponse\x12\x44\n\tSubmitJob\x12\x1a.qcore.v1.SubmitJobRequest\x1a\x1b.qcore.v1.SubmitJobResponse\x12;\n\x06GetJob\x12\x17.qcore.v1.GetJobRequest\x1a\x18.qcore.v1.GetJobResponse\x12\x41\n\x08ListJobs\x12\x19.qcore.v1.ListJobsRequest\x1a\x1a.qcore.v1.ListJobsResponse\x12\x44\n\tCancelJob\x12\x1a.qcore.v1.CancelJobRequest\x1a\x1b.qcore.v1.CancelJobResponse\x12\x43\n\x08WatchJob\x12\x19.qcore.v1.WatchJobRequest\x1a\x1a.qcore.v1.WatchJobResponse0\x01\x12\x44\n\tCalibrate\x12\x1a.qcore.v1.CalibrateRequest\x1a\x1b.qcore.v1.CalibrateResponse\x12N\n\x0bOpenSession\x12\x1c.qcore.v1.OpenSessionRequest\x1a\x1d.qcore.v1.OpenSessionResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,8 +37,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXPERIMENTRESULT_COUNTSENTRY']._serialized_options = b'8\001'
   _globals['_EXPERIMENTRESULT_MITIGATEDPROBABILITIESENTRY']._loaded_options = None
   _globals['_EXPERIMENTRESULT_MITIGATEDPROBABILITIESENTRY']._serialized_options = b'8\001'
-  _globals['_GRADIENTMETHOD']._serialized_start=3312
-  _globals['_GRADIENTMETHOD']._serialized_end=3427
+  _globals['_GRADIENTMETHOD']._serialized_start=3367
+  _globals['_GRADIENTMETHOD']._serialized_end=3482
   _globals['_LISTQPUSREQUEST']._serialized_start=100
   _globals['_LISTQPUSREQUEST']._serialized_end=156
   _globals['_LISTQPUSRESPONSE']._serialized_start=158
@@ -52,47 +52,47 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITJOBRESPONSE']._serialized_start=611
   _globals['_SUBMITJOBRESPONSE']._serialized_end=658
   _globals['_EXPERIMENTRESULT']._serialized_start=661
-  _globals['_EXPERIMENTRESULT']._serialized_end=1067
-  _globals['_EXPERIMENTRESULT_COUNTSENTRY']._serialized_start=959
-  _globals['_EXPERIMENTRESULT_COUNTSENTRY']._serialized_end=1004
-  _globals['_EXPERIMENTRESULT_MITIGATEDPROBABILITIESENTRY']._serialized_start=1006
-  _globals['_EXPERIMENTRESULT_MITIGATEDPROBABILITIESENTRY']._serialized_end=1067
-  _globals['_JOBRESULT']._serialized_start=1069
-  _globals['_JOBRESULT']._serialized_end=1129
-  _globals['_JOB']._serialized_start=1132
-  _globals['_JOB']._serialized_end=1735
-  _globals['_GETJOBREQUEST']._serialized_start=1737
-  _globals['_GETJOBREQUEST']._serialized_end=1768
-  _globals['_GETJOBRESPONSE']._serialized_start=1770
-  _globals['_GETJOBRESPONSE']._serialized_end=1814
-  _globals['_LISTJOBSREQUEST']._serialized_start=1816
-  _globals['_LISTJOBSREQUEST']._serialized_end=1923
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1925
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1997
-  _globals['_CANCELJOBREQUEST']._serialized_start=1999
-  _globals['_CANCELJOBREQUEST']._serialized_end=2033
-  _globals['_CANCELJOBRESPONSE']._serialized_start=2035
-  _globals['_CANCELJOBRESPONSE']._serialized_end=2082
-  _globals['_WATCHJOBREQUEST']._serialized_start=2084
-  _globals['_WATCHJOBREQUEST']._serialized_end=2117
-  _globals['_WATCHJOBRESPONSE']._serialized_start=2119
-  _globals['_WATCHJOBRESPONSE']._serialized_end=2165
-  _globals['_CALIBRATEREQUEST']._serialized_start=2167
-  _globals['_CALIBRATEREQUEST']._serialized_end=2232
-  _globals['_CALIBRATERESPONSE']._serialized_start=2234
-  _globals['_CALIBRATERESPONSE']._serialized_end=2346
-  _globals['_SESSIONSTART']._serialized_start=2349
-  _globals['_SESSIONSTART']._serialized_end=2566
-  _globals['_SESSIONEVALUATE']._serialized_start=2568
-  _globals['_SESSIONEVALUATE']._serialized_end=2684
-  _globals['_OPENSESSIONREQUEST']._serialized_start=2686
-  _globals['_OPENSESSIONREQUEST']._serialized_end=2805
-  _globals['_SESSIONREADY']._serialized_start=2808
-  _globals['_SESSIONREADY']._serialized_end=3034
-  _globals['_SESSIONRESULT']._serialized_start=3037
-  _globals['_SESSIONRESULT']._serialized_end=3191
-  _globals['_OPENSESSIONRESPONSE']._serialized_start=3193
-  _globals['_OPENSESSIONRESPONSE']._serialized_end=3310
-  _globals['_QUANTUMSERVICE']._serialized_start=3430
-  _globals['_QUANTUMSERVICE']._serialized_end=4061
+  _globals['_EXPERIMENTRESULT']._serialized_end=1106
+  _globals['_EXPERIMENTRESULT_COUNTSENTRY']._serialized_start=998
+  _globals['_EXPERIMENTRESULT_COUNTSENTRY']._serialized_end=1043
+  _globals['_EXPERIMENTRESULT_MITIGATEDPROBABILITIESENTRY']._serialized_start=1045
+  _globals['_EXPERIMENTRESULT_MITIGATEDPROBABILITIESENTRY']._serialized_end=1106
+  _globals['_JOBRESULT']._serialized_start=1108
+  _globals['_JOBRESULT']._serialized_end=1168
+  _globals['_JOB']._serialized_start=1171
+  _globals['_JOB']._serialized_end=1774
+  _globals['_GETJOBREQUEST']._serialized_start=1776
+  _globals['_GETJOBREQUEST']._serialized_end=1807
+  _globals['_GETJOBRESPONSE']._serialized_start=1809
+  _globals['_GETJOBRESPONSE']._serialized_end=1853
+  _globals['_LISTJOBSREQUEST']._serialized_start=1855
+  _globals['_LISTJOBSREQUEST']._serialized_end=1962
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1964
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2036
+  _globals['_CANCELJOBREQUEST']._serialized_start=2038
+  _globals['_CANCELJOBREQUEST']._serialized_end=2072
+  _globals['_CANCELJOBRESPONSE']._serialized_start=2074
+  _globals['_CANCELJOBRESPONSE']._serialized_end=2121
+  _globals['_WATCHJOBREQUEST']._serialized_start=2123
+  _globals['_WATCHJOBREQUEST']._serialized_end=2156
+  _globals['_WATCHJOBRESPONSE']._serialized_start=2158
+  _globals['_WATCHJOBRESPONSE']._serialized_end=2204
+  _globals['_CALIBRATEREQUEST']._serialized_start=2206
+  _globals['_CALIBRATEREQUEST']._serialized_end=2271
+  _globals['_CALIBRATERESPONSE']._serialized_start=2273
+  _globals['_CALIBRATERESPONSE']._serialized_end=2385
+  _globals['_SESSIONSTART']._serialized_start=2388
+  _globals['_SESSIONSTART']._serialized_end=2605
+  _globals['_SESSIONEVALUATE']._serialized_start=2607
+  _globals['_SESSIONEVALUATE']._serialized_end=2723
+  _globals['_OPENSESSIONREQUEST']._serialized_start=2725
+  _globals['_OPENSESSIONREQUEST']._serialized_end=2844
+  _globals['_SESSIONREADY']._serialized_start=2847
+  _globals['_SESSIONREADY']._serialized_end=3073
+  _globals['_SESSIONRESULT']._serialized_start=3076
+  _globals['_SESSIONRESULT']._serialized_end=3246
+  _globals['_OPENSESSIONRESPONSE']._serialized_start=3248
+  _globals['_OPENSESSIONRESPONSE']._serialized_end=3365
+  _globals['_QUANTUMSERVICE']._serialized_start=3485
+  _globals['_QUANTUMSERVICE']._serialized_end=4116
 # @@protoc_insertion_point(module_scope)

@@ -79,7 +79,7 @@ class SubmitJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ExperimentResult(_message.Message):
-    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities")
+    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities", "engine", "engine_reason")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,8 @@ class ExperimentResult(_message.Message):
     STANDARD_ERROR_FIELD_NUMBER: _ClassVar[int]
     DISCARDED_SHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
     MITIGATED_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_REASON_FIELD_NUMBER: _ClassVar[int]
     program_index: int
     parameter_set_index: int
     counts: _containers.ScalarMap[str, int]
@@ -108,7 +110,9 @@ class ExperimentResult(_message.Message):
     standard_error: float
     discarded_shot_count: int
     mitigated_probabilities: _containers.ScalarMap[str, float]
-    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    engine: str
+    engine_reason: str
+    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ...) -> None: ...
 
 class JobResult(_message.Message):
     __slots__ = ("experiments",)
@@ -297,20 +301,22 @@ class SessionReady(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., parameters: _Optional[_Iterable[str]] = ..., qubit_count: _Optional[int] = ..., compiled_gate_count: _Optional[int] = ..., compiled_depth: _Optional[int] = ..., calibration_snapshot_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SessionResult(_message.Message):
-    __slots__ = ("sequence", "expectation_values", "standard_errors", "gradients", "device_time_s", "evaluation_count")
+    __slots__ = ("sequence", "expectation_values", "standard_errors", "gradients", "device_time_s", "evaluation_count", "engine")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     EXPECTATION_VALUES_FIELD_NUMBER: _ClassVar[int]
     STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
     GRADIENTS_FIELD_NUMBER: _ClassVar[int]
     DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
     EVALUATION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     expectation_values: bytes
     standard_errors: bytes
     gradients: bytes
     device_time_s: float
     evaluation_count: int
-    def __init__(self, sequence: _Optional[int] = ..., expectation_values: _Optional[bytes] = ..., standard_errors: _Optional[bytes] = ..., gradients: _Optional[bytes] = ..., device_time_s: _Optional[float] = ..., evaluation_count: _Optional[int] = ...) -> None: ...
+    engine: str
+    def __init__(self, sequence: _Optional[int] = ..., expectation_values: _Optional[bytes] = ..., standard_errors: _Optional[bytes] = ..., gradients: _Optional[bytes] = ..., device_time_s: _Optional[float] = ..., evaluation_count: _Optional[int] = ..., engine: _Optional[str] = ...) -> None: ...
 
 class OpenSessionResponse(_message.Message):
     __slots__ = ("ready", "result")

@@ -1,0 +1,38 @@
+"""Execution engines: how a simulated QPU turns an executable into states, counts and values.
+
+One engine interface (:class:`~.base.Engine`) serves every job path — counts from shots, exact
+and shot-based expectation values, many parameter sets, sessions — and one function
+(:func:`~.select.select_engine`) decides which engine runs an executable and why; the choice is
+recorded on every result (``ExecutionResult.engine``).
+
+Engines:
+
+* ``statevector`` (:class:`~.statevector.FusedStateVectorEngine`): noiseless executables. The
+  compiled native circuit is fused once per executable (:func:`quantum_service.simulator.fuse`:
+  runs of 1-qubit gates and 2-3-qubit blocks collapse into single passes, diagonal gates batch),
+  parametric gates are rebound per parameter set, and exact expectation values with adjoint
+  gradients run on the same fused program.
+* ``density_matrix`` (:class:`~.density_matrix.FusedDensityMatrixEngine`): noisy executables on
+  at most ``max_simulated_qubits`` active qubits. The vectorised density matrix is a
+  ``2n``-qubit state, so unitaries (``U`` on ``Q``, ``conj(U)`` on ``Q + n``) and channels
+  (superoperators on ``Q + (Q + n)``) fuse with the same planner between and across noise
+  operations.
+"""
+
+from __future__ import annotations
+
+from quantum_service.engines.base import Engine, EngineChoice
+from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
+from quantum_service.engines.sampling import sample_clbit_counts
+from quantum_service.engines.select import ENGINE_NAMES, select_engine
+from quantum_service.engines.statevector import FusedStateVectorEngine
+
+__all__ = [
+    "ENGINE_NAMES",
+    "Engine",
+    "EngineChoice",
+    "FusedDensityMatrixEngine",
+    "FusedStateVectorEngine",
+    "sample_clbit_counts",
+    "select_engine",
+]

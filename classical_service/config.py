@@ -13,10 +13,14 @@ __all__ = ["ClassicalSettings"]
 class ClassicalSettings(BaseSettings):
     """Validated settings; every field can be set as ``QCORE_CLASSICAL_<NAME>``.
 
-    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the quantum service).
+    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the quantum service) and, like
+    every field, may be passed by name: ``ClassicalSettings(mqtt_url="mqtt://host:1883")``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="QCORE_CLASSICAL_", extra="ignore")
+    # populate_by_name: without it a field with a validation_alias (mqtt_url) is only set
+    # through its alias, and ``mqtt_url=...`` would be silently dropped as an extra input.
+    model_config = SettingsConfigDict(env_prefix="QCORE_CLASSICAL_", extra="ignore",
+                                      populate_by_name=True)
 
     host: str = "127.0.0.1"
     port: int = Field(50052, ge=0, le=65535, description="0 picks a free port")

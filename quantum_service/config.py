@@ -13,10 +13,14 @@ __all__ = ["QuantumSettings"]
 class QuantumSettings(BaseSettings):
     """Validated settings (pydantic); every field can be set as ``QCORE_QUANTUM_<NAME>``.
 
-    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the classical service).
+    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the classical service) and, like
+    every field, may be passed by name: ``QuantumSettings(mqtt_url="mqtt://host:1883")``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="QCORE_QUANTUM_", extra="ignore")
+    # populate_by_name: without it a field with a validation_alias (mqtt_url) is only set
+    # through its alias, and ``mqtt_url=...`` would be silently dropped as an extra input.
+    model_config = SettingsConfigDict(env_prefix="QCORE_QUANTUM_", extra="ignore",
+                                      populate_by_name=True)
 
     host: str = "127.0.0.1"
     port: int = Field(50051, ge=0, le=65535, description="0 picks a free port")

@@ -1,6 +1,9 @@
 """Fixtures for integration tests: real gRPC servers on free loopback ports and a real MQTT
-broker (the machine's broker on 127.0.0.1:1883 when one answers, else an embedded amqtt broker on
-a free port)."""
+broker of their own (an embedded amqtt broker on a free port).
+
+The broker is never the machine's one on 127.0.0.1:1883: a test then sees only the telemetry of
+the services it started, and a service that ignored the URL it is given (and found a broker on
+1883 by itself) fails the telemetry tests on every machine, not only on one without a broker."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from pathlib import Path
 import grpc
 import pytest
 
-from broker.config import probe_broker
 from broker.embedded import EmbeddedBroker
 from classical_service.config import ClassicalSettings
 from classical_service.server.app import ClassicalServer
@@ -26,9 +28,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def mqtt_url() -> AsyncIterator[str]:
-    if await probe_broker("127.0.0.1", 1883, timeout_s=0.5):
-        yield "mqtt://127.0.0.1:1883"
-        return
+    """URL of a private embedded broker on a free loopback port, stopped after the test."""
     async with EmbeddedBroker(port=0) as broker:
         yield broker.url
 

@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qcore-installed
 PROTOS := $(wildcard protos/qcore/v1/*.proto)
+BENCH_ARGS ?=
 
 .PHONY: install run test test-slow bench protos services clean help
 
@@ -11,6 +12,7 @@ help:
 	@echo "make run        set up, start broker + services, run the VQE/QAOA main job, stop"
 	@echo "make test       run the test suite (fast; slow suites: make test-slow)"
 	@echo "make bench      run the benchmarks against the peers and write benchmarks/*REPORT.md"
+	@echo "                (BENCH_ARGS=--quick: a smoke test of benchmarks.run into out/bench-quick.md)"
 	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
 	@echo "make services   run both services in the foreground (Ctrl-C stops them)"
 
@@ -33,7 +35,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench,ai]"
-	$(BIN)/python -m benchmarks.run            # simulator + hybrid path vs peers -> benchmarks/REPORT.md
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)  # user path (gRPC service) + kernels vs peers -> benchmarks/REPORT.md
 	$(BIN)/python -m benchmarks.scheduling     # multi-programming, fairness -> SCHEDULING_REPORT.md
 	$(BIN)/python -m benchmarks.calibration_drift  # 24 h drift -> CALIBRATION_REPORT.md
 	$(BIN)/python -m benchmarks.qtha_finetune  # QTHA vs LoRA vs head-only -> QTHA_REPORT.md

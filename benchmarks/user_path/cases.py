@@ -63,8 +63,8 @@ def user_cases(*, quick: bool) -> tuple[UserCase, ...]:
                  "counts", "layered", n20, layers=20),
         UserCase("qv", f"quantum-volume-style, {n20} qubits × depth {n20} (u3/cx), measured",
                  "counts", "qv", n20),
-        UserCase("deep", f"deep {n16}-qubit circuit, ~{deep // 1000}k gates, measured",
-                 "counts", "deep", n16, gate_count=deep),
+        UserCase("deep", f"deep {n16}-qubit circuit, ~{round(deep / 1000, 1):g}k gates, "
+                 "measured", "counts", "deep", n16, gate_count=deep),
         UserCase("energy", f"exact ⟨H⟩, 100 Pauli terms, layered {n20} qubits × 20 layers",
                  "expectation", "layered", n20, layers=20, terms=100),
         UserCase("session", f"session step: one parameter set, 4-layer HEA, {session_n} "

@@ -114,7 +114,7 @@ def _accept_judgement(row: AcceptRow | None) -> tuple[str, bool]:
     tail = f"; {row.error}" if row.error else ""
     return (f"{head}: target ≤ {ACCEPT_TARGET_S:.0f} s missed in "
             f"{len(row.accept_times) - within} of {len(row.accept_times)} runs, by "
-            f"{worst - ACCEPT_TARGET_S:.1f} s in the slowest ({worst / ACCEPT_TARGET_S:.1f}× the "
+            f"{worst - ACCEPT_TARGET_S:.1f} s in the slowest ({worst / ACCEPT_TARGET_S:.2f}× the "
             f"target){tail}.", False)
 
 
@@ -174,7 +174,11 @@ def _agreement(results: UserPathResults, key: str) -> str | None:
         return None
     diff = max(abs(a - b) for p in peers for a, b in zip(qcore.checks, p.checks))
     if results.kinds[key] == "counts":
-        return f"mean Hamming weights differ by at most {diff:.2f} between backends"
+        # Two independent means of `shots` samples of n fair bits: each has variance n/4/shots.
+        sigma = math.sqrt(2 * results.widths.get(key, 0) / 4 / SHOT_COUNT)
+        return (f"mean Hamming weights differ by at most {diff:.2f} between backends "
+                f"(sampling noise of one difference, for independent fair bits: σ ≈ "
+                f"{sigma:.2f})")
     return f"expectation values differ by at most {diff:.1e} between backends"
 
 
@@ -231,11 +235,14 @@ def user_path_lines(results: UserPathResults) -> list[str]:
              "and the return of `SubmitJob`. The service reports no finer split (parsing vs "
              "compiling vs simulating). Peers: `parse` (text to circuit, with the operator "
              "where there is one) and `run`."), "",
-            "| case | backend | parts | total |", "|---|---|---|---|"]
+            ("`parse_qasm alone`: qcore's parser on the same text (the last run's), once, in the "
+             "client's process: about what parsing costs inside `submit`."), "",
+            "| case | backend | parts | total | parse_qasm alone |", "|---|---|---|---|---|"]
     for key, title in results.titles.items():
         for row in (r for r in results.rows if r.case == key and r.ok):
+            alone = "" if row.parse_alone_s is None else fmt_seconds(row.parse_alone_s)
             out.append(f"| {title} | {_name(row.backend)} | {_parts(row)} | "
-                       f"{fmt_seconds(row.median)} |")
+                       f"{fmt_seconds(row.median)} | {alone} |")
     shares = []
     for key, title in results.titles.items():
         row = _row(results, key, "qcore")

@@ -55,6 +55,8 @@ class PathRow(_Timed):
         parts: per-run breakdown by name (same length as ``times`` when reported).
         checks: the backend-independent check number of each run.
         note: a caveat the report prints under the table (e.g. how qulacs read the text).
+        parse_alone_s: qcore only: its parser alone on the last run's text, in the client's
+            process (what the service's parsing costs inside ``submit``); None: not measured.
     """
 
     case: str = ""
@@ -62,6 +64,7 @@ class PathRow(_Timed):
     parts: dict[str, list[float]] = field(default_factory=dict)
     checks: list[float] = field(default_factory=list)
     note: str = ""
+    parse_alone_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +97,7 @@ class UserPathResults:
     Attributes:
         titles: case key → title, in the report's order.
         kinds: case key → ``counts``, ``expectation`` or ``session``.
+        widths: case key → qubits.
         rows: every (case, backend) row.
         parse: the parse-time rows; ``accept``: the large submission (None: not run).
         versions: backend → version text.
@@ -104,6 +108,7 @@ class UserPathResults:
     titles: dict[str, str]
     kinds: dict[str, str]
     rows: list[PathRow]
+    widths: dict[str, int] = field(default_factory=dict)
     parse: list[ParseRow] = field(default_factory=list)
     accept: AcceptRow | None = None
     versions: dict[str, str] = field(default_factory=dict)

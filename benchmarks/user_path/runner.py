@@ -191,6 +191,12 @@ def _path_case(case: user_cases.UserCase, workers: dict[str, _Process], *, repea
         return any(not rows[b].error for b in active)
 
     _timed_loop(run_once, repeat=repeat, budget_s=budget_s)
+    qcore = rows.get("qcore")
+    if qcore is not None and qcore.ok and case.kind != "session":
+        reply = workers["qcore"].call({"op": "parse_case", "case": case.spec(),
+                                       "variant": len(qcore.times)}, timeout_s)
+        if reply.get("ok"):
+            qcore.parse_alone_s = float(reply["total_s"])
     for backend, row in rows.items():
         log(f"  {case.key:<8} {backend:<7} {row.spread()}")
     return list(rows.values())
@@ -267,7 +273,8 @@ def run_user_path(*, quick: bool, repeat: int, threads: int, wait_policy: str,
     env = _env(threads, wait_policy)
     cases = [c for c in user_cases.user_cases(quick=quick) if not only or c.key in only]
     results = UserPathResults(titles={c.key: c.title for c in cases},
-                              kinds={c.key: c.kind for c in cases}, rows=[], repeat=repeat,
+                              kinds={c.key: c.kind for c in cases}, rows=[],
+                              widths={c.key: c.qubits for c in cases}, repeat=repeat,
                               threads=threads)
     with tempfile.TemporaryDirectory(prefix="qcore-bench-") as tmp:
         workdir = Path(tmp)

@@ -9,6 +9,8 @@ library prints goes to stderr). Tasks:
   "parts": {...}, "check": x, "sha256": ..., "note": ...}``: one timed run of the case on the
   program variant ``v`` (generated here, not timed; ``sha256`` of its text lets the runner
   check that every backend ran the same text).
+* ``{"op": "parse_case", "case": UserCase.spec(), "variant": v}`` → ``{"ok": true,
+  "total_s": s}`` (qcore): qcore's parser alone on that run's text.
 * ``{"op": "parse", "size": bytes, "variant": v}`` → ``{"ok": true, "total_s": s, "size": n}``:
   the backend's parser alone (qcore, aer).
 * ``{"op": "accept", "size": bytes, "variant": v}`` → ``{"ok": true, "accept_s": s,
@@ -155,6 +157,9 @@ class Worker:
             return {"version": self.module.version()}
         if op == "path":
             return self.path(UserCase(**task["case"]), int(task["variant"]))
+        if op == "parse_case":
+            program = _program(UserCase(**task["case"]), int(task["variant"]))
+            return {"total_s": self.module.parse_seconds(program.text)}
         if op == "parse":
             return self.parse(int(task["size"]), int(task["variant"]))
         if op == "accept":

@@ -86,7 +86,7 @@ def test_accept_verdict_counts_runs_and_seconds_over() -> None:
     missed = accept_verdict(AcceptRow(size=3_000_000, gates=110_000,
                                       accept_times=[12.5, 9.0, 11.0],
                                       result_times=[13.0, 9.5, 11.5]))
-    assert "missed in 2 of 3 runs, by 2.5 s in the slowest (1.2× the target)" in missed
+    assert "missed in 2 of 3 runs, by 2.5 s in the slowest (1.25× the target)" in missed
     met = accept_verdict(AcceptRow(size=3_000_000, gates=110_000, accept_times=[2.0, 3.0, 2.5],
                                    result_times=[4.0, 5.0, 4.5]))
     assert "met in every run" in met and "missed" not in met
@@ -114,7 +114,7 @@ def test_section_renders_notes_and_breakdown() -> None:
     ])
     text = "\n".join(user_path_lines(results))
     assert "| case a | qcore | 250.0 ms (200.0 ms–300.0 ms, 3) | 2.50× |" in text
-    assert "submit 150.0 ms · running 50.0 ms" in text
+    assert "| submit 150.0 ms · running 50.0 ms | 250.0 ms |" in text
     assert "qulacs on case a: qulacs.converter cannot read this program" in text
     assert "expectation values differ by at most 1.0e-12" in text
     assert "qcore's largest part per row: case a: submit (60 %)" in text

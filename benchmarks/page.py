@@ -4,7 +4,9 @@ section generators (:mod:`benchmarks.user_path.report`, :mod:`benchmarks.simulat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from benchmarks.simulator.report import Row, kernel_lines
 from benchmarks.user_path.report import user_path_lines
 from benchmarks.user_path.results import UserPathResults
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "write_rows"]
 
 
 def write_report(path: Path, *, command: str, user: UserPathResults | None,
@@ -71,3 +73,12 @@ def write_report(path: Path, *, command: str, user: UserPathResults | None,
     out.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out), encoding="utf-8")
+
+
+def write_rows(path: Path, *, command: str, user: UserPathResults | None,
+               kernel_rows: Sequence[Row]) -> None:
+    """Writes the run's measured rows as JSON (the data every table was generated from)."""
+    data = {"command": command, "user_path": asdict(user) if user is not None else None,
+            "kernels": [asdict(r) for r in kernel_rows]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, default=float) + "\n", encoding="utf-8")

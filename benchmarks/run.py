@@ -15,7 +15,8 @@ Every backend runs with the same thread count (``--threads``, default 2: ``OMP_N
 and ``NUMBA_NUM_THREADS``). Options: ``--quick`` (small sizes and 3 runs per row: a smoke
 test of a few minutes, written to ``out/bench-quick.md``), ``--repeat N`` (default 5),
 ``--parts user,kernels``, ``--only KEY,...`` (case keys of either part; ``parse`` and
-``accept`` name the user path's two extra tables), ``--backends NAME,...``, ``--out PATH``.
+``accept`` name the user path's two extra tables), ``--backends NAME,...``, ``--out PATH``
+(the measured rows go beside it as JSON, same name, ``.json``).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if not only or c.key in only]
     out = args.out or (_ROOT / ("out/bench-quick.md" if args.quick else "benchmarks/REPORT.md"))
 
-    from benchmarks.page import write_report
+    from benchmarks.page import write_report, write_rows
     from benchmarks.simulator.machine import bandwidth, machine_info
     from benchmarks.user_path.cases import user_cases
     from benchmarks.user_path.runner import run_user_path
@@ -144,11 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         print("kernels:", flush=True)
         rows = _kernels(cases, selected, args, repeat)
         print_table(rows, cases)
-    write_report(out, command=" ".join(["python -m benchmarks.run", *argv]), user=user,
-                 kernel_rows=rows, cases=cases, info=info, bandwidth=bw, repeat=repeat,
-                 threads=args.threads, wait_policy=args.omp_wait_policy,
-                 load=(load_before, os.getloadavg()), wall_s=time.time() - started)
-    print(f"report: {out}")
+    command = " ".join(["python -m benchmarks.run", *argv])
+    write_report(out, command=command, user=user, kernel_rows=rows, cases=cases, info=info,
+                 bandwidth=bw, repeat=repeat, threads=args.threads,
+                 wait_policy=args.omp_wait_policy, load=(load_before, os.getloadavg()),
+                 wall_s=time.time() - started)
+    write_rows(out.with_suffix(".json"), command=command, user=user, kernel_rows=rows)
+    print(f"report: {out} (rows: {out.with_suffix('.json')})")
     return 0
 
 

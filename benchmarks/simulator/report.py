@@ -253,8 +253,8 @@ def kernel_reading(rows: Sequence[Row], cases: Sequence[Case], bounds: Sequence[
             row = next((r for r in rows if r.case == case.key and r.backend == backend
                         and r.ok), None)
             if row is not None and row.qubits == case.qubits:
-                drift.append((row.median / ref, f"{_NAMES.get(backend)} {case.key} "
-                              f"{_fmt(row.median)} vs {_fmt(ref)}"))
+                text = f"{_NAMES.get(backend)} {case.key} {_fmt(row.median)} vs {_fmt(ref)}"
+                drift.append((row.median / ref, text))
     if drift:
         low, high = min(f for f, _ in drift), max(f for f, _ in drift)
         out.append("The absolute targets were set from peer timings on another machine of "
@@ -311,8 +311,8 @@ def kernel_lines(rows: Sequence[Row], cases: Sequence[Case], *, bandwidth: dict[
                  "`|ψ₁|² + 2|ψ₃|²`; energies: ⟨H⟩; gradients: ‖∇E‖); equal values mean every "
                  "backend ran the same circuit. VQE and session rows are times per parameter "
                  "set."),
-            "", "Targets and the peers' figures they were set from (another machine of this "
-            "kind):", ""]
+            "", ("Targets and the peers' figures they were set from (another machine of this "
+                 "kind):"), ""]
     out += [f"* {c.key}: target {c.target}; {_references(c)}" for c in cases]
     bounds = _bounds(rows, cases, bandwidth["triad_gb_s"])
     out += ["", "### Device-independent figures", "",

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["ACCEPT_TARGET_S", "PARSE_SIZES", "QPU_ID", "RATIO_TARGET", "SHOT_COUNT",
-           "UserCase", "user_cases", "parse_sizes", "accept_size"]
+__all__ = [
+    "ACCEPT_TARGET_S",
+    "PARSE_SIZES",
+    "QPU_ID",
+    "RATIO_TARGET",
+    "SHOT_COUNT",
+    "UserCase",
+    "accept_size",
+    "parse_sizes",
+    "user_cases",
+]
 
 #: The QPU every qcore job and session runs on: noiseless, all-to-all trapped-ion model.
 QPU_ID = "ion-ideal-24"

@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmarks.simulator import workloads
 
-__all__ = ["Program", "build", "deep_program", "sized_program", "PROGRAM_KINDS"]
+__all__ = ["PROGRAM_KINDS", "Program", "build", "deep_program", "sized_program"]
 
 #: A gate: ``(name, qubits, angles)``.
 Gate = tuple[str, tuple[int, ...], tuple[float, ...]]

@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
-from benchmarks.user_path.outcome import Outcome, mean_hamming_weight
 from qcore.v1 import common_pb2
 from qcore_client.client import QuantumClient
+
+from benchmarks.user_path.outcome import Outcome, mean_hamming_weight
 
 __all__ = ["QcorePath", "parse_seconds", "version"]
 

@@ -85,8 +85,9 @@ def _parse_judgements(rows: Sequence[ParseRow]) -> list[tuple[str, bool]]:
         if r <= 1.0:
             out.append((f"{head}: target ≤ 1.00 met.", True))
         else:
-            out.append((f"{head}: target ≤ 1.00 missed by {r:.2f}× (qcore's parser must "
-                        f"become {r:.2f}× faster).", False))
+            sentence = (f"{head}: target ≤ 1.00 missed by {r:.2f}× (qcore's parser must "
+                        f"become {r:.2f}× faster).")
+            out.append((sentence, False))
     return out
 
 
@@ -100,8 +101,9 @@ def _accept_judgement(row: AcceptRow | None) -> tuple[str, bool]:
     if row is None:
         return "large program: not run; the target is not met.", False
     if not row.accept_times:
-        return (f"large program ({_size(row.size) if row.size else 'not generated'}): not "
-                f"accepted ({row.error or 'not run'}); the target is not met.", False)
+        size = _size(row.size) if row.size else "not generated"
+        return (f"large program ({size}): not accepted ({row.error or 'not run'}); the target "
+                "is not met."), False
     worst, mid = max(row.accept_times), median(row.accept_times)
     within = sum(t <= ACCEPT_TARGET_S for t in row.accept_times)
     head = (f"{_size(row.size)} program ({row.gates} gates): accepted after "
@@ -115,7 +117,7 @@ def _accept_judgement(row: AcceptRow | None) -> tuple[str, bool]:
     return (f"{head}: target ≤ {ACCEPT_TARGET_S:.0f} s missed in "
             f"{len(row.accept_times) - within} of {len(row.accept_times)} runs, by "
             f"{worst - ACCEPT_TARGET_S:.1f} s in the slowest ({worst / ACCEPT_TARGET_S:.2f}× the "
-            f"target){tail}.", False)
+            f"target){tail}."), False
 
 
 def accept_verdict(row: AcceptRow | None) -> str:

@@ -212,7 +212,8 @@ def _parse_table(workers: dict[str, _Process], sizes: Sequence[int], *, repeat: 
     for size in sizes:
         rows = {b: ParseRow(backend=b, requested=size) for b in parsers}
 
-        def run_once(variant: int) -> bool:
+        def run_once(variant: int, size: int = size,
+                     rows: dict[str, ParseRow] = rows) -> bool:
             for backend in _rotated(parsers, variant):
                 row = rows[backend]
                 if row.error:

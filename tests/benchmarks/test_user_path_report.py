@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
-from benchmarks.page import write_report
+from benchmarks.page import write_report, write_rows
 from benchmarks.simulator.cases import Case
 from benchmarks.simulator.report import Row, kernel_reading
 from benchmarks.user_path.report import (
@@ -156,3 +157,13 @@ def test_page_puts_the_user_path_first_and_keeps_no_stale_prose(tmp_path) -> Non
 def test_ratio_target_boundary(ratio: float, met: bool) -> None:
     sentence = path_verdict("x", _row("x", "qcore", ratio), _row("x", "aer", 1.0))
     assert ("met (" in sentence) is met
+
+
+def test_rows_are_written_as_json(tmp_path) -> None:
+    results = _results([_row("a", "qcore", 0.1, 0.2, 0.3)])
+    path = tmp_path / "REPORT.json"
+    write_rows(path, command="python -m benchmarks.run", user=results,
+               kernel_rows=[Row("layered20", "qcore", 12, [0.1])])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["user_path"]["rows"][0]["times"] == [0.1, 0.2, 0.3]
+    assert data["kernels"][0]["case"] == "layered20"

@@ -91,6 +91,8 @@ def _target_status(case: Case, rows: Sequence[Row]) -> str:
     mine = _qcore(rows, case.key)
     if mine is None:
         return "not measured"
+    if mine.qubits != case.qubits:
+        return f"not judged (set for {case.qubits} qubits)"
     if case.workload == "gradient":
         energy = _qcore(rows, case.key.replace("gradient", "energy"))
         if energy is None:
@@ -204,7 +206,7 @@ def _references(case: Case) -> str:
 def _target_miss(case: Case, rows: Sequence[Row]) -> tuple[bool, str] | None:
     """``(met, sentence)`` for a case with a target; None without one or without a row."""
     mine = _qcore(rows, case.key)
-    if mine is None:
+    if mine is None or mine.qubits != case.qubits:  # targets hold at the full size only
         return None
     if case.workload == "gradient":
         energy = _qcore(rows, case.key.replace("gradient", "energy"))
@@ -275,11 +277,18 @@ def kernel_reading(rows: Sequence[Row], cases: Sequence[Case], bounds: Sequence[
             out.append(f"{case.key}: {_fmt(mine.median)} per set through the gRPC session vs "
                        f"{_fmt(local.median)} in-process ({local.case}): the service path adds "
                        f"{_fmt(mine.median - local.median)} per set.")
-    loaded = [f"{r.case}/{_NAMES.get(r.backend, r.backend)} ({r.load_1min:.1f})" for r in rows
-              if r.load_1min is not None and r.load_1min > threads + 1]
+    loads: dict[str, list[float]] = {}
+    for r in rows:
+        if r.ok and r.load_1min is not None:
+            loads.setdefault(r.case, []).append(r.load_1min)
+    loaded = [f"{case} (up to {max(values):.1f})" for case, values in loads.items()
+              if max(values) > threads + 1]
     if loaded:
-        out.append(f"Rows that ended with a 1-minute load average above {threads + 1} "
+        out.append(f"Rows during which the 1-minute load average rose above {threads + 1} "
                    f"(other work on the machine): {', '.join(loaded)}.")
+    if judged == [] and any(_qcore(rows, c.key) is not None for c in cases):
+        out.append("No kernel target was judged: they hold at the full sizes, and this run "
+                   "measured smaller ones.")
     return out
 
 

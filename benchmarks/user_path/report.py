@@ -153,6 +153,9 @@ def summary_lines(results: UserPathResults) -> list[str]:
             else "; the large program was not run.")),
         "",
     ]
+    if results.quick:
+        out[2:2] = [("This is a `--quick` run: small sizes, so the verdicts below test the "
+                     "report, not qcore; the targets hold at the full sizes."), ""]
     out += [f"* {v}" for v in [*verdicts, *parse, accept]]
     return out
 

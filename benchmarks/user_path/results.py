@@ -103,6 +103,7 @@ class UserPathResults:
         versions: backend → version text.
         repeat: timed runs requested per row; ``threads``: threads per backend.
         notes: sentences about the run (e.g. a text mismatch between backends).
+        quick: the ``--quick`` sizes were run (the targets hold at the full sizes).
     """
 
     titles: dict[str, str]
@@ -115,3 +116,4 @@ class UserPathResults:
     repeat: int = 0
     threads: int = 0
     notes: list[str] = field(default_factory=list)
+    quick: bool = False

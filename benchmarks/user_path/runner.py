@@ -276,7 +276,7 @@ def run_user_path(*, quick: bool, repeat: int, threads: int, wait_policy: str,
     results = UserPathResults(titles={c.key: c.title for c in cases},
                               kinds={c.key: c.kind for c in cases}, rows=[],
                               widths={c.key: c.qubits for c in cases}, repeat=repeat,
-                              threads=threads)
+                              threads=threads, quick=quick)
     with tempfile.TemporaryDirectory(prefix="qcore-bench-") as tmp:
         workdir = Path(tmp)
         with _service(env, workdir) as address:

@@ -130,7 +130,7 @@ def test_kernel_reading_states_misses_by_factor() -> None:
     assert any("missed: layered20 by 1.60×" in s for s in reading)
     assert any("0.40× the best peer on layered20" in s for s in reading)
     assert any("those peers took 2.00–2.00× their reference times" in s for s in reading)
-    assert any("layered20/qulacs (5.0)" in s for s in reading)
+    assert any("layered20 (up to 5.0)" in s for s in reading)
 
 
 def test_page_puts_the_user_path_first_and_keeps_no_stale_prose(tmp_path) -> None:
@@ -167,3 +167,9 @@ def test_rows_are_written_as_json(tmp_path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["user_path"]["rows"][0]["times"] == [0.1, 0.2, 0.3]
     assert data["kernels"][0]["case"] == "layered20"
+
+
+def test_quick_runs_say_their_verdicts_are_not_the_targets_judgement() -> None:
+    results = _results([_row("a", "qcore", 0.1), _row("a", "aer", 1.0)], quick=True)
+    assert "This is a `--quick` run" in "\n".join(summary_lines(results))
+    assert "--quick" not in "\n".join(summary_lines(_results([_row("a", "qcore", 0.1)])))

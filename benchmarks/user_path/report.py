@@ -197,7 +197,7 @@ def user_path_lines(results: UserPathResults) -> list[str]:
         "",
         (f"qcore: the text submitted with the Python SDK (`QuantumClient.submit_job`, then "
          f"`wait`) to a running quantum service (its own process, a free loopback port, a "
-         f"fresh job store, telemetry off) on `{QPU_ID}`, timed on the client from `SubmitJob` "
+         f"fresh job store, telemetry off, device-time quota raised) on `{QPU_ID}`, timed on the client from `SubmitJob` "
          "to the result in hand. Qiskit Aer: `qiskit.qasm2.loads` + `AerSimulator().run(circuit,"
          f" shots={SHOT_COUNT})` (expectation values: `EstimatorV2` with a `SparsePauliOp`). "
          "qulacs: `qulacs.converter.convert_QASM_to_qulacs_circuit` + `update_quantum_state` + "

@@ -274,9 +274,12 @@ def kernel_reading(rows: Sequence[Row], cases: Sequence[Case], bounds: Sequence[
         local = next((r for r in rows if r.backend == "qcore" and r.ok and r.qubits ==
                       (mine.qubits if mine else -1) and r.case.startswith("vqe")), None)
         if mine is not None and local is not None:
+            gap = mine.median - local.median
+            effect = (f"the service path adds {_fmt(gap)} per set" if gap >= 0 else
+                      f"the service path costs {_fmt(-gap)} less per set than the in-process "
+                      "step")
             out.append(f"{case.key}: {_fmt(mine.median)} per set through the gRPC session vs "
-                       f"{_fmt(local.median)} in-process ({local.case}): the service path adds "
-                       f"{_fmt(mine.median - local.median)} per set.")
+                       f"{_fmt(local.median)} in-process ({local.case}): {effect}.")
     loads: dict[str, list[float]] = {}
     for r in rows:
         if r.ok and r.load_1min is not None:

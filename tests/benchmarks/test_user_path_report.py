@@ -173,3 +173,15 @@ def test_quick_runs_say_their_verdicts_are_not_the_targets_judgement() -> None:
     results = _results([_row("a", "qcore", 0.1), _row("a", "aer", 1.0)], quick=True)
     assert "This is a `--quick` run" in "\n".join(summary_lines(results))
     assert "--quick" not in "\n".join(summary_lines(_results([_row("a", "qcore", 0.1)])))
+
+
+def test_session_gap_sentence_has_the_right_sign() -> None:
+    session = Case("session12", "session", "session", 12, 8, "≤ 2.3 ms", 2.3e-3)
+    vqe = Case("vqe12", "vqe", "vqe", 12, 8, "—", None)
+    rows = [Row("vqe12", "qcore", 12, [2.0e-3]), Row("session12", "qcore-session", 12, [1.0e-3])]
+    text = " ".join(kernel_reading(rows, [vqe, session], [], threads=2))
+    assert "costs 1.0 ms less per set than the in-process step" in text
+    rows[1] = Row("session12", "qcore-session", 12, [5.0e-3])
+    text = " ".join(kernel_reading(rows, [vqe, session], [], threads=2))
+    assert "the service path adds 3.0 ms per set" in text
+    assert "missed: session12 by 2.17×" in text

@@ -22,11 +22,7 @@ from qcore_client.client import QuantumClient
 
 from benchmarks.user_path.outcome import Outcome, mean_hamming_weight
 
-__all__ = ["QcorePath", "parse_seconds", "version"]
-
-#: Parts of a job's time, in the order the report shows them.
-PARTS = ("submit", "queued", "running", "delivery")
-
+__all__ = ["JobFailedError", "QcorePath", "parse_seconds", "version"]
 
 def version() -> str:
     import numba

@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qcore-installed
 PROTOS := $(wildcard protos/qcore/v1/*.proto)
+BENCH_ARGS ?=
 
 .PHONY: install run test test-offline test-slow bench protos services clean help
 
@@ -14,6 +15,7 @@ help:
 	@echo "                with only loopback up (nothing on 127.0.0.1:1883, as on a fresh machine);"
 	@echo "                needs unshare and ip; NETNS=\"unshare -n\" where user namespaces are off"
 	@echo "make bench      run the benchmarks against the peers and write benchmarks/*REPORT.md"
+	@echo "                (BENCH_ARGS=--quick: a smoke test of benchmarks.run into out/bench-quick.md)"
 	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
 	@echo "make services   run both services in the foreground (Ctrl-C stops them)"
 
@@ -44,7 +46,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench,ai]"
-	$(BIN)/python -m benchmarks.run            # simulator + hybrid path vs peers -> benchmarks/REPORT.md
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)  # user path (gRPC service) + kernels vs peers -> benchmarks/REPORT.md
 	$(BIN)/python -m benchmarks.scheduling     # multi-programming, fairness -> SCHEDULING_REPORT.md
 	$(BIN)/python -m benchmarks.calibration_drift  # 24 h drift -> CALIBRATION_REPORT.md
 	$(BIN)/python -m benchmarks.qtha_finetune  # QTHA vs LoRA vs head-only -> QTHA_REPORT.md

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["session_runner"]
+__all__ = ["sdk_ansatz", "session_runner"]
 
 QPU_ID = "ion-ideal-24"
 
@@ -43,8 +43,9 @@ def _quantum_service() -> Iterator[str]:
             thread.join(10)
 
 
-def _ansatz(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]],
+def sdk_ansatz(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]],
             parameter_count: int):  # -> qcore_client.Circuit
+    """The ansatz as an SDK circuit with parameters ``t000``, ``t001``, ... (gate ``index``)."""
     from qcore_client import Circuit, Parameter
 
     theta = [Parameter(f"t{i:03d}") for i in range(parameter_count)]
@@ -65,7 +66,7 @@ def session_runner(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...],
     from qcore_client.client import QuantumClient
 
     with _quantum_service() as address, QuantumClient(address, user="bench") as client:
-        circuit = _ansatz(qubit_count, gates, parameter_count)
+        circuit = sdk_ansatz(qubit_count, gates, parameter_count)
         with client.session(circuit, list(terms), qpu_id=QPU_ID) as session:
             order = [int(name[1:]) for name in session.parameters]  # the session's order
 

@@ -63,7 +63,8 @@ def _ansatz(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]],
     return circuit
 
 
-def _operator(qubit_count: int, terms: Sequence[tuple[str, float]]) -> SparsePauliOp:
+def pauli_operator(qubit_count: int, terms: Sequence[tuple[str, float]]) -> SparsePauliOp:
+    """A ``SparsePauliOp`` of ``("X0 Z3", c)`` terms (qubit ``q`` is Qiskit's qubit ``q``)."""
     return SparsePauliOp.from_sparse_list(
         [("".join(t[0] for t in p.split()), [int(t[1:]) for t in p.split()], c)
          for p, c in terms], num_qubits=qubit_count)
@@ -83,7 +84,7 @@ def vqe(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]],
         ) -> Callable[[np.ndarray], float]:
     count = parameter_count or 1 + max(i for _, _, i in gates)
     circuit = _ansatz(qubit_count, gates, count)
-    operator = _operator(qubit_count, terms)
+    operator = pauli_operator(qubit_count, terms)
     estimator = EstimatorV2(options={
         "backend_options": {"method": "statevector", "max_parallel_threads": _THREADS}})
 

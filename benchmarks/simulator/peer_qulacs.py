@@ -21,19 +21,28 @@ def version() -> str:
     return f"qulacs {qulacs.__version__}"
 
 
-def _add(circuit: QuantumCircuit, g: str, qubits: tuple[int, ...], angles: tuple[float, ...]
-         ) -> None:
+def add_gate(circuit: QuantumCircuit, g: str, qubits: tuple[int, ...],
+             angles: tuple[float, ...]) -> None:
+    """Appends qcore's gate ``g`` (``ry rz h x u3 cx swap cp``; ``cu1`` is ``cp``) to a qulacs circuit.
+
+    Raises:
+        ValueError: a gate without a translation.
+    """
     if g == "ry":
         circuit.add_RY_gate(qubits[0], -angles[0])
     elif g == "rz":
         circuit.add_RZ_gate(qubits[0], -angles[0])
     elif g == "h":
         circuit.add_H_gate(qubits[0])
+    elif g == "x":
+        circuit.add_X_gate(qubits[0])
+    elif g == "u3":  # qulacs's U3 is OpenQASM's u3 (same matrix, no sign change)
+        circuit.add_U3_gate(qubits[0], *angles)
     elif g == "cx":
         circuit.add_CNOT_gate(qubits[0], qubits[1])
     elif g == "swap":
         circuit.add_SWAP_gate(qubits[0], qubits[1])
-    elif g == "cp":
+    elif g in ("cp", "cu1"):
         phase = qgate.DenseMatrix(qubits[1], [[1.0, 0.0],
                                               [0.0, complex(math.cos(angles[0]),
                                                             math.sin(angles[0]))]])
@@ -47,7 +56,7 @@ def statevector(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], tu
                 ) -> Callable[[], np.ndarray]:
     circuit = QuantumCircuit(qubit_count)
     for g, qubits, angles in gates:
-        _add(circuit, g, qubits, angles)
+        add_gate(circuit, g, qubits, angles)
 
     def run() -> np.ndarray:
         state = QuantumState(qubit_count)
@@ -57,7 +66,8 @@ def statevector(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], tu
     return run
 
 
-def _observable(qubit_count: int, terms: Sequence[tuple[str, float]]) -> Observable:
+def pauli_observable(qubit_count: int, terms: Sequence[tuple[str, float]]) -> Observable:
+    """A qulacs ``Observable`` of ``("X0 Z3", c)`` terms."""
     obs = Observable(qubit_count)
     for pauli, c in terms:
         obs.add_operator(c, " ".join(f"{t[0]} {t[1:]}" for t in pauli.split()))
@@ -95,7 +105,7 @@ def gradient(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]]
              parameters: np.ndarray, terms: Sequence[tuple[str, float]]
              ) -> Callable[[], tuple[float, np.ndarray]]:
     circuit, indices = _parametric(qubit_count, gates)
-    obs = _observable(qubit_count, terms)
+    obs = pauli_observable(qubit_count, terms)
 
     def run() -> tuple[float, np.ndarray]:
         _bind(circuit, indices, parameters)
@@ -110,7 +120,7 @@ def gradient(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]]
 def vqe(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...], int]],
         terms: Sequence[tuple[str, float]]) -> Callable[[np.ndarray], float]:
     circuit, indices = _parametric(qubit_count, gates)
-    obs = _observable(qubit_count, terms)
+    obs = pauli_observable(qubit_count, terms)
     state = QuantumState(qubit_count)
 
     def run(x: np.ndarray) -> float:

@@ -10,6 +10,7 @@ from quantum_service.errors import QcoreError
 from quantum_service.simulator import (
     AdjointProgram,
     FusedProgram,
+    FusionPlan,
     PauliSum,
     expectation_value,
     fuse,
@@ -57,8 +58,8 @@ class FusedStateVectorEngine:
         for step in exe.parametric:
             ops[step.position] = (step.qubits, None)
         self._ops = ops
-        self._program: FusedProgram = fuse(exe.qubit_count, ops,
-                                           parametric_positions=positions).prepare()
+        self._plan: FusionPlan = fuse(exe.qubit_count, ops, parametric_positions=positions)
+        self._program: FusedProgram | None = None  # kernel calls, prepared on first use
         self._adjoint: dict[PauliSum, AdjointProgram | None] = {}
 
     @property
@@ -68,11 +69,13 @@ class FusedStateVectorEngine:
     @property
     def pass_count(self) -> int:
         """Kernel passes per evaluation after fusion (diagnostics)."""
-        return len(self._program.plan.steps)
+        return len(self._plan.steps)
 
     def state(self, x: np.ndarray, shift: tuple[int, float] | None = None) -> np.ndarray:
         state = np.zeros(1 << self._exe.qubit_count, dtype=np.complex128)
         state[0] = 1.0
+        if self._program is None:
+            self._program = self._plan.prepare()
         return self._program.run(state, self._exe.parametric_matrices(x, shift))
 
     def probabilities(self, state: np.ndarray) -> np.ndarray:
@@ -98,7 +101,7 @@ class FusedStateVectorEngine:
             try:
                 program = AdjointProgram(self._exe.qubit_count, self._ops,
                                          [step.position for step in self._exe.parametric],
-                                         generators, pauli_sum)
+                                         generators, pauli_sum, plan=self._plan)
             except QcoreError:
                 program = None
         self._adjoint[pauli_sum] = program

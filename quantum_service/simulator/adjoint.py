@@ -24,7 +24,13 @@ import numpy.typing as npt
 from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator.dispatch import _low_masks, _offsets, prepare_matrix
 from quantum_service.simulator.element_kernels import reduced_matrix
-from quantum_service.simulator.fusion import FusedProgram, _embed, fuse, prepare_step
+from quantum_service.simulator.fusion import (
+    FusedProgram,
+    FusionPlan,
+    embed_matrix,
+    fuse,
+    prepare_step,
+)
 from quantum_service.simulator.ops import UnitaryOp
 from quantum_service.simulator.pauli import PauliSum
 from quantum_service.simulator.pauli_kernels import apply_pauli_sum
@@ -93,6 +99,8 @@ class AdjointProgram:
         pauli_sum: the observable ``H`` (on at most ``n`` qubits).
         dtype: complex128 (default) or complex64.
         max_fused_qubits: passed to :func:`~.fusion.fuse`.
+        plan: the fusion plan of ``ops`` with these parametric positions, when the caller has
+            made it already (then ``max_fused_qubits`` is not used).
         parallel: force the multi-threaded kernels (default: by size).
     Raises:
         InvalidProgramError: bad operations, positions, generators or observable width.
@@ -101,7 +109,8 @@ class AdjointProgram:
     def __init__(self, qubit_count: int, ops: Sequence[UnitaryOp | tuple[Sequence[int], None]],
                  parametric_positions: Sequence[int], generators: Sequence[np.ndarray],
                  pauli_sum: PauliSum, *, dtype: npt.DTypeLike = np.complex128,
-                 max_fused_qubits: int | None = None, parallel: bool | None = None) -> None:
+                 max_fused_qubits: int | None = None, parallel: bool | None = None,
+                 plan: FusionPlan | None = None) -> None:
         positions = [int(p) for p in parametric_positions]
         if positions != sorted(set(positions)):
             raise InvalidProgramError("parametric positions must be distinct and ascending")
@@ -112,7 +121,10 @@ class AdjointProgram:
             raise InvalidProgramError("the observable must be a PauliSum on at most "
                                       f"{qubit_count} qubits")
         options = {} if max_fused_qubits is None else {"max_fused_qubits": max_fused_qubits}
-        plan = fuse(qubit_count, ops, parametric_positions=positions, **options)
+        if plan is None:
+            plan = fuse(qubit_count, ops, parametric_positions=positions, **options)
+        elif plan.parametric_positions != tuple(positions) or plan.source_count != len(ops):
+            raise InvalidProgramError("the fusion plan was made for another program")
         self.program: FusedProgram = plan.prepare(dtype=dtype, parallel=parallel)
         self.pauli_sum = pauli_sum
         self.qubit_count = plan.qubit_count
@@ -241,12 +253,12 @@ class AdjointProgram:
                     if constant is None:
                         g = self._generators[position]
                         if qubits != step.qubits:
-                            g = _embed(g, qubits, step.qubits)
+                            g = embed_matrix(g, qubits, step.qubits)
                         g = after @ g @ after.conj().T
                         grads[index_of[position]] = float(np.sum(g * r).imag)
                     m = np.asarray(lookup[position] if constant is None else constant)
                     if qubits != step.qubits:
-                        m = _embed(m, qubits, step.qubits)
+                        m = embed_matrix(m, qubits, step.qubits)
                     after = after @ m
                 if s == 0:
                     break

@@ -55,6 +55,7 @@ __all__ = [
     "FusionPlan",
     "FusionStep",
     "Member",
+    "embed_matrix",
     "fuse",
     "prepare_step",
 ]
@@ -125,7 +126,7 @@ def _embedding(qubits: tuple[int, ...], block: tuple[int, ...]) -> tuple[np.ndar
     return sub, rest[:, None] == rest[None, :]
 
 
-def _embed(matrix: np.ndarray, qubits: tuple[int, ...], block: tuple[int, ...]) -> np.ndarray:
+def embed_matrix(matrix: np.ndarray, qubits: tuple[int, ...], block: tuple[int, ...]) -> np.ndarray:
     """``matrix`` on ``qubits`` as a matrix on ``block`` (a superset), first = most significant."""
     if qubits == block:
         return matrix
@@ -179,7 +180,7 @@ class FusionStep:
         for position, qubits, constant in self.members:
             m = np.asarray(lookup[position] if constant is None else constant)
             if qubits != self.qubits:
-                m = _embed(m, qubits, self.qubits)
+                m = embed_matrix(m, qubits, self.qubits)
             product = m if product is None else m @ product
         assert product is not None
         return product
@@ -192,8 +193,8 @@ def _merge(blocks: list[_Block], qubits: tuple[int, ...], matrix: np.ndarray,
     product = np.eye(1 << len(union), dtype=np.complex128)
     for b in blocks:
         assert b.matrix is not None
-        product = _embed(b.matrix, b.qubits, union) @ product
-    product = _embed(matrix, qubits, union) @ product
+        product = embed_matrix(b.matrix, b.qubits, union) @ product
+    product = embed_matrix(matrix, qubits, union) @ product
     # Round-off of products that are exactly sparse (e.g. a compiled controlled phase: its
     # native gates multiply to a diagonal up to ~1e-16) would hide the structure the cheaper
     # kernels need (diagonal, controlled, permutation); entries below SNAP_ATOL are zeroed.

@@ -21,8 +21,7 @@ from quantum_service.circuits.ir import (
     ParameterExpression,
 )
 from quantum_service.circuits.qasm import parse_qasm
-from quantum_service.devices.model import CalibrationSnapshot
-from quantum_service.drivers.base import Modality, QpuCapabilities
+from quantum_service.contract import CalibrationSnapshot, Modality, QpuCapabilities
 from quantum_service.errors import InvalidProgramError
 from quantum_service.kernel.jobs import JobRecord
 

@@ -48,8 +48,7 @@ from quantum_service.calibration.programs import delay, program, pulse, pulse_co
 from quantum_service.circuits.gates import gate_spec
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler.euler import synthesize_1q
-from quantum_service.devices.model import DeviceParameters
-from quantum_service.drivers.base import Modality
+from quantum_service.contract import DeviceParameters, Modality
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 
 __all__ = ["ExperimentSettings", "settings_for", "ExperimentContext", "QUBIT_EXPERIMENTS",

@@ -11,7 +11,7 @@ Triggers (per QPU, on its device clock):
 
 A run recalibrates only the stale nodes and their descendants in the graph
 (:mod:`.graph`), i.e. only the drifted qubits and pairs, and installs a new
-:class:`~quantum_service.devices.model.CalibrationSnapshot` whose parent is the previous one.
+:class:`~quantum_service.contract.parameters.CalibrationSnapshot` whose parent is the previous one.
 The kernel's per-QPU worker awaits :meth:`CalibrationManager.maintain` between jobs.
 """
 
@@ -44,7 +44,7 @@ from quantum_service.calibration.graph import (
     Task,
     default_graph,
 )
-from quantum_service.devices.model import CalibrationSnapshot
+from quantum_service.contract import CalibrationSnapshot
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["CalibrationPolicy", "CalibrationOutcome", "CalibrationManager"]

@@ -21,8 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from quantum_service.circuits.ir import Circuit
-from quantum_service.devices.model import DeviceParameters
-from quantum_service.drivers.base import PreparedProgram, QpuCapabilities
+from quantum_service.contract import DeviceParameters, PreparedProgram, QpuCapabilities
 from quantum_service.simulator.pauli import measurement_setting_count
 
 __all__ = [

@@ -40,7 +40,7 @@ from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.ir import Circuit
 from quantum_service.convert import timestamp
-from quantum_service.drivers.base import ExecutionOptions, PreparedProgram
+from quantum_service.contract import ExecutionOptions, PreparedProgram
 from quantum_service.errors import (
     FailedPreconditionError,
     InvalidProgramError,

@@ -42,8 +42,13 @@ import numpy as np
 
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import CompileTarget, compile_circuit
-from quantum_service.devices.model import DeviceParameters
-from quantum_service.drivers.base import Modality, PreparedProgram, QpuCapabilities, QpuDriver
+from quantum_service.contract import (
+    DeviceParameters,
+    Modality,
+    PreparedProgram,
+    QpuCapabilities,
+    QpuDriver,
+)
 from quantum_service.errors import QcoreError
 from quantum_service.kernel.estimate import (
     estimated_success_probability,

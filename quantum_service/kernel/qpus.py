@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from quantum_service.drivers.base import QpuDriver
+from quantum_service.contract import QpuDriver
 from quantum_service.errors import NotFoundError, ResourceExhaustedError
 
 __all__ = ["QpuRegistry", "QpuSlot", "QpuStatus", "qpu_properties", "qpu_supports"]
@@ -52,7 +52,7 @@ class QpuSlot:
 
 #: Flags every QPU gets unless its driver declares otherwise: parameter-shift gradients and
 #: readout mitigation are options of the driver interface
-#: (:class:`~quantum_service.drivers.base.ExecutionOptions`); mid-circuit measurement and
+#: (:class:`~quantum_service.contract.ExecutionOptions`); mid-circuit measurement and
 #: post-selection (discarded shots) must be declared by a driver that offers them.
 _DEFAULT_SUPPORTS: dict[str, bool] = {
     "gradients": True,

@@ -11,7 +11,7 @@ from qcore.v1 import telemetry_pb2
 from quantum_service.calibration.manager import CalibrationManager, CalibrationPolicy
 from quantum_service.convert import snapshot_to_proto
 from quantum_service.devices.drift import DriftRates
-from quantum_service.devices.fleet import trapped_ion_chain
+from quantum_service.drivers.fleet import trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.errors import InvalidProgramError
 

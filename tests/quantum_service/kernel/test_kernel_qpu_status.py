@@ -13,7 +13,7 @@ from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.calibration.experiments import ExperimentSettings
 from quantum_service.calibration.manager import CalibrationManager, CalibrationPolicy
-from quantum_service.devices.fleet import superconducting_grid
+from quantum_service.drivers.fleet import superconducting_grid
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel

@@ -55,7 +55,10 @@ class _Gate:
     def __init__(self) -> None:
         self.open = asyncio.Event()
 
-    async def __call__(self, slot) -> None:
+    def is_due(self, slot) -> bool:
+        return True
+
+    async def maintain(self, slot) -> None:
         await self.open.wait()
 
 

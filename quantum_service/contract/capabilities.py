@@ -109,8 +109,3 @@ class QpuCapabilities:
     def slowest_gate_ns(self) -> float:
         """The longest native gate duration, ns (0 without native gates)."""
         return max((g.duration_ns for g in self.native_gates), default=0.0)
-
-    @property
-    def shot_overhead_ns(self) -> float:
-        """Per-shot time outside the gate schedule: readout plus reset, ns."""
-        return self.readout_duration_ns + self.reset_duration_ns

@@ -587,7 +587,8 @@ class SimulatedQpuDriver(QpuDriver):
         return exe
 
     def _shot_ns(self, schedule_ns: float) -> float:
-        """One shot's device time, ns (:func:`~quantum_service.contract.device_time.shot_duration_ns`)."""
+        """One shot's device time, ns
+        (:func:`~quantum_service.contract.device_time.shot_duration_ns`)."""
         return shot_duration_ns(schedule_ns, self._caps)
 
     def state_expectation(self, program: PreparedProgram, parameter_set: np.ndarray) -> float:

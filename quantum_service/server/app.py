@@ -78,8 +78,8 @@ async def create_server(settings: QuantumSettings | None = None, *,
                     workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
     if settings.auto_calibration:
         # Calibration runs on the devices between jobs (schedule, drift canaries) and on demand.
-        kernel.calibration = CalibrationManager(kernel.emit)
-        kernel.maintenance = kernel.calibration.maintain
+        kernel.calibration = CalibrationManager(kernel.publish_calibration_snapshot)
+        kernel.maintenance = kernel.calibration
     await kernel.start()
     sessions = SessionManager(kernel)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(

@@ -44,8 +44,8 @@ from quantum_service.calibration.experiments import ExperimentSettings
 from quantum_service.calibration.manager import CalibrationManager, CalibrationPolicy
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import circuit_unitary
-from quantum_service.devices.fleet import superconducting_grid
-from quantum_service.devices.model import CalibrationSnapshot
+from quantum_service.drivers.fleet import superconducting_grid
+from quantum_service.contract import CalibrationSnapshot
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 
 HOUR = 3600.0

@@ -27,7 +27,7 @@ import numpy as np
 
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
@@ -55,7 +55,10 @@ class _Gate:
     def __init__(self) -> None:
         self.open = asyncio.Event()
 
-    async def __call__(self, slot) -> None:
+    def is_due(self, slot) -> bool:
+        return True
+
+    async def maintain(self, slot) -> None:
         await self.open.wait()
 
 

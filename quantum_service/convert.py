@@ -1,18 +1,21 @@
 """Conversions between ``qcore.v1`` messages and the quantum service's domain objects.
 
-The one module that knows both sides; the kernel, drivers and simulator see domain objects.
+The one module that knows both sides for circuits, observables, QPUs and calibration
+snapshots; the drivers and simulator see domain objects only. Job records already hold their
+request and result as messages and are converted next to them
+(:func:`quantum_service.kernel.jobs.job_to_proto`), so this module depends on no kernel code.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from qcore.v1 import common_pb2
-from qcore.v1 import quantum_service_pb2 as qs_pb2
+from qcore.v1 import telemetry_pb2
 from quantum_service.circuits.gates import gate_spec
 from quantum_service.circuits.ir import (
     NON_UNITARY_OPERATIONS,
@@ -21,10 +24,8 @@ from quantum_service.circuits.ir import (
     ParameterExpression,
 )
 from quantum_service.circuits.qasm import parse_qasm
-from quantum_service.devices.model import CalibrationSnapshot
-from quantum_service.drivers.base import Modality, QpuCapabilities
+from quantum_service.contract import CalibrationSnapshot, Modality, QpuCapabilities
 from quantum_service.errors import InvalidProgramError
-from quantum_service.kernel.jobs import JobRecord
 
 __all__ = [
     "circuit_from_proto",
@@ -33,7 +34,7 @@ __all__ = [
     "observable_from_proto",
     "qpu_to_proto",
     "snapshot_to_proto",
-    "job_to_proto",
+    "calibration_event",
     "timestamp",
 ]
 
@@ -257,21 +258,11 @@ def qpu_to_proto(caps: QpuCapabilities, *, snapshot: CalibrationSnapshot | None,
     return msg
 
 
-def job_to_proto(job: JobRecord, *, include_result: bool = True) -> qs_pb2.Job:
-    """The job as a ``qcore.v1.Job``; ``queue_position`` and ``estimated_start_time`` are
-    those the kernel filled in when it read the record (0 and unset when not QUEUED)."""
-    msg = qs_pb2.Job(
-        job_id=job.job_id, request_id=job.request.request_id, name=job.request.name,
-        state=int(job.state), qpu_id=job.qpu_id, owner=job.owner,
-        create_time=timestamp(job.create_time), start_time=timestamp(job.start_time),
-        end_time=timestamp(job.end_time), program_count=len(job.request.programs),
-        parameter_set_count=len(job.request.parameter_sets),
-        shot_count=job.request.shot_count, error_message=job.error_message,
-        calibration_snapshot_id=job.calibration_snapshot_id, device_time_s=job.device_time_s,
-        placement_reason=job.placement_reason, priority=job.priority,
-        queue_position=job.queue_position, physical_qubits=job.physical_qubits)
-    if job.estimated_start_time is not None:
-        msg.estimated_start_time.CopyFrom(timestamp(job.estimated_start_time))
-    if include_result and job.result is not None:
-        msg.result.CopyFrom(job.result)
-    return msg
+def calibration_event(snapshot: CalibrationSnapshot, *, experiments: Sequence[str] = (),
+                      time: datetime | None = None) -> telemetry_pb2.CalibrationEvent:
+    """The ``CalibrationEvent`` announcing ``snapshot`` (its ``trigger``), produced by
+    ``experiments``, at ``time`` (default: now, UTC)."""
+    return telemetry_pb2.CalibrationEvent(
+        qpu_id=snapshot.qpu_id, snapshot=snapshot_to_proto(snapshot),
+        trigger=snapshot.trigger, experiments=list(experiments),
+        time=timestamp(time or datetime.now(UTC)))

@@ -25,7 +25,7 @@ from qcore.v1 import classical_service_pb2 as cs_pb2
 from classical_service.finetune.adapters import LoraModule, QthaModule
 from classical_service.finetune.base_model import BaseModel, encode_prefix, load_base_model
 from classical_service.inference.errors import ModelFormatError
-from classical_service.inference.models import softmax
+from classical_service.inference.activations import softmax
 from classical_service.inference.qtha import QthaConfig
 from classical_service.inference.quantum_layer import VqcExecutor
 from classical_service.inference.store import ModelRecord, TensorSpecData

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 from qcore.v1 import classical_service_pb2 as cs_pb2
 
+from classical_service.inference.activations import softmax
 from classical_service.inference.errors import MissingDependencyError, ModelFormatError
 from classical_service.inference.qtha import QthaAdapter, QthaConfig
 from classical_service.inference.quantum_layer import VqcExecutor
@@ -23,13 +24,6 @@ from classical_service.inference.store import ModelRecord, ModelStore, TensorSpe
 from classical_service.inference.vqc import VqcSpec
 
 __all__ = ["MODEL_KINDS", "HybridClassifier", "LoadedModel", "load_model", "softmax"]
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of ``(B, C)`` logits, stabilised by subtracting the row maximum."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 class LoadedModel(Protocol):

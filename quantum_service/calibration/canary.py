@@ -66,7 +66,7 @@ def qubit_canaries(ctx: ExperimentContext, qubits: Sequence[int], *, nodes: froz
                    ) -> list[CanaryReading]:
     """Runs the canaries of ``qubits`` for the nodes the graph has (``nodes``), each canary
     circuit played on all those qubits at once
-    (:meth:`~quantum_service.drivers.simulated.SimulatedQpuDriver.execute_native_simultaneous`).
+    (:meth:`~quantum_service.contract.driver.Simultaneous.execute_native_simultaneous`).
 
     Returns:
         the readings of the nodes in ``nodes``, qubit by qubit.

@@ -1,7 +1,7 @@
 """Calibration experiments: one function per calibration node, run on the device.
 
 Each function runs its programs through
-:meth:`~quantum_service.drivers.simulated.SimulatedQpuDriver.execute_native` (so it costs device
+:meth:`~quantum_service.contract.driver.Calibratable.execute_native` (so it costs device
 time and sees the true noise, shot noise included), fits the data
 (:mod:`quantum_service.calibration.fitting`) and writes the new estimates into the
 :class:`ExperimentContext`. Later experiments are played with the updated estimates.
@@ -48,9 +48,7 @@ from quantum_service.calibration.programs import delay, program, pulse, pulse_co
 from quantum_service.circuits.gates import gate_spec
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler.euler import synthesize_1q
-from quantum_service.devices.model import DeviceParameters
-from quantum_service.drivers.base import Modality
-from quantum_service.drivers.simulated import SimulatedQpuDriver
+from quantum_service.contract import DeviceParameters, Modality, Simultaneous
 
 __all__ = ["ExperimentSettings", "settings_for", "ExperimentContext", "QUBIT_EXPERIMENTS",
            "PAIR_EXPERIMENTS", "wrap"]
@@ -149,7 +147,7 @@ class ExperimentContext:
         experiments: names of the experiments run, in order.
     """
 
-    driver: SimulatedQpuDriver
+    driver: Simultaneous
     estimates: DeviceParameters
     settings: ExperimentSettings
     rng: np.random.Generator
@@ -176,7 +174,7 @@ class ExperimentContext:
 
     def p1_simultaneous(self, circuits: list[Circuit], *, shots: int) -> np.ndarray:
         """P(clbit 0 reads 1) of each circuit, the circuits (on disjoint qubits) played at once
-        (:meth:`~quantum_service.drivers.simulated.SimulatedQpuDriver.execute_native_simultaneous`)."""
+        (:meth:`~quantum_service.contract.driver.Simultaneous.execute_native_simultaneous`)."""
         counts = self.driver.execute_native_simultaneous(
             circuits, shot_count=shots, seed=int(self.rng.integers(2**62)),
             calibrated=self.estimates)

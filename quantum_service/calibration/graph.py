@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from quantum_service.drivers.base import Modality, QpuCapabilities
+from quantum_service.contract import Modality, QpuCapabilities
 from quantum_service.errors import FailedPreconditionError
 
 __all__ = ["CalibrationNode", "CalibrationGraph", "Task", "default_graph",

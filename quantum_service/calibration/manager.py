@@ -11,8 +11,11 @@ Triggers (per QPU, on its device clock):
 
 A run recalibrates only the stale nodes and their descendants in the graph
 (:mod:`.graph`), i.e. only the drifted qubits and pairs, and installs a new
-:class:`~quantum_service.devices.model.CalibrationSnapshot` whose parent is the previous one.
-The kernel's per-QPU worker awaits :meth:`CalibrationManager.maintain` between jobs.
+:class:`~quantum_service.contract.parameters.CalibrationSnapshot` whose parent is the previous one.
+The manager is the kernel's :class:`~quantum_service.kernel.maintenance.Maintenance` hook: a QPU's
+worker asks :meth:`CalibrationManager.is_due` between jobs and then awaits
+:meth:`CalibrationManager.maintain`. New snapshots are announced through a callback (the
+kernel publishes them as telemetry); calibration itself never builds messages.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -44,10 +47,21 @@ from quantum_service.calibration.graph import (
     Task,
     default_graph,
 )
-from quantum_service.devices.model import CalibrationSnapshot
+from quantum_service.contract import CalibrationSnapshot, QpuDriver, Simultaneous
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["CalibrationPolicy", "CalibrationOutcome", "CalibrationManager"]
+__all__ = ["Announce", "CalibrationPolicy", "CalibrationOutcome", "CalibrationManager", "HasDriver"]
+
+#: Called with each newly installed snapshot and the experiments that produced it (from worker
+#: threads; must be thread-safe and never block, as ``Kernel.publish_calibration_snapshot``).
+Announce = Callable[[CalibrationSnapshot, Sequence[str]], None]
+
+
+class HasDriver(Protocol):
+    """What the manager needs of a kernel QPU slot."""
+
+    @property
+    def driver(self) -> QpuDriver: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,17 +115,17 @@ class CalibrationManager:
     """Keeps the kernel's QPUs calibrated.
 
     Args:
-        publish: called with each ``qcore.v1.CalibrationEvent`` (from worker threads; must be
-            thread-safe and never block, as ``Kernel.emit`` is); ``None`` publishes nothing.
+        announce: called with each installed snapshot (see :data:`Announce`); ``None``
+            announces nothing.
         policy: schedule and canary periods.
         seed: seed of experiment shot noise and random sequences.
         settings: experiment settings per QPU id (default: :func:`settings_for` its modality).
     """
 
-    def __init__(self, publish: Callable[[object], None] | None = None, *,
+    def __init__(self, announce: Announce | None = None, *,
                  policy: CalibrationPolicy = CalibrationPolicy(), seed: int = 0,
                  settings: dict[str, ExperimentSettings] | None = None) -> None:
-        self._publish = publish
+        self._announce_to = announce
         self.policy = policy
         self._rng = np.random.default_rng(seed)
         self._settings = dict(settings or {})
@@ -119,14 +133,22 @@ class CalibrationManager:
         self._states_lock = threading.Lock()
 
     @staticmethod
-    def supports(driver: object) -> bool:
-        """Whether ``driver`` is calibrated here: a noisy simulated QPU (``execute_native``) of
-        a modality with a calibration graph (superconducting, trapped ion)."""
-        caps = getattr(driver, "capabilities", None)
-        return (hasattr(driver, "execute_native") and caps is not None and caps.noisy
-                and caps.modality in CALIBRATED_MODALITIES)
+    def device(driver: QpuDriver) -> Simultaneous | None:
+        """``driver`` as the device calibration runs on, or ``None`` when it is not calibrated
+        here: calibrated QPUs are noisy, declare the simultaneous-programs ability and have a
+        modality with a calibration graph (superconducting, trapped ion)."""
+        device = driver.simultaneous()
+        caps = driver.capabilities
+        if device is None or not caps.noisy or caps.modality not in CALIBRATED_MODALITIES:
+            return None
+        return device
 
-    def _state(self, driver) -> _QpuState:
+    @classmethod
+    def supports(cls, driver: QpuDriver) -> bool:
+        """Whether ``driver`` is calibrated here (see :meth:`device`)."""
+        return cls.device(driver) is not None
+
+    def _state(self, driver: Simultaneous) -> _QpuState:
         caps = driver.capabilities
         with self._states_lock:
             state = self._states.get(caps.qpu_id)
@@ -139,44 +161,52 @@ class CalibrationManager:
                 self._states[caps.qpu_id] = state
             return state
 
-    def graph(self, driver) -> CalibrationGraph:
-        """The calibration graph of ``driver``'s QPU."""
-        return self._state(driver).graph
+    def graph(self, driver: QpuDriver) -> CalibrationGraph:
+        """The calibration graph of ``driver``'s QPU.
+
+        Raises:
+            InvalidProgramError: the QPU is not calibrated here (reason ``NOT_CALIBRATED``).
+        """
+        device = self.device(driver)
+        if device is None:
+            raise InvalidProgramError(f"QPU {driver.capabilities.qpu_id!r} is not calibrated",
+                                      reason="NOT_CALIBRATED")
+        return self._state(device).graph
 
     # -- the kernel hook ----------------------------------------------------------------------
 
-    async def maintain(self, slot) -> None:
+    async def maintain(self, slot: HasDriver) -> None:
         """Runs a due canary check or calibration on ``slot.driver`` (off the event loop)."""
         if self.supports(slot.driver):
             await asyncio.to_thread(self.maintain_blocking, slot)
 
-    def is_due(self, slot) -> bool:
+    def is_due(self, slot: HasDriver) -> bool:
         """Whether :meth:`maintain` would run anything on ``slot.driver`` now (a scheduled node
         is stale or a canary check is due); cheap, runs no experiment."""
-        driver = slot.driver
-        if not self.supports(driver):
+        device = self.device(slot.driver)
+        if device is None:
             return False
-        state = self._state(driver)
-        clock = driver.device_clock_s
+        state = self._state(device)
+        clock = device.device_clock_s
         return bool(self._scheduled(state, clock)) or self._canary_due(state, clock)
 
-    def maintain_blocking(self, slot) -> CalibrationOutcome | None:
+    def maintain_blocking(self, slot: HasDriver) -> CalibrationOutcome | None:
         """Blocking :meth:`maintain`; returns what ran (``None`` when nothing was due)."""
-        driver = slot.driver
-        if not self.supports(driver):
+        device = self.device(slot.driver)
+        if device is None:
             return None
-        state = self._state(driver)
+        state = self._state(device)
         with state.lock:
-            clock = driver.device_clock_s
+            clock = device.device_clock_s
             stale = self._scheduled(state, clock)
             if stale:
-                return self._run(driver, state, stale, trigger="schedule")
+                return self._run(device, state, stale, trigger="schedule")
             if self._canary_due(state, clock):
-                return self._check_and_run(driver, state, range(state.graph.qubit_count),
+                return self._check_and_run(device, state, range(state.graph.qubit_count),
                                            state.graph.pairs, trigger="drift")
         return None
 
-    def calibrate(self, slot, *, qubits: Sequence[int] = (), force: bool = False
+    def calibrate(self, slot: HasDriver, *, qubits: Sequence[int] = (), force: bool = False
                   ) -> CalibrationOutcome:
         """Calibrates now (blocking; for the ``Calibrate`` RPC).
 
@@ -192,23 +222,24 @@ class CalibrationManager:
         driver = slot.driver
         n = driver.capabilities.qubit_count
         self.check_qubits(driver, qubits)
-        if not self.supports(driver):  # an ideal device has nothing to calibrate
+        device = self.device(driver)
+        if device is None:  # an ideal device has nothing to calibrate
             return CalibrationOutcome(driver.calibration_snapshot(), "on_demand", (), 0.0, ())
-        state = self._state(driver)
+        state = self._state(device)
         chosen = sorted(set(qubits)) if qubits else list(range(n))
         pairs = [p for p in state.graph.pairs if p[0] in chosen and p[1] in chosen]
         with state.lock:
             if force:
                 targets = set(chosen) | set(pairs)
                 stale = [t for t in state.graph.tasks() if t[1] in targets]
-                return self._run(driver, state, stale, trigger="on_demand")
-            scheduled = [t for t in self._scheduled(state, driver.device_clock_s)
+                return self._run(device, state, stale, trigger="on_demand")
+            scheduled = [t for t in self._scheduled(state, device.device_clock_s)
                          if t[1] in set(chosen) | set(pairs)]
-            return self._check_and_run(driver, state, chosen, pairs, trigger="on_demand",
+            return self._check_and_run(device, state, chosen, pairs, trigger="on_demand",
                                        extra=scheduled)
 
     @staticmethod
-    def check_qubits(driver, qubits: Sequence[int]) -> None:
+    def check_qubits(driver: QpuDriver, qubits: Sequence[int]) -> None:
         """Raises InvalidProgramError (reason ``QUBIT_OUT_OF_RANGE``) for a qubit outside
         ``driver``'s QPU."""
         caps = driver.capabilities
@@ -232,11 +263,11 @@ class CalibrationManager:
             return []
         return [t for t, when in state.last_run.items() if clock - when >= period]
 
-    def _context(self, driver, state: _QpuState) -> ExperimentContext:
+    def _context(self, driver: Simultaneous, state: _QpuState) -> ExperimentContext:
         return ExperimentContext(driver, driver.calibration_snapshot().parameters, state.settings,
                                  np.random.default_rng(self._rng.integers(2**62)))
 
-    def _check_and_run(self, driver, state: _QpuState, qubits: Iterable[int],
+    def _check_and_run(self, driver: Simultaneous, state: _QpuState, qubits: Iterable[int],
                        pairs: Iterable[tuple[int, int]], *, trigger: str,
                        extra: Sequence[Task] = ()) -> CalibrationOutcome:
         start = driver.calibration_device_time_s
@@ -251,7 +282,7 @@ class CalibrationManager:
         return self._run(driver, state, stale, trigger=trigger, readings=readings,
                          canary_experiments=ctx.experiments, start_time=start)
 
-    def _run(self, driver, state: _QpuState, stale: Sequence[Task], *, trigger: str,
+    def _run(self, driver: Simultaneous, state: _QpuState, stale: Sequence[Task], *, trigger: str,
              readings: Sequence[CanaryReading] = (), canary_experiments: Sequence[str] = (),
              start_time: float | None = None) -> CalibrationOutcome:
         start = driver.calibration_device_time_s if start_time is None else start_time
@@ -283,19 +314,7 @@ class CalibrationManager:
             device_clock_s=driver.device_clock_s, qubit_uncertainties=ctx.uncertainties,
             pair_uncertainties=ctx.pair_uncertainties)
         driver.install_snapshot(snapshot)
-        self._announce(snapshot, trigger, experiments)
+        if self._announce_to is not None:
+            self._announce_to(snapshot, experiments)
         return CalibrationOutcome(snapshot, trigger, experiments, device_time, recalibrated,
                                   tuple(readings), tuple(tasks))
-
-    def _announce(self, snapshot: CalibrationSnapshot, trigger: str,
-                  experiments: Sequence[str]) -> None:
-        if self._publish is None:
-            return
-        from datetime import UTC, datetime
-
-        from qcore.v1 import telemetry_pb2
-        from quantum_service.convert import snapshot_to_proto, timestamp
-
-        self._publish(telemetry_pb2.CalibrationEvent(
-            qpu_id=snapshot.qpu_id, snapshot=snapshot_to_proto(snapshot),
-            time=timestamp(datetime.now(UTC)), trigger=trigger, experiments=list(experiments)))

@@ -19,7 +19,7 @@ import numpy as np
 
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler.euler import synthesize_1q
-from quantum_service.drivers.executable import DELAY, DRIVE_GATES
+from quantum_service.contract import DELAY, DRIVE_GATES
 
 __all__ = ["pulse", "delay", "program", "single_qubit_cliffords", "rb_sequence",
            "pulse_count"]

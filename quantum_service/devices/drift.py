@@ -42,8 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from quantum_service.devices.model import DeviceParameters, PairParameters
-from quantum_service.drivers.base import Modality
+from quantum_service.contract import DeviceParameters, Modality, PairParameters
 
 __all__ = ["DriftRates", "DRIFT_RATES", "DriftingDevice"]
 

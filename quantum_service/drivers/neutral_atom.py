@@ -1,7 +1,7 @@
 """Neutral-atom QPUs: atoms in optical tweezers, Rydberg-blockade CZ, atom loss.
 
 Physics modelled here (device parameter values and their sources are in
-:mod:`quantum_service.devices.fleet`):
+:mod:`quantum_service.drivers.fleet`):
 
 * **Coupling map from geometry.** Two atoms can run the Rydberg CZ when they lie within the
   blockade radius ``R_b = (C6 / Ω)^(1/6)``, where ``C6/R^6`` is the van der Waals interaction
@@ -42,8 +42,15 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from quantum_service.devices.model import DeviceParameters, QubitParameters
-from quantum_service.drivers.base import Modality, PreparedProgram, QpuCapabilities
+from quantum_service.contract import (
+    ATOM_LOSS,
+    POST_SELECTION,
+    DeviceParameters,
+    Modality,
+    PreparedProgram,
+    QpuCapabilities,
+    QubitParameters,
+)
 from quantum_service.drivers.postselection import PostSelectedQpuDriver
 from quantum_service.errors import FailedPreconditionError
 
@@ -180,7 +187,7 @@ class NeutralAtomQpuDriver(PostSelectedQpuDriver):
     @property
     def supports(self) -> dict[str, bool]:
         """Capability flags (``QpuDescription.supports``)."""
-        return {"atom_loss": self._loss > 0, "post_selection": self._post_select,
+        return {ATOM_LOSS: self._loss > 0, POST_SELECTION: self._post_select,
                 "gradients": True, "mid_circuit_measurement": False}
 
     @property
@@ -213,7 +220,7 @@ def _check_model(caps: QpuCapabilities, parameters: DeviceParameters, array: Ato
     if problems:
         raise FailedPreconditionError(
             f"neutral-atom QPU {caps.qpu_id!r}: " + "; ".join(problems) + " (build it with "
-            "quantum_service.devices.fleet.neutral_atom_array)", reason="INVALID_DEVICE_MODEL")
+            "quantum_service.drivers.fleet.neutral_atom_array)", reason="INVALID_DEVICE_MODEL")
 
 
 def _with_loss_in_readout(parameters: DeviceParameters, loss: float) -> DeviceParameters:

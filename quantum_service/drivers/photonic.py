@@ -1,7 +1,7 @@
 """Photonic QPUs: dual-rail qubits in a programmable interferometer, heralded CZ, photon loss.
 
 Physics modelled here (device parameter values and their sources are in
-:mod:`quantum_service.devices.fleet`):
+:mod:`quantum_service.drivers.fleet`):
 
 * **Dual-rail qubits.** Qubit ``q`` is one photon in two waveguide modes, ``|0⟩ = |1,0⟩``,
   ``|1⟩ = |0,1⟩`` (Knill, Laflamme & Milburn, Nature 409, 46 (2001); Kok et al., Rev. Mod.
@@ -38,8 +38,15 @@ from typing import Any
 
 import numpy as np
 
-from quantum_service.devices.model import DeviceParameters
-from quantum_service.drivers.base import Modality, PreparedProgram, QpuCapabilities
+from quantum_service.contract import (
+    HERALDED_TWO_QUBIT_GATES,
+    PHOTON_LOSS,
+    POST_SELECTION,
+    DeviceParameters,
+    Modality,
+    PreparedProgram,
+    QpuCapabilities,
+)
 from quantum_service.drivers.postselection import PostSelectedQpuDriver
 from quantum_service.errors import FailedPreconditionError
 
@@ -69,9 +76,10 @@ class PhotonicLossModel:
         if not 0.0 <= self.photon_loss_per_component < 1.0:
             bad.append(f"photon_loss_per_component={self.photon_loss_per_component} not in "
                        "[0, 1)")
-        for name in ("source_efficiency", "detector_efficiency"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                bad.append(f"{name}={getattr(self, name)} not in (0, 1]")
+        for name, value in (("source_efficiency", self.source_efficiency),
+                            ("detector_efficiency", self.detector_efficiency)):
+            if not 0.0 < value <= 1.0:
+                bad.append(f"{name}={value} not in (0, 1]")
         if bad:
             raise FailedPreconditionError("photonic loss model: " + "; ".join(bad),
                                           reason="INVALID_DEVICE_MODEL")
@@ -117,7 +125,7 @@ class PhotonicQpuDriver(PostSelectedQpuDriver):
             raise FailedPreconditionError(
                 f"photonic QPU {capabilities.qpu_id!r} must have modality photonic and an "
                 "all-to-all coupling map (build it with "
-                "quantum_service.devices.fleet.photonic_dual_rail)",
+                "quantum_service.drivers.fleet.photonic_dual_rail)",
                 reason="INVALID_DEVICE_MODEL")
         super().__init__(capabilities, parameters, **simulator_options)
         self._loss_model = loss_model
@@ -129,8 +137,8 @@ class PhotonicQpuDriver(PostSelectedQpuDriver):
     @property
     def supports(self) -> dict[str, bool]:
         """Capability flags (``QpuDescription.supports``)."""
-        return {"heralded_two_qubit_gates": True, "photon_loss": True,
-                "post_selection": True, "gradients": True, "mid_circuit_measurement": False}
+        return {HERALDED_TWO_QUBIT_GATES: True, PHOTON_LOSS: True,
+                POST_SELECTION: True, "gradients": True, "mid_circuit_measurement": False}
 
     @property
     def properties(self) -> dict[str, float]:

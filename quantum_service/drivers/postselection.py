@@ -31,63 +31,38 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any
 
 import numpy as np
 
-from quantum_service.circuits.ir import Circuit
-from quantum_service.drivers.base import ExecutionOptions, ExecutionResult, PreparedProgram
-from quantum_service.drivers.executable import Executable
+from quantum_service.contract import (
+    ExecutionOptions,
+    ExecutionResult,
+    PostSelecting,
+    PreparedProgram,
+)
+from quantum_service.contract.device_time import attempted_shot_time_s
 from quantum_service.drivers.simulated import SimulatedQpuDriver
-from quantum_service.errors import FailedPreconditionError
 
 __all__ = ["PostSelectedQpuDriver"]
 
 
 class PostSelectedQpuDriver(SimulatedQpuDriver):
-    """A :class:`SimulatedQpuDriver` whose device discards shots (see the module docstring).
+    """A :class:`SimulatedQpuDriver` whose device discards shots (see the module docstring);
+    declares the :class:`~quantum_service.contract.driver.PostSelecting` ability.
 
     Subclasses implement :meth:`keep_probability`; the constructor is
     :class:`SimulatedQpuDriver`'s. Results are those of
     :class:`SimulatedQpuDriver` for the kept shots; ``discarded_shot_counts`` holds, per parameter
     set, the discarded shots out of the ``shot_count`` attempted (per measurement setting for
     observable programs); it is ``None`` for exact evaluations.
-
-    Built on :class:`SimulatedQpuDriver`'s internals (its program payload's ``compiled``
-    circuit, ``_bind``, ``_account`` and ``_mitigate``), read in one marked section only.
     """
 
     @abc.abstractmethod
     def keep_probability(self, program: PreparedProgram) -> float:
         """Probability in ``[0, 1]`` that one attempted shot of ``program`` is kept."""
 
-    # -- the one place that reads SimulatedQpuDriver's internals ---------------------------
-
-    def program_executable(self, program: PreparedProgram) -> Executable:
-        """The executable form of ``program`` on this device now (active qubits, gates).
-
-        Raises:
-            FailedPreconditionError: ``program`` was not prepared by this kind of driver
-                (reason ``FOREIGN_PROGRAM``).
-        """
-        return self._bind(self._payload(program))[0]
-
-    def compiled_circuit(self, program: PreparedProgram) -> Circuit:
-        """``program`` compiled for this QPU: native gates on physical qubits."""
-        return self._payload(program).compiled
-
-    def _payload(self, program: PreparedProgram) -> Any:
-        payload = program.payload
-        if program.qpu_id != self.capabilities.qpu_id or not isinstance(
-                getattr(payload, "compiled", None), Circuit):
-            raise FailedPreconditionError(
-                f"program for {program.qpu_id!r} was not prepared by QPU "
-                f"{self.capabilities.qpu_id!r}; prepare it with the driver that executes it",
-                reason="FOREIGN_PROGRAM")
-        return payload
-
-    def _mitigated(self, program: PreparedProgram, counts: dict[str, int]) -> dict[str, float]:
-        return self._mitigate(self.program_executable(program), counts)
+    def post_selecting(self) -> PostSelecting:
+        return self
 
     # -- execution -------------------------------------------------------------------------
 
@@ -124,7 +99,8 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
         result.counts = kept_counts
         result.discarded_shot_counts = discarded
         if result.mitigated_probabilities is not None:  # only kept shots have outcomes
-            result.mitigated_probabilities = [self._mitigated(program, c) for c in kept_counts]
+            result.mitigated_probabilities = [self.mitigated_probabilities(program, c)
+                                              for c in kept_counts]
         return result
 
     def _kept_shot_estimates(self, program: PreparedProgram, parameter_sets: np.ndarray,
@@ -143,10 +119,10 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
                 options, shot_count=max(kept, 1), seed=int(rng.integers(2**62)))
             out = super().execute(program, sets[row:row + 1], row_options)
             engine, engine_reason = out.engine, out.engine_reason
-            # Device time is linear in the shot count: scale to the attempted shots.
-            extra = out.device_time_s * (shots - row_options.shot_count) / row_options.shot_count
-            device_time += out.device_time_s + extra
-            extra_time += extra
+            attempted = attempted_shot_time_s(out.device_time_s, ran_shots=row_options.shot_count,
+                                              attempted_shots=shots)
+            device_time += attempted
+            extra_time += attempted - out.device_time_s
             executions += out.circuit_executions
             discarded.append(shots - kept)
             if kept == 0:  # nothing survived post-selection: no estimate
@@ -160,7 +136,7 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
             errors.append(float(out.standard_errors[0]))
             if out.gradients is not None:
                 grads.append(out.gradients[0])
-        self._account(extra_time)  # SimulatedQpuDriver's device-time (and drift) clock
+        self.account_device_time(extra_time)  # the discarded attempts
         return ExecutionResult(
             expectation_values=np.array(values, dtype=np.float64),
             standard_errors=np.array(errors, dtype=np.float64),

@@ -1,7 +1,7 @@
 """The driver registry: QPU drivers come from *fleet providers* registered as entry points.
 
 A fleet provider is a callable taking no arguments and returning a list of
-:class:`~quantum_service.drivers.base.QpuDriver` instances. Providers are published as Python
+:class:`~quantum_service.contract.QpuDriver` instances. Providers are published as Python
 entry points in the group ``qcore.drivers`` (``importlib.metadata``), the mechanism of
 PennyLane's device plugins; qcore registers its own four modalities the same way
 (:data:`BUILTIN_PROVIDERS`). :func:`load_drivers` loads every provider, so a third party adds a
@@ -14,7 +14,7 @@ Example: a package ``acme-qpu`` adds its device by declaring, in its ``pyproject
 
 with ``acme_qpu/qcore_plugin.py``::
 
-    from quantum_service.drivers.base import QpuDriver
+    from quantum_service.contract import QpuDriver
 
     def fleet() -> list[QpuDriver]:
         return [AcmeDriver(host="10.0.0.7")]   # a QpuDriver subclass
@@ -34,7 +34,7 @@ import logging
 from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 
-from quantum_service.drivers.base import QpuDriver
+from quantum_service.contract import QpuDriver
 from quantum_service.errors import FailedPreconditionError
 
 __all__ = [
@@ -50,16 +50,19 @@ log = logging.getLogger(__name__)
 #: Entry-point group of fleet providers.
 ENTRY_POINT_GROUP = "qcore.drivers"
 
+#: qcore's own distribution name (its installed entry points are the built-in providers).
+_DISTRIBUTION = "qcore"
+
 #: A fleet provider: returns the drivers of the QPUs it contributes.
 FleetProvider = Callable[[], list[QpuDriver]]
 
 #: qcore's own providers, one per modality: entry-point name → ``module:attribute``. These are
 #: also the lines of qcore's ``[project.entry-points."qcore.drivers"]`` table.
 BUILTIN_PROVIDERS: dict[str, str] = {
-    "superconducting": "quantum_service.devices.fleet:superconducting_drivers",
-    "trapped_ion": "quantum_service.devices.fleet:trapped_ion_drivers",
-    "neutral_atom": "quantum_service.devices.fleet:neutral_atom_drivers",
-    "photonic": "quantum_service.devices.fleet:photonic_drivers",
+    "superconducting": "quantum_service.drivers.fleet:superconducting_drivers",
+    "trapped_ion": "quantum_service.drivers.fleet:trapped_ion_drivers",
+    "neutral_atom": "quantum_service.drivers.fleet:neutral_atom_drivers",
+    "photonic": "quantum_service.drivers.fleet:photonic_drivers",
 }
 
 
@@ -67,8 +70,9 @@ def provider_entry_points(*, include_installed: bool = True) -> list[EntryPoint]
     """The fleet providers to load, in a deterministic order.
 
     qcore's built-in providers come first (in :data:`BUILTIN_PROVIDERS` order), then installed
-    providers sorted by name and value. An installed entry point with the same value as a
-    built-in one (qcore itself, once installed) is not listed twice.
+    providers sorted by name and value. qcore's own distribution's entry points (qcore itself,
+    once installed, possibly from an older checkout) and any installed entry point with the
+    same value as a built-in one are not listed: the built-ins stand for them.
 
     Args:
         include_installed: also list the entry points of installed distributions.
@@ -80,7 +84,8 @@ def provider_entry_points(*, include_installed: bool = True) -> list[EntryPoint]
     known = set(BUILTIN_PROVIDERS.values())
     installed: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.value not in known:
+        own = ep.dist is not None and ep.dist.name == _DISTRIBUTION
+        if not own and ep.value not in known:
             installed.setdefault(ep.value, ep)  # one distribution may be seen on two paths
     return builtin + sorted(installed.values(), key=lambda ep: (ep.name, ep.value))
 

@@ -13,9 +13,10 @@ Execution model:
 * gradients use the two-term parameter-shift rule on each parametric native gate
   (``∂E/∂θ = [E(θ + π/2) - E(θ - π/2)]/2``, Mitarai et al., PRA 98, 032309 (2018); Schuld et al.,
   PRA 99, 032331 (2019)) and the chain rule through the affine parameter expressions;
-* device time per circuit execution is the gate schedule plus readout and reset, times shots,
-  times the number of measurement settings (qubit-wise commuting groups of the observable);
-  an exact evaluation counts as one shot per setting.
+* device time follows :mod:`quantum_service.contract.device_time`: per circuit execution the
+  gate schedule plus readout and reset, times shots, times the number of measurement settings
+  (qubit-wise commuting groups of the observable); an exact evaluation counts as one shot per
+  setting.
 
 Drift and calibration: a noisy device's true parameters drift with its device clock
 (:class:`~quantum_service.devices.drift.DriftingDevice`; busy time of jobs and calibration plus
@@ -44,22 +45,32 @@ from quantum_service.circuits.ir import Circuit
 from quantum_service.compiler import CompileTarget, compile_circuit
 from quantum_service.calibration.mitigation import mitigate_counts, pauli_readout_factor
 from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRates
-from quantum_service.devices.model import CalibrationSnapshot, DeviceParameters
-from quantum_service.drivers.base import (
+from quantum_service.contract import (
+    Calibratable,
+    CalibrationSnapshot,
+    DeviceParameters,
     ExecutionOptions,
     ExecutionResult,
+    FixedLayout,
     PreparedProgram,
     QpuCapabilities,
     QpuDriver,
+    Simultaneous,
 )
-from quantum_service.drivers.executable import Executable, build_executable
+from quantum_service.contract.device_time import (
+    batch_device_time_s,
+    shot_duration_ns,
+    simultaneous_device_time_s,
+)
+from quantum_service.engines.executable import Executable, build_executable
 from quantum_service.engines import (
     Engine,
     FusedStateVectorEngine,
+    engine_names,
     sample_clbit_counts,
     select_engine,
 )
-from quantum_service.errors import InvalidProgramError
+from quantum_service.errors import FailedPreconditionError, InvalidProgramError
 from quantum_service.simulator import AdjointProgram, PauliSum
 from quantum_service.simulator.pauli import measurement_setting_count
 
@@ -180,7 +191,8 @@ class _Program:
 
 
 class SimulatedQpuDriver(QpuDriver):
-    """A simulated QPU.
+    """A simulated QPU. Abilities (:mod:`quantum_service.contract.driver`): calibratable,
+    simultaneous native programs, fixed layout.
 
     Args:
         capabilities: what the device declares.
@@ -217,6 +229,19 @@ class SimulatedQpuDriver(QpuDriver):
     @property
     def capabilities(self) -> QpuCapabilities:
         return self._caps
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return engine_names(noisy=self._caps.noisy)
+
+    def calibratable(self) -> Calibratable:
+        return self
+
+    def simultaneous(self) -> Simultaneous:
+        return self
+
+    def fixed_layout(self) -> FixedLayout:
+        return self
 
     def calibration_snapshot(self) -> CalibrationSnapshot:
         return self._snapshot
@@ -270,6 +295,12 @@ class SimulatedQpuDriver(QpuDriver):
             if self._drift is not None:
                 self._drift.advance(seconds)
 
+    def account_device_time(self, seconds: float, *, calibration: bool = False) -> None:
+        """Adds ``seconds`` of busy device time (also calibration time when ``calibration``);
+        the device drifts by as much. For subclasses whose devices spend time this driver's
+        execution does not see (e.g. discarded shots)."""
+        self._account(seconds, calibration=calibration)
+
     def _account(self, seconds: float, *, calibration: bool = False) -> None:
         with self._lock:
             self._device_time_s += seconds
@@ -277,6 +308,38 @@ class SimulatedQpuDriver(QpuDriver):
                 self._calibration_time_s += seconds
             if self._drift is not None:
                 self._drift.advance(seconds)
+
+    def program_executable(self, program: PreparedProgram) -> Executable:
+        """The executable form of ``program`` on this device now (active qubits, gates).
+
+        Raises:
+            FailedPreconditionError: ``program`` was not prepared by this driver (reason
+                ``FOREIGN_PROGRAM``).
+        """
+        return self._bind(self._own_payload(program))[0]
+
+    def compiled_circuit(self, program: PreparedProgram) -> Circuit:
+        """``program`` compiled for this QPU: native gates on physical qubits.
+
+        Raises:
+            FailedPreconditionError: as :meth:`program_executable`.
+        """
+        return self._own_payload(program).compiled
+
+    def mitigated_probabilities(self, program: PreparedProgram, counts: dict[str, int]
+                                ) -> dict[str, float]:
+        """Readout-mitigated quasi-probabilities of ``counts`` measured by ``program``, with
+        the installed calibration (:mod:`quantum_service.calibration.mitigation`)."""
+        return self._mitigate(self.program_executable(program), counts)
+
+    def _own_payload(self, program: PreparedProgram) -> _Program:
+        payload = program.payload
+        if program.qpu_id != self._caps.qpu_id or not isinstance(payload, _Program):
+            raise FailedPreconditionError(
+                f"program for {program.qpu_id!r} was not prepared by QPU "
+                f"{self._caps.qpu_id!r}; prepare it with the driver that executes it",
+                reason="FOREIGN_PROGRAM")
+        return payload
 
     def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None
                 ) -> PreparedProgram:
@@ -470,7 +533,7 @@ class SimulatedQpuDriver(QpuDriver):
         rng = np.random.default_rng(seed)
         used: set[int] = set()
         counts: list[dict[str, int]] = []
-        longest_ns = 0.0
+        schedules_ns: list[float] = []
         for circuit in circuits:
             if circuit.parameters:
                 raise InvalidProgramError("simultaneous calibration programs take no parameters",
@@ -486,9 +549,10 @@ class SimulatedQpuDriver(QpuDriver):
             engine = self._engine(program, exe)
             state = engine.state(np.zeros(0))
             counts.append(self._counts(exe, engine, state, shot_count, rng))
-            longest_ns = max(longest_ns, exe.duration_ns)
+            schedules_ns.append(exe.duration_ns)
         if circuits:
-            self._account(shot_count * self._shot_ns(longest_ns) * 1e-9, calibration=True)
+            self._account(simultaneous_device_time_s(schedules_ns, shot_count=shot_count,
+                                                     caps=self._caps), calibration=True)
         return counts
 
     def _native_executable(self, program: _Program, calibrated: DeviceParameters | None
@@ -505,8 +569,9 @@ class SimulatedQpuDriver(QpuDriver):
         return exe
 
     def _shot_ns(self, schedule_ns: float) -> float:
-        """One shot's device time: the gate schedule, readout and reset, ns."""
-        return schedule_ns + self._caps.readout_duration_ns + self._caps.reset_duration_ns
+        """One shot's device time, ns
+        (:func:`~quantum_service.contract.device_time.shot_duration_ns`)."""
+        return shot_duration_ns(schedule_ns, self._caps)
 
     def state_expectation(self, program: PreparedProgram, parameter_set: np.ndarray) -> float:
         """Exact expectation value of ``program``'s observable on the simulated state *before
@@ -590,9 +655,10 @@ class SimulatedQpuDriver(QpuDriver):
 
     def _finish(self, result: ExecutionResult, exe: Executable, executions: int, settings: int,
                 shots: int, *, calibration: bool) -> ExecutionResult:
-        """Accounts device time: executions × settings × max(shots, 1) × one shot's time."""
-        per_shot_ns = self._shot_ns(exe.duration_ns)
-        device_time = executions * settings * max(shots, 1) * per_shot_ns * 1e-9
+        """Accounts device time (:func:`~quantum_service.contract.device_time.batch_device_time_s`:
+        executions × settings × max(shots, 1) × one shot's time)."""
+        device_time = batch_device_time_s(executions=executions, settings=settings,
+                                          shot_count=shots, shot_ns=self._shot_ns(exe.duration_ns))
         self._account(device_time, calibration=calibration)
         result.device_time_s = device_time
         result.circuit_executions = executions

@@ -1,5 +1,7 @@
 """Execution engines: how a simulated QPU turns an executable into states, counts and values.
 
+An :class:`~.executable.Executable` is the compiled native circuit bound to a device model
+(noise channels and coherent errors inserted, parametric gates kept affine in the parameters).
 One engine interface (:class:`~.base.Engine`) serves every job path — counts from shots, exact
 and shot-based expectation values, many parameter sets, sessions — and one function
 (:func:`~.select.select_engine`) decides which engine runs an executable and why; the choice is
@@ -22,17 +24,22 @@ Engines:
 from __future__ import annotations
 
 from quantum_service.engines.base import Engine, EngineChoice
+from quantum_service.engines.executable import Executable, ParametricStep, build_executable
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.sampling import sample_clbit_counts
-from quantum_service.engines.select import ENGINE_NAMES, select_engine
+from quantum_service.engines.select import ENGINE_NAMES, engine_names, select_engine
 from quantum_service.engines.statevector import FusedStateVectorEngine
 
 __all__ = [
     "ENGINE_NAMES",
     "Engine",
     "EngineChoice",
+    "Executable",
     "FusedDensityMatrixEngine",
     "FusedStateVectorEngine",
+    "ParametricStep",
+    "build_executable",
+    "engine_names",
     "sample_clbit_counts",
     "select_engine",
 ]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from quantum_service.drivers.executable import Executable
+from quantum_service.engines.executable import Executable
 from quantum_service.engines.base import Engine, EngineChoice
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.statevector import FusedStateVectorEngine
 
-__all__ = ["ENGINE_NAMES", "select_engine"]
+__all__ = ["ENGINE_NAMES", "engine_names", "select_engine"]
 
 #: Engine names as recorded on results (``ExperimentResult.engine``).
 ENGINE_NAMES = ("statevector", "density_matrix")
+
+
+def engine_names(*, noisy: bool) -> tuple[str, ...]:
+    """The engines :func:`select_engine` may choose for a noisy or a noiseless device."""
+    return ("density_matrix",) if noisy else ("statevector",)
 
 
 def select_engine(exe: Executable) -> Engine:

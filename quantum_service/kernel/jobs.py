@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from enum import IntEnum
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
+from quantum_service.convert import timestamp
 
-__all__ = ["JobState", "JobRecord", "TERMINAL_STATES", "utc_now"]
+__all__ = ["JobState", "JobRecord", "TERMINAL_STATES", "job_to_proto", "utc_now"]
 
 
 class JobState(IntEnum):
@@ -104,3 +105,23 @@ class JobRecord:
             self.start_time = None
         if new_state.is_terminal:
             self.end_time = now
+
+
+def job_to_proto(job: JobRecord, *, include_result: bool = True) -> qs_pb2.Job:
+    """The job as a ``qcore.v1.Job``; ``queue_position`` and ``estimated_start_time`` are
+    those the kernel filled in when it read the record (0 and unset when not QUEUED)."""
+    msg = qs_pb2.Job(
+        job_id=job.job_id, request_id=job.request.request_id, name=job.request.name,
+        state=int(job.state), qpu_id=job.qpu_id, owner=job.owner,
+        create_time=timestamp(job.create_time), start_time=timestamp(job.start_time),
+        end_time=timestamp(job.end_time), program_count=len(job.request.programs),
+        parameter_set_count=len(job.request.parameter_sets),
+        shot_count=job.request.shot_count, error_message=job.error_message,
+        calibration_snapshot_id=job.calibration_snapshot_id, device_time_s=job.device_time_s,
+        placement_reason=job.placement_reason, priority=job.priority,
+        queue_position=job.queue_position, physical_qubits=job.physical_qubits)
+    if job.estimated_start_time is not None:
+        msg.estimated_start_time.CopyFrom(timestamp(job.estimated_start_time))
+    if include_result and job.result is not None:
+        msg.result.CopyFrom(job.result)
+    return msg

@@ -42,13 +42,15 @@ import numpy as np
 
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import CompileTarget, compile_circuit
-from quantum_service.devices.model import DeviceParameters
-from quantum_service.drivers.base import Modality, PreparedProgram, QpuCapabilities, QpuDriver
-from quantum_service.errors import QcoreError
-from quantum_service.kernel.estimate import (
-    estimated_success_probability,
-    schedule_duration_ns,
+from quantum_service.contract import (
+    DeviceParameters,
+    Modality,
+    PreparedProgram,
+    QpuCapabilities,
+    QpuDriver,
 )
+from quantum_service.errors import QcoreError
+from quantum_service.kernel.estimate import estimated_success_probability
 
 __all__ = [
     "CROSSTALK_PHASE_RAD",
@@ -59,7 +61,6 @@ __all__ = [
     "crosstalk_neighbours",
     "candidate_regions",
     "compile_on_region",
-    "schedule_duration_ns",
     "merge",
     "pack",
     "split_counts",
@@ -78,20 +79,18 @@ _CANDIDATES = 3
 
 
 def supports_fixed_layout(driver: QpuDriver) -> bool:
-    """Whether ``driver`` runs a physical circuit on the qubits it names.
-
-    True for drivers offering ``prepare_physical(circuit, *, observable)`` and for all-to-all
-    devices (the compiler keeps the trivial layout where there is no coupling map).
-    """
-    return (callable(getattr(driver, "prepare_physical", None))
-            or driver.capabilities.coupling_map is None)
+    """Whether ``driver`` runs a physical circuit on the qubits it names: drivers declaring
+    the :class:`~quantum_service.contract.driver.FixedLayout` ability, and all-to-all devices
+    (the compiler keeps the trivial layout where there is no coupling map)."""
+    return driver.fixed_layout() is not None or driver.capabilities.coupling_map is None
 
 
 def prepare_merged(driver: QpuDriver, circuit: Circuit) -> PreparedProgram:
-    """Prepares a merged physical circuit, keeping its layout (see :func:`supports_fixed_layout`)."""
-    prepare_physical = getattr(driver, "prepare_physical", None)
-    if callable(prepare_physical):
-        return prepare_physical(circuit, observable=None)
+    """Prepares a merged physical circuit, keeping its layout (see
+    :func:`supports_fixed_layout`)."""
+    fixed = driver.fixed_layout()
+    if fixed is not None:
+        return fixed.prepare_physical(circuit, observable=None)
     return driver.prepare(circuit, observable=None)
 
 

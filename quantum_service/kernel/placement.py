@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from quantum_service.circuits.ir import Circuit
 from quantum_service.compiler import CompileTarget, compile_circuit
+from quantum_service.contract import HERALDED_TWO_QUBIT_GATES
 from quantum_service.errors import InvalidProgramError, QcoreError
 from quantum_service.kernel.estimate import estimated_success_probability
 from quantum_service.kernel.qpus import QpuSlot
@@ -77,7 +78,7 @@ def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Call
     # Devices that keep only heralded shots (photonic) return far fewer counts than asked for:
     # they run jobs that name them, never by automatic placement.
     wide = [s for s in wide
-            if not getattr(s.driver, "supports", {}).get("heralded_two_qubit_gates", False)]
+            if not s.driver.supports.get(HERALDED_TWO_QUBIT_GATES, False)]
     fits = [s for s in wide if not (require_noiseless and s.driver.capabilities.noisy)]
     if not fits:
         raise InvalidProgramError(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from quantum_service.drivers.base import QpuDriver
+from quantum_service.contract import POST_SELECTION, QpuDriver
 from quantum_service.errors import NotFoundError, ResourceExhaustedError
 
 __all__ = ["QpuRegistry", "QpuSlot", "QpuStatus", "qpu_properties", "qpu_supports"]
@@ -52,13 +52,13 @@ class QpuSlot:
 
 #: Flags every QPU gets unless its driver declares otherwise: parameter-shift gradients and
 #: readout mitigation are options of the driver interface
-#: (:class:`~quantum_service.drivers.base.ExecutionOptions`); mid-circuit measurement and
+#: (:class:`~quantum_service.contract.ExecutionOptions`); mid-circuit measurement and
 #: post-selection (discarded shots) must be declared by a driver that offers them.
 _DEFAULT_SUPPORTS: dict[str, bool] = {
     "gradients": True,
     "readout_mitigation": True,
     "mid_circuit_measurement": False,
-    "post_selection": False,
+    POST_SELECTION: False,
 }
 
 
@@ -67,9 +67,10 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
     """Capability flags of a QPU (``QpuDescription.supports``).
 
     The interface defaults (``gradients``, ``readout_mitigation``, ``mid_circuit_measurement``,
-    ``post_selection``), overridden by what the driver declares in an optional ``supports``
-    mapping (e.g. ``heralded_two_qubit_gates``, ``atom_loss``), then the kernel's own facts,
-    which no driver overrides: ``adjoint_gradients`` (exact, noiseless evaluation only),
+    ``post_selection``), overridden by what the driver declares in
+    :attr:`~quantum_service.contract.driver.QpuDriver.supports` (e.g.
+    ``heralded_two_qubit_gates``, ``atom_loss``), then the kernel's own facts, which no driver
+    overrides: ``adjoint_gradients`` (exact, noiseless evaluation only),
     ``multi_programming`` and ``calibration`` (kept calibrated by the service).
 
     Args:
@@ -78,9 +79,7 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
         calibration: the service calibrates this QPU (schedule, drift, ``Calibrate``).
     """
     flags = dict(_DEFAULT_SUPPORTS)
-    declared = getattr(driver, "supports", None)
-    if isinstance(declared, dict):
-        flags.update({str(k): bool(v) for k, v in declared.items()})
+    flags.update({str(k): bool(v) for k, v in driver.supports.items()})
     flags["adjoint_gradients"] = not driver.capabilities.noisy
     flags["multi_programming"] = multi_programming
     flags["calibration"] = calibration
@@ -90,12 +89,10 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
 def qpu_properties(driver: QpuDriver) -> dict[str, float]:
     """Numbers describing a QPU (``QpuDescription.properties``): ``max_simulated_qubits``
     (most active qubits one circuit may touch) and the modality-specific numbers its driver
-    declares in an optional ``properties`` mapping (e.g. ``blockade_radius_um``,
-    ``two_qubit_herald_success``); non-finite values are left out."""
+    declares in :attr:`~quantum_service.contract.driver.QpuDriver.properties` (e.g.
+    ``blockade_radius_um``, ``two_qubit_herald_success``); non-finite values are left out."""
     values = {"max_simulated_qubits": float(driver.capabilities.max_simulated_qubits)}
-    declared = getattr(driver, "properties", None)
-    if isinstance(declared, dict):
-        values.update({str(k): float(v) for k, v in declared.items()})
+    values.update({str(k): float(v) for k, v in driver.properties.items()})
     return {k: v for k, v in values.items() if math.isfinite(v)}
 
 

@@ -21,15 +21,24 @@ the QPU's worker serves first, between jobs and between the chunks of a running 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from quantum_service.config import QuantumSettings
 from quantum_service.kernel.fairshare import FairShare
 
-__all__ = ["SchedulerPolicy", "QueueEntry", "QpuQueue", "SessionWork", "priority_score"]
+__all__ = [
+    "QpuQueue",
+    "QueueEntry",
+    "RunningJobs",
+    "SchedulerPolicy",
+    "SessionWork",
+    "priority_score",
+]
 
 MAX_PRIORITY = 10
 
@@ -55,10 +64,10 @@ class SchedulerPolicy:
     parallel_chunks: int = 2
 
     @staticmethod
-    def from_settings(settings: Any) -> SchedulerPolicy:
-        """The policy from a :class:`~quantum_service.config.QuantumSettings`."""
-        values = {name: getattr(settings, name) for name in SchedulerPolicy.__slots__
-                  if hasattr(settings, name)}
+    def from_settings(settings: QuantumSettings) -> SchedulerPolicy:
+        """The policy from the service settings: every policy field the settings define."""
+        names = {f.name for f in dataclasses.fields(SchedulerPolicy)}
+        values = {k: v for k, v in settings.model_dump().items() if k in names}
         values["user_shares"] = tuple(sorted(dict(values.get("user_shares", {})).items()))
         return SchedulerPolicy(**values)
 
@@ -100,7 +109,10 @@ class SessionWork:
 
 
 @dataclass(slots=True)
-class _Running:
+class RunningJobs:
+    """The job(s) a QPU runs now (several when multi-programmed) and when they started
+    (scheduler clock, seconds)."""
+
     entries: list[QueueEntry]
     start: float
 
@@ -121,7 +133,7 @@ class QpuQueue:
         self.clock = clock
         self.entries: dict[str, QueueEntry] = {}
         self.sessions: deque[SessionWork] = deque()
-        self.running: _Running | None = None
+        self.running: RunningJobs | None = None
         self._wakeup = asyncio.Event()
         self._seq = itertools.count()
 

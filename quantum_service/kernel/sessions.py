@@ -18,7 +18,7 @@ import numpy as np
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import telemetry_pb2
 from quantum_service.convert import observable_from_proto, program_from_proto, timestamp
-from quantum_service.drivers.base import ExecutionOptions, ExecutionResult, PreparedProgram
+from quantum_service.contract import ExecutionOptions, ExecutionResult, PreparedProgram
 from quantum_service.errors import InvalidProgramError
 from quantum_service.kernel.jobs import utc_now
 from quantum_service.kernel.kernel import Kernel

@@ -15,7 +15,7 @@ import numpy as np
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.ir import Circuit
 from quantum_service.convert import observable_from_proto, program_from_proto
-from quantum_service.drivers.base import QpuCapabilities
+from quantum_service.contract import QpuCapabilities
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["ParsedJob", "parse_job", "check_shot_count", "parameter_matrix"]

@@ -13,7 +13,7 @@ from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
 from qcore.v1 import quantum_service_pb2, quantum_service_pb2_grpc
 from quantum_service.calibration.manager import CalibrationManager
 from quantum_service.config import QuantumSettings
-from quantum_service.drivers.base import QpuDriver
+from quantum_service.contract import QpuDriver
 from quantum_service.drivers.registry import load_drivers
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
@@ -78,8 +78,8 @@ async def create_server(settings: QuantumSettings | None = None, *,
                     workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
     if settings.auto_calibration:
         # Calibration runs on the devices between jobs (schedule, drift canaries) and on demand.
-        kernel.calibration = CalibrationManager(kernel.emit)
-        kernel.maintenance = kernel.calibration.maintain
+        kernel.calibration = CalibrationManager(kernel.publish_calibration_snapshot)
+        kernel.maintenance = kernel.calibration
     await kernel.start()
     sessions = SessionManager(kernel)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(

@@ -11,9 +11,9 @@ import grpc
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
-from quantum_service.convert import job_to_proto, qpu_to_proto, snapshot_to_proto
+from quantum_service.convert import qpu_to_proto, snapshot_to_proto
 from quantum_service.errors import InvalidProgramError, QcoreError
-from quantum_service.kernel.jobs import JobState
+from quantum_service.kernel.jobs import JobState, job_to_proto
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.sessions import SessionManager

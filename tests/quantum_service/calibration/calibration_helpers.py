@@ -5,8 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from quantum_service.calibration.experiments import ExperimentSettings
-from quantum_service.devices.model import CalibrationSnapshot, DeviceParameters
-from quantum_service.drivers.base import QpuCapabilities
+from quantum_service.contract import CalibrationSnapshot, DeviceParameters, QpuCapabilities
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quantum_service.devices.fleet import superconducting_grid
+from quantum_service.drivers.fleet import superconducting_grid
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from calibration_helpers import miscalibrated_driver
 
 from quantum_service.calibration import experiments as ex
 from quantum_service.calibration import fitting
-from quantum_service.devices.fleet import trapped_ion_chain
+from quantum_service.drivers.fleet import trapped_ion_chain
 
 
 def _context(driver, believed, seed=11):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quantum_service.calibration.graph import CalibrationGraph, CalibrationNode, default_graph
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
 from quantum_service.errors import FailedPreconditionError
 
 

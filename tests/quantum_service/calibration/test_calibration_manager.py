@@ -9,9 +9,9 @@ from calibration_helpers import FAST, miscalibrated_driver, slot_of
 
 from qcore.v1 import telemetry_pb2
 from quantum_service.calibration.manager import CalibrationManager, CalibrationPolicy
-from quantum_service.convert import snapshot_to_proto
+from quantum_service.convert import calibration_event, snapshot_to_proto
 from quantum_service.devices.drift import DriftRates
-from quantum_service.devices.fleet import trapped_ion_chain
+from quantum_service.drivers.fleet import trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.errors import InvalidProgramError
 
@@ -22,7 +22,9 @@ def test_only_the_drifted_qubit_and_its_pairs_are_recalibrated(grid_2x2):
     true = nominal.with_qubit(2, pi_pulse_amplitude=1.03, frequency_hz=q2.frequency_hz + 50e3)
     driver = miscalibrated_driver(true, nominal, caps)
     events = []
-    manager = CalibrationManager(events.append, seed=2, settings={caps.qpu_id: FAST})
+    manager = CalibrationManager(lambda snapshot, experiments: events.append(
+        calibration_event(snapshot, experiments=experiments)), seed=2,
+        settings={caps.qpu_id: FAST})
     before = driver.calibration_snapshot()
     outcome = manager.calibrate(slot_of(driver))
     drifted = {(r.node, r.target) for r in outcome.readings if r.drifted}

@@ -12,9 +12,8 @@ from quantum_service.calibration.experiments import settings_for
 from quantum_service.calibration.graph import default_graph
 from quantum_service.calibration.manager import CalibrationManager
 from quantum_service.calibration.programs import program, pulse
-from quantum_service.devices.fleet import neutral_atom_array, photonic_dual_rail
-from quantum_service.devices.model import CalibrationSnapshot
-from quantum_service.drivers.base import Modality
+from quantum_service.drivers.fleet import neutral_atom_array, photonic_dual_rail
+from quantum_service.contract import CalibrationSnapshot, Modality
 from quantum_service.errors import InvalidProgramError
 
 

@@ -10,9 +10,8 @@ from calibration_helpers import miscalibrated_driver
 
 from quantum_service.calibration.mitigation import assignment_matrix, mitigate_counts
 from quantum_service.circuits.ir import Circuit, Operation
-from quantum_service.devices.fleet import superconducting_grid
-from quantum_service.devices.model import DeviceParameters, QubitParameters
-from quantum_service.drivers.base import ExecutionOptions
+from quantum_service.drivers.fleet import superconducting_grid
+from quantum_service.contract import DeviceParameters, ExecutionOptions, QubitParameters
 from quantum_service.errors import FailedPreconditionError
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from quantum_service.circuits.qasm import parse_qasm
 from quantum_service.compiler import CompileTarget, compile_circuit, pipeline
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.placement import place
 

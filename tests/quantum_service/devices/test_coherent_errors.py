@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
-from quantum_service.devices.model import CalibrationSnapshot, DeviceParameters, QubitParameters
-from quantum_service.drivers.base import ExecutionOptions
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.contract import (
+    CalibrationSnapshot,
+    DeviceParameters,
+    ExecutionOptions,
+    QubitParameters,
+)
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 
 C = ParameterExpression

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRates
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
-from quantum_service.drivers.base import Modality
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.contract import Modality
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 
 HOUR = 3600.0

@@ -23,7 +23,7 @@ from quantum_service.circuits.gates import GATES
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.circuits.qasm import parse_qasm
 from quantum_service.compiler import CompileTarget, circuit_unitary, compile_circuit
-from quantum_service.drivers.base import ExecutionOptions, Modality, QpuDriver
+from quantum_service.contract import ExecutionOptions, Modality, QpuDriver
 from quantum_service.drivers.registry import load_drivers
 from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator import PauliSum

@@ -16,8 +16,8 @@ import pytest
 
 from quantum_service.circuits.ir import Circuit, Operation
 from quantum_service.compiler import CompileTarget, compile_circuit
-from quantum_service.devices.fleet import neutral_atom_array, photonic_dual_rail
-from quantum_service.drivers.base import ExecutionOptions
+from quantum_service.drivers.fleet import neutral_atom_array, photonic_dual_rail
+from quantum_service.contract import ExecutionOptions
 from quantum_service.drivers.neutral_atom import (
     AtomArray,
     NeutralAtomQpuDriver,
@@ -277,7 +277,7 @@ def test_readout_mitigation_sees_only_kept_shots():
 # -- registry --------------------------------------------------------------------------------
 
 PLUGIN = """
-from quantum_service.devices.fleet import photonic_dual_rail
+from quantum_service.drivers.fleet import photonic_dual_rail
 
 def fleet():
     return [photonic_dual_rail("acme-ph-2", qubit_count=2)]

@@ -11,9 +11,8 @@ import pytest
 
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler import circuit_unitary
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
-from quantum_service.devices.model import DeviceParameters, QubitParameters
-from quantum_service.drivers.base import ExecutionOptions
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.contract import DeviceParameters, ExecutionOptions, QubitParameters
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator import PauliSum

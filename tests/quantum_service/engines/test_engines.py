@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
-from quantum_service.devices.fleet import superconducting_grid, trapped_ion_chain
-from quantum_service.drivers.base import ExecutionOptions
-from quantum_service.drivers.executable import build_executable
+from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
+from quantum_service.contract import ExecutionOptions
+from quantum_service.engines.executable import build_executable
 from quantum_service.compiler import CompileTarget, compile_circuit
 from quantum_service.engines import (
     FusedDensityMatrixEngine,

@@ -9,7 +9,7 @@ from collections import Counter
 from broker.publisher import NullPublisher
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
-from quantum_service.devices.fleet import trapped_ion_chain
+from quantum_service.drivers.fleet import trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel

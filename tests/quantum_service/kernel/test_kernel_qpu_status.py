@@ -13,10 +13,11 @@ from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.calibration.experiments import ExperimentSettings
 from quantum_service.calibration.manager import CalibrationManager, CalibrationPolicy
-from quantum_service.devices.fleet import superconducting_grid
+from quantum_service.drivers.fleet import superconducting_grid
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel
+from quantum_service.kernel.maintenance import EveryJob
 from quantum_service.kernel.qpus import QpuRegistry, QpuStatus
 from quantum_service.kernel.store import JobStore
 
@@ -55,9 +56,9 @@ async def calibrated() -> AsyncIterator[tuple[Kernel, SimulatedQpuDriver, Record
     telemetry = Recorder()
     kernel = Kernel(QpuRegistry([driver]), JobStore(":memory:"), telemetry, workers=2)
     kernel.calibration = CalibrationManager(
-        kernel.emit, policy=CalibrationPolicy(schedule_period_s=3600.0, canary_period_s=None),
-        seed=1, settings={QPU: FAST})
-    kernel.maintenance = kernel.calibration.maintain
+        kernel.publish_calibration_snapshot,
+        policy=CalibrationPolicy(schedule_period_s=3600.0, canary_period_s=None), seed=1, settings={QPU: FAST})
+    kernel.maintenance = kernel.calibration
     await kernel.start()
     yield kernel, driver, telemetry
     await kernel.stop()
@@ -164,7 +165,7 @@ async def test_a_generic_maintenance_hook_runs_with_the_qpu_calibrating():
 
     telemetry = Recorder()
     kernel = Kernel(QpuRegistry([SimulatedQpuDriver(caps, nominal)]), JobStore(":memory:"),
-                    telemetry, workers=1, maintenance=hook)
+                    telemetry, workers=1, maintenance=EveryJob(hook))
     await kernel.start()
     try:
         await run_job(kernel)

@@ -11,8 +11,8 @@ import pytest
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.qasm import parse_qasm
-from quantum_service.devices.fleet import trapped_ion_chain
-from quantum_service.drivers.base import ExecutionOptions
+from quantum_service.drivers.fleet import trapped_ion_chain
+from quantum_service.contract import ExecutionOptions
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.errors import InvalidProgramError, ResourceExhaustedError
 from quantum_service.kernel.jobs import JobState
@@ -34,7 +34,10 @@ class Gate:
     def __init__(self) -> None:
         self.open = asyncio.Event()
 
-    async def __call__(self, slot) -> None:
+    def is_due(self, slot) -> bool:
+        return True
+
+    async def maintain(self, slot) -> None:
         await self.open.wait()
 
 

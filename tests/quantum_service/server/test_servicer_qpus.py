@@ -14,7 +14,7 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from quantum_service.config import QuantumSettings
-from quantum_service.devices.fleet import superconducting_grid
+from quantum_service.drivers.fleet import superconducting_grid
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.server.app import QuantumServer, create_server
 

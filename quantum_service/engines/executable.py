@@ -24,7 +24,7 @@ import numpy as np
 
 from quantum_service.circuits.gates import gate_spec
 from quantum_service.circuits.ir import Circuit
-from quantum_service.devices.model import DeviceParameters
+from quantum_service.contract import DELAY, DRIVE_GATES, DeviceParameters, QpuCapabilities
 from quantum_service.devices.noise import (
     conditional_phase_error,
     depolarizing,
@@ -35,16 +35,9 @@ from quantum_service.devices.noise import (
     rotation_scale,
     two_qubit_angle_scale,
 )
-from quantum_service.drivers.base import QpuCapabilities
 from quantum_service.simulator import Channel
 
 __all__ = ["Executable", "build_executable", "ParametricStep", "DRIVE_GATES", "DELAY"]
-
-#: Single-qubit gates played as resonant drive pulses: their rotation angle is scaled by
-#: ``A_cal/A_true`` on a noisy device.
-DRIVE_GATES = frozenset({"x", "y", "sx", "sxdg", "r", "rx", "ry"})
-#: The idle pseudo-gate of calibration programs (parameter: nanoseconds).
-DELAY = "delay"
 
 
 @dataclass(slots=True)

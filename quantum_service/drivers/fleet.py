@@ -61,8 +61,15 @@ import itertools
 
 import numpy as np
 
-from quantum_service.devices.model import DeviceParameters, PairParameters, QubitParameters
-from quantum_service.drivers.base import Modality, NativeGateInfo, QpuCapabilities, QpuDriver
+from quantum_service.contract import (
+    DeviceParameters,
+    Modality,
+    NativeGateInfo,
+    PairParameters,
+    QpuCapabilities,
+    QpuDriver,
+    QubitParameters,
+)
 from quantum_service.drivers.neutral_atom import (
     AtomArray,
     NeutralAtomQpuDriver,

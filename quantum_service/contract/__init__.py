@@ -1,0 +1,68 @@
+"""The driver contract: the one package that the kernel, calibration, the compiler-facing
+code, the device models and every driver depend on.
+
+* :mod:`.capabilities` — :class:`Modality`, :class:`QpuCapabilities`, native gates, the
+  feature-flag names qcore reads;
+* :mod:`.parameters` — device parameters and :class:`CalibrationSnapshot` (SI units in names);
+* :mod:`.programs` — :class:`PreparedProgram`, :class:`ExecutionOptions`,
+  :class:`ExecutionResult`;
+* :mod:`.driver` — the abstract :class:`QpuDriver` and the typed protocols of optional
+  abilities (:class:`Calibratable`, :class:`Simultaneous`, :class:`FixedLayout`,
+  :class:`PostSelecting`), declared through accessors, never probed;
+* :mod:`.device_time` — the one model of device time and shot accounting.
+
+It depends only on :mod:`quantum_service.circuits`, :mod:`quantum_service.simulator.pauli`
+and :mod:`quantum_service.errors`.
+"""
+
+from __future__ import annotations
+
+from quantum_service.contract.capabilities import (
+    ATOM_LOSS,
+    DELAY,
+    DRIVE_GATES,
+    HERALDED_TWO_QUBIT_GATES,
+    PHOTON_LOSS,
+    POST_SELECTION,
+    Modality,
+    NativeGateInfo,
+    QpuCapabilities,
+)
+from quantum_service.contract.driver import (
+    Calibratable,
+    FixedLayout,
+    PostSelecting,
+    QpuDriver,
+    Simultaneous,
+)
+from quantum_service.contract.parameters import (
+    CalibrationSnapshot,
+    DeviceParameters,
+    PairParameters,
+    QubitParameters,
+)
+from quantum_service.contract.programs import ExecutionOptions, ExecutionResult, PreparedProgram
+
+__all__ = [
+    "ATOM_LOSS",
+    "DELAY",
+    "DRIVE_GATES",
+    "HERALDED_TWO_QUBIT_GATES",
+    "PHOTON_LOSS",
+    "POST_SELECTION",
+    "Calibratable",
+    "CalibrationSnapshot",
+    "DeviceParameters",
+    "ExecutionOptions",
+    "ExecutionResult",
+    "FixedLayout",
+    "Modality",
+    "NativeGateInfo",
+    "PairParameters",
+    "PostSelecting",
+    "PreparedProgram",
+    "QpuCapabilities",
+    "QpuDriver",
+    "QubitParameters",
+    "Simultaneous",
+]

@@ -1,0 +1,96 @@
+"""What drivers execute and return: prepared programs, execution options and results.
+
+Part of the driver contract (:mod:`quantum_service.contract`). A driver *prepares* a circuit
+once (compiles it for its QPU: :class:`PreparedProgram`) and *executes* it many times, for a
+batch of parameter sets (:class:`ExecutionOptions` → :class:`ExecutionResult`). Device time on
+results follows :mod:`quantum_service.contract.device_time`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from quantum_service.circuits.ir import Circuit
+
+__all__ = ["ExecutionOptions", "ExecutionResult", "PreparedProgram"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionOptions:
+    """How to execute a prepared program.
+
+    Attributes:
+        shot_count: 0 for exact expectation values (observable programs only); otherwise the
+            number of shots per circuit and parameter set.
+        gradient: also return gradients of expectation values (parameter-shift rule or adjoint).
+        seed: seed for shot sampling and stochastic noise.
+        readout_mitigation: also return counts corrected with the latest calibrated readout
+            assignment matrices (``ExecutionResult.mitigated_probabilities``).
+        gradient_method: ``"parameter_shift"`` (runs on any QPU; device time counts the
+            shifted circuits) or ``"adjoint"`` (exact, noiseless simulation only).
+    """
+
+    shot_count: int = 0
+    gradient: bool = False
+    seed: int | None = None
+    readout_mitigation: bool = False
+    gradient_method: str = "parameter_shift"
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    """Results for a batch of ``m`` parameter sets of one prepared program.
+
+    Attributes:
+        expectation_values: float64 ``(m,)`` (observable programs), else ``None``.
+        standard_errors: float64 ``(m,)``; zeros for exact values.
+        gradients: float64 ``(m, parameter_count)`` when requested.
+        counts: per parameter set, bitstring → count (sampling programs), else ``None``.
+        device_time_s: QPU time this batch used, seconds
+            (:func:`~quantum_service.contract.device_time.device_time_s`).
+        circuit_executions: circuits run, counting every shifted circuit of a gradient.
+        discarded_shot_counts: per parameter set, shots the device discarded (photonic failed
+            heralds, lost atoms); ``counts`` hold the kept shots only.
+        mitigated_probabilities: per parameter set, readout-mitigated quasi-probabilities
+            (when ``ExecutionOptions.readout_mitigation``).
+        engine: the engine that ran the batch (``statevector``, ``density_matrix``; see
+            :mod:`quantum_service.engines`); empty for drivers without one.
+        engine_reason: why that engine was chosen (one sentence).
+    """
+
+    expectation_values: np.ndarray | None = None
+    standard_errors: np.ndarray | None = None
+    gradients: np.ndarray | None = None
+    counts: list[dict[str, int]] | None = None
+    device_time_s: float = 0.0
+    circuit_executions: int = 0
+    discarded_shot_counts: list[int] | None = None
+    mitigated_probabilities: list[dict[str, float]] | None = None
+    engine: str = ""
+    engine_reason: str = ""
+
+
+@dataclass(slots=True)
+class PreparedProgram:
+    """A circuit compiled for one QPU, plus what to compute from it.
+
+    Created by :meth:`QpuDriver.prepare`; drivers attach their own executable form in
+    ``payload``. ``parameters`` are the symbolic parameters, in parameter-vector order.
+    """
+
+    qpu_id: str
+    circuit: Circuit
+    parameters: tuple[str, ...]
+    observable: Sequence[tuple[str, float]] | None
+    compiled_gate_count: int
+    compiled_depth: int
+    swap_count: int
+    calibration_snapshot_id: str
+    #: One shot's gate schedule on the device, ns (readout and reset excluded); 0 if unknown.
+    duration_ns: float = 0.0
+    #: Device qubits the program occupies (gates, measurements, observable support).
+    physical_qubits: tuple[int, ...] = ()
+    payload: object = field(default=None, repr=False)

@@ -22,15 +22,15 @@ __all__ = ["place_terminal_measurements", "split_terminal_measurements"]
 
 
 def split_terminal_measurements(operations: Sequence[Operation]
-                                ) -> tuple[list[Operation], list[tuple[int, int]]]:
+                                ) -> tuple[list[Operation], list[Operation]]:
     """Separates terminal measurements (module docstring) from the rest.
 
     Args:
         operations: on logical qubits, ``barrier`` and ``id`` already dropped.
     Returns:
-        The operations without terminal measurements (a measurement that a gate or ``reset``
-        follows stays in place, one ``measure`` per qubit), and the terminal ``(logical qubit,
-        clbit)`` pairs in program order.
+        The operations without terminal measurements (the qubits of a ``measure`` that a gate
+        or ``reset`` follows stay in place, as one ``measure``), and the terminal measurements
+        in program order (one ``measure`` per source ``measure``, its terminal qubits only).
     """
     last_action: dict[int, int] = {}
     for index, op in enumerate(operations):
@@ -38,20 +38,24 @@ def split_terminal_measurements(operations: Sequence[Operation]
             for q in op.qubits:
                 last_action[q] = index
     kept: list[Operation] = []
-    terminal: list[tuple[int, int]] = []
+    terminal: list[Operation] = []
     for index, op in enumerate(operations):
         if op.name != "measure":
             kept.append(op)
             continue
-        for q, c in zip(op.qubits, op.clbits):
-            if last_action.get(q, -1) < index:
-                terminal.append((q, c))
-            else:
-                kept.append(Operation("measure", (q,), (), (c,)))
+        pairs = list(zip(op.qubits, op.clbits))
+        done = [(q, c) for q, c in pairs if last_action.get(q, -1) < index]
+        pending = [(q, c) for q, c in pairs if last_action.get(q, -1) > index]
+        for group, out in ((pending, kept), (done, terminal)):
+            if group:
+                out.append(Operation("measure", tuple(q for q, _ in group), (),
+                                     tuple(c for _, c in group)))
     return kept, terminal
 
 
-def place_terminal_measurements(terminal: Sequence[tuple[int, int]],
-                                final_layout: Sequence[int]) -> list[Operation]:
-    """One ``measure`` per terminal pair, on the physical qubit ``final_layout[qubit]``."""
-    return [Operation("measure", (final_layout[q],), (), (c,)) for q, c in terminal]
+def place_terminal_measurements(terminal: Sequence[Operation], final_layout: Sequence[int]
+                                ) -> list[Operation]:
+    """The terminal measurements on physical qubits: logical qubit ``v`` read on
+    ``final_layout[v]``."""
+    return [Operation("measure", tuple(final_layout[q] for q in op.qubits), (), op.clbits)
+            for op in terminal]

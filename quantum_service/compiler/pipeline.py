@@ -12,15 +12,15 @@ from quantum_service.compiler.layout import (
     greedy_layout,
     trivial_layout,
 )
+from quantum_service.compiler.measurement import (
+    place_terminal_measurements,
+    split_terminal_measurements,
+)
 from quantum_service.compiler.operations import gate_depth, is_gate
 from quantum_service.compiler.optimize import (
     optimize_native,
     peephole,
     synthesize_single_qubit_gates,
-)
-from quantum_service.compiler.measurement import (
-    place_terminal_measurements,
-    split_terminal_measurements,
 )
 from quantum_service.compiler.region import connected_regions, region_graph
 from quantum_service.compiler.routing import RoutedCircuit, refine_layout, route
@@ -142,7 +142,7 @@ def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
     )
 
 
-def _route(operations: list[Operation], terminal: list[tuple[int, int]], logical_count: int,
+def _route(operations: list[Operation], terminal: list[Operation], logical_count: int,
            graph: CouplingGraph, max_active: int | None, optimization_level: int
            ) -> RoutedCircuit:
     """Lays out and routes on the whole coupling map; when that makes more than
@@ -154,9 +154,9 @@ def _route(operations: list[Operation], terminal: list[tuple[int, int]], logical
     routed = route(operations, layout, graph)
     if max_active is None or max_active >= graph.qubit_count:
         return routed
-    used = sorted({q for op in operations for q in op.qubits} | {q for q, _ in terminal})
+    used = sorted({q for op in operations + terminal for q in op.qubits})
     active = ({q for op in routed.operations for q in op.qubits}
-              | {routed.final_layout[q] for q, _ in terminal})
+              | {routed.final_layout[q] for op in terminal for q in op.qubits})
     if len(active) <= max_active or len(used) > max_active:
         return routed
     best: RoutedCircuit | None = None

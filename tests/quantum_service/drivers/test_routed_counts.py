@@ -16,6 +16,7 @@ probability 0 that is observed at all fails at once.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -60,23 +61,11 @@ def _measure(qubit: int, clbit: int) -> Operation:
     return Operation("measure", (qubit,), (), (clbit,))
 
 
-def _inverse_qft(qubits: list[int]) -> list[Operation]:
-    """Inverse QFT on ``qubits`` (``qubits[0]`` least significant), without the final
-    bit-reversal SWAPs (the caller measures in reversed order)."""
-    ops: list[Operation] = []
-    n = len(qubits)
-    for j in reversed(range(n)):
-        for k in reversed(range(j + 1, n)):
-            ops.append(_op("cp", qubits[k], qubits[j], params=(-math.pi / 2 ** (k - j),)))
-        ops.append(_op("h", qubits[j]))
-    return ops
-
-
 def phase_estimation(counting: int, phase: float) -> Circuit:
     """QPE of ``p(2π·phase)`` with ``counting`` counting qubits (0..counting-1) and the target
     qubit ``counting`` in |1>; a non-dyadic phase gives a peaked, asymmetric distribution.
-    Counting qubit ``j`` is measured, as soon as its last gate is done, into clbit
-    ``counting - 1 - j`` (bit reversal)."""
+    Counting qubit ``j`` is measured into clbit ``counting - 1 - j`` (bit reversal); the
+    qubits finish at different times, so a router may move finished qubits aside."""
     t = counting
     ops = [_op("x", t)] + [_op("h", j) for j in range(counting)]
     for j in range(counting):
@@ -174,7 +163,7 @@ def ghz_line(n: int = 10) -> Circuit:
     first qubits are measured before the chain ends."""
     chain = [0, 5, 9, 2, 7, 4, 1, 8, 3, 6][:n]
     ops = [_op("h", chain[0])]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         ops.append(_op("cx", a, b))
     ops += [_op("x", q) for q in range(0, n, 2)]
     ops += [_measure(q, (3 * q + 1) % n) for q in range(n)]

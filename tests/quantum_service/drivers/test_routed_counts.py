@@ -27,6 +27,7 @@ from quantum_service.circuits.gates import gate_matrix
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.circuits.qasm import parse_qasm
 from quantum_service.compiler import OPTIMIZATION_LEVELS, CompileTarget, compile_circuit
+from quantum_service.devices.fleet import superconducting_grid
 from quantum_service.drivers.base import ExecutionOptions, QpuDriver
 from quantum_service.drivers.registry import load_drivers
 from quantum_service.drivers.simulated import SimulatedQpuDriver
@@ -326,3 +327,31 @@ def test_a_ten_qubit_program_compiles_onto_ten_active_qubits(qpu_id):
             compiled = compile_circuit(PROGRAMS[name], device_target(caps),
                                        optimization_level=level)
             assert len(compiled.physical_qubits) <= 10, (name, level)
+
+
+def test_readout_error_applies_to_the_physical_qubit_read():
+    """On sc-grid-16 with perfect gates and one faulty detector (always flips), only the
+    classical bit of the logical qubit that *ends* on that physical qubit is inverted."""
+    caps, params = superconducting_grid()
+    circuit = PROGRAMS["qpe_n5"]
+    compiled = compile_circuit(circuit, device_target(caps))
+    assert compiled.swap_count > 0
+    logical, clbit = 0, 3  # counting qubit 0 is read into clbit 3
+    faulty = compiled.final_layout[logical]
+    assert faulty != compiled.initial_layout[logical]  # routing moved the measured qubit
+    qubits = [dataclasses.replace(q, t1_us=1e12, t2_us=1e12, single_qubit_gate_fidelity=1.0,
+                                  readout_p01=float(p == faulty), readout_p10=float(p == faulty))
+              for p, q in enumerate(params.qubits)]
+    pairs = {key: dataclasses.replace(pair, two_qubit_gate_fidelity=1.0)
+             for key, pair in params.pairs.items()}
+    perfect = dataclasses.replace(params, qubits=tuple(qubits), pairs=pairs,
+                                  default_two_qubit_gate_fidelity=1.0)
+    driver = SimulatedQpuDriver(caps, perfect, drift=False)
+    assert driver.capabilities.noisy
+    counts = sample(driver, driver.prepare(circuit, observable=None), seed=2)
+    position = circuit.clbit_count - 1 - clbit
+    flipped: dict[str, float] = {}
+    for key, p in exact_distribution(circuit).items():
+        bit = "1" if key[position] == "0" else "0"
+        flipped[key[:position] + bit + key[position + 1:]] = p
+    assert goodness_of_fit(counts, flipped) > P_THRESHOLD

@@ -1,8 +1,9 @@
 """The qcore compiler: native gate sets and routing.
 
 :func:`compile_circuit` maps a :class:`~quantum_service.circuits.ir.Circuit` onto a QPU described
-by a :class:`CompileTarget` (qubit count, native gates, coupling map), keeping symbolic
-parameters symbolic, and returns a :class:`CompiledCircuit` with its qubit layouts.
+by a :class:`CompileTarget` (qubit count, native gates, coupling map, simulable width), keeping
+symbolic parameters symbolic, and returns a :class:`CompiledCircuit` with its qubit layouts;
+terminal measurements name the physical qubit where their logical qubit ends.
 :func:`circuit_unitary` builds a small circuit's unitary for equivalence checks.
 """
 

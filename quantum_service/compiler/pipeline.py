@@ -12,13 +12,18 @@ from quantum_service.compiler.layout import (
     greedy_layout,
     trivial_layout,
 )
+from quantum_service.compiler.measurement import (
+    place_terminal_measurements,
+    split_terminal_measurements,
+)
 from quantum_service.compiler.operations import gate_depth, is_gate
 from quantum_service.compiler.optimize import (
     optimize_native,
     peephole,
     synthesize_single_qubit_gates,
 )
-from quantum_service.compiler.routing import refine_layout, route
+from quantum_service.compiler.region import connected_regions, region_graph
+from quantum_service.compiler.routing import RoutedCircuit, refine_layout, route
 from quantum_service.compiler.target import CompiledCircuit, CompileTarget
 from quantum_service.compiler.translate import translate_operations
 from quantum_service.errors import InvalidProgramError
@@ -30,6 +35,9 @@ OPTIMIZATION_LEVELS = (0, 1, 2, 3)
 
 # Bidirectional SABRE layout-refinement rounds per optimisation level.
 _REFINEMENT_ROUNDS = {0: 0, 1: 2, 2: 4, 3: 6}
+
+#: Densest connected regions routed on when a circuit must fit the target's simulable width.
+_REGION_CANDIDATES = 6
 
 
 def compile_circuit(circuit: Circuit, target: CompileTarget, *, optimization_level: int = 1
@@ -48,12 +56,19 @@ def compile_circuit(circuit: Circuit, target: CompileTarget, *, optimization_lev
     (:mod:`~quantum_service.compiler.routing`); gates are translated to the native set
     (:mod:`~quantum_service.compiler.translate`); single-qubit runs are synthesised and, at
     level >= 1, merged, with adjacent rotations merged and inverse pairs cancelled
-    (:mod:`~quantum_service.compiler.optimize`). ``barrier`` and ``id`` are dropped; ``measure``
-    and ``reset`` are kept on the physical qubit holding their logical qubit at that point.
+    (:mod:`~quantum_service.compiler.optimize`). ``barrier`` and ``id`` are dropped. Terminal
+    measurements (no gate or ``reset`` follows on their qubit) are taken out before routing and
+    appended after the last operation, on the physical qubit where their logical qubit ends
+    (deferred measurement, :mod:`~quantum_service.compiler.measurement`), so routing SWAPs
+    through a measured qubit cannot change what a classical bit reads; other ``measure`` and
+    ``reset`` operations are kept on the physical qubit holding their logical qubit at that
+    point. When ``target.max_active_qubits`` is smaller than the device and routing on the
+    whole coupling map would act on more qubits than that, layout and routing are confined to
+    a dense connected region of that many qubits (:mod:`~quantum_service.compiler.region`).
 
     Args:
         circuit: the source circuit on logical qubits.
-        target: the QPU's qubit count, native gates and coupling map.
+        target: the QPU's qubit count, native gates, coupling map and simulable width.
         optimization_level: 0 (no optimisation), 1 (default), 2 or 3 (more layout search).
     Returns:
         The compiled circuit, equal to the source up to global phase once qubits are mapped
@@ -97,7 +112,7 @@ def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
     for op in circuit.operations:
         validate_operation(op, qubit_count=logical_count, clbit_count=circuit.clbit_count)
 
-    operations = decompose_operations(circuit.operations)
+    operations, terminal = split_terminal_measurements(decompose_operations(circuit.operations))
     if optimization_level >= 1:
         operations = peephole(operations)
 
@@ -106,8 +121,8 @@ def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
         swap_count = 0
     else:
         graph = CouplingGraph.build(physical_count, target.coupling_map)
-        layout = _initial_layout(operations, logical_count, graph, optimization_level)
-        routed = route(operations, layout, graph)
+        routed = _route(operations, terminal, logical_count, graph, target.max_active_qubits,
+                        optimization_level)
         operations, initial, final = routed.operations, routed.initial_layout, routed.final_layout
         swap_count = routed.swap_count
 
@@ -116,6 +131,7 @@ def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
         operations = synthesize_single_qubit_gates(operations, target, merge=False)
     else:
         operations = optimize_native(operations, target)
+    operations += place_terminal_measurements(terminal, final)
 
     return CompiledCircuit(
         circuit=circuit.with_operations(operations, qubit_count=physical_count),
@@ -124,6 +140,63 @@ def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int
         swap_count=swap_count,
         depth=gate_depth(operations),
     )
+
+
+def _route(operations: list[Operation], terminal: list[Operation], logical_count: int,
+           graph: CouplingGraph, max_active: int | None, optimization_level: int
+           ) -> RoutedCircuit:
+    """Lays out and routes on the whole coupling map; when that makes more than
+    ``max_active`` physical qubits active although the circuit acts on at most ``max_active``
+    logical qubits, routes instead inside the connected region of ``max_active`` qubits (among
+    the :data:`_REGION_CANDIDATES` densest, :func:`~.region.connected_regions`) that needs the
+    fewest SWAPs."""
+    layout = _initial_layout(operations, logical_count, graph, optimization_level)
+    routed = route(operations, layout, graph)
+    if max_active is None or max_active >= graph.qubit_count:
+        return routed
+    used = sorted({q for op in operations + terminal for q in op.qubits})
+    active = ({q for op in routed.operations for q in op.qubits}
+              | {routed.final_layout[q] for op in terminal for q in op.qubits})
+    if len(active) <= max_active or len(used) > max_active:
+        return routed
+    best: RoutedCircuit | None = None
+    for region in connected_regions(graph, max_active)[:_REGION_CANDIDATES]:
+        candidate = _route_in_region(operations, used, logical_count, graph, region,
+                                     optimization_level)
+        if best is None or candidate.swap_count < best.swap_count:
+            best = candidate
+    return routed if best is None else best
+
+
+def _route_in_region(operations: list[Operation], used: list[int], logical_count: int,
+                     graph: CouplingGraph, region: tuple[int, ...], optimization_level: int
+                     ) -> RoutedCircuit:
+    """Routes the ``used`` logical qubits inside ``region``; logical qubits without operations
+    take the physical qubits outside it first, then the region's spare ones."""
+    sub = region_graph(graph, region)
+    local = {v: i for i, v in enumerate(used)}
+    compact = [Operation(op.name, tuple(local[q] for q in op.qubits), op.params, op.clbits)
+               for op in operations]
+    layout = _initial_layout(compact, len(used), sub, optimization_level)
+    routed = route(compact, layout, sub)
+    ops = [Operation(op.name, tuple(region[q] for q in op.qubits), op.params, op.clbits)
+           for op in routed.operations]
+    inside = set(region)
+    # (start, end) physical qubit of each slot an unused logical qubit can take
+    slots = [(p, p) for p in range(graph.qubit_count) if p not in inside]
+    slots += [(region[routed.initial_layout[j]], region[routed.final_layout[j]])
+              for j in range(len(used), len(region))]
+    initial, final = [0] * logical_count, [0] * logical_count
+    for v in range(logical_count):
+        if v in local:
+            j = local[v]
+            initial[v] = region[routed.initial_layout[j]]
+            final[v] = region[routed.final_layout[j]]
+        else:
+            initial[v], final[v] = slots.pop(0)
+    initial += [start for start, _ in slots]
+    final += [end for _, end in slots]
+    return RoutedCircuit(ops, initial, final, routed.swap_count)
 
 
 def _initial_layout(operations: list[Operation], logical_count: int, graph: CouplingGraph,

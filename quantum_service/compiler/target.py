@@ -33,22 +33,33 @@ class CompileTarget:
             :data:`ENTANGLERS` is needed to compile multi-qubit circuits.
         coupling_map: undirected edges ``(a, b)`` between physical qubits where two-qubit gates
             act; ``None`` means all-to-all.
+        max_active_qubits: the most physical qubits one compiled circuit may act on (a
+            simulated device's ``max_simulated_qubits``), >= 1; ``None``: no limit. On a coupling
+            map, when routing on the whole device would make more qubits active although the
+            circuit acts on at most this many, layout and routing are confined to a connected
+            region of this many qubits. It never makes a circuit fail to compile.
 
     Raises:
         InvalidProgramError: unknown or insufficient native gates (reason
-            ``UNSUPPORTED_NATIVE_GATES``) or a malformed coupling map (reason
-            ``INVALID_COUPLING_MAP``).
+            ``UNSUPPORTED_NATIVE_GATES``), a malformed coupling map (reason
+            ``INVALID_COUPLING_MAP``) or ``max_active_qubits < 1`` (reason ``INVALID_TARGET``).
     """
 
     qubit_count: int
     native_gates: frozenset[str]
     coupling_map: tuple[tuple[int, int], ...] | None = None
+    max_active_qubits: int | None = None
 
     def __post_init__(self) -> None:
         if self.qubit_count < 1:
             raise InvalidProgramError(
                 f"a compile target needs at least 1 qubit, got {self.qubit_count}",
                 reason="INVALID_TARGET",
+            )
+        if self.max_active_qubits is not None and self.max_active_qubits < 1:
+            raise InvalidProgramError(
+                f"max_active_qubits must be >= 1 (or None for no limit), got "
+                f"{self.max_active_qubits}", reason="INVALID_TARGET",
             )
         object.__setattr__(self, "native_gates", frozenset(self.native_gates))
         unknown = sorted(name for name in self.native_gates if name not in GATES)
@@ -100,6 +111,11 @@ class CompiledCircuit:
         circuit: on the target's physical qubits (``circuit.qubit_count ==
             target.qubit_count``), holding only native gates plus ``measure`` and ``reset``;
             same symbolic parameters (in the same order) and classical bits as the source.
+            Terminal measurements (no gate or ``reset`` follows on their qubit) come last, one
+            ``measure`` per ``(physical qubit, clbit)``, on the physical qubit where the
+            measured logical qubit ends (``final_layout``): that qubit is the one read, so
+            its readout error applies. A measurement that a gate or ``reset`` follows stays
+            in place, on the physical qubit holding its logical qubit at that point.
         initial_layout: logical qubit ``i`` starts on physical qubit ``initial_layout[i]``.
         final_layout: logical qubit ``i`` ends on physical qubit ``final_layout[i]`` (map an
             observable's qubits through it).

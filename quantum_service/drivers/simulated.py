@@ -224,6 +224,7 @@ class SimulatedQpuDriver(QpuDriver):
             qubit_count=capabilities.qubit_count,
             native_gates=capabilities.native_gate_names,
             coupling_map=capabilities.coupling_map,
+            max_active_qubits=capabilities.max_simulated_qubits,
         )
 
     @property

@@ -35,9 +35,10 @@ from quantum_service.devices.noise import (
     rotation_scale,
     two_qubit_angle_scale,
 )
+from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator import Channel
 
-__all__ = ["Executable", "build_executable", "ParametricStep", "DRIVE_GATES", "DELAY"]
+__all__ = ["DELAY", "DRIVE_GATES", "Executable", "ParametricStep", "build_executable"]
 
 
 @dataclass(slots=True)
@@ -64,7 +65,8 @@ class Executable:
             at the positions of parametric gates (filled per parameter set).
         parametric: the parametric gates.
         parameter_count: length of a parameter vector.
-        measured: ``(simulated qubit, clbit)`` pairs of the circuit's measurements.
+        measured: ``(simulated qubit, clbit)`` pairs of the circuit's measurements, all read
+            from the final state (no gate follows a measurement on its qubit).
         clbit_count: classical bits of the circuit.
         readout_errors: per simulated qubit ``(p(1|0), p(0|1))``; zeros on ideal devices.
         duration_ns: one shot's gate schedule length (readout and reset excluded).
@@ -123,8 +125,30 @@ class Executable:
 
 
 def _measure_layout(compiled: Circuit) -> list[tuple[int, int]]:
-    return [(q, c) for op in compiled.operations if op.name == "measure"
-            for q, c in zip(op.qubits, op.clbits)]
+    """The ``(physical qubit, clbit)`` pairs of ``compiled``'s measurements.
+
+    The simulator reads every measurement from the final state, which is exact only when no
+    gate acts on a physical qubit after it is measured (resets are not simulated: the state
+    starts in |0>). The compiler guarantees this by placing terminal measurements last, on the
+    qubit where their logical qubit ends.
+
+    Raises:
+        InvalidProgramError: a gate acts on an already measured physical qubit (reason
+            ``UNSUPPORTED_OPERATION``).
+    """
+    pairs: list[tuple[int, int]] = []
+    measured: set[int] = set()
+    for op in compiled.operations:
+        if op.name == "measure":
+            pairs.extend(zip(op.qubits, op.clbits))
+            measured.update(op.qubits)
+        elif op.name not in ("barrier", "reset") and measured.intersection(op.qubits):
+            raise InvalidProgramError(
+                f"{op.name!r} acts on physical qubit(s) "
+                f"{sorted(measured.intersection(op.qubits))} after they were measured; "
+                "mid-circuit measurement is not simulated",
+                reason="UNSUPPORTED_OPERATION")
+    return pairs
 
 
 def _rx(angle: float) -> np.ndarray:

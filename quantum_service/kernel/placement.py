@@ -44,7 +44,8 @@ class Placement:
 def _esp(circuits: Sequence[Circuit], slot: QpuSlot) -> float:
     caps = slot.driver.capabilities
     target = CompileTarget(qubit_count=caps.qubit_count, native_gates=caps.native_gate_names,
-                           coupling_map=caps.coupling_map)
+                           coupling_map=caps.coupling_map,
+                           max_active_qubits=caps.max_simulated_qubits)
     device = slot.driver.calibration_snapshot().parameters
     esp = 1.0
     for circuit in circuits:

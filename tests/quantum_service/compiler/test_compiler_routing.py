@@ -176,3 +176,90 @@ def test_symbolic_circuit_routes_on_a_grid() -> None:
     assert_equivalent(source, compiled, {"theta": 0.9})
     assert compiled.physical_qubits == tuple(sorted(
         {q for op in compiled.circuit.operations for q in op.qubits}))
+
+
+def _staggered_measurements() -> Circuit:
+    """Logical qubit 0 is measured first; later gates between far-apart qubits make routing
+    move qubits through its physical qubit."""
+    ops = [Operation("h", (0,)), cx(0, 1), Operation("measure", (0,), (), (2,)),
+           Operation("x", (3,)), cx(1, 5), cx(2, 4), cx(5, 3), cx(4, 1), cx(3, 2),
+           Operation("measure", (1, 2), (), (0, 3)), cx(5, 4),
+           Operation("measure", (3, 4, 5), (), (1, 4, 5))]
+    return Circuit(6, tuple(ops), clbit_count=6)
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_terminal_measurements_come_last_on_the_final_physical_qubits(level: int) -> None:
+    source = _staggered_measurements()
+    compiled = compile_circuit(source, CompileTarget(6, SC, LINE_6), optimization_level=level)
+    assert compiled.swap_count > 0
+    ops = compiled.circuit.operations
+    first = next(i for i, op in enumerate(ops) if op.name == "measure")
+    assert all(op.name == "measure" for op in ops[first:])  # deferred past every gate
+    read = {c: q for op in ops[first:] for q, c in zip(op.qubits, op.clbits)}
+    logical = {c: q for op in source.operations if op.name == "measure"
+               for q, c in zip(op.qubits, op.clbits)}
+    assert read == {c: compiled.final_layout[q] for c, q in logical.items()}
+    # grouping of the source's measure ops is kept
+    assert [len(op.qubits) for op in ops[first:]] == [1, 2, 3]
+    assert_equivalent(source, compiled)
+
+
+def test_a_measurement_followed_by_a_gate_is_not_deferred() -> None:
+    ops = (Operation("h", (0,)), Operation("measure", (0,), (), (0,)), cx(0, 3),
+           Operation("measure", (3,), (), (1,)))
+    compiled = compile_circuit(Circuit(4, ops, clbit_count=2), CompileTarget(6, SC, LINE_6))
+    names = [op.name for op in compiled.circuit.operations]
+    assert names.index("measure") < len(names) - 1  # the mid-circuit one stays in place
+    assert compiled.circuit.operations[-1].qubits == (compiled.final_layout[3],)
+
+
+def _region_is_connected(qubits: set[int], edges: tuple[tuple[int, int], ...]) -> bool:
+    seen, frontier = set(), [min(qubits)]
+    while frontier:
+        p = frontier.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        frontier += [b if a == p else a for a, b in edges if p in (a, b) and {a, b} <= qubits]
+    return seen == qubits
+
+
+GRID_3X3_EDGES = tuple([(r * 3 + c, r * 3 + c + 1) for r in range(3) for c in range(2)]
+                       + [(r * 3 + c, (r + 1) * 3 + c) for r in range(2) for c in range(3)])
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_routing_stays_within_the_simulable_width(level: int) -> None:
+    rng = np.random.default_rng(0)
+    body = random_circuit(rng, 7, 40, symbolic_fraction=0.0,
+                          names=["cx", "cz", "h", "rx", "swap", "iswap"])
+    # an eighth declared qubit without operations must not count as active
+    source = Circuit(8, body.operations, clbit_count=7)
+    unlimited = compile_circuit(source, CompileTarget(9, SC, GRID_3X3_EDGES),
+                                optimization_level=level)
+    assert len({q for op in unlimited.circuit.operations for q in op.qubits}) > 7
+    compiled = compile_circuit(source, CompileTarget(9, SC, GRID_3X3_EDGES,
+                                                     max_active_qubits=7),
+                               optimization_level=level)
+    active = {q for op in compiled.circuit.operations for q in op.qubits}
+    assert len(active) <= 7 and _region_is_connected(active, GRID_3X3_EDGES)
+    assert len(set(compiled.initial_layout)) == 8 == len(set(compiled.final_layout))
+    assert compiled.initial_layout[7] == compiled.final_layout[7] not in active
+    assert_two_qubit_gates_on_edges(compiled, GRID_3X3_EDGES)
+    assert_native(compiled, SC)
+    assert_equivalent(source, compiled)
+
+
+def test_a_circuit_that_fits_is_compiled_as_without_a_width_limit() -> None:
+    rng = np.random.default_rng(4)
+    source = random_circuit(rng, 4, 20, symbolic_fraction=0.0)
+    free = compile_circuit(source, CompileTarget(9, SC, GRID_3X3_EDGES))
+    limited = compile_circuit(source, CompileTarget(9, SC, GRID_3X3_EDGES, max_active_qubits=8))
+    assert limited.circuit == free.circuit and limited.final_layout == free.final_layout
+
+
+def test_a_non_positive_width_limit_is_rejected() -> None:
+    with pytest.raises(InvalidProgramError) as err:
+        CompileTarget(4, SC, LINE_6[:3], max_active_qubits=0)
+    assert err.value.reason == "INVALID_TARGET"

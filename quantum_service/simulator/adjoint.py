@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from quantum_service.errors import InvalidProgramError
-from quantum_service.simulator.dispatch import _low_masks, _offsets, prepare_matrix
+from quantum_service.simulator.dispatch import index_offsets, insertion_masks, prepare_matrix
 from quantum_service.simulator.element_kernels import reduced_matrix
 from quantum_service.simulator.fusion import (
     FusedProgram,
@@ -142,7 +142,7 @@ class AdjointProgram:
         for dim in sorted({g.shape[0] for g in order}):
             indices = np.array([i for i, g in enumerate(order) if g.shape[0] == dim], dtype=int)
             self._stacks.append((indices, np.stack([order[i] for i in indices])))
-        self._step_masks = {s: (_low_masks(step.qubits), _offsets(step.qubits))
+        self._step_masks = {s: (insertion_masks(step.qubits), index_offsets(step.qubits))
                             for s, step in enumerate(plan.steps) if step.is_parametric}
         self._inverse_calls = [
             prepare_step(plan.qubit_count, s, dtype=dtype, parallel=self._parallel, inverse=True)

@@ -24,6 +24,8 @@ __all__ = [
     "KernelCall",
     "apply_diagonal",
     "apply_matrix",
+    "index_offsets",
+    "insertion_masks",
     "prepare_diagonal",
     "prepare_diagonal_batch",
     "prepare_matrix",
@@ -156,7 +158,7 @@ def _special_kind(matrix: np.ndarray) -> tuple[str, tuple[int, ...], tuple[int, 
     return None
 
 
-def _offsets(qubits: tuple[int, ...]) -> np.ndarray:
+def index_offsets(qubits: tuple[int, ...]) -> np.ndarray:
     """Index bits of matrix row ``r`` (bit ``k-1-j`` of ``r`` is qubit ``qubits[j]``), uint64."""
     k = len(qubits)
     rows = np.arange(1 << k, dtype=np.uint64)
@@ -166,7 +168,7 @@ def _offsets(qubits: tuple[int, ...]) -> np.ndarray:
     return offsets
 
 
-def _low_masks(qubits: tuple[int, ...]) -> np.ndarray:
+def insertion_masks(qubits: tuple[int, ...]) -> np.ndarray:
     """``2**p - 1`` for each qubit ``p``, ascending, uint64."""
     return np.array([(1 << q) - 1 for q in sorted(qubits)], dtype=np.uint64)
 
@@ -198,8 +200,8 @@ def prepare_diagonal(qubits: tuple[int, ...], diagonal: np.ndarray, *, dtype: np
         return _call(kind, parallel, qubits[0], qubits[1], d)
     if kind == "phase":
         ones = np.uint64(sum(1 << q for q in qubits))
-        return _call(kind, parallel, _low_masks(qubits), ones, d[-1:])
-    return _call(kind, parallel, _low_masks(qubits), _offsets(qubits), d)
+        return _call(kind, parallel, insertion_masks(qubits), ones, d[-1:])
+    return _call(kind, parallel, insertion_masks(qubits), index_offsets(qubits), d)
 
 
 def prepare_matrix(qubits: tuple[int, ...], matrix: np.ndarray, *, dtype: np.dtype,
@@ -220,10 +222,10 @@ def prepare_matrix(qubits: tuple[int, ...], matrix: np.ndarray, *, dtype: np.dty
         control_bits = np.uint64(sum(1 << qubits[j] for j in controls))
         bits = [np.uint64(1 << qubits[j]) for j in targets]
         if kind == "ctrlx":
-            return _call(kind, parallel, _low_masks(qubits), control_bits, bits[0])
+            return _call(kind, parallel, insertion_masks(qubits), control_bits, bits[0])
         if kind == "swap":
-            return _call(kind, parallel, _low_masks(qubits), control_bits, bits[0], bits[1])
-        return _call(kind, parallel, _low_masks(qubits), control_bits, bits[0],
+            return _call(kind, parallel, insertion_masks(qubits), control_bits, bits[0], bits[1])
+        return _call(kind, parallel, insertion_masks(qubits), control_bits, bits[0],
                      np.array(sub, dtype=dtype, order="C"))
     m = np.array(matrix, dtype=dtype, order="C")
     kind = _dense_kind(m)
@@ -234,9 +236,9 @@ def prepare_matrix(qubits: tuple[int, ...], matrix: np.ndarray, *, dtype: np.dty
     if kind == "sparsek":
         rows, columns = np.nonzero(m)  # row-major order
         row_starts = np.searchsorted(rows, np.arange(m.shape[0] + 1)).astype(np.int64)
-        return _call(kind, parallel, _low_masks(qubits), _offsets(qubits), row_starts,
+        return _call(kind, parallel, insertion_masks(qubits), index_offsets(qubits), row_starts,
                      columns.astype(np.int64), m[rows, columns])
-    return _call(kind, parallel, _low_masks(qubits), _offsets(qubits), m)
+    return _call(kind, parallel, insertion_masks(qubits), index_offsets(qubits), m)
 
 
 def prepare_diagonal_batch(qubit_count: int, pivot: int,

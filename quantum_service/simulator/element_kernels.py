@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from quantum_service.simulator.kernels import PARALLEL_LOCK, _insert_zeros
+from quantum_service.simulator.kernels import PARALLEL_LOCK, insert_zeros
 
 __all__ = ["reduced_matrix"]
 
@@ -25,7 +25,7 @@ def _reduced_block(bra: np.ndarray, ket: np.ndarray, low_masks: np.ndarray, offs
                    start: int, stop: int, out: np.ndarray) -> None:
     dim = offsets.size
     for i in range(start, stop):
-        base = _insert_zeros(np.uint64(i), low_masks)
+        base = insert_zeros(np.uint64(i), low_masks)
         for r in range(dim):
             b = np.conj(bra[base | offsets[r]])
             for c in range(dim):

@@ -55,7 +55,7 @@ def _insert_zero(index: np.uint64, low_mask: np.uint64) -> np.uint64:
 
 
 @njit(nogil=True, cache=True)
-def _insert_zeros(index: np.uint64, low_masks: np.ndarray) -> np.uint64:
+def insert_zeros(index: np.uint64, low_masks: np.ndarray) -> np.uint64:
     """``index`` with 0 bits inserted at ascending positions given by ``low_masks``."""
     for mask in low_masks:
         index = _insert_zero(index, mask)
@@ -174,7 +174,7 @@ def _densek_block(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
     dim = offsets.size
     buffer = np.empty(dim, dtype=state.dtype)
     for i in range(start, stop):
-        base = _insert_zeros(np.uint64(i), low_masks)
+        base = insert_zeros(np.uint64(i), low_masks)
         for c in range(dim):
             buffer[c] = state[base | offsets[c]]
         for r in range(dim):
@@ -212,7 +212,7 @@ def _sparsek_block(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray
     buffer = np.empty(dim, dtype=state.dtype)
     zero = np.zeros(1, dtype=state.dtype)[0]
     for i in range(start, stop):
-        base = _insert_zeros(np.uint64(i), low_masks)
+        base = insert_zeros(np.uint64(i), low_masks)
         for c in range(dim):
             buffer[c] = state[base | offsets[c]]
         for r in range(dim):
@@ -315,7 +315,7 @@ def diag2_parallel(state: np.ndarray, qubit_a: int, qubit_b: int, diagonal: np.n
 def _diagk_block(state: np.ndarray, low_masks: np.ndarray, offsets: np.ndarray,
                  diagonal: np.ndarray, start: int, stop: int) -> None:
     for i in range(start, stop):
-        base = _insert_zeros(np.uint64(i), low_masks)
+        base = insert_zeros(np.uint64(i), low_masks)
         for r in range(offsets.size):
             state[base | offsets[r]] *= diagonal[r]
 
@@ -343,7 +343,7 @@ def _phase_block(state: np.ndarray, low_masks: np.ndarray, ones: np.uint64, phas
                  start: int, stop: int) -> None:
     value = phase[0]
     for i in range(start, stop):
-        state[_insert_zeros(np.uint64(i), low_masks) | ones] *= value
+        state[insert_zeros(np.uint64(i), low_masks) | ones] *= value
 
 
 @njit(nogil=True, cache=True)
@@ -369,7 +369,7 @@ def _ctrlx_block(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
                  target_bit: np.uint64, start: int, stop: int) -> None:
     # Swaps the amplitude pairs (i, i | target_bit) whose control bits are all set.
     for i in range(start, stop):
-        i0 = _insert_zeros(np.uint64(i), low_masks) | controls
+        i0 = insert_zeros(np.uint64(i), low_masks) | controls
         i1 = i0 | target_bit
         a0 = state[i0]
         state[i0] = state[i1]
@@ -397,7 +397,7 @@ def _swap_block(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
                 bit_a: np.uint64, bit_b: np.uint64, start: int, stop: int) -> None:
     # Swaps the amplitudes of |..1_a 0_b..> and |..0_a 1_b..> whose control bits are all set.
     for i in range(start, stop):
-        i0 = _insert_zeros(np.uint64(i), low_masks) | controls
+        i0 = insert_zeros(np.uint64(i), low_masks) | controls
         ia = i0 | bit_a
         ib = i0 | bit_b
         a = state[ia]
@@ -427,7 +427,7 @@ def _ctrlu_block(state: np.ndarray, low_masks: np.ndarray, controls: np.uint64,
     # A 2x2 matrix on the target, on the pairs whose control bits are all set.
     m00, m01, m10, m11 = matrix[0, 0], matrix[0, 1], matrix[1, 0], matrix[1, 1]
     for i in range(start, stop):
-        i0 = _insert_zeros(np.uint64(i), low_masks) | controls
+        i0 = insert_zeros(np.uint64(i), low_masks) | controls
         i1 = i0 | target_bit
         a0 = state[i0]
         a1 = state[i1]

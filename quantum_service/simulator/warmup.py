@@ -15,8 +15,8 @@ from quantum_service.simulator.channels import depolarizing_kraus
 from quantum_service.simulator.density_matrix import simulate_density_matrix
 from quantum_service.simulator.diagonal_batch import MIN_BATCH_QUBITS
 from quantum_service.simulator.dispatch import (
-    _low_masks,
-    _offsets,
+    insertion_masks,
+    index_offsets,
     apply_matrix,
     prepare_diagonal_batch,
 )
@@ -30,7 +30,7 @@ __all__ = ["warm_up"]
 
 
 def _masks(qubits: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    return _low_masks(qubits), _offsets(qubits)
+    return insertion_masks(qubits), index_offsets(qubits)
 
 _H = np.array([[1, 1], [1, -1]], dtype=np.complex128) / np.sqrt(2)
 

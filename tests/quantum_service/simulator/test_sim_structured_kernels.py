@@ -11,8 +11,8 @@ import pytest
 from quantum_service.circuits.gates import controlled, gate_matrix
 from quantum_service.simulator import PauliSum, expectation_value
 from quantum_service.simulator.dispatch import (
-    _low_masks,
-    _offsets,
+    insertion_masks,
+    index_offsets,
     apply_matrix,
     prepare_diagonal_batch,
     select_kernel,
@@ -113,7 +113,7 @@ def test_reduced_matrix(qubits: tuple[int, ...], parallel: bool) -> None:
     n = 5
     rng = np.random.default_rng(len(qubits))
     bra, ket = random_state_vector(n, rng), random_state_vector(n, rng)
-    r = reduced_matrix(bra, ket, _low_masks(qubits), _offsets(qubits), parallel=parallel)
+    r = reduced_matrix(bra, ket, insertion_masks(qubits), index_offsets(qubits), parallel=parallel)
     m = random_unitary(1 << len(qubits), rng)
     expected = np.vdot(bra, embed_operator(n, qubits, m) @ ket)
     assert np.sum(m * r) == pytest.approx(expected, abs=1e-12)

@@ -32,8 +32,6 @@ matrices (:mod:`quantum_service.calibration.mitigation`).
 
 from __future__ import annotations
 
-import functools
-import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,10 +39,9 @@ from typing import cast
 
 import numpy as np
 
+from quantum_service.calibration.mitigation import mitigate_counts
 from quantum_service.circuits.ir import Circuit
 from quantum_service.compiler import CompileTarget, compile_circuit
-from quantum_service.calibration.mitigation import mitigate_counts, pauli_readout_factor
-from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRates
 from quantum_service.contract import (
     Calibratable,
     CalibrationSnapshot,
@@ -62,117 +59,22 @@ from quantum_service.contract.device_time import (
     shot_duration_ns,
     simultaneous_device_time_s,
 )
-from quantum_service.engines.executable import Executable, build_executable
+from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRates
 from quantum_service.engines import (
     Engine,
     FusedStateVectorEngine,
+    ReadoutObservable,
     engine_names,
+    estimate,
+    parse_pauli_term,
     sample_clbit_counts,
     select_engine,
 )
+from quantum_service.engines.executable import Executable, build_executable
 from quantum_service.errors import FailedPreconditionError, InvalidProgramError
-from quantum_service.simulator import AdjointProgram, PauliSum
-from quantum_service.simulator.pauli import measurement_setting_count
+from quantum_service.simulator import AdjointProgram
 
 __all__ = ["SimulatedQpuDriver"]
-
-
-def _parse_term(pauli_string: str) -> dict[int, str]:
-    return {int(f[1:]): f[0] for f in pauli_string.split()}
-
-
-def _format(term: dict[int, str]) -> str:
-    return " ".join(f"{p}{q}" for q, p in sorted(term.items()))
-
-
-class _Observable:
-    """The observable on simulated qubits, per term and through the readout errors.
-
-    The readout-expanded forms (``readout_strings``/``readout_weights``, ``total``) are built on
-    first use: a rebuild
-    after drift then costs nothing until the program is evaluated.
-    """
-
-    coefficients: np.ndarray
-    terms: list[dict[int, str]]
-
-    def __init__(self, terms: Sequence[tuple[str, float]], mapping: dict[int, int],
-                 qubit_count: int, readout_errors: np.ndarray,
-                 calibrated_readout: np.ndarray | None = None, *,
-                 structure: _Observable | None = None) -> None:
-        if structure is not None:  # same program, new noise: reuse what noise does not change
-            self.coefficients, self.terms = structure.coefficients, structure.terms
-            self.__dict__.update({k: structure.__dict__[k] for k in ("setting_count", "ideal")
-                                  if k in structure.__dict__})
-        else:
-            self.coefficients = np.array([c for _, c in terms], dtype=np.float64)
-            self.terms = [{mapping[q]: p for q, p in _parse_term(s).items()} for s, _ in terms]
-        self._qubit_count = qubit_count
-        self._readout_errors = readout_errors
-        self._calibrated_readout = (readout_errors if calibrated_readout is None
-                                    else calibrated_readout)
-
-    @functools.cached_property
-    def setting_count(self) -> int:
-        """Measurement settings: qubit-wise commuting groups of the terms."""
-        return measurement_setting_count(self.terms)
-
-    @functools.cached_property
-    def ideal(self) -> PauliSum:
-        """The observable itself (no readout errors)."""
-        return PauliSum([(_format(t), float(c)) for t, c in zip(self.terms, self.coefficients)],
-                        qubit_count=self._qubit_count)
-
-    @functools.cached_property
-    def mitigation(self) -> np.ndarray:
-        """Per term, ``1/Π b_i`` with the calibrated readout contrasts (see mitigation.py)."""
-        cal = self._calibrated_readout
-        return np.array([1.0 / pauli_readout_factor([tuple(cal[q]) for q in term])
-                         for term in self.terms])
-
-    @functools.cached_property
-    def readout_strings(self) -> PauliSum:
-        """Every Pauli string the terms read out as (union of their subset expansions), each
-        with coefficient 1; see :attr:`readout_weights`."""
-        self._expand()
-        return self.__dict__["readout_strings"]
-
-    @functools.cached_property
-    def readout_weights(self) -> np.ndarray:
-        """float64 ``(terms, strings)``: term ``i`` as read out is
-        ``Σ_j readout_weights[i, j] · readout_strings[j]``."""
-        self._expand()
-        return self.__dict__["readout_weights"]
-
-    @functools.cached_property
-    def total(self) -> PauliSum:
-        """The whole observable as read out."""
-        self._expand()
-        return self.__dict__["total"]
-
-    def _expand(self) -> None:
-        readout_errors = self._readout_errors
-        a = readout_errors[:, 1] - readout_errors[:, 0]
-        b = 1.0 - readout_errors[:, 0] - readout_errors[:, 1]
-        index: dict[str, int] = {}
-        entries: list[tuple[int, int, float]] = []
-        for i, term in enumerate(self.terms):
-            support = sorted(term)
-            for r in range(len(support) + 1):
-                for kept in itertools.combinations(support, r):
-                    w = float(np.prod([b[q] if q in kept else a[q] for q in support]))
-                    if w != 0.0:
-                        key = _format({q: term[q] for q in kept})
-                        entries.append((i, index.setdefault(key, len(index)), w))
-        weights = np.zeros((len(self.terms), len(index)))
-        for i, j, w in entries:
-            weights[i, j] += w
-        strings = list(index)
-        self.__dict__["readout_strings"] = PauliSum([(k, 1.0) for k in strings],
-                                                    qubit_count=self._qubit_count)
-        self.__dict__["readout_weights"] = weights
-        self.__dict__["total"] = PauliSum(list(zip(strings, self.coefficients @ weights)),
-                                          qubit_count=self._qubit_count)
 
 
 @dataclass(slots=True)
@@ -185,7 +87,7 @@ class _Program:
     observable: Sequence[tuple[str, float]] | None
     logical_to_physical: dict[int, int]
     cache_key: tuple[int, str] | None = None
-    bound: tuple[Executable, _Observable | None] | None = field(default=None, repr=False)
+    bound: tuple[Executable, ReadoutObservable | None] | None = field(default=None, repr=False)
     #: The engine of the bound executable (planned once per executable).
     engine: tuple[Executable, Engine] | None = field(default=None, repr=False)
 
@@ -377,8 +279,8 @@ class SimulatedQpuDriver(QpuDriver):
         else:
             compiled = compile_circuit(circuit, self._target)
         extra = {compiled.final_layout[q] for s, _ in observable or ()
-                 for q in _parse_term(s)}
-        support = {q for s, _ in observable or () for q in _parse_term(s)}
+                 for q in parse_pauli_term(s)}
+        support = {q for s, _ in observable or () for q in parse_pauli_term(s)}
         program = _Program(compiled.circuit, tuple(sorted(extra)), tuple(circuit.parameters),
                            observable, {q: compiled.final_layout[q] for q in support})
         exe, obs = self._bind(program)
@@ -402,7 +304,7 @@ class SimulatedQpuDriver(QpuDriver):
             duration_ns=exe.duration_ns, physical_qubits=exe.physical_qubits, payload=program)
 
     def _bind(self, program: _Program, calibrated: DeviceParameters | None = None
-              ) -> tuple[Executable, _Observable | None]:
+              ) -> tuple[Executable, ReadoutObservable | None]:
         """The executable for the current true parameters and calibration (cached)."""
         drift_version = self._drift.version if self._drift is not None else 0
         snapshot = self._snapshot
@@ -423,7 +325,7 @@ class SimulatedQpuDriver(QpuDriver):
                                     if self._caps.noisy else (0.0, 0.0)
                                     for p in exe.physical_qubits])
             previous = bound[1] if bound is not None else None
-            obs = _Observable(program.observable, mapping, exe.qubit_count, exe.readout_errors,
+            obs = ReadoutObservable(program.observable, mapping, exe.qubit_count, exe.readout_errors,
                               cal_readout, structure=previous)
         program.bound, program.cache_key = (exe, obs), key
         return exe, obs
@@ -435,24 +337,6 @@ class SimulatedQpuDriver(QpuDriver):
         if program.engine is None or program.engine[0] is not exe:
             program.engine = (exe, select_engine(exe))
         return program.engine[1]
-
-    def _estimate(self, engine: Engine, obs: _Observable, state: np.ndarray, shot_count: int,
-                  rng: np.random.Generator, *, mitigate: bool = False) -> tuple[float, float]:
-        if shot_count == 0 and not mitigate:
-            return engine.expectation(state, obs.total), 0.0
-        term_values = engine.term_expectations(state, obs.readout_strings)  # one pass per mask
-        values = np.clip(obs.readout_weights @ term_values, -1.0, 1.0)
-        if shot_count == 0:
-            return float(obs.coefficients @ (values * obs.mitigation)), 0.0
-        identity = np.array([not term for term in obs.terms])
-        k = rng.binomial(shot_count, (1.0 + values) / 2.0)
-        estimates = np.where(identity, values, 2.0 * k / shot_count - 1.0)  # identity: exact
-        variances = np.where(identity, 0.0, (1.0 - estimates**2) / shot_count)
-        if mitigate:
-            estimates *= obs.mitigation
-            variances *= obs.mitigation**2
-        return (float(obs.coefficients @ estimates),
-                float(np.sqrt(obs.coefficients**2 @ variances)))
 
     def _counts(self, exe: Executable, engine: Engine, state: np.ndarray, shot_count: int,
                 rng: np.random.Generator) -> dict[str, int]:
@@ -634,7 +518,7 @@ class SimulatedQpuDriver(QpuDriver):
             coeffs = exe.shift_coefficients()
             for row, x in enumerate(x_all):
                 state = engine.state(x)
-                values[row], errors[row] = self._estimate(engine, obs, state, shots, rng,
+                values[row], errors[row] = estimate(engine, obs, state, shots, rng,
                                                           mitigate=mitigate)
                 executions += 1
                 if grads is not None:
@@ -642,9 +526,9 @@ class SimulatedQpuDriver(QpuDriver):
                     for i in range(len(exe.parametric)):
                         plus = engine.state(x, (i, np.pi / 2))
                         minus = engine.state(x, (i, -np.pi / 2))
-                        e_plus, _ = self._estimate(engine, obs, plus, shots, rng,
+                        e_plus, _ = estimate(engine, obs, plus, shots, rng,
                                                    mitigate=mitigate)
-                        e_minus, _ = self._estimate(engine, obs, minus, shots, rng,
+                        e_minus, _ = estimate(engine, obs, minus, shots, rng,
                                                     mitigate=mitigate)
                         shifts[i] = 0.5 * (e_plus - e_minus)
                     executions += 2 * len(exe.parametric)
@@ -665,7 +549,7 @@ class SimulatedQpuDriver(QpuDriver):
         result.circuit_executions = executions
         return result
 
-    def _run_fast(self, exe: Executable, obs: _Observable, fast: AdjointProgram,
+    def _run_fast(self, exe: Executable, obs: ReadoutObservable, fast: AdjointProgram,
                   x_all: np.ndarray, options: ExecutionOptions, *, calibration: bool,
                   engine: Engine) -> ExecutionResult:
         """Exact expectation values (and gradients) of a noiseless executable in one fused

@@ -24,8 +24,9 @@ Engines:
 from __future__ import annotations
 
 from quantum_service.engines.base import Engine, EngineChoice
-from quantum_service.engines.executable import Executable, ParametricStep, build_executable
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
+from quantum_service.engines.executable import Executable, ParametricStep, build_executable
+from quantum_service.engines.observable import ReadoutObservable, estimate, parse_pauli_term
 from quantum_service.engines.sampling import sample_clbit_counts
 from quantum_service.engines.select import ENGINE_NAMES, engine_names, select_engine
 from quantum_service.engines.statevector import FusedStateVectorEngine
@@ -38,8 +39,11 @@ __all__ = [
     "FusedDensityMatrixEngine",
     "FusedStateVectorEngine",
     "ParametricStep",
+    "ReadoutObservable",
     "build_executable",
     "engine_names",
+    "estimate",
+    "parse_pauli_term",
     "sample_clbit_counts",
     "select_engine",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantum_service.engines.executable import Executable
 from quantum_service.engines.base import EngineChoice
+from quantum_service.engines.executable import Executable
 from quantum_service.simulator import (
     Channel,
     FusedProgram,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from quantum_service.engines.executable import Executable
 from quantum_service.engines.base import Engine, EngineChoice
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
+from quantum_service.engines.executable import Executable
 from quantum_service.engines.statevector import FusedStateVectorEngine
 
 __all__ = ["ENGINE_NAMES", "engine_names", "select_engine"]

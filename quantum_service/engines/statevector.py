@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantum_service.engines.executable import Executable, ParametricStep
 from quantum_service.engines.base import EngineChoice
+from quantum_service.engines.executable import Executable, ParametricStep
 from quantum_service.errors import QcoreError
 from quantum_service.simulator import (
     AdjointProgram,

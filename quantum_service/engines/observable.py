@@ -1,0 +1,157 @@
+"""Observables as a device reads them out, and their estimation from an engine's state."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from quantum_service.calibration.mitigation import pauli_readout_factor
+from quantum_service.engines.base import Engine
+from quantum_service.simulator import PauliSum
+from quantum_service.simulator.pauli import measurement_setting_count
+
+__all__ = ["ReadoutObservable", "estimate", "parse_pauli_term"]
+
+
+def parse_pauli_term(pauli_string: str) -> dict[int, str]:
+    """``"X0 Z3"`` → ``{0: "X", 3: "Z"}`` (qubit → Pauli letter; ``""`` is the identity)."""
+    return {int(f[1:]): f[0] for f in pauli_string.split()}
+
+
+def _format(term: dict[int, str]) -> str:
+    return " ".join(f"{p}{q}" for q, p in sorted(term.items()))
+
+
+class ReadoutObservable:
+    """An observable on an executable's simulated qubits, per term and as the device reads it
+    out through its readout assignment errors.
+
+    With independent assignment errors, ``E[z'|z] = a + b z`` (``a = p(0|1) - p(1|0)``,
+    ``b = 1 - p(0|1) - p(1|0)``), so a Pauli product on support ``S`` reads out as
+    ``Σ_{T⊆S} Π_{S∖T} a_i Π_T b_i P_T`` (e.g. Bravyi et al., "Mitigating measurement errors in
+    multiqubit experiments", PRA 103, 042605 (2021)).
+
+    Args:
+        terms: ``(pauli string, coefficient)`` pairs on logical qubits.
+        mapping: logical qubit → simulated qubit.
+        qubit_count: simulated qubits.
+        readout_errors: float64 ``(qubit_count, 2)``, true ``(p(1|0), p(0|1))`` per qubit.
+        calibrated_readout: the calibrated estimates of the same (for mitigation); default
+            ``readout_errors``.
+        structure: an earlier instance for the same program, whose noise-independent parts
+            are reused.
+
+    The readout-expanded forms (``readout_strings``/``readout_weights``, ``total``) are built on
+    first use: a rebuild
+    after drift then costs nothing until the program is evaluated.
+    """
+
+    coefficients: np.ndarray
+    terms: list[dict[int, str]]
+
+    def __init__(self, terms: Sequence[tuple[str, float]], mapping: dict[int, int],
+                 qubit_count: int, readout_errors: np.ndarray,
+                 calibrated_readout: np.ndarray | None = None, *,
+                 structure: ReadoutObservable | None = None) -> None:
+        if structure is not None:  # same program, new noise: reuse what noise does not change
+            self.coefficients, self.terms = structure.coefficients, structure.terms
+            self.__dict__.update({k: structure.__dict__[k] for k in ("setting_count", "ideal")
+                                  if k in structure.__dict__})
+        else:
+            self.coefficients = np.array([c for _, c in terms], dtype=np.float64)
+            self.terms = [{mapping[q]: p for q, p in parse_pauli_term(s).items()} for s, _ in terms]
+        self._qubit_count = qubit_count
+        self._readout_errors = readout_errors
+        self._calibrated_readout = (readout_errors if calibrated_readout is None
+                                    else calibrated_readout)
+
+    @functools.cached_property
+    def setting_count(self) -> int:
+        """Measurement settings: qubit-wise commuting groups of the terms."""
+        return measurement_setting_count(self.terms)
+
+    @functools.cached_property
+    def ideal(self) -> PauliSum:
+        """The observable itself (no readout errors)."""
+        return PauliSum([(_format(t), float(c)) for t, c in zip(self.terms, self.coefficients)],
+                        qubit_count=self._qubit_count)
+
+    @functools.cached_property
+    def mitigation(self) -> np.ndarray:
+        """Per term, ``1/Π b_i`` with the calibrated readout contrasts (see mitigation.py)."""
+        cal = self._calibrated_readout
+        return np.array([1.0 / pauli_readout_factor([tuple(cal[q]) for q in term])
+                         for term in self.terms])
+
+    @functools.cached_property
+    def readout_strings(self) -> PauliSum:
+        """Every Pauli string the terms read out as (union of their subset expansions), each
+        with coefficient 1; see :attr:`readout_weights`."""
+        self._expand()
+        return self.__dict__["readout_strings"]
+
+    @functools.cached_property
+    def readout_weights(self) -> np.ndarray:
+        """float64 ``(terms, strings)``: term ``i`` as read out is
+        ``Σ_j readout_weights[i, j] · readout_strings[j]``."""
+        self._expand()
+        return self.__dict__["readout_weights"]
+
+    @functools.cached_property
+    def total(self) -> PauliSum:
+        """The whole observable as read out."""
+        self._expand()
+        return self.__dict__["total"]
+
+    def _expand(self) -> None:
+        readout_errors = self._readout_errors
+        a = readout_errors[:, 1] - readout_errors[:, 0]
+        b = 1.0 - readout_errors[:, 0] - readout_errors[:, 1]
+        index: dict[str, int] = {}
+        entries: list[tuple[int, int, float]] = []
+        for i, term in enumerate(self.terms):
+            support = sorted(term)
+            for r in range(len(support) + 1):
+                for kept in itertools.combinations(support, r):
+                    w = float(np.prod([b[q] if q in kept else a[q] for q in support]))
+                    if w != 0.0:
+                        key = _format({q: term[q] for q in kept})
+                        entries.append((i, index.setdefault(key, len(index)), w))
+        weights = np.zeros((len(self.terms), len(index)))
+        for i, j, w in entries:
+            weights[i, j] += w
+        strings = list(index)
+        self.__dict__["readout_strings"] = PauliSum([(k, 1.0) for k in strings],
+                                                    qubit_count=self._qubit_count)
+        self.__dict__["readout_weights"] = weights
+        self.__dict__["total"] = PauliSum(list(zip(strings, self.coefficients @ weights)),
+                                          qubit_count=self._qubit_count)
+
+
+def estimate(engine: Engine, obs: ReadoutObservable, state: np.ndarray, shot_count: int,
+             rng: np.random.Generator, *, mitigate: bool = False) -> tuple[float, float]:
+    """``(value, standard error)`` of ``obs`` on ``state`` as the device would estimate it.
+
+    Exact (``shot_count = 0``): ``<H>`` through the readout errors, or with ``mitigate`` each
+    term divided by its calibrated readout contrast. With shots, every term is measured with
+    ``shot_count`` shots, ``k ~ Binomial(shots, (1 + e)/2)``, ``ê = 2k/shots - 1``, standard
+    error ``sqrt(Σ c² (1 - ê²)/shots)``; identity terms are exact.
+    """
+    if shot_count == 0 and not mitigate:
+        return engine.expectation(state, obs.total), 0.0
+    term_values = engine.term_expectations(state, obs.readout_strings)  # one pass per mask
+    values = np.clip(obs.readout_weights @ term_values, -1.0, 1.0)
+    if shot_count == 0:
+        return float(obs.coefficients @ (values * obs.mitigation)), 0.0
+    identity = np.array([not term for term in obs.terms])
+    k = rng.binomial(shot_count, (1.0 + values) / 2.0)
+    estimates = np.where(identity, values, 2.0 * k / shot_count - 1.0)  # identity: exact
+    variances = np.where(identity, 0.0, (1.0 - estimates**2) / shot_count)
+    if mitigate:
+        estimates *= obs.mitigation
+        variances *= obs.mitigation**2
+    return (float(obs.coefficients @ estimates),
+            float(np.sqrt(obs.coefficients**2 @ variances)))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from benchmarks.simulator import workloads
 from benchmarks.simulator.cases import Case
+from benchmarks.user_path.results import fmt_seconds as _fmt
 
 __all__ = ["Row", "kernel_lines", "kernel_reading", "print_table"]
 
@@ -61,14 +62,6 @@ class Row:
         return self.spread() if self.ok else self.note
 
 
-def _fmt(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "—"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1.0:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
 
 
 def _best_peer(rows: Sequence[Row], case: str) -> Row | None:

@@ -31,9 +31,9 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from readme_blocks import DATA_LANGUAGES, RUNNABLE_LANGUAGES, Block, readme_blocks
 
 from qcore_client.launcher import free_port
+from readme_blocks import DATA_LANGUAGES, RUNNABLE_LANGUAGES, Block, readme_blocks
 
 pytestmark = pytest.mark.integration
 

@@ -51,8 +51,9 @@ def _port_is_free(port: int) -> bool:
 
     ``SO_REUSEADDR`` as servers set it, so connections of a stopped service lingering in
     TIME_WAIT do not count as a taken port, while any listening socket does (Linux refuses to
-    bind beside a listener even with ``SO_REUSEADDR``). The plain bind also catches a gRPC server
-    listening with ``SO_REUSEPORT``, beside which a second one would otherwise start silently.
+    bind beside a listener even with ``SO_REUSEADDR``). Without ``SO_REUSEPORT`` the probe also
+    catches a gRPC server (which listens with it), beside which a second one would otherwise
+    start silently and share the port.
     """
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

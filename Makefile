@@ -17,7 +17,8 @@ help:
 	@echo "make bench      run the benchmarks against the peers and write benchmarks/*REPORT.md"
 	@echo "                (BENCH_ARGS=--quick: a smoke test of benchmarks.run into out/bench-quick.md)"
 	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
-	@echo "make services   run both services in the foreground (Ctrl-C stops them)"
+	@echo "make services   run broker + services in the foreground on 50051/50052 (Ctrl-C stops them;"
+	@echo "                QCORE_QUANTUM_PORT / QCORE_CLASSICAL_PORT move them)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,8 @@ protos: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos \
 		--grpc_python_out=protos $(PROTOS)
 
+# services: quantum service on QCORE_QUANTUM_PORT (50051), classical on QCORE_CLASSICAL_PORT
+# (50052), where the SDK and CLI connect by default; a taken port fails with one line.
 services: $(STAMP)
 	$(BIN)/python -m qcore_client.mainjob --services-only
 

@@ -29,15 +29,23 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from qcore.v1 import common_pb2
-from qcore_client.client import FINAL_STATES, ClassicalClient, QuantumClient
+from qcore_client.client import (
+    CLASSICAL_ADDRESS_ENV,
+    DEFAULT_CLASSICAL_ADDRESS,
+    DEFAULT_QUANTUM_ADDRESS,
+    FINAL_STATES,
+    QUANTUM_ADDRESS_ENV,
+    ClassicalClient,
+    QuantumClient,
+)
 
 app = typer.Typer(help="qcore: a quantum operating system — QPUs, jobs, hybrid loops, telemetry.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
 
-QuantumAddress = Annotated[str, typer.Option("--quantum", envvar="QCORE_QUANTUM_ADDRESS",
+QuantumAddress = Annotated[str, typer.Option("--quantum", envvar=QUANTUM_ADDRESS_ENV,
                                              help="quantum service host:port")]
-ClassicalAddress = Annotated[str, typer.Option("--classical", envvar="QCORE_CLASSICAL_ADDRESS",
+ClassicalAddress = Annotated[str, typer.Option("--classical", envvar=CLASSICAL_ADDRESS_ENV,
                                                help="classical service host:port")]
 User = Annotated[str | None, typer.Option("--user", envvar="QCORE_USER",
                                           help="identity sent to the services")]
@@ -56,7 +64,7 @@ def _fail(exc: grpc.RpcError) -> None:
 
 
 @app.command()
-def qpus(quantum: QuantumAddress = "127.0.0.1:50051", user: User = None) -> None:
+def qpus(quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, user: User = None) -> None:
     """List the QPUs the quantum service owns."""
     try:
         with QuantumClient(quantum, user=user) as client:
@@ -82,7 +90,7 @@ def submit(file: Annotated[Path, typer.Argument(exists=True, readable=True,
            shots: Annotated[int, typer.Option("--shots", help="shot_count")] = 1000,
            qpu: Annotated[str, typer.Option("--qpu", help="target qpu_id (default: any)")] = "",
            watch: Annotated[bool, typer.Option("--watch/--no-watch")] = True,
-           quantum: QuantumAddress = "127.0.0.1:50051", user: User = None) -> None:
+           quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, user: User = None) -> None:
     """Submit an OpenQASM program and (by default) watch it to the end."""
     try:
         with QuantumClient(quantum, user=user) as client:
@@ -123,7 +131,8 @@ def _watch(client: QuantumClient, job_id: str) -> None:
 
 
 @app.command()
-def watch(job_id: str, quantum: QuantumAddress = "127.0.0.1:50051", user: User = None) -> None:
+def watch(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+          user: User = None) -> None:
     """Follow a job's state changes until it finishes; print its result."""
     try:
         with QuantumClient(quantum, user=user) as client:
@@ -133,7 +142,8 @@ def watch(job_id: str, quantum: QuantumAddress = "127.0.0.1:50051", user: User =
 
 
 @app.command()
-def cancel(job_id: str, quantum: QuantumAddress = "127.0.0.1:50051", user: User = None) -> None:
+def cancel(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+           user: User = None) -> None:
     """Cancel a queued or running job."""
     try:
         with QuantumClient(quantum, user=user) as client:
@@ -146,7 +156,7 @@ def cancel(job_id: str, quantum: QuantumAddress = "127.0.0.1:50051", user: User 
 @app.command()
 def jobs(limit: Annotated[int, typer.Option(help="most recent N jobs")] = 20,
          qpu: Annotated[str, typer.Option("--qpu")] = "",
-         quantum: QuantumAddress = "127.0.0.1:50051", user: User = None) -> None:
+         quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, user: User = None) -> None:
     """List jobs, newest first."""
     try:
         with QuantumClient(quantum, user=user) as client:
@@ -168,7 +178,7 @@ def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
         optimizer: Annotated[str, typer.Option("--optimizer")] = "l-bfgs-b",
         shots: Annotated[int, typer.Option("--shots", help="0 = exact")] = 0,
         max_iterations: Annotated[int, typer.Option("--max-iterations")] = 200,
-        classical: ClassicalAddress = "127.0.0.1:50052", user: User = None) -> None:
+        classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS, user: User = None) -> None:
     """Find a molecule's ground-state energy with VQE (classical service drives a session)."""
     from qcore_client.problems.molecules import ansatz, load_molecule
 

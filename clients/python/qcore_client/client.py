@@ -1,7 +1,7 @@
 """qcore's Python SDK: synchronous and asyncio clients of the two services.
 
 >>> from qcore_client import QuantumClient, Circuit
->>> with QuantumClient("127.0.0.1:50051") as qc:
+>>> with QuantumClient() as qc:  # QCORE_QUANTUM_ADDRESS, else 127.0.0.1:50051
 ...     job = qc.submit_job(Circuit(2).h(0).cx(0, 1).measure_all(), shot_count=1000)
 ...     final = qc.wait(job.job_id)
 ...     final.result.experiments[0].counts
@@ -11,10 +11,15 @@ Programs are OpenQASM 2/3 text, an SDK :class:`~qcore_client.circuit.Circuit`, o
 :class:`~qcore_client.observable.Observable`, a ``{pauli_string: coefficient}`` mapping or a list
 of ``(pauli_string, coefficient)`` pairs. Errors arrive as ``grpc.RpcError`` with the service's
 status code and message.
+
+Addresses: a client built without one connects to ``QCORE_QUANTUM_ADDRESS`` /
+``QCORE_CLASSICAL_ADDRESS`` (the variables the ``qcore`` CLI reads), else to the services'
+default ports, ``127.0.0.1:50051`` / ``127.0.0.1:50052`` (where ``make services`` serves).
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -38,11 +43,38 @@ __all__ = [
     "to_observable",
     "session_start",
     "FINAL_STATES",
+    "QUANTUM_ADDRESS_ENV",
+    "CLASSICAL_ADDRESS_ENV",
+    "DEFAULT_QUANTUM_ADDRESS",
+    "DEFAULT_CLASSICAL_ADDRESS",
+    "quantum_address",
+    "classical_address",
 ]
 
 USER_METADATA_KEY = "x-qcore-user"
 FINAL_STATES = frozenset({common_pb2.JOB_STATE_SUCCEEDED, common_pb2.JOB_STATE_FAILED,
                           common_pb2.JOB_STATE_CANCELLED})
+
+#: Environment variables naming the services' ``host:port`` (read by the SDK and the CLI).
+QUANTUM_ADDRESS_ENV = "QCORE_QUANTUM_ADDRESS"
+CLASSICAL_ADDRESS_ENV = "QCORE_CLASSICAL_ADDRESS"
+#: Where the services listen by default (``QCORE_QUANTUM_PORT`` / ``QCORE_CLASSICAL_PORT``).
+DEFAULT_QUANTUM_ADDRESS = "127.0.0.1:50051"
+DEFAULT_CLASSICAL_ADDRESS = "127.0.0.1:50052"
+
+
+def quantum_address(address: str | None = None) -> str:
+    """``address``, else ``$QCORE_QUANTUM_ADDRESS`` (when set and not blank), else
+    ``127.0.0.1:50051``."""
+    return address or os.environ.get(QUANTUM_ADDRESS_ENV, "").strip() or DEFAULT_QUANTUM_ADDRESS
+
+
+def classical_address(address: str | None = None) -> str:
+    """``address``, else ``$QCORE_CLASSICAL_ADDRESS`` (when set and not blank), else
+    ``127.0.0.1:50052``."""
+    return (address or os.environ.get(CLASSICAL_ADDRESS_ENV, "").strip()
+            or DEFAULT_CLASSICAL_ADDRESS)
+
 
 ProgramLike = Any  # str | Circuit | common_pb2.Circuit | common_pb2.Program
 ObservableLike = Any  # Observable | Mapping[str, float] | Iterable[tuple[str, float]]
@@ -171,14 +203,16 @@ class QuantumClient:
     """Synchronous client of ``qcore.v1.QuantumService``.
 
     Args:
-        address: ``host:port`` of the quantum service.
+        address: ``host:port`` of the quantum service; ``None`` reads
+            ``QCORE_QUANTUM_ADDRESS``, else ``127.0.0.1:50051`` (see :func:`quantum_address`).
         user: identity sent as ``x-qcore-user`` metadata (jobs are owned by it).
         timeout_s: deadline of unary calls.
     """
 
-    def __init__(self, address: str = "127.0.0.1:50051", *, user: str | None = None,
+    def __init__(self, address: str | None = None, *, user: str | None = None,
                  timeout_s: float = 60.0) -> None:
-        self.channel = grpc.insecure_channel(address)
+        self.address = quantum_address(address)
+        self.channel = grpc.insecure_channel(self.address)
         self.stub = qs_grpc.QuantumServiceStub(self.channel)
         self._md = _metadata(user)
         self._timeout = timeout_s
@@ -261,11 +295,13 @@ class QuantumClient:
 
 
 class AsyncQuantumClient:
-    """asyncio client of ``qcore.v1.QuantumService`` (same methods, awaitable)."""
+    """asyncio client of ``qcore.v1.QuantumService`` (same methods, awaitable; same
+    arguments as :class:`QuantumClient`)."""
 
-    def __init__(self, address: str = "127.0.0.1:50051", *, user: str | None = None,
+    def __init__(self, address: str | None = None, *, user: str | None = None,
                  timeout_s: float = 60.0) -> None:
-        self.channel = grpc.aio.insecure_channel(address)
+        self.address = quantum_address(address)
+        self.channel = grpc.aio.insecure_channel(self.address)
         self.stub = qs_grpc.QuantumServiceStub(self.channel)
         self._md = _metadata(user)
         self._timeout = timeout_s
@@ -317,10 +353,17 @@ class AsyncQuantumClient:
 
 
 class ClassicalClient:
-    """Synchronous client of ``qcore.v1.ClassicalService``."""
+    """Synchronous client of ``qcore.v1.ClassicalService``.
 
-    def __init__(self, address: str = "127.0.0.1:50052", *, user: str | None = None) -> None:
-        self.channel = grpc.insecure_channel(address)
+    Args:
+        address: ``host:port`` of the classical service; ``None`` reads
+            ``QCORE_CLASSICAL_ADDRESS``, else ``127.0.0.1:50052`` (see :func:`classical_address`).
+        user: identity sent as ``x-qcore-user`` metadata.
+    """
+
+    def __init__(self, address: str | None = None, *, user: str | None = None) -> None:
+        self.address = classical_address(address)
+        self.channel = grpc.insecure_channel(self.address)
         self.stub = cs_grpc.ClassicalServiceStub(self.channel)
         self._md = _metadata(user)
 
@@ -352,10 +395,11 @@ class ClassicalClient:
 
 
 class AsyncClassicalClient:
-    """asyncio client of ``qcore.v1.ClassicalService``."""
+    """asyncio client of ``qcore.v1.ClassicalService`` (arguments as :class:`ClassicalClient`)."""
 
-    def __init__(self, address: str = "127.0.0.1:50052", *, user: str | None = None) -> None:
-        self.channel = grpc.aio.insecure_channel(address)
+    def __init__(self, address: str | None = None, *, user: str | None = None) -> None:
+        self.address = classical_address(address)
+        self.channel = grpc.aio.insecure_channel(self.address)
         self.stub = cs_grpc.ClassicalServiceStub(self.channel)
         self._md = _metadata(user)
 

@@ -1,8 +1,10 @@
 """Starts a local qcore stack as child processes: MQTT broker (if none answers), quantum service,
 classical service; waits until each is healthy; stops all of them (no orphans) on exit.
 
-Used by ``make run`` and ``make services``. Each child is started in its own process group and
-stopped with SIGTERM, then SIGKILL after a grace period.
+Used by ``make run`` (every service on a free port, so it never collides with a running stack)
+and ``make services`` (:meth:`LocalStack.on_configured_ports`: the documented ports 50051 and
+50052, or ``QCORE_QUANTUM_PORT`` / ``QCORE_CLASSICAL_PORT``). Each child is started in its own
+process group and stopped with SIGTERM, then SIGKILL after a grace period.
 """
 
 from __future__ import annotations
@@ -21,22 +23,65 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-__all__ = ["LocalStack", "free_port"]
+__all__ = ["LocalStack", "PortInUseError", "free_port"]
+
+LOOPBACK = "127.0.0.1"
+
+
+class PortInUseError(RuntimeError):
+    """A fixed port of the stack is taken; ``str(error)`` is one line naming the variable that
+    moves it."""
+
+    def __init__(self, what: str, port: int, variable: str, remedy: str) -> None:
+        super().__init__(f"port {port} for the {what} is already in use (another qcore stack "
+                         f"running?): stop that process or {remedy.format(variable=variable)}")
+        self.port = port
+        self.variable = variable
 
 
 def free_port() -> int:
+    """A TCP port on the loopback interface that is free now."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
 
 
-def _wait_healthy(address: str, process: subprocess.Popen, timeout_s: float) -> None:
+def _port_is_free(port: int) -> bool:
+    """Whether a listener could bind ``127.0.0.1:port`` now.
+
+    ``SO_REUSEADDR`` as servers set it, so connections of a stopped service lingering in
+    TIME_WAIT do not count as a taken port, while any listening socket does (Linux refuses to
+    bind beside a listener even with ``SO_REUSEADDR``). Without ``SO_REUSEPORT`` the probe also
+    catches a gRPC server (which listens with it), beside which a second one would otherwise
+    start silently and share the port.
+    """
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def _claim(port: int, *, what: str, variable: str,
+           remedy: str = "set {variable} to a free port (0 picks one)") -> int:
+    """``port`` when free, a free port when 0; raises :class:`PortInUseError` otherwise."""
+    if port == 0:
+        return free_port()
+    if not _port_is_free(port):
+        raise PortInUseError(what, port, variable, remedy)
+    return port
+
+
+def _wait_healthy(address: str, process: subprocess.Popen, timeout_s: float, log: Path) -> None:
     deadline = time.monotonic() + timeout_s
     with grpc.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"service at {address} exited with status {process.returncode}")
+                raise RuntimeError(f"service at {address} exited with status "
+                                   f"{process.returncode} (log: {log})")
             try:
                 reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -44,24 +89,49 @@ def _wait_healthy(address: str, process: subprocess.Popen, timeout_s: float) -> 
             except grpc.RpcError:
                 pass
             time.sleep(0.2)
-    raise TimeoutError(f"service at {address} not healthy after {timeout_s:.0f} s")
+    raise TimeoutError(f"service at {address} not healthy after {timeout_s:.0f} s (log: {log})")
 
 
 @dataclass
 class LocalStack:
-    """A broker + quantum service + classical service on free loopback ports.
+    """A broker + quantum service + classical service on loopback ports.
 
     Args:
-        workdir: where logs (``*.log``) and the job store go.
-        mqtt_url: use this broker; ``None`` probes localhost:1883, then starts an embedded one.
+        workdir: where logs (``*.log``) go, and the job store unless ``QCORE_QUANTUM_DB_PATH``
+            is set.
+        mqtt_url: use this broker; ``None`` reads ``QCORE_MQTT_URL``, else probes
+            localhost:1883, else starts an embedded broker.
+        quantum_port, classical_port: ports of the services; 0 (the default) picks free ones.
+        broker_port: port of an embedded broker, when one is started; 0 picks a free one.
+    Raises (from :meth:`start`):
+        PortInUseError: a fixed (nonzero) port is taken; nothing was started.
     """
 
     workdir: Path = Path("var")
     mqtt_url: str | None = None
+    quantum_port: int = 0
+    classical_port: int = 0
+    broker_port: int = 0
     quantum_address: str = ""
     classical_address: str = ""
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
     started_broker: bool = False
+
+    @classmethod
+    def on_configured_ports(cls, workdir: Path = Path("var")) -> LocalStack:
+        """The stack of ``make services``: the ports the services' settings name.
+
+        The quantum service on ``QCORE_QUANTUM_PORT`` (default 50051), the classical service on
+        ``QCORE_CLASSICAL_PORT`` (default 50052); the broker at ``QCORE_MQTT_URL``, else the one
+        answering on localhost:1883, else an embedded one started on 1883 (where ``qcore
+        monitor`` looks by default).
+        """
+        from broker.config import DEFAULT_PORT
+        from classical_service.config import ClassicalSettings
+        from quantum_service.config import QuantumSettings
+
+        return cls(workdir=workdir, quantum_port=QuantumSettings().port,
+                   classical_port=ClassicalSettings().port, broker_port=DEFAULT_PORT)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
@@ -73,29 +143,35 @@ class LocalStack:
     def start(self, *, timeout_s: float = 120.0) -> LocalStack:
         from broker.config import resolve_broker_url
 
+        q_port = _claim(self.quantum_port, what="quantum service", variable="QCORE_QUANTUM_PORT")
+        c_port = _claim(self.classical_port, what="classical service",
+                        variable="QCORE_CLASSICAL_PORT")
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         url = self.mqtt_url or asyncio.run(resolve_broker_url())
         if url is None:
-            port = free_port()
+            port = _claim(self.broker_port, what="embedded MQTT broker",
+                          variable="QCORE_MQTT_URL",
+                          remedy="set {variable} to a running broker (mqtt://host:port)")
             url = f"mqtt://127.0.0.1:{port}"
             broker = self._spawn("broker", ["-m", "broker", "--port", str(port)], env)
             self._wait_port(port, broker, timeout_s=30)
             self.started_broker = True
         self.mqtt_url = url
         env["QCORE_MQTT_URL"] = url
-        q_port, c_port = free_port(), free_port()
-        self.quantum_address = f"127.0.0.1:{q_port}"
-        self.classical_address = f"127.0.0.1:{c_port}"
+        self.quantum_address = f"{LOOPBACK}:{q_port}"
+        self.classical_address = f"{LOOPBACK}:{c_port}"
+        env.setdefault("QCORE_QUANTUM_DB_PATH", str(self.workdir / "quantum_jobs.sqlite"))
         quantum = self._spawn("quantum_service", ["-m", "quantum_service"], {
-            **env, "QCORE_QUANTUM_PORT": str(q_port),
-            "QCORE_QUANTUM_DB_PATH": str(self.workdir / "quantum_jobs.sqlite")})
+            **env, "QCORE_QUANTUM_PORT": str(q_port)})
         classical = self._spawn("classical_service", ["-m", "classical_service"], {
             **env, "QCORE_CLASSICAL_PORT": str(c_port),
             "QCORE_CLASSICAL_QUANTUM_ADDRESS": self.quantum_address})
         try:
-            _wait_healthy(self.quantum_address, quantum, timeout_s)
-            _wait_healthy(self.classical_address, classical, timeout_s)
+            _wait_healthy(self.quantum_address, quantum, timeout_s,
+                          self.workdir / "quantum_service.log")
+            _wait_healthy(self.classical_address, classical, timeout_s,
+                          self.workdir / "classical_service.log")
         except BaseException:
             self.stop()
             raise

@@ -11,6 +11,12 @@ telemetry monitor to ``qcore/v1/#``, then asks the classical service to minimise
 Prints a summary table and writes ``out/run_summary.json``:
 ``{"runs": [{problem, qpu_id, noisy, qubit_count, energy, exact_energy, error, iterations,
 wall_s, device_time_s, ...}], "telemetry_messages": N}``. Stops everything it started.
+The main job's services listen on free ports, so it never collides with a running stack.
+
+``--services-only`` (``make services``) starts the stack on the documented ports instead —
+``QCORE_QUANTUM_PORT`` (default 50051) and ``QCORE_CLASSICAL_PORT`` (default 50052), where the
+SDK and the CLI connect by default — and waits until Ctrl-C or SIGTERM. A taken port ends it at
+once with exit status 2 and one line on stderr naming the variable to set.
 """
 
 from __future__ import annotations
@@ -33,8 +39,15 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qcore_client.client import ClassicalClient, QuantumClient
-from qcore_client.launcher import LocalStack
+from qcore_client.client import (
+    CLASSICAL_ADDRESS_ENV,
+    DEFAULT_CLASSICAL_ADDRESS,
+    DEFAULT_QUANTUM_ADDRESS,
+    QUANTUM_ADDRESS_ENV,
+    ClassicalClient,
+    QuantumClient,
+)
+from qcore_client.launcher import LocalStack, PortInUseError
 from qcore_client.problems.maxcut import maxcut_problem, qaoa_ansatz
 from qcore_client.problems.molecules import CHEMICAL_ACCURACY_HARTREE, ansatz, load_molecule
 
@@ -225,20 +238,33 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run qcore's main job on a local stack.")
     parser.add_argument("--out", type=Path, default=Path("out/run_summary.json"))
     parser.add_argument("--services-only", action="store_true",
-                        help="start the stack and wait (Ctrl-C stops it)")
+                        help="start the stack on QCORE_QUANTUM_PORT / QCORE_CLASSICAL_PORT "
+                             "(default 50051 / 50052) and wait (Ctrl-C stops it)")
     parser.add_argument("--quick", action="store_true", help="only H2 on the ideal QPU")
     args = parser.parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else 130)
-    stack = LocalStack()
+    stack = LocalStack.on_configured_ports() if args.services_only else LocalStack()
     # SIGTERM (e.g. from CI or a supervisor) stops the children like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    with console.status("starting broker, quantum service and classical service..."):
-        stack.start()
+    try:
+        with console.status("starting broker, quantum service and classical service..."):
+            stack.start()
+    except (PortInUseError, RuntimeError, TimeoutError) as exc:
+        stack.stop()
+        print(f"qcore: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     console.print(f"[bold]broker[/] {stack.mqtt_url}{' (started)' if stack.started_broker else ''}"
                   f"  [bold]quantum[/] {stack.quantum_address}"
                   f"  [bold]classical[/] {stack.classical_address}")
     try:
         if args.services_only:
+            for variable, address, default in (
+                    (QUANTUM_ADDRESS_ENV, stack.quantum_address, DEFAULT_QUANTUM_ADDRESS),
+                    (CLASSICAL_ADDRESS_ENV, stack.classical_address, DEFAULT_CLASSICAL_ADDRESS)):
+                if address != default:  # clients connect to the default ports unless told
+                    console.print(f"export {variable}={address}", markup=False)
             console.print("services running; Ctrl-C to stop")
             while True:
                 time.sleep(3600)

@@ -37,7 +37,7 @@ test: $(STAMP)
 # test-offline: a private network namespace (only loopback, brought up here) hides any MQTT
 # broker of the machine, so the tests run as on a machine without one.
 NETNS         ?= unshare -rn
-OFFLINE_TESTS ?= tests/broker tests/integration tests/clients
+OFFLINE_TESTS ?= tests/broker tests/integration tests/clients tests/docs
 
 test-offline: $(STAMP)
 	$(NETNS) sh -c 'ip link set lo up && exec $(BIN)/python -m pytest -q $(OFFLINE_TESTS)'

@@ -1,0 +1,488 @@
+"""The fast OpenQASM 2 reader: one regular expression over the text, circuits built directly.
+
+Reads the OpenQASM 2.0 statement subset (Cross et al., arXiv:1707.03429): the ``OPENQASM 2.x;``
+header, ``include "qelib1.inc";``, ``qreg``/``creg``, ``gate`` definitions (nested ones
+included), gate calls with register broadcasting, ``measure a -> b`` (register form too),
+``reset``, ``barrier`` and comments; ``opaque`` is rejected. Parameter expressions are those of
+:mod:`~quantum_service.circuits.qasm.expressions2`. It gives exactly the circuit the reference
+path (:mod:`~quantum_service.circuits.qasm.translate3`) gives; anything else (``if``, OpenQASM 3
+statements in an OpenQASM 2 program, indexing forms beyond ``r[k]``, text it cannot split into
+statements) raises :class:`OutsideSubset`, and the caller hands the program to that path.
+
+Speed: the text is split into statements by one compiled regex (``findall``, in C); a statement
+text seen before reuses the operations built for it (operations are immutable); gate definitions
+are compiled once into templates (callee, compiled argument expressions, formal-qubit positions),
+expanded per distinct argument vector and relabelled per call. Before a call is expanded its
+operation count (computed bottom-up per definition when it is defined) is checked against
+:data:`~quantum_service.circuits.qasm.common.MAX_OPERATIONS`, so an exponentially nested program
+is rejected without expanding anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from quantum_service.circuits.gates import GATES, gate_matrix, gate_spec
+from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
+from quantum_service.circuits.qasm.common import (
+    INCLUDES,
+    KEYWORDS,
+    MAX_OPERATIONS,
+    MAX_REGISTER_WIDTH,
+    UNSUPPORTED,
+    located,
+    saturating_add,
+    too_large,
+    unsupported,
+)
+from quantum_service.circuits.qasm.expressions2 import Evaluator, OutsideSubset, compile_arguments
+from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, sample_arguments, same_unitary
+from quantum_service.circuits.qasm_library import unitary
+from quantum_service.errors import InvalidProgramError
+
+__all__ = ["OutsideSubset", "read_openqasm2"]
+
+_PE = ParameterExpression
+_PI_SCOPE = {"pi": math.pi}
+_BUILTINS = {"U": "u", "CX": "cx"}
+# Reserved words that start a statement other than a gate call.
+_STATEMENT_KEYWORDS = KEYWORDS - _BUILTINS.keys()
+# Expansions up to this size are kept per (definition, arguments).
+_CACHED_EXPANSION_SIZE = 10_000
+
+_STATEMENT = re.compile(r"""\s*(?:
+    gate\s+([A-Za-z_]\w*)\s*(?:\(([^(){};]*)\))?([^{};]*)\{([^{}]*)\}
+  | ([A-Za-z_]\w*)([^;{}]*);
+  | (\S)
+)""", re.X)
+_BODY_STATEMENT = re.compile(r"\s*(?:([A-Za-z_]\w*)([^;]*);|(\S))")
+_OPERAND = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:\[\s*(\d+)\s*\])?\s*")
+_IDENTIFIER = re.compile(r"\s*([A-Za-z_]\w*)\s*")
+_DECLARATION = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
+_INCLUDE = re.compile(r'\s*"([^"]*)"\s*')
+_VERSION = re.compile(r"\s*2(?:\.\d+)?\s*")
+_LINE_COMMENT = re.compile(r"//[^\n]*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def _unknown_identifier(name: str) -> str:
+    return (f"unknown identifier '{name}' in a gate parameter (OpenQASM 2 has no "
+            "symbolic parameters; the only constant is pi)")
+
+
+def _split_call(rest: str) -> tuple[str, str]:
+    """``(arguments, operands)`` of a call's text after the gate name."""
+    stripped = rest.lstrip()
+    if not stripped.startswith("("):
+        return "", rest
+    depth = 0
+    for i, char in enumerate(stripped):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                arguments = stripped[1:i]
+                if not arguments.strip():
+                    raise OutsideSubset("empty parameter list")
+                return arguments, stripped[i + 1:]
+    raise OutsideSubset("unbalanced parentheses")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    if not text.strip():
+        return ()
+    names = []
+    for part in text.split(","):
+        match = _IDENTIFIER.fullmatch(part)
+        if match is None or match[1] in KEYWORDS:
+            raise OutsideSubset(f"'{part.strip()}' is not an identifier")
+        names.append(match[1])
+    return tuple(names)
+
+
+def _check_signature(name: str, qubit_count: int, param_count: int, qubits: int,
+                     params: int) -> None:
+    if params != param_count:
+        raise InvalidProgramError(
+            f"gate '{name}' takes {param_count} parameter(s), got {params}")
+    if qubits != qubit_count:
+        raise InvalidProgramError(
+            f"gate '{name}' acts on {qubit_count} qubit(s), got {qubits}")
+
+
+# A step of a definition's body: (callee, argument evaluators, positions of its qubits among the
+# definition's qubits). The callee is a library gate name, "barrier", or a definition.
+_Step = tuple["str | _Definition", tuple[Evaluator, ...], tuple[int, ...]]
+# A definition expanded on its own qubits 0, 1, ...: (name, positions, params) per operation.
+_Template = list[tuple[str, tuple[int, ...], tuple[ParameterExpression, ...]]]
+
+
+@dataclass(slots=True)
+class _Definition:
+    name: str
+    params: tuple[str, ...]
+    qubits: tuple[str, ...]
+    steps: list[_Step]
+    #: Operations one call expands to (saturating at SATURATED_COUNT).
+    size: int
+    #: An error in the body, raised at each call (a body without parameters raises it at its
+    #: definition).
+    error: InvalidProgramError | None = None
+    #: Set when the body equals this library gate; calls are then that one gate.
+    library_name: str | None = None
+    expansions: dict[tuple[float, ...], _Template] = field(default_factory=dict)
+
+    def template(self, args: tuple[float, ...]) -> _Template:
+        """The body on qubits ``0, 1, ...`` with the parameters bound to ``args``."""
+        cached = self.expansions.get(args)
+        if cached is not None:
+            return cached
+        env = dict(_PI_SCOPE)
+        env.update(zip(self.params, args))
+        out: _Template = []
+        for callee, evaluators, positions in self.steps:
+            values = tuple(evaluate(env) for evaluate in evaluators)
+            if isinstance(callee, str):
+                out.append((callee, positions, tuple(map(_PE, values))))
+            elif callee.library_name is not None:
+                out.append((callee.library_name, positions, tuple(map(_PE, values))))
+            else:
+                out.extend((name, tuple([positions[p] for p in inner]), params)
+                           for name, inner, params in callee.template(values))
+        if len(out) <= _CACHED_EXPANSION_SIZE:
+            self.expansions[args] = out
+        return out
+
+
+class _Reader:
+    """The state of one program being read."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = {"pi"}
+        self.qregs: dict[str, tuple[int, int]] = {}  # name -> (offset, size)
+        self.cregs: dict[str, tuple[int, int]] = {}
+        self.qubit_count = 0
+        self.clbit_count = 0
+        self.gates: dict[str, _Definition] = {}
+        self.ops: list[Operation] = []
+        # statement text -> its operations; cleared when a declaration changes what it means
+        self.statements: dict[tuple[str, str], tuple[Operation, ...]] = {}
+        self.arguments: dict[str, tuple[float, ...]] = {}
+        self.operands: dict[str, list[tuple[int, ...]]] = {}
+
+    # -- statements
+
+    def statement(self, head: str, rest: str) -> None:
+        key = (head, rest)
+        ops = self.statements.get(key)
+        if ops is None:
+            if head in _STATEMENT_KEYWORDS:
+                ops = self.keyword_statement(head, rest)
+            else:
+                ops = self.call(head, rest)
+            self.statements[key] = ops
+        if len(self.ops) + len(ops) > MAX_OPERATIONS:
+            raise too_large(head, len(ops), len(self.ops) + len(ops))
+        self.ops.extend(ops)
+
+    def keyword_statement(self, head: str, rest: str) -> tuple[Operation, ...]:
+        if head == "measure":
+            return self.measure(rest)
+        if head == "reset":
+            if "," in rest:
+                raise OutsideSubset("reset of several operands")
+            return tuple(Operation("reset", (q,)) for q in self.operand(rest, self.qregs,
+                                                                         "qubit")[0])
+        if head == "barrier":
+            qubits = [q for part in rest.split(",") if part.strip()
+                      for q in self.operand(part, self.qregs, "qubit")[0]]
+            if not rest.strip():
+                qubits = list(range(self.qubit_count))
+            return (Operation("barrier", tuple(dict.fromkeys(qubits))),) if qubits else ()
+        self.statements.clear()
+        if head in ("qreg", "creg"):
+            self.declare(head, rest)
+        elif head == "include":
+            match = _INCLUDE.fullmatch(rest)
+            if match is None:
+                raise OutsideSubset("include without a file name")
+            if match[1] not in INCLUDES:
+                raise unsupported(
+                    f'include "{match[1]}" is not available: qcore provides only '
+                    '"qelib1.inc" and "stdgates.inc"; define other gates in the program')
+        elif head == "opaque":
+            raise unsupported("opaque gate declarations are not supported: qcore needs the "
+                              "definition (or a library gate) to simulate a gate")
+        else:
+            raise OutsideSubset(f"statement '{head}'")
+        return ()
+
+    def declare(self, kind: str, rest: str) -> None:
+        match = _DECLARATION.fullmatch(rest)
+        if match is None:
+            raise OutsideSubset(f"{kind} declaration")
+        name, width = match[1], int(match[2])
+        if width < 1:
+            raise InvalidProgramError(f"register size must be >= 1, got {width}")
+        count = self.qubit_count if kind == "qreg" else self.clbit_count
+        if count + width > MAX_REGISTER_WIDTH:
+            raise InvalidProgramError(
+                f"more than {MAX_REGISTER_WIDTH} {'qubits' if kind == 'qreg' else 'bits'} "
+                "declared")
+        if name in KEYWORDS:
+            raise OutsideSubset(f"register named '{name}'")
+        if name in self.names:
+            raise InvalidProgramError(f"'{name}' is already declared")
+        self.names.add(name)
+        if kind == "qreg":
+            self.qregs[name] = (count, width)
+            self.qubit_count += width
+        else:
+            self.cregs[name] = (count, width)
+            self.clbit_count += width
+
+    def operand(self, text: str, registers: Mapping[str, tuple[int, int]], kind: str
+                ) -> tuple[list[int], bool]:
+        """The indices an operand names and whether it is a whole register (broadcast)."""
+        match = _OPERAND.fullmatch(text)
+        if match is None:
+            raise OutsideSubset(f"operand '{text.strip()}'")
+        name = match[1]
+        try:
+            offset, size = registers[name]
+        except KeyError:
+            declared = ", ".join(sorted(registers)) or "none"
+            raise InvalidProgramError(
+                f"'{name}' is not a declared {kind} register (declared: {declared})") from None
+        if match[2] is None:
+            return list(range(offset, offset + size)), True
+        position = int(match[2])
+        if position >= size:
+            raise InvalidProgramError(
+                f"{kind} index {position} is out of range for register '{name}' of size {size}")
+        return [offset + position], False
+
+    def broadcast(self, text: str) -> list[tuple[int, ...]]:
+        """The qubit tuples of a call's operand list, one per broadcast position."""
+        cached = self.operands.get(text)
+        if cached is not None:
+            return cached
+        if not text.strip():
+            raise OutsideSubset("a gate call without operands")
+        operands = [self.operand(part, self.qregs, "qubit") for part in text.split(",")]
+        sizes = sorted({len(indices) for indices, register in operands if register})
+        if len(sizes) > 1:
+            raise InvalidProgramError(
+                f"cannot broadcast over registers of different sizes {sizes}")
+        count = sizes[0] if sizes else 1
+        tuples = [tuple(indices[i] if register else indices[0] for indices, register in operands)
+                  for i in range(count)]
+        self.operands[text] = tuples
+        return tuples
+
+    def measure(self, rest: str) -> tuple[Operation, ...]:
+        parts = rest.split("->")
+        if len(parts) != 2:
+            raise OutsideSubset("measure without '->'")
+        qubits, _ = self.operand(parts[0], self.qregs, "qubit")
+        bits, _ = self.operand(parts[1], self.cregs, "bit")
+        if len(qubits) != len(bits):
+            raise InvalidProgramError(
+                f"measure of {len(qubits)} qubit(s) into {len(bits)} bit(s); sizes must match")
+        return tuple(Operation("measure", (q,), clbits=(c,)) for q, c in zip(qubits, bits))
+
+    # -- gate calls
+
+    def call(self, name: str, rest: str) -> tuple[Operation, ...]:
+        argument_text, operand_text = _split_call(rest)
+        args = self.arguments.get(argument_text)
+        if args is None:
+            args = tuple(evaluate(_PI_SCOPE) for evaluate in
+                         compile_arguments(argument_text, _PI_SCOPE, _unknown_identifier))
+            self.arguments[argument_text] = args
+        tuples = self.broadcast(operand_text)
+        for qubits in tuples:
+            if len(set(qubits)) != len(qubits):
+                duplicates = sorted({q for q in qubits if qubits.count(q) > 1})
+                raise InvalidProgramError(
+                    f"gate '{name}' uses qubit(s) {duplicates} more than once")
+        definition = self.gates.get(name)
+        if definition is None:
+            library_name = _BUILTINS.get(name, name)
+            spec = gate_spec(library_name)  # UNKNOWN_GATE
+            _check_signature(name, spec.qubit_count, spec.param_count, len(tuples[0]), len(args))
+            params = tuple(map(_PE, args))
+            return tuple(Operation(library_name, qubits, params) for qubits in tuples)
+        _check_signature(name, len(definition.qubits), len(definition.params), len(tuples[0]),
+                         len(args))
+        if definition.library_name is not None:
+            params = tuple(map(_PE, args))
+            return tuple(Operation(definition.library_name, qubits, params) for qubits in tuples)
+        if definition.error is not None:
+            raise InvalidProgramError(str(definition.error), reason=definition.error.reason)
+        total = len(self.ops) + definition.size * len(tuples)
+        if total > MAX_OPERATIONS:
+            raise too_large(name, definition.size, total)
+        template = definition.template(args)
+        return tuple(Operation(op_name, tuple([qubits[p] for p in positions]), params)
+                     for qubits in tuples for op_name, positions, params in template)
+
+    # -- gate definitions
+
+    def define(self, name: str, params_text: str, qubits_text: str, body: str) -> None:
+        self.statements.clear()
+        if name in _STATEMENT_KEYWORDS:
+            raise OutsideSubset(f"gate named '{name}'")
+        if name in self.gates or name in _BUILTINS:
+            raise InvalidProgramError(f"gate '{name}' is already defined")
+        params, qubits = _names(params_text), _names(qubits_text)
+        if not qubits:
+            raise OutsideSubset("gate without qubit arguments")
+        for names, what in ((params, "parameter"), (qubits, "qubit argument")):
+            if len(set(names)) != len(names):
+                raise InvalidProgramError(f"gate '{name}' repeats a {what} name")
+        definition = _Definition(name, params, qubits, [], 0)
+        try:
+            self.compile_body(definition, body)
+        except InvalidProgramError as exc:  # raised where the reference path raises it
+            definition.error = exc
+        if definition.error is not None and not params:
+            raise definition.error
+        if definition.error is None and definition.size <= TRIAL_LIMIT:
+            definition.library_name = _library_gate(definition)
+        self.gates[name] = definition
+
+    def compile_body(self, definition: _Definition, body: str) -> None:
+        formal = {q: i for i, q in enumerate(definition.qubits)}
+        scope = {"pi", *definition.params}
+
+        def position(operand: str) -> int:
+            index = formal.get(operand.strip())
+            if index is None:
+                raise InvalidProgramError(
+                    f"in gate '{definition.name}': operand '{operand.strip()}' is not one of its "
+                    f"qubit arguments {list(definition.qubits)}")
+            return index
+
+        for head, rest, bad in _BODY_STATEMENT.findall(body):
+            if bad:
+                raise OutsideSubset(f"{bad!r} in gate '{definition.name}'")
+            if head == "barrier":
+                positions = [position(p) for p in rest.split(",") if p.strip()]
+                if not rest.strip():
+                    positions = list(formal.values())
+                definition.steps.append(("barrier", (), tuple(dict.fromkeys(positions))))
+                definition.size = saturating_add(definition.size, 1)
+                continue
+            if head in _STATEMENT_KEYWORDS:
+                raise OutsideSubset(f"'{head}' inside gate '{definition.name}'")
+            argument_text, operand_text = _split_call(rest)
+            evaluators = tuple(compile_arguments(argument_text, scope, _unknown_identifier))
+            if not operand_text.strip():
+                raise OutsideSubset("a gate call without operands")
+            positions = tuple(position(p) for p in operand_text.split(","))
+            callee = self.gates.get(head)
+            if callee is None:
+                library_name = _BUILTINS.get(head, head)
+                spec = gate_spec(library_name)  # UNKNOWN_GATE
+                _check_signature(head, spec.qubit_count, spec.param_count, len(positions),
+                                 len(evaluators))
+            else:
+                _check_signature(head, len(callee.qubits), len(callee.params), len(positions),
+                                 len(evaluators))
+                if callee.error is not None:
+                    raise callee.error
+            if len(set(positions)) != len(positions):
+                raise InvalidProgramError(
+                    f"in gate '{definition.name}': gate '{head}' uses a qubit argument more "
+                    "than once")
+            if callee is None:
+                definition.steps.append((library_name, evaluators, positions))
+                definition.size = saturating_add(definition.size, 1)
+            else:
+                definition.steps.append((callee, evaluators, positions))
+                size = 1 if callee.library_name is not None else callee.size
+                definition.size = saturating_add(definition.size, size)
+        if not definition.params and definition.size <= TRIAL_LIMIT:
+            definition.template(())  # value errors (1/0, ln(0)) are reported at the definition
+
+
+def _library_gate(definition: _Definition) -> str | None:
+    """The library gate this definition equals (up to global phase), if any."""
+    spec = GATES.get(definition.name)
+    if spec is None or (spec.qubit_count, spec.param_count) != (len(definition.qubits),
+                                                                len(definition.params)):
+        return None
+    local = tuple(range(len(definition.qubits)))
+    for sample in sample_arguments(len(definition.params)):
+        try:
+            template = definition.template(tuple(sample))
+        except InvalidProgramError:
+            return None
+        ops = [Operation(name, positions, params) for name, positions, params in template]
+        if not same_unitary(unitary(ops, local), gate_matrix(definition.name, sample),
+                            up_to_phase=True):
+            return None
+    definition.expansions.clear()
+    return definition.name
+
+
+def _without_comments(text: str) -> str:
+    """The text with comments removed, newlines (and so line numbers) kept."""
+    if "/*" in text:
+        text = _BLOCK_COMMENT.sub(lambda m: "\n" * m[0].count("\n"), text)
+    if "//" in text:
+        text = _LINE_COMMENT.sub("", text)
+    return text
+
+
+def _line(text: str, index: int) -> int:
+    """The line (1-based) where statement ``index`` of ``text`` begins."""
+    for i, match in enumerate(_STATEMENT.finditer(text)):
+        if i == index:
+            start = len(match[0]) - len(match[0].lstrip())
+            return text.count("\n", 0, match.start() + start) + 1
+    return text.count("\n") + 1
+
+
+def read_openqasm2(text: str, *, name: str = "") -> Circuit:
+    """Reads an OpenQASM 2 program of the subset in the module docstring.
+
+    Args:
+        text: the program source, starting with ``OPENQASM 2.x;`` (after comments).
+        name: the circuit's label.
+    Returns:
+        The circuit the reference path would give for ``text``.
+    Raises:
+        OutsideSubset: the text is outside the subset (the caller uses the reference path).
+        InvalidProgramError: ``line N: ...`` with the reference path's reasons; reason
+            ``PROGRAM_TOO_LARGE`` when the program would expand to more than
+            :data:`~quantum_service.circuits.qasm.common.MAX_OPERATIONS` operations (checked
+            before expanding).
+    """
+    text = _without_comments(text)
+    statements = _STATEMENT.findall(text)
+    if not statements or statements[0][4] != "OPENQASM" or not _VERSION.fullmatch(
+            statements[0][5]):
+        raise OutsideSubset("no OPENQASM 2 header")
+    reader = _Reader()
+    statement, define = reader.statement, reader.define
+    index = 1
+    try:
+        for index in range(1, len(statements)):
+            gate_name, params, qubits, body, head, rest, bad = statements[index]
+            if head:
+                statement(head, rest)
+            elif gate_name:
+                define(gate_name, params, qubits, body)
+            else:
+                raise OutsideSubset(f"unexpected {bad!r}")
+    except InvalidProgramError as exc:
+        raise located(_line(text, index), exc) from None
+    if not reader.qubit_count:
+        raise InvalidProgramError("the program declares no qubits (add e.g. `qreg q[2];`)")
+    return Circuit(reader.qubit_count, tuple(reader.ops), reader.clbit_count, (), name)

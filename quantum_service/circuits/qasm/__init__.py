@@ -58,7 +58,12 @@ from __future__ import annotations
 import re
 
 from quantum_service.circuits.ir import Circuit
-from quantum_service.circuits.qasm.common import MAX_OPERATIONS, MAX_REGISTER_WIDTH, UNSUPPORTED
+from quantum_service.circuits.qasm.common import (
+    MAX_OPERATIONS,
+    MAX_REGISTER_WIDTH,
+    UNSUPPORTED,
+    paused_gc,
+)
 from quantum_service.circuits.qasm.export import to_qasm3
 from quantum_service.circuits.qasm.frontend3 import parse_program
 from quantum_service.circuits.qasm.reader2 import OutsideSubset, read_openqasm2
@@ -88,21 +93,23 @@ def parse_qasm(text: str, *, name: str = "") -> Circuit:
             of range, wrong number of qubits or parameters, no qubits, more than
             :data:`MAX_REGISTER_WIDTH` qubits).
     """
-    if _QASM2_HEADER.match(text):
-        try:
-            return read_openqasm2(text, name=name)
-        except OutsideSubset:
-            pass
-    return parse_qasm_reference(text, name=name)
+    with paused_gc():
+        if _QASM2_HEADER.match(text):
+            try:
+                return read_openqasm2(text, name=name)
+            except OutsideSubset:
+                pass
+        return parse_qasm_reference(text, name=name)
 
 
 def parse_qasm_reference(text: str, *, name: str = "") -> Circuit:
     """:func:`parse_qasm` along the reference path only (the ``openqasm3`` parser), for every
     program; the fast OpenQASM 2 reader is checked against it."""
-    program = parse_program(text)
-    version = (program.version or "3").split(".")[0]
-    if version not in ("2", "3"):
-        raise InvalidProgramError(
-            f"OpenQASM version {program.version} is not supported; use 2.0 or 3",
-            reason=UNSUPPORTED)
-    return translate_program(program, qasm2=version == "2", name=name)
+    with paused_gc():
+        program = parse_program(text)
+        version = (program.version or "3").split(".")[0]
+        if version not in ("2", "3"):
+            raise InvalidProgramError(
+                f"OpenQASM version {program.version} is not supported; use 2.0 or 3",
+                reason=UNSUPPORTED)
+        return translate_program(program, qasm2=version == "2", name=name)

@@ -50,15 +50,17 @@ _PI_SCOPE = {"pi": math.pi}
 _BUILTINS = {"U": "u", "CX": "cx"}
 # Reserved words that start a statement other than a gate call.
 _STATEMENT_KEYWORDS = KEYWORDS - _BUILTINS.keys()
-# Expansions up to this size are kept per (definition, arguments).
-_CACHED_EXPANSION_SIZE = 10_000
 
+# One statement: a gate definition (name, parameters, qubits, body), another statement (head,
+# the text between the parentheses after it, the rest), or a character that starts neither.
 _STATEMENT = re.compile(r"""\s*(?:
     gate\s+([A-Za-z_]\w*)\s*(?:\(([^(){};]*)\))?([^{};]*)\{([^{}]*)\}
-  | ([A-Za-z_]\w*)([^;{}]*);
+  | ([A-Za-z_]\w*)\s*(?:\(([^;{}]*)\))?([^;{}()]*);
   | (\S)
 )""", re.X)
-_BODY_STATEMENT = re.compile(r"\s*(?:([A-Za-z_]\w*)([^;]*);|(\S))")
+_BODY_STATEMENT = re.compile(r"\s*(?:([A-Za-z_]\w*)\s*(?:\(([^;]*)\))?([^;()]*);|(\S))")
+_NUMBER = r"\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
+_NUMBERS = re.compile(f"{_NUMBER}(?:,{_NUMBER})*")
 _OPERAND = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:\[\s*(\d+)\s*\])?\s*")
 _IDENTIFIER = re.compile(r"\s*([A-Za-z_]\w*)\s*")
 _DECLARATION = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
@@ -71,25 +73,6 @@ _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 def _unknown_identifier(name: str) -> str:
     return (f"unknown identifier '{name}' in a gate parameter (OpenQASM 2 has no "
             "symbolic parameters; the only constant is pi)")
-
-
-def _split_call(rest: str) -> tuple[str, str]:
-    """``(arguments, operands)`` of a call's text after the gate name."""
-    stripped = rest.lstrip()
-    if not stripped.startswith("("):
-        return "", rest
-    depth = 0
-    for i, char in enumerate(stripped):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                arguments = stripped[1:i]
-                if not arguments.strip():
-                    raise OutsideSubset("empty parameter list")
-                return arguments, stripped[i + 1:]
-    raise OutsideSubset("unbalanced parentheses")
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -153,8 +136,9 @@ class _Definition:
             else:
                 out.extend((name, tuple([positions[p] for p in inner]), params)
                            for name, inner, params in callee.template(values))
-        if len(out) <= _CACHED_EXPANSION_SIZE:
-            self.expansions[args] = out
+        # Kept for the program's lifetime: a call was checked against MAX_OPERATIONS before its
+        # expansion, so the kept templates hold at most about as many entries as the circuit.
+        self.expansions[args] = out
         return out
 
 
@@ -170,20 +154,23 @@ class _Reader:
         self.gates: dict[str, _Definition] = {}
         self.ops: list[Operation] = []
         # statement text -> its operations; cleared when a declaration changes what it means
-        self.statements: dict[tuple[str, str], tuple[Operation, ...]] = {}
+        self.statements: dict[tuple[str, str, str], tuple[Operation, ...]] = {}
         self.arguments: dict[str, tuple[float, ...]] = {}
+        self.argument_values: dict[str, float] = {}
         self.operands: dict[str, list[tuple[int, ...]]] = {}
 
     # -- statements
 
-    def statement(self, head: str, rest: str) -> None:
-        key = (head, rest)
+    def statement(self, head: str, arguments: str, rest: str) -> None:
+        key = (head, arguments, rest)
         ops = self.statements.get(key)
         if ops is None:
             if head in _STATEMENT_KEYWORDS:
+                if arguments:
+                    raise OutsideSubset(f"'(' after '{head}'")
                 ops = self.keyword_statement(head, rest)
             else:
-                ops = self.call(head, rest)
+                ops = self.call(head, arguments, rest)
             self.statements[key] = ops
         if len(self.ops) + len(ops) > MAX_OPERATIONS:
             raise too_large(head, len(ops), len(self.ops) + len(ops))
@@ -266,6 +253,29 @@ class _Reader:
                 f"{kind} index {position} is out of range for register '{name}' of size {size}")
         return [offset + position], False
 
+    def evaluate_arguments(self, text: str) -> tuple[float, ...]:
+        """The values of a top-level call's argument list (constants: OpenQASM 2 has no
+        symbolic parameters). Without function calls the list is split at its commas and each
+        argument's value is kept by its text, since programs repeat ``pi/2`` and the like."""
+        if not text:
+            return ()
+        if _NUMBERS.fullmatch(text):  # literals only, the most common case
+            return tuple(map(float, text.split(",")))
+        if "(" in text:
+            return tuple(evaluate(_PI_SCOPE) for evaluate in
+                         compile_arguments(text, _PI_SCOPE, _unknown_identifier))
+        values = []
+        for part in text.split(","):
+            value = self.argument_values.get(part)
+            if value is None:
+                evaluators = compile_arguments(part, _PI_SCOPE, _unknown_identifier)
+                if len(evaluators) != 1:
+                    raise OutsideSubset(f"argument '{part.strip()}'")
+                value = evaluators[0](_PI_SCOPE)
+                self.argument_values[part] = value
+            values.append(value)
+        return tuple(values)
+
     def broadcast(self, text: str) -> list[tuple[int, ...]]:
         """The qubit tuples of a call's operand list, one per broadcast position."""
         cached = self.operands.get(text)
@@ -297,16 +307,14 @@ class _Reader:
 
     # -- gate calls
 
-    def call(self, name: str, rest: str) -> tuple[Operation, ...]:
-        argument_text, operand_text = _split_call(rest)
+    def call(self, name: str, argument_text: str, operand_text: str) -> tuple[Operation, ...]:
         args = self.arguments.get(argument_text)
         if args is None:
-            args = tuple(evaluate(_PI_SCOPE) for evaluate in
-                         compile_arguments(argument_text, _PI_SCOPE, _unknown_identifier))
+            args = self.evaluate_arguments(argument_text)
             self.arguments[argument_text] = args
         tuples = self.broadcast(operand_text)
         for qubits in tuples:
-            if len(set(qubits)) != len(qubits):
+            if len(qubits) > 1 and len(set(qubits)) != len(qubits):
                 duplicates = sorted({q for q in qubits if qubits.count(q) > 1})
                 raise InvalidProgramError(
                     f"gate '{name}' uses qubit(s) {duplicates} more than once")
@@ -316,6 +324,8 @@ class _Reader:
             spec = gate_spec(library_name)  # UNKNOWN_GATE
             _check_signature(name, spec.qubit_count, spec.param_count, len(tuples[0]), len(args))
             params = tuple(map(_PE, args))
+            if len(tuples) == 1:
+                return (Operation(library_name, tuples[0], params),)
             return tuple(Operation(library_name, qubits, params) for qubits in tuples)
         _check_signature(name, len(definition.qubits), len(definition.params), len(tuples[0]),
                          len(args))
@@ -368,19 +378,20 @@ class _Reader:
                     f"qubit arguments {list(definition.qubits)}")
             return index
 
-        for head, rest, bad in _BODY_STATEMENT.findall(body):
+        for head, argument_text, operand_text, bad in _BODY_STATEMENT.findall(body):
             if bad:
                 raise OutsideSubset(f"{bad!r} in gate '{definition.name}'")
             if head == "barrier":
-                positions = [position(p) for p in rest.split(",") if p.strip()]
-                if not rest.strip():
+                if argument_text:
+                    raise OutsideSubset("'(' after 'barrier'")
+                positions = [position(p) for p in operand_text.split(",") if p.strip()]
+                if not operand_text.strip():
                     positions = list(formal.values())
                 definition.steps.append(("barrier", (), tuple(dict.fromkeys(positions))))
                 definition.size = saturating_add(definition.size, 1)
                 continue
             if head in _STATEMENT_KEYWORDS:
                 raise OutsideSubset(f"'{head}' inside gate '{definition.name}'")
-            argument_text, operand_text = _split_call(rest)
             evaluators = tuple(compile_arguments(argument_text, scope, _unknown_identifier))
             if not operand_text.strip():
                 raise OutsideSubset("a gate call without operands")
@@ -466,17 +477,17 @@ def read_openqasm2(text: str, *, name: str = "") -> Circuit:
     """
     text = _without_comments(text)
     statements = _STATEMENT.findall(text)
-    if not statements or statements[0][4] != "OPENQASM" or not _VERSION.fullmatch(
-            statements[0][5]):
+    if not statements or statements[0][4] != "OPENQASM" or statements[0][5] or not \
+            _VERSION.fullmatch(statements[0][6]):
         raise OutsideSubset("no OPENQASM 2 header")
     reader = _Reader()
     statement, define = reader.statement, reader.define
     index = 1
     try:
         for index in range(1, len(statements)):
-            gate_name, params, qubits, body, head, rest, bad = statements[index]
+            gate_name, params, qubits, body, head, arguments, rest, bad = statements[index]
             if head:
-                statement(head, rest)
+                statement(head, arguments, rest)
             elif gate_name:
                 define(gate_name, params, qubits, body)
             else:

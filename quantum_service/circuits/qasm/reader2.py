@@ -51,10 +51,12 @@ _BUILTINS = {"U": "u", "CX": "cx"}
 # Reserved words that start a statement other than a gate call.
 _STATEMENT_KEYWORDS = KEYWORDS - _BUILTINS.keys()
 
-# One statement: a gate definition (name, parameters, qubits, body), another statement (head,
-# the text between the parentheses after it, the rest), or a character that starts neither.
+# One statement: a gate definition (name, parameters, qubits, body), an opaque declaration,
+# another statement (head, the text between the parentheses after it, the rest), or a character
+# that starts none of them.
 _STATEMENT = re.compile(r"""\s*(?:
     gate\s+([A-Za-z_]\w*)\s*(?:\(([^(){};]*)\))?([^{};]*)\{([^{}]*)\}
+  | (opaque)\s[^;{}]*;
   | ([A-Za-z_]\w*)\s*(?:\(([^;{}]*)\))?([^;{}()]*);
   | (\S)
 )""", re.X)
@@ -201,9 +203,6 @@ class _Reader:
                 raise unsupported(
                     f'include "{match[1]}" is not available: qcore provides only '
                     '"qelib1.inc" and "stdgates.inc"; define other gates in the program')
-        elif head == "opaque":
-            raise unsupported("opaque gate declarations are not supported: qcore needs the "
-                              "definition (or a library gate) to simulate a gate")
         else:
             raise OutsideSubset(f"statement '{head}'")
         return ()
@@ -477,19 +476,23 @@ def read_openqasm2(text: str, *, name: str = "") -> Circuit:
     """
     text = _without_comments(text)
     statements = _STATEMENT.findall(text)
-    if not statements or statements[0][4] != "OPENQASM" or statements[0][5] or not \
-            _VERSION.fullmatch(statements[0][6]):
+    if not statements or statements[0][5] != "OPENQASM" or statements[0][6] or not \
+            _VERSION.fullmatch(statements[0][7]):
         raise OutsideSubset("no OPENQASM 2 header")
     reader = _Reader()
     statement, define = reader.statement, reader.define
     index = 1
     try:
         for index in range(1, len(statements)):
-            gate_name, params, qubits, body, head, arguments, rest, bad = statements[index]
+            gate_name, params, qubits, body, opaque, head, arguments, rest, bad = \
+                statements[index]
             if head:
                 statement(head, arguments, rest)
             elif gate_name:
                 define(gate_name, params, qubits, body)
+            elif opaque:
+                raise unsupported("opaque gate declarations are not supported: qcore needs the "
+                                  "definition (or a library gate) to simulate a gate")
             else:
                 raise OutsideSubset(f"unexpected {bad!r}")
     except InvalidProgramError as exc:

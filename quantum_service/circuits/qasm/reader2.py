@@ -100,8 +100,10 @@ def _check_signature(name: str, qubit_count: int, param_count: int, qubits: int,
 
 
 # A step of a definition's body: (callee, argument evaluators, positions of its qubits among the
-# definition's qubits). The callee is a library gate name, "barrier", or a definition.
-_Step = tuple["str | _Definition", tuple[Evaluator, ...], tuple[int, ...]]
+# definition's qubits, (values, params) when no argument depends on the definition's
+# parameters, else None). The callee is a library gate name, "barrier", or a definition.
+_Step = tuple["str | _Definition", tuple[Evaluator, ...], tuple[int, ...],
+              "tuple[tuple[float, ...], tuple[ParameterExpression, ...]] | None"]
 # A definition expanded on its own qubits 0, 1, ...: (name, positions, params) per operation.
 _Template = list[tuple[str, tuple[int, ...], tuple[ParameterExpression, ...]]]
 
@@ -129,12 +131,16 @@ class _Definition:
         env = dict(_PI_SCOPE)
         env.update(zip(self.params, args))
         out: _Template = []
-        for callee, evaluators, positions in self.steps:
-            values = tuple(evaluate(env) for evaluate in evaluators)
+        for callee, evaluators, positions, fixed in self.steps:
+            if fixed is None:
+                values = tuple(evaluate(env) for evaluate in evaluators)
+                params = tuple(map(_PE, values))
+            else:
+                values, params = fixed
             if isinstance(callee, str):
-                out.append((callee, positions, tuple(map(_PE, values))))
+                out.append((callee, positions, params))
             elif callee.library_name is not None:
-                out.append((callee.library_name, positions, tuple(map(_PE, values))))
+                out.append((callee.library_name, positions, params))
             else:
                 out.extend((name, tuple([positions[p] for p in inner]), params)
                            for name, inner, params in callee.template(values))
@@ -266,7 +272,9 @@ class _Reader:
         values = []
         for part in text.split(","):
             value = self.argument_values.get(part)
-            if value is None:
+            if value is None and _NUMBERS.fullmatch(part):
+                value = float(part)
+            elif value is None:
                 evaluators = compile_arguments(part, _PI_SCOPE, _unknown_identifier)
                 if len(evaluators) != 1:
                     raise OutsideSubset(f"argument '{part.strip()}'")
@@ -386,7 +394,8 @@ class _Reader:
                 positions = [position(p) for p in operand_text.split(",") if p.strip()]
                 if not operand_text.strip():
                     positions = list(formal.values())
-                definition.steps.append(("barrier", (), tuple(dict.fromkeys(positions))))
+                definition.steps.append(("barrier", (), tuple(dict.fromkeys(positions)),
+                                         ((), ())))
                 definition.size = saturating_add(definition.size, 1)
                 continue
             if head in _STATEMENT_KEYWORDS:
@@ -410,15 +419,28 @@ class _Reader:
                 raise InvalidProgramError(
                     f"in gate '{definition.name}': gate '{head}' uses a qubit argument more "
                     "than once")
+            fixed = _fixed_arguments(evaluators)
             if callee is None:
-                definition.steps.append((library_name, evaluators, positions))
+                definition.steps.append((library_name, evaluators, positions, fixed))
                 definition.size = saturating_add(definition.size, 1)
             else:
-                definition.steps.append((callee, evaluators, positions))
+                definition.steps.append((callee, evaluators, positions, fixed))
                 size = 1 if callee.library_name is not None else callee.size
                 definition.size = saturating_add(definition.size, size)
         if not definition.params and definition.size <= TRIAL_LIMIT:
             definition.template(())  # value errors (1/0, ln(0)) are reported at the definition
+
+
+def _fixed_arguments(evaluators: Sequence[Evaluator]
+                     ) -> tuple[tuple[float, ...], tuple[ParameterExpression, ...]] | None:
+    """The values and parameters of arguments that use no gate parameter (only ``pi``), found
+    once at the definition; ``None`` when one uses a parameter or fails (then the error is
+    raised at the calls, as the reference path raises it)."""
+    try:
+        values = tuple(evaluate(_PI_SCOPE) for evaluate in evaluators)
+    except (KeyError, InvalidProgramError):
+        return None
+    return values, tuple(map(_PE, values))
 
 
 def _library_gate(definition: _Definition) -> str | None:

@@ -163,9 +163,11 @@ class _Reader:
         self.ops: list[Operation] = []
         # statement text -> its operations; cleared when a declaration changes what it means
         self.statements: dict[tuple[str, str, str], tuple[Operation, ...]] = {}
-        self.arguments: dict[str, tuple[float, ...]] = {}
+        # argument-list text -> (values, parameters)
+        self.arguments: dict[str, tuple[tuple[float, ...], tuple[ParameterExpression, ...]]] = {}
         self.argument_values: dict[str, float] = {}
         self.operands: dict[str, list[tuple[int, ...]]] = {}
+        self.operand_cache: dict[tuple[str, str], tuple[list[int], bool]] = {}
 
     # -- statements
 
@@ -240,6 +242,14 @@ class _Reader:
     def operand(self, text: str, registers: Mapping[str, tuple[int, int]], kind: str
                 ) -> tuple[list[int], bool]:
         """The indices an operand names and whether it is a whole register (broadcast)."""
+        key = (text, kind)
+        found = self.operand_cache.get(key)
+        if found is None:
+            found = self.operand_cache[key] = self.resolve_operand(text, registers, kind)
+        return found
+
+    def resolve_operand(self, text: str, registers: Mapping[str, tuple[int, int]], kind: str
+                        ) -> tuple[list[int], bool]:
         match = _OPERAND.fullmatch(text)
         if match is None:
             raise OutsideSubset(f"operand '{text.strip()}'")
@@ -315,10 +325,11 @@ class _Reader:
     # -- gate calls
 
     def call(self, name: str, argument_text: str, operand_text: str) -> tuple[Operation, ...]:
-        args = self.arguments.get(argument_text)
-        if args is None:
-            args = self.evaluate_arguments(argument_text)
-            self.arguments[argument_text] = args
+        arguments = self.arguments.get(argument_text)
+        if arguments is None:
+            values = self.evaluate_arguments(argument_text)
+            arguments = self.arguments[argument_text] = (values, tuple(map(_PE, values)))
+        args, params = arguments
         tuples = self.broadcast(operand_text)
         for qubits in tuples:
             if len(qubits) > 1 and len(set(qubits)) != len(qubits):
@@ -330,14 +341,12 @@ class _Reader:
             library_name = _BUILTINS.get(name, name)
             spec = gate_spec(library_name)  # UNKNOWN_GATE
             _check_signature(name, spec.qubit_count, spec.param_count, len(tuples[0]), len(args))
-            params = tuple(map(_PE, args))
             if len(tuples) == 1:
                 return (Operation(library_name, tuples[0], params),)
             return tuple(Operation(library_name, qubits, params) for qubits in tuples)
         _check_signature(name, len(definition.qubits), len(definition.params), len(tuples[0]),
                          len(args))
         if definition.library_name is not None:
-            params = tuple(map(_PE, args))
             return tuple(Operation(definition.library_name, qubits, params) for qubits in tuples)
         if definition.error is not None:
             raise InvalidProgramError(str(definition.error), reason=definition.error.reason)

@@ -124,30 +124,47 @@ class _Definition:
     expansions: dict[tuple[float, ...], _Template] = field(default_factory=dict)
 
     def template(self, args: tuple[float, ...]) -> _Template:
-        """The body on qubits ``0, 1, ...`` with the parameters bound to ``args``."""
+        """The body on qubits ``0, 1, ...`` with the parameters bound to ``args``; kept per
+        ``args`` for the program's lifetime (callers keep only parameter-free ones, checked
+        against MAX_OPERATIONS before, so the kept templates stay within the circuit's size)."""
         cached = self.expansions.get(args)
-        if cached is not None:
-            return cached
+        if cached is None:
+            ops: list[Operation] = []
+            self.expand_steps(ops, args, tuple(range(len(self.qubits))))
+            cached = self.expansions[args] = [(op.name, op.qubits, op.params) for op in ops]
+        return cached
+
+    def expand_into(self, out: list[Operation], args: tuple[float, ...],
+                    qubits: tuple[int, ...]) -> None:
+        """Appends the body's operations on ``qubits`` with the parameters bound to ``args``.
+
+        A parameter-free body is relabelled from its kept template; a parametric one is
+        expanded step by step straight onto ``qubits``, each operation created once.
+        """
+        if not self.params:
+            out.extend([Operation(name, tuple([qubits[p] for p in positions]), params)
+                        for name, positions, params in self.template(())])
+        else:
+            self.expand_steps(out, args, qubits)
+
+    def expand_steps(self, out: list[Operation], args: tuple[float, ...],
+                     qubits: tuple[int, ...]) -> None:
+        """:meth:`expand_into` without the kept template: evaluates every step."""
         env = dict(_PI_SCOPE)
         env.update(zip(self.params, args))
-        out: _Template = []
         for callee, evaluators, positions, fixed in self.steps:
             if fixed is None:
-                values = tuple(evaluate(env) for evaluate in evaluators)
+                values = tuple([evaluate(env) for evaluate in evaluators])
                 params = tuple(map(_PE, values))
             else:
                 values, params = fixed
+            mapped = tuple([qubits[p] for p in positions])
             if isinstance(callee, str):
-                out.append((callee, positions, params))
+                out.append(Operation(callee, mapped, params))
             elif callee.library_name is not None:
-                out.append((callee.library_name, positions, params))
+                out.append(Operation(callee.library_name, mapped, params))
             else:
-                out.extend((name, tuple([positions[p] for p in inner]), params)
-                           for name, inner, params in callee.template(values))
-        # Kept for the program's lifetime: a call was checked against MAX_OPERATIONS before its
-        # expansion, so the kept templates hold at most about as many entries as the circuit.
-        self.expansions[args] = out
-        return out
+                callee.expand_into(out, values, mapped)
 
 
 class _Reader:
@@ -163,8 +180,9 @@ class _Reader:
         self.ops: list[Operation] = []
         # statement text -> its operations; cleared when a declaration changes what it means
         self.statements: dict[tuple[str, str, str], tuple[Operation, ...]] = {}
-        # argument-list text -> (values, parameters)
-        self.arguments: dict[str, tuple[tuple[float, ...], tuple[ParameterExpression, ...]]] = {}
+        # argument-list text -> values, and -> parameters of a library gate call
+        self.arguments: dict[str, tuple[float, ...]] = {}
+        self.parameters: dict[str, tuple[ParameterExpression, ...]] = {}
         self.argument_values: dict[str, float] = {}
         self.operands: dict[str, list[tuple[int, ...]]] = {}
         self.operand_cache: dict[tuple[str, str], tuple[list[int], bool]] = {}
@@ -268,6 +286,14 @@ class _Reader:
                 f"{kind} index {position} is out of range for register '{name}' of size {size}")
         return [offset + position], False
 
+    def library_parameters(self, text: str, values: tuple[float, ...]
+                           ) -> tuple[ParameterExpression, ...]:
+        """The parameters of a library gate called with argument text ``text``."""
+        params = self.parameters.get(text)
+        if params is None:
+            params = self.parameters[text] = tuple(map(_PE, values))
+        return params
+
     def evaluate_arguments(self, text: str) -> tuple[float, ...]:
         """The values of a top-level call's argument list (constants: OpenQASM 2 has no
         symbolic parameters). Without function calls the list is split at its commas and each
@@ -325,11 +351,9 @@ class _Reader:
     # -- gate calls
 
     def call(self, name: str, argument_text: str, operand_text: str) -> tuple[Operation, ...]:
-        arguments = self.arguments.get(argument_text)
-        if arguments is None:
-            values = self.evaluate_arguments(argument_text)
-            arguments = self.arguments[argument_text] = (values, tuple(map(_PE, values)))
-        args, params = arguments
+        args = self.arguments.get(argument_text)
+        if args is None:
+            args = self.arguments[argument_text] = self.evaluate_arguments(argument_text)
         tuples = self.broadcast(operand_text)
         for qubits in tuples:
             if len(qubits) > 1 and len(set(qubits)) != len(qubits):
@@ -341,21 +365,24 @@ class _Reader:
             library_name = _BUILTINS.get(name, name)
             spec = gate_spec(library_name)  # UNKNOWN_GATE
             _check_signature(name, spec.qubit_count, spec.param_count, len(tuples[0]), len(args))
+            params = self.library_parameters(argument_text, args)
             if len(tuples) == 1:
                 return (Operation(library_name, tuples[0], params),)
             return tuple(Operation(library_name, qubits, params) for qubits in tuples)
         _check_signature(name, len(definition.qubits), len(definition.params), len(tuples[0]),
                          len(args))
         if definition.library_name is not None:
+            params = self.library_parameters(argument_text, args)
             return tuple(Operation(definition.library_name, qubits, params) for qubits in tuples)
         if definition.error is not None:
             raise InvalidProgramError(str(definition.error), reason=definition.error.reason)
         total = len(self.ops) + definition.size * len(tuples)
         if total > MAX_OPERATIONS:
             raise too_large(name, definition.size, total)
-        template = definition.template(args)
-        return tuple(Operation(op_name, tuple([qubits[p] for p in positions]), params)
-                     for qubits in tuples for op_name, positions, params in template)
+        out: list[Operation] = []
+        for qubits in tuples:
+            definition.expand_into(out, args, qubits)
+        return tuple(out)
 
     # -- gate definitions
 

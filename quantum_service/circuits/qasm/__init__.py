@@ -70,11 +70,16 @@ from quantum_service.circuits.qasm.reader2 import OutsideSubset, read_openqasm2
 from quantum_service.circuits.qasm.translate3 import translate_program
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["parse_qasm", "parse_qasm_reference", "to_qasm3", "MAX_OPERATIONS",
-           "MAX_REGISTER_WIDTH"]
+__all__ = [
+    "MAX_OPERATIONS",
+    "MAX_REGISTER_WIDTH",
+    "parse_qasm",
+    "parse_qasm_reference",
+    "to_qasm3",
+]
 
 # An OpenQASM 2 header after leading whitespace and comments.
-_QASM2_HEADER = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)*OPENQASM\s+2\b", re.S)
+_QASM2_HEADER = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)*OPENQASM\s+2\b", re.DOTALL)
 
 
 def parse_qasm(text: str, *, name: str = "") -> Circuit:

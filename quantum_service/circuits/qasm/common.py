@@ -17,15 +17,15 @@ from quantum_service.circuits.qasm_library import UNSUPPORTED
 from quantum_service.errors import InvalidProgramError
 
 __all__ = [
+    "FUNCTIONS",
+    "INCLUDES",
+    "KEYWORDS",
     "MAX_OPERATIONS",
     "MAX_REGISTER_WIDTH",
     "SATURATED_COUNT",
     "SYNTAX",
     "TOO_LARGE",
     "UNSUPPORTED",
-    "INCLUDES",
-    "KEYWORDS",
-    "FUNCTIONS",
     "located",
     "paused_gc",
     "saturating_add",

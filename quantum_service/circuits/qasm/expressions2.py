@@ -40,10 +40,10 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<name>[A-Za-z_]\w*)
   | (?P<op>[-+*/^(),])
   | (?P<bad>\S)
-)""", re.X)
+)""", re.VERBOSE)
 
 
-def _finite(value: float | complex, text: str) -> float:
+def _finite(value: complex, text: str) -> float:
     if isinstance(value, complex) or not math.isfinite(value):
         raise InvalidProgramError(f"'{text}' is not a finite real number")
     return float(value)

@@ -30,7 +30,7 @@ def _non_affine(node: ast.QASMNode) -> InvalidProgramError:
         "parameters are affine forms constant + sum(coefficient * symbol)")
 
 
-def _finite(value: float | complex, node: ast.QASMNode) -> _PE:
+def _finite(value: complex, node: ast.QASMNode) -> _PE:
     if isinstance(value, complex) or not math.isfinite(value):
         raise InvalidProgramError(f"'{node_text(node)}' is not a finite real number")
     return _PE(float(value))
@@ -128,7 +128,8 @@ class AstExpressions:
     def integer(self, node: ast.Expression, scope: Mapping[str, _PE], *, what: str) -> int:
         value = self.constant(node, scope, what=what)
         if not float(value).is_integer():
-            raise InvalidProgramError(f"{what} '{node_text(node)}' must be an integer, got {value:g}")
+            raise InvalidProgramError(
+                f"{what} '{node_text(node)}' must be an integer, got {value:g}")
         return int(value)
 
     def _unknown_identifier(self, name: str) -> str:

@@ -25,8 +25,8 @@ from quantum_service.errors import InvalidProgramError
 
 __all__ = ["node_text", "parse_program"]
 
-_VISITOR_ERROR = re.compile(r"L(\d+):C(\d+): (.*)", re.S)
-_OPAQUE = re.compile(r"(?:^|[;{}])\s*opaque\b", re.M)
+_VISITOR_ERROR = re.compile(r"L(\d+):C(\d+): (.*)", re.DOTALL)
+_OPAQUE = re.compile(r"(?:^|[;{}])\s*opaque\b", re.MULTILINE)
 # ``openqasm3.parse`` keeps ANTLR's console listener on its lexer, which prints a lexer error to
 # ``sys.stderr`` before the error is raised. The error is reported to the caller instead, so
 # ``sys.stderr`` is redirected while parsing; the lock keeps concurrent parses from restoring
@@ -99,7 +99,7 @@ def parse_program(text: str) -> ast.Program:
 
 def _strip_comments(text: str) -> str:
     """The text with comments blanked, line numbers kept."""
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m[0].count("\n"), text, flags=re.S)
+    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m[0].count("\n"), text, flags=re.DOTALL)
     return re.sub(r"//[^\n]*", "", text)
 
 

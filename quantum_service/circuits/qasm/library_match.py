@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TRIAL_LIMIT", "sample_arguments", "same_unitary"]
+__all__ = ["TRIAL_LIMIT", "same_unitary", "sample_arguments"]
 
 #: Definitions expanding to more operations than this are never library gates (no library gate
 #: needs more), so their bodies are not expanded to compare.

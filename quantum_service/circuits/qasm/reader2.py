@@ -10,9 +10,12 @@ statements in an OpenQASM 2 program, indexing forms beyond ``r[k]``, text it can
 statements) raises :class:`OutsideSubset`, and the caller hands the program to that path.
 
 Speed: the text is split into statements by one compiled regex (``findall``, in C); a statement
-text seen before reuses the operations built for it (operations are immutable); gate definitions
-are compiled once into templates (callee, compiled argument expressions, formal-qubit positions),
-expanded per distinct argument vector and relabelled per call. Before a call is expanded its
+text seen before reuses the operations built for it (operations are immutable), and argument
+lists and operands are evaluated once per distinct text. Gate definitions are compiled once
+into steps (callee, compiled argument expressions, formal-qubit positions; arguments that use no
+parameter are evaluated at the definition); a parameter-free body is expanded once into a
+template relabelled per call, a parametric one straight onto each call's qubits. Before a call
+is expanded its
 operation count (computed bottom-up per definition when it is defined) is checked against
 :data:`~quantum_service.circuits.qasm.common.MAX_OPERATIONS`, so an exponentially nested program
 is rejected without expanding anything.
@@ -32,14 +35,13 @@ from quantum_service.circuits.qasm.common import (
     KEYWORDS,
     MAX_OPERATIONS,
     MAX_REGISTER_WIDTH,
-    UNSUPPORTED,
     located,
     saturating_add,
     too_large,
     unsupported,
 )
 from quantum_service.circuits.qasm.expressions2 import Evaluator, OutsideSubset, compile_arguments
-from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, sample_arguments, same_unitary
+from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, same_unitary, sample_arguments
 from quantum_service.circuits.qasm_library import unitary
 from quantum_service.errors import InvalidProgramError
 
@@ -59,7 +61,7 @@ _STATEMENT = re.compile(r"""\s*(?:
   | (opaque)\s[^;{}]*;
   | ([A-Za-z_]\w*)\s*(?:\(([^;{}]*)\))?([^;{}()]*);
   | (\S)
-)""", re.X)
+)""", re.VERBOSE)
 _BODY_STATEMENT = re.compile(r"\s*(?:([A-Za-z_]\w*)\s*(?:\(([^;]*)\))?([^;()]*);|(\S))")
 _NUMBER = r"\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
 _NUMBERS = re.compile(f"{_NUMBER}(?:,{_NUMBER})*")
@@ -69,7 +71,7 @@ _DECLARATION = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
 _INCLUDE = re.compile(r'\s*"([^"]*)"\s*')
 _VERSION = re.compile(r"\s*2(?:\.\d+)?\s*")
 _LINE_COMMENT = re.compile(r"//[^\n]*")
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 def _unknown_identifier(name: str) -> str:

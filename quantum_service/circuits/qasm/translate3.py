@@ -29,7 +29,7 @@ from quantum_service.circuits.qasm.common import (
 )
 from quantum_service.circuits.qasm.expressions3 import AstExpressions
 from quantum_service.circuits.qasm.frontend3 import node_text
-from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, sample_arguments, same_unitary
+from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, same_unitary, sample_arguments
 from quantum_service.circuits.qasm_library import GPHASE, control, invert, power, unitary
 from quantum_service.errors import InvalidProgramError
 
@@ -418,7 +418,8 @@ class _Translator:
                 plan.append((kind, qubits[position:position + count]))
                 position += count
             elif kind == "pow":
-                plan.append(("pow", self._ex.constant(modifier.argument, scope, what="pow exponent")))
+                exponent = self._ex.constant(modifier.argument, scope, what="pow exponent")
+                plan.append(("pow", exponent))
             else:
                 plan.append(("inv", None))
         ops = self._base_ops(name, args, qubits[position:], gates)

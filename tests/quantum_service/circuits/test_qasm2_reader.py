@@ -3,7 +3,6 @@ are checked before anything is expanded."""
 
 from __future__ import annotations
 
-import math
 import random
 import tracemalloc
 
@@ -92,8 +91,8 @@ PROGRAMS_OF_THE_SUITE = [
     'OPENQASM 2.0;\nqreg q[3];\nU(pi/2,0,pi) q[0];\nCX q[0],q[1];\nCX q[1],q[2];\n',
     HEADER + "qreg a[2];\ncreg c1[1];\nqreg b[3];\ncreg c2[2];\nx b[0];\n"
              "measure a[1] -> c2[1];\nmeasure b[2] -> c1[0];\n",
-    'OPENQASM 2.0;\nqreg q[2];\ngate bell(theta) a, b { U(theta, 0, pi) a; CX a, b; }\n'
-    'bell(pi/2) q[0], q[1];\n',
+    ('OPENQASM 2.0;\nqreg q[2];\ngate bell(theta) a, b { U(theta, 0, pi) a; CX a, b; }\n'
+     'bell(pi/2) q[0], q[1];\n'),
     "OPENQASM 2.0;\nqreg q[1];\ngate rz(t) a { u1(t) a; }\nrz(0.3) q[0];\n",
     HEADER + "qreg q[4];\n" + "\n".join(
         f"h q[{j}];\n" + "\n".join(f"cu1(pi/{2 ** (j - k)}) q[{k}],q[{j}];"

@@ -159,8 +159,18 @@ def test_fast_reader_errors_name_the_line(body: str, reason: str, fragments: tup
         assert fragment in str(info.value)
 
 
+def test_classical_control_is_rejected_with_the_reference_error() -> None:
+    source = HEADER + "qreg q[2];\ncreg c[1];\nmeasure q[0] -> c[0];\nif(c==1) x q[0];\n"
+    with pytest.raises(InvalidProgramError) as fast_error:
+        fast(source)
+    with pytest.raises(InvalidProgramError) as reference_error:
+        parse_qasm_reference(source)
+    assert str(fast_error.value) == str(reference_error.value)
+    assert fast_error.value.reason == reference_error.value.reason == "UNSUPPORTED_QASM"
+    assert "line 6" in str(fast_error.value)
+
+
 @pytest.mark.parametrize("body", [
-    "creg c[1];\nmeasure q[0] -> c[0];\nif(c==1) x q[0];",  # classical control
     "x q[-1];",  # an OpenQASM 3 index form
     "qubit[2] r;\nh r;",  # an OpenQASM 3 declaration
     "ctrl @ x q[0], q[1];",  # a modifier

@@ -106,8 +106,8 @@ def _check_signature(name: str, qubit_count: int, param_count: int, qubits: int,
 # A step of a definition's body: (callee, argument evaluators, positions of its qubits among the
 # definition's qubits, (values, params) when no argument depends on the definition's
 # parameters, else None). The callee is a library gate name, "barrier", or a definition.
-_Step = tuple["str | _Definition", tuple[Evaluator, ...], tuple[int, ...],
-              "tuple[tuple[float, ...], tuple[ParameterExpression, ...]] | None"]
+_Fixed = tuple[tuple[float, ...], tuple[ParameterExpression, ...]]
+_Step = tuple["str | _Definition", tuple[Evaluator, ...], tuple[int, ...], "_Fixed | None"]
 # A definition expanded on its own qubits 0, 1, ...: (name, positions, params) per operation.
 _Template = list[tuple[str, tuple[int, ...], tuple[ParameterExpression, ...]]]
 
@@ -190,6 +190,9 @@ class _Reader:
         self.argument_values: dict[str, float] = {}
         self.operands: dict[str, list[tuple[int, ...]]] = {}
         self.operand_cache: dict[tuple[str, str], tuple[list[int], bool]] = {}
+        # (argument text, gate parameter names) -> compiled arguments of a body step
+        self.body_arguments: dict[tuple[str, tuple[str, ...]],
+                                  tuple[tuple[Evaluator, ...], _Fixed | None]] = {}
 
     # -- statements
 
@@ -444,7 +447,12 @@ class _Reader:
                 continue
             if head in _STATEMENT_KEYWORDS:
                 raise OutsideSubset(f"'{head}' inside gate '{definition.name}'")
-            evaluators = tuple(compile_arguments(argument_text, scope, _unknown_identifier))
+            key = (argument_text, definition.params)
+            compiled = self.body_arguments.get(key)
+            if compiled is None:
+                evaluators = tuple(compile_arguments(argument_text, scope, _unknown_identifier))
+                compiled = self.body_arguments[key] = (evaluators, _fixed_arguments(evaluators))
+            evaluators, fixed = compiled
             if not operand_text.strip():
                 raise OutsideSubset("a gate call without operands")
             positions = tuple(position(p) for p in operand_text.split(","))
@@ -463,7 +471,6 @@ class _Reader:
                 raise InvalidProgramError(
                     f"in gate '{definition.name}': gate '{head}' uses a qubit argument more "
                     "than once")
-            fixed = _fixed_arguments(evaluators)
             if callee is None:
                 definition.steps.append((library_name, evaluators, positions, fixed))
                 definition.size = saturating_add(definition.size, 1)
@@ -475,8 +482,7 @@ class _Reader:
             definition.template(())  # value errors (1/0, ln(0)) are reported at the definition
 
 
-def _fixed_arguments(evaluators: Sequence[Evaluator]
-                     ) -> tuple[tuple[float, ...], tuple[ParameterExpression, ...]] | None:
+def _fixed_arguments(evaluators: Sequence[Evaluator]) -> _Fixed | None:
     """The values and parameters of arguments that use no gate parameter (only ``pi``), found
     once at the definition; ``None`` when one uses a parameter or fails (then the error is
     raised at the calls, as the reference path raises it)."""

@@ -5,7 +5,8 @@ gates with literal and ``pi`` expression parameters, user gate definitions, nest
 included, called with register broadcasting, barriers and measurements) are parsed by both, the
 best of ``--repeat`` interleaved runs each; then nesting bombs (each gate calls the previous
 one two or three times) are parsed by ``parse_qasm``, each in a fresh process, and the time to
-its outcome and the growth of peak resident memory (``ru_maxrss``) are printed.
+its outcome, the peak of Python allocations while parsing (``tracemalloc``) and the growth of
+peak resident memory (``ru_maxrss``) are printed.
 
 Not part of ``make bench``; run it alone:
 ``python benchmarks/parse_speed.py [--repeat 3]``. Needs ``qiskit`` (installed
@@ -21,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 from quantum_service.circuits.qasm import parse_qasm
@@ -87,15 +89,18 @@ def _outcome(function):
 def _bomb_child(depth: int, calls: int) -> None:
     text = nesting_bomb(depth, calls)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
     start = time.perf_counter()
     try:
         parse_qasm(text)
         outcome = "accepted"
-    except Exception as exc:  # noqa: BLE001 - the outcome is reported, whatever it is
-        outcome = f"{type(exc).__name__}({getattr(exc, 'reason', '')})"
+    except InvalidProgramError as exc:
+        outcome = f"rejected ({exc.reason})"
     elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{len(text)}\t{elapsed}\t{(after - before) / 1024}\t{outcome}")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(f"{len(text)}\t{elapsed}\t{(after - before) / 1024}\t{peak / 2**20}\t{outcome}")
 
 
 def main() -> None:
@@ -136,8 +141,9 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--bomb-child", str(depth), str(calls)],
                              capture_output=True, text=True, check=True).stdout.split("\t")
         print(f"Nesting bomb, depth {depth}, {calls} calls a level ({out[0]} bytes, "
-              f"{2 * calls ** depth} gates if expanded): {out[3].strip()} in "
-              f"{float(out[1]) * 1000:.1f} ms, peak resident memory +{float(out[2]):.1f} MB")
+              f"{2 * calls ** depth} gates if expanded): {out[4].strip()} in "
+              f"{float(out[1]) * 1000:.1f} ms (under tracemalloc), peak traced allocations "
+              f"{float(out[3]):.1f} MiB, peak resident memory +{float(out[2]):.1f} MiB")
 
 
 if __name__ == "__main__":

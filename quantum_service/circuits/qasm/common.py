@@ -57,7 +57,7 @@ return for while in switch case default pragma input output const readonly mutab
 creg bool bit int uint float angle complex array void duration stretch gphase inv pow ctrl
 negctrl dim durationof delay reset measure barrier true false pi π tau τ euler ℇ U CX opaque
 sizeof
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as text
 
 #: Functions of constant gate-parameter expressions: name -> (arity, function).
 FUNCTIONS: dict[str, tuple[int, Callable[..., float]]] = {

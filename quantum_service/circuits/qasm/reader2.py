@@ -25,12 +25,10 @@ is rejected without expanding anything.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
-from quantum_service.circuits.gates import GATES, gate_matrix, gate_spec
+from quantum_service.circuits.gates import gate_spec
 from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.circuits.qasm.common import (
     INCLUDES,
@@ -42,15 +40,20 @@ from quantum_service.circuits.qasm.common import (
     too_large,
     unsupported,
 )
+from quantum_service.circuits.qasm.definitions2 import (
+    PI_SCOPE,
+    Fixed,
+    GateDefinition,
+    fixed_arguments,
+    library_gate,
+)
 from quantum_service.circuits.qasm.expressions2 import Evaluator, OutsideSubset, compile_arguments
-from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, same_unitary, sample_arguments
-from quantum_service.circuits.qasm_library import unitary
+from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["OutsideSubset", "read_openqasm2"]
 
 _PE = ParameterExpression
-_PI_SCOPE = {"pi": math.pi}
 _BUILTINS = {"U": "u", "CX": "cx"}
 # Reserved words that start a statement other than a gate call.
 _STATEMENT_KEYWORDS = KEYWORDS - _BUILTINS.keys()
@@ -103,74 +106,6 @@ def _check_signature(name: str, qubit_count: int, param_count: int, qubits: int,
             f"gate '{name}' acts on {qubit_count} qubit(s), got {qubits}")
 
 
-# A step of a definition's body: (callee, argument evaluators, positions of its qubits among the
-# definition's qubits, (values, params) when no argument depends on the definition's
-# parameters, else None). The callee is a library gate name, "barrier", or a definition.
-_Fixed = tuple[tuple[float, ...], tuple[ParameterExpression, ...]]
-_Step = tuple["str | _Definition", tuple[Evaluator, ...], tuple[int, ...], "_Fixed | None"]
-# A definition expanded on its own qubits 0, 1, ...: (name, positions, params) per operation.
-_Template = list[tuple[str, tuple[int, ...], tuple[ParameterExpression, ...]]]
-
-
-@dataclass(slots=True)
-class _Definition:
-    name: str
-    params: tuple[str, ...]
-    qubits: tuple[str, ...]
-    steps: list[_Step]
-    #: Operations one call expands to (saturating at SATURATED_COUNT).
-    size: int
-    #: An error in the body, raised at each call (a body without parameters raises it at its
-    #: definition).
-    error: InvalidProgramError | None = None
-    #: Set when the body equals this library gate; calls are then that one gate.
-    library_name: str | None = None
-    expansions: dict[tuple[float, ...], _Template] = field(default_factory=dict)
-
-    def template(self, args: tuple[float, ...]) -> _Template:
-        """The body on qubits ``0, 1, ...`` with the parameters bound to ``args``; kept per
-        ``args`` for the program's lifetime (callers keep only parameter-free ones, checked
-        against MAX_OPERATIONS before, so the kept templates stay within the circuit's size)."""
-        cached = self.expansions.get(args)
-        if cached is None:
-            ops: list[Operation] = []
-            self.expand_steps(ops, args, tuple(range(len(self.qubits))))
-            cached = self.expansions[args] = [(op.name, op.qubits, op.params) for op in ops]
-        return cached
-
-    def expand_into(self, out: list[Operation], args: tuple[float, ...],
-                    qubits: tuple[int, ...]) -> None:
-        """Appends the body's operations on ``qubits`` with the parameters bound to ``args``.
-
-        A parameter-free body is relabelled from its kept template; a parametric one is
-        expanded step by step straight onto ``qubits``, each operation created once.
-        """
-        if not self.params:
-            out.extend([Operation(name, tuple([qubits[p] for p in positions]), params)
-                        for name, positions, params in self.template(())])
-        else:
-            self.expand_steps(out, args, qubits)
-
-    def expand_steps(self, out: list[Operation], args: tuple[float, ...],
-                     qubits: tuple[int, ...]) -> None:
-        """:meth:`expand_into` without the kept template: evaluates every step."""
-        env = dict(_PI_SCOPE)
-        env.update(zip(self.params, args))
-        for callee, evaluators, positions, fixed in self.steps:
-            if fixed is None:
-                values = tuple([evaluate(env) for evaluate in evaluators])
-                params = tuple(map(_PE, values))
-            else:
-                values, params = fixed
-            mapped = tuple([qubits[p] for p in positions])
-            if isinstance(callee, str):
-                out.append(Operation(callee, mapped, params))
-            elif callee.library_name is not None:
-                out.append(Operation(callee.library_name, mapped, params))
-            else:
-                callee.expand_into(out, values, mapped)
-
-
 class _Reader:
     """The state of one program being read."""
 
@@ -180,7 +115,7 @@ class _Reader:
         self.cregs: dict[str, tuple[int, int]] = {}
         self.qubit_count = 0
         self.clbit_count = 0
-        self.gates: dict[str, _Definition] = {}
+        self.gates: dict[str, GateDefinition] = {}
         self.ops: list[Operation] = []
         # statement text -> its operations; cleared when a declaration changes what it means
         self.statements: dict[tuple[str, str, str], tuple[Operation, ...]] = {}
@@ -192,7 +127,7 @@ class _Reader:
         self.operand_cache: dict[tuple[str, str], tuple[list[int], bool]] = {}
         # (argument text, gate parameter names) -> compiled arguments of a body step
         self.body_arguments: dict[tuple[str, tuple[str, ...]],
-                                  tuple[tuple[Evaluator, ...], _Fixed | None]] = {}
+                                  tuple[tuple[Evaluator, ...], Fixed | None]] = {}
 
     # -- statements
 
@@ -314,18 +249,18 @@ class _Reader:
         if _NUMBERS.fullmatch(text):  # literals only, the most common case
             return tuple(map(float, text.split(",")))
         if "(" in text:
-            return tuple(evaluate(_PI_SCOPE) for evaluate in
-                         compile_arguments(text, _PI_SCOPE, _unknown_identifier))
+            return tuple(evaluate(PI_SCOPE) for evaluate in
+                         compile_arguments(text, PI_SCOPE, _unknown_identifier))
         values = []
         for part in text.split(","):
             value = self.argument_values.get(part)
             if value is None and _NUMBERS.fullmatch(part):
                 value = float(part)
             elif value is None:
-                evaluators = compile_arguments(part, _PI_SCOPE, _unknown_identifier)
+                evaluators = compile_arguments(part, PI_SCOPE, _unknown_identifier)
                 if len(evaluators) != 1:
                     raise OutsideSubset(f"argument '{part.strip()}'")
-                value = evaluators[0](_PI_SCOPE)
+                value = evaluators[0](PI_SCOPE)
                 self.argument_values[part] = value
             values.append(value)
         return tuple(values)
@@ -409,7 +344,7 @@ class _Reader:
         for names, what in ((params, "parameter"), (qubits, "qubit argument")):
             if len(set(names)) != len(names):
                 raise InvalidProgramError(f"gate '{name}' repeats a {what} name")
-        definition = _Definition(name, params, qubits, [], 0)
+        definition = GateDefinition(name, params, qubits, [], 0)
         try:
             self.compile_body(definition, body)
         except InvalidProgramError as exc:  # raised where the reference path raises it
@@ -417,10 +352,10 @@ class _Reader:
         if definition.error is not None and not params:
             raise definition.error
         if definition.error is None and definition.size <= TRIAL_LIMIT:
-            definition.library_name = _library_gate(definition)
+            definition.library_name = library_gate(definition)
         self.gates[name] = definition
 
-    def compile_body(self, definition: _Definition, body: str) -> None:
+    def compile_body(self, definition: GateDefinition, body: str) -> None:
         formal = {q: i for i, q in enumerate(definition.qubits)}
         scope = {"pi", *definition.params}
 
@@ -451,7 +386,7 @@ class _Reader:
             compiled = self.body_arguments.get(key)
             if compiled is None:
                 evaluators = tuple(compile_arguments(argument_text, scope, _unknown_identifier))
-                compiled = self.body_arguments[key] = (evaluators, _fixed_arguments(evaluators))
+                compiled = self.body_arguments[key] = (evaluators, fixed_arguments(evaluators))
             evaluators, fixed = compiled
             if not operand_text.strip():
                 raise OutsideSubset("a gate call without operands")
@@ -480,37 +415,6 @@ class _Reader:
                 definition.size = saturating_add(definition.size, size)
         if not definition.params and definition.size <= TRIAL_LIMIT:
             definition.template(())  # value errors (1/0, ln(0)) are reported at the definition
-
-
-def _fixed_arguments(evaluators: Sequence[Evaluator]) -> _Fixed | None:
-    """The values and parameters of arguments that use no gate parameter (only ``pi``), found
-    once at the definition; ``None`` when one uses a parameter or fails (then the error is
-    raised at the calls, as the reference path raises it)."""
-    try:
-        values = tuple(evaluate(_PI_SCOPE) for evaluate in evaluators)
-    except (KeyError, InvalidProgramError):
-        return None
-    return values, tuple(map(_PE, values))
-
-
-def _library_gate(definition: _Definition) -> str | None:
-    """The library gate this definition equals (up to global phase), if any."""
-    spec = GATES.get(definition.name)
-    if spec is None or (spec.qubit_count, spec.param_count) != (len(definition.qubits),
-                                                                len(definition.params)):
-        return None
-    local = tuple(range(len(definition.qubits)))
-    for sample in sample_arguments(len(definition.params)):
-        try:
-            template = definition.template(tuple(sample))
-        except InvalidProgramError:
-            return None
-        ops = [Operation(name, positions, params) for name, positions, params in template]
-        if not same_unitary(unitary(ops, local), gate_matrix(definition.name, sample),
-                            up_to_phase=True):
-            return None
-    definition.expansions.clear()
-    return definition.name
 
 
 def _without_comments(text: str) -> str:

@@ -20,7 +20,6 @@ from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.circuits.qasm.common import (
     INCLUDES,
     MAX_OPERATIONS,
-    MAX_REGISTER_WIDTH,
     TOO_LARGE,
     located,
     saturating_add,
@@ -30,6 +29,7 @@ from quantum_service.circuits.qasm.common import (
 from quantum_service.circuits.qasm.expressions3 import AstExpressions
 from quantum_service.circuits.qasm.frontend3 import node_text
 from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, same_unitary, sample_arguments
+from quantum_service.circuits.qasm.registers3 import Registers
 from quantum_service.circuits.qasm_library import GPHASE, control, invert, power, unitary
 from quantum_service.errors import InvalidProgramError
 
@@ -81,19 +81,6 @@ def translate_program(program: ast.Program, *, qasm2: bool, name: str) -> Circui
 
 
 @dataclass(frozen=True, slots=True)
-class _Register:
-    offset: int
-    size: int
-    scalar: bool  # declared without a size (``qubit q;``): not indexable, not broadcast
-
-
-@dataclass(frozen=True, slots=True)
-class _Operand:
-    indices: tuple[int, ...]
-    register: bool  # broadcast over ``indices`` (a whole register, a range or a set)
-
-
-@dataclass(frozen=True, slots=True)
 class _GateDefinition:
     name: str
     params: tuple[str, ...]
@@ -128,12 +115,7 @@ class _Translator:
         self._consts: dict[str, _PE] = {k: _PE(v) for k, v in constants.items()}
         self._scope: dict[str, _PE] = dict(self._consts)  # consts and inputs
         self._ex = AstExpressions(qasm2=qasm2, inputs=self._scope)
-        self._names: set[str] = set(self._consts)
-        self._qregs: dict[str, _Register] = {}
-        self._cregs: dict[str, _Register] = {}
-        self._qubit_count = 0
-        self._clbit_count = 0
-        self._physical: set[int] = set()
+        self._regs = Registers(self._ex, self._scope, set(self._consts))
         self._parameters: list[str] = []
         self._gates: dict[str, _GateDefinition] = {}
         self._ops: list[Operation] = []
@@ -144,13 +126,13 @@ class _Translator:
     def translate(self, program: ast.Program, *, name: str) -> Circuit:
         for statement in program.statements:
             self._located(statement)
-        if self._physical:
-            qubit_count = max(self._physical) + 1
-        elif self._qubit_count:
-            qubit_count = self._qubit_count
+        if self._regs.physical:
+            qubit_count = max(self._regs.physical) + 1
+        elif self._regs.qubit_count:
+            qubit_count = self._regs.qubit_count
         else:
             raise InvalidProgramError("the program declares no qubits (add e.g. `qubit[2] q;`)")
-        return Circuit(qubit_count, tuple(self._ops), self._clbit_count,
+        return Circuit(qubit_count, tuple(self._ops), self._regs.clbit_count,
                        tuple(self._parameters), name)
 
     # -- statements
@@ -178,7 +160,7 @@ class _Translator:
                     f'include "{node.filename}" is not available: qcore provides only '
                     '"qelib1.inc" and "stdgates.inc"; define other gates in the program')
         elif isinstance(node, ast.QubitDeclaration):
-            self._declare_qubits(node.qubit.name, node.size)
+            self._regs.declare_qubits(node.qubit.name, node.size)
         elif isinstance(node, ast.ClassicalDeclaration):
             self._classical_declaration(node)
         elif isinstance(node, ast.IODeclaration):
@@ -189,7 +171,7 @@ class _Translator:
                 raise InvalidProgramError(
                     f"const '{node.identifier.name}' must be initialised with a constant "
                     f"expression, got '{node_text(node.init_expression)}'")
-            self._declare(node.identifier.name)
+            self._regs.declare(node.identifier.name)
             self._consts[node.identifier.name] = value
             self._scope[node.identifier.name] = value
         elif isinstance(node, ast.QuantumGateDefinition):
@@ -198,8 +180,8 @@ class _Translator:
             self._gate_statement(node)
         elif isinstance(node, ast.QuantumPhase):
             argument = self._ex.value(node.argument, self._scope)
-            operands = [self._qubit_operand(q) for q in node.qubits]
-            for qubits in self._broadcast(operands):
+            operands = [self._regs.qubit_operand(q) for q in node.qubits]
+            for qubits in self._regs.broadcast(operands):
                 self._emit(self._call(GPHASE, node.modifiers, [argument], qubits,
                                       self._gates, self._scope))
         elif isinstance(node, ast.QuantumMeasurementStatement):
@@ -207,13 +189,12 @@ class _Translator:
                 raise unsupported("measure without a target bit (write `c[0] = measure q[0];`)")
             self._measure(node.measure.qubit, node.target)
         elif isinstance(node, ast.QuantumReset):
-            for q in self._qubit_operand(node.qubits).indices:
+            for q in self._regs.qubit_operand(node.qubits).indices:
                 self._ops.append(Operation("reset", (q,)))
         elif isinstance(node, ast.QuantumBarrier):
-            qubits = [q for operand in node.qubits for q in self._qubit_operand(operand).indices]
+            qubits = [q for operand in node.qubits for q in self._regs.qubit_operand(operand).indices]
             if not node.qubits:
-                qubits = sorted(self._physical) if self._physical else list(
-                    range(self._qubit_count))
+                qubits = self._regs.all_qubits()
             if qubits:
                 self._ops.append(Operation("barrier", tuple(dict.fromkeys(qubits))))
         else:
@@ -228,7 +209,7 @@ class _Translator:
             raise unsupported(
                 f"classical variable '{node_text(node.type)} {name}' is not supported; declare "
                 f"gate parameters with `input float[64] {name};` or `const`")
-        self._declare_bits(name, node.type.size)
+        self._regs.declare_bits(name, node.type.size)
         if isinstance(node.init_expression, ast.QuantumMeasurement):
             self._measure(node.init_expression.qubit, node.identifier)
         elif node.init_expression is not None:
@@ -239,7 +220,7 @@ class _Translator:
         if node.io_identifier == ast.IOKeyword.output:
             if not isinstance(node.type, ast.BitType):
                 raise unsupported(f"output of type {node_text(node.type)} (only bit outputs)")
-            self._declare_bits(name, node.type.size)
+            self._regs.declare_bits(name, node.type.size)
             return
         if self._qasm2:
             raise InvalidProgramError(
@@ -249,125 +230,15 @@ class _Translator:
             raise unsupported(
                 f"input '{name}' of type {node_text(node.type)}: symbolic parameters are "
                 "`input float[64]` or `input angle`")
-        self._declare(name)
+        self._regs.declare(name)
         self._parameters.append(name)
         self._scope[name] = _PE.symbol(name)
 
     # -- declarations and operands
 
-    def _declare(self, name: str) -> None:
-        if name in self._names:
-            raise InvalidProgramError(f"'{name}' is already declared")
-        self._names.add(name)
-
-    def _declare_qubits(self, name: str, size: ast.Expression | None) -> None:
-        if self._physical:
-            raise InvalidProgramError(
-                f"qubit register '{name}' declared in a program that uses physical qubits ($n); "
-                "use one or the other")
-        width = 1 if size is None else self._size(size)
-        if self._qubit_count + width > MAX_REGISTER_WIDTH:
-            raise InvalidProgramError(f"more than {MAX_REGISTER_WIDTH} qubits declared")
-        self._declare(name)
-        self._qregs[name] = _Register(self._qubit_count, width, size is None)
-        self._qubit_count += width
-
-    def _declare_bits(self, name: str, size: ast.Expression | None) -> None:
-        width = 1 if size is None else self._size(size)
-        if self._clbit_count + width > MAX_REGISTER_WIDTH:
-            raise InvalidProgramError(f"more than {MAX_REGISTER_WIDTH} bits declared")
-        self._declare(name)
-        self._cregs[name] = _Register(self._clbit_count, width, size is None)
-        self._clbit_count += width
-
-    def _size(self, node: ast.Expression) -> int:
-        size = self._ex.integer(node, self._scope, what="register size")
-        if size < 1:
-            raise InvalidProgramError(f"register size must be >= 1, got {size}")
-        return size
-
-    def _qubit_operand(self, node: ast.QASMNode) -> _Operand:
-        if isinstance(node, ast.Identifier) and node.name.startswith("$"):
-            if self._qregs:
-                raise InvalidProgramError(
-                    f"physical qubit {node.name} used in a program that declares qubit "
-                    "registers; use one or the other")
-            index = int(node.name[1:])
-            self._physical.add(index)
-            return _Operand((index,), register=False)
-        return self._operand(node, self._qregs, "qubit")
-
-    def _operand(self, node: ast.QASMNode, registers: Mapping[str, _Register],
-                 kind: str) -> _Operand:
-        if isinstance(node, ast.Identifier):
-            register = self._register(node.name, registers, kind)
-            return _Operand(tuple(range(register.offset, register.offset + register.size)),
-                            register=not register.scalar)
-        if not isinstance(node, ast.IndexedIdentifier):
-            raise InvalidProgramError(f"'{node_text(node)}' is not a {kind} operand")
-        name = node.name.name
-        register = self._register(name, registers, kind)
-        if register.scalar:
-            raise InvalidProgramError(f"'{name}' is a single {kind} and cannot be indexed")
-        if len(node.indices) != 1 or (isinstance(node.indices[0], list)
-                                      and len(node.indices[0]) != 1):
-            raise InvalidProgramError(f"'{node_text(node)}': {kind} registers are one-dimensional")
-        index = node.indices[0]
-        if isinstance(index, ast.DiscreteSet):
-            positions = [self._ex.integer(v, self._scope, what="index") for v in index.values]
-            broadcast = True
-        elif isinstance(index[0], ast.RangeDefinition):
-            positions = self._range(index[0], register.size)
-            broadcast = True
-        else:
-            positions = [self._ex.integer(index[0], self._scope, what="index")]
-            broadcast = False
-        indices = []
-        for position in positions:
-            normalized = position + register.size if position < 0 else position
-            if not 0 <= normalized < register.size:
-                raise InvalidProgramError(
-                    f"{kind} index {position} is out of range for register '{name}' of size "
-                    f"{register.size}")
-            indices.append(register.offset + normalized)
-        if not indices:
-            raise InvalidProgramError(f"'{node_text(node)}' selects no {kind}s")
-        return _Operand(tuple(indices), register=broadcast)
-
-    def _register(self, name: str, registers: Mapping[str, _Register], kind: str) -> _Register:
-        try:
-            return registers[name]
-        except KeyError:
-            declared = ", ".join(sorted(registers)) or "none"
-            raise InvalidProgramError(
-                f"'{name}' is not a declared {kind} register (declared: {declared})") from None
-
-    def _range(self, node: ast.RangeDefinition, size: int) -> list[int]:
-        def bound(expr: ast.Expression | None, default: int) -> int:
-            if expr is None:
-                return default
-            value = self._ex.integer(expr, self._scope, what="range bound")
-            return value + size if value < 0 else value
-
-        start, end = bound(node.start, 0), bound(node.end, size - 1)
-        step = 1 if node.step is None else self._ex.integer(node.step, self._scope, what="step")
-        if step == 0:
-            raise InvalidProgramError("a range step must not be 0")
-        return list(range(start, end + (1 if step > 0 else -1), step))  # inclusive end
-
-    @staticmethod
-    def _broadcast(operands: Sequence[_Operand]) -> list[tuple[int, ...]]:
-        sizes = sorted({len(o.indices) for o in operands if o.register})
-        if len(sizes) > 1:
-            raise InvalidProgramError(
-                f"cannot broadcast over registers of different sizes {sizes}")
-        count = sizes[0] if sizes else 1
-        return [tuple(o.indices[i] if o.register else o.indices[0] for o in operands)
-                for i in range(count)]
-
     def _measure(self, qubit_node: ast.QASMNode, bit_node: ast.QASMNode) -> None:
-        qubits = self._qubit_operand(qubit_node).indices
-        bits = self._operand(bit_node, self._cregs, "bit").indices
+        qubits = self._regs.qubit_operand(qubit_node).indices
+        bits = self._regs.bit_operand(bit_node).indices
         if len(qubits) != len(bits):
             raise InvalidProgramError(
                 f"measure of {len(qubits)} qubit(s) into {len(bits)} bit(s); sizes must match")
@@ -385,8 +256,8 @@ class _Translator:
         if node.duration is not None:
             raise unsupported(f"gate durations ('{node_text(node)}')")
         args = [self._ex.value(a, self._scope) for a in node.arguments]
-        operands = [self._qubit_operand(q) for q in node.qubits]
-        broadcast = self._broadcast(operands)
+        operands = [self._regs.qubit_operand(q) for q in node.qubits]
+        broadcast = self._regs.broadcast(operands)
         definition = self._gates.get(node.name.name)
         if definition is not None and not node.modifiers and definition.library_name is None:
             total = saturating_add(len(self._ops), definition.size * len(broadcast))

@@ -371,9 +371,9 @@ class _Translator:
         self._limit = TRIAL_LIMIT
         try:
             expansion = self._expand(definition, [_PE(v) for v in samples[0]], local)
-        except _TooLarge:
-            return None  # far wider than any library gate; calls check the real size
-        except InvalidProgramError:
+        except InvalidProgramError as exc:
+            if exc.reason == TOO_LARGE:
+                return None  # far wider than any library gate; calls check the real size
             if not params:
                 raise
             return None

@@ -247,3 +247,17 @@ def test_nested_expansion_just_under_the_limit_equals_the_reference() -> None:
     assert circuit == parse_qasm_reference(source)
     # g12 q[0], q[1] swaps the qubits twelve times down to g0: h q[0]; cx q[0], q[1]
     assert circuit.operations[:2] == (Operation("h", (0,)), Operation("cx", (0, 1)))
+
+
+def test_comments_keep_line_numbers_and_nest_as_a_lexer_reads_them() -> None:
+    source = (HEADER + "qreg q[2]; // a /* inside a line comment\n"
+              "/* a block\n   over lines // with slashes */ h q[0];\n"
+              "foo q[1];\n")
+    with pytest.raises(InvalidProgramError, match="line 6") as info:
+        fast(source)
+    assert info.value.reason == "UNKNOWN_GATE"
+    ok = source.replace("foo q[1];", "x q[1];")
+    assert fast(ok) == parse_qasm_reference(ok)
+    assert [op.name for op in fast(ok).operations] == ["h", "x"]
+    with pytest.raises(OutsideSubset):
+        fast(HEADER + "qreg q[1];\n/* never closed\nh q[0];\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ __all__ = [
     "located",
     "paused_gc",
     "saturating_add",
+    "strip_comments",
     "too_large",
     "unsupported",
 ]
@@ -76,6 +78,37 @@ def unsupported(message: str) -> InvalidProgramError:
 def located(line: int | str, error: InvalidProgramError) -> InvalidProgramError:
     """``error`` with ``line {line}: `` before its message, same reason."""
     return InvalidProgramError(f"line {line}: {error}", reason=error.reason)
+
+
+_COMMENT_START = re.compile(r"//|/\*")
+_LINE_COMMENT = re.compile(r"//[^\n]*")
+
+
+def strip_comments(text: str) -> tuple[str, bool]:
+    """The text with comments removed, newlines (and so line numbers) kept, and whether every
+    ``/*`` is closed (an unclosed one runs to the end of the text).
+
+    One left-to-right scan, as a lexer reads comments (``//`` inside ``/* */`` and the reverse
+    are plain text), in time linear in the text.
+    """
+    if "/*" not in text:
+        return (_LINE_COMMENT.sub("", text) if "//" in text else text), True
+    parts = []
+    position = 0
+    while (match := _COMMENT_START.search(text, position)) is not None:
+        parts.append(text[position:match.start()])
+        if match[0] == "//":
+            end = text.find("\n", match.end())
+            position = len(text) if end < 0 else end
+        else:
+            end = text.find("*/", match.end())
+            if end < 0:
+                parts.append("\n" * text.count("\n", match.start()))
+                return "".join(parts), False
+            parts.append("\n" * text.count("\n", match.start(), end))
+            position = end + 2
+    parts.append(text[position:])
+    return "".join(parts), True
 
 
 def saturating_add(a: int, b: int) -> int:

@@ -20,7 +20,7 @@ from antlr4.error.Errors import InputMismatchException, NoViableAltException
 from openqasm3 import ast
 from openqasm3.parser import QASM3ParsingError
 
-from quantum_service.circuits.qasm.common import SYNTAX, UNSUPPORTED
+from quantum_service.circuits.qasm.common import SYNTAX, UNSUPPORTED, strip_comments
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["node_text", "parse_program"]
@@ -88,19 +88,14 @@ def parse_program(text: str) -> ast.Program:
             error = InvalidProgramError(f"OpenQASM syntax error: {exc}", reason=SYNTAX)
     except RecursionError:
         error = InvalidProgramError("the program nests expressions too deeply", reason=SYNTAX)
-    opaque = _OPAQUE.search(_strip_comments(text))
+    stripped, _ = strip_comments(text)
+    opaque = _OPAQUE.search(stripped)
     if opaque is not None:
-        line = _strip_comments(text).count("\n", 0, opaque.end()) + 1
+        line = stripped.count("\n", 0, opaque.end()) + 1
         error = InvalidProgramError(
             f"line {line}: opaque gate declarations are not supported: qcore needs the "
             "definition (or a library gate) to simulate a gate", reason=UNSUPPORTED)
     raise error from None
-
-
-def _strip_comments(text: str) -> str:
-    """The text with comments blanked, line numbers kept."""
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m[0].count("\n"), text, flags=re.DOTALL)
-    return re.sub(r"//[^\n]*", "", text)
 
 
 def node_text(node: ast.QASMNode) -> str:

@@ -37,6 +37,7 @@ from quantum_service.circuits.qasm.common import (
     MAX_REGISTER_WIDTH,
     located,
     saturating_add,
+    strip_comments,
     too_large,
     unsupported,
 )
@@ -75,8 +76,6 @@ _IDENTIFIER = re.compile(r"\s*([A-Za-z_]\w*)\s*")
 _DECLARATION = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
 _INCLUDE = re.compile(r'\s*"([^"]*)"\s*')
 _VERSION = re.compile(r"\s*2(?:\.\d+)?\s*")
-_COMMENT_START = re.compile(r"//|/\*")
-_LINE_COMMENT = re.compile(r"//[^\n]*")
 
 
 def _unknown_identifier(name: str) -> str:
@@ -418,31 +417,15 @@ class _Reader:
 
 
 def _without_comments(text: str) -> str:
-    """The text with comments removed, newlines (and so line numbers) kept.
-
-    One left-to-right scan, as a lexer reads comments (``//`` inside ``/* */`` and the reverse
-    are plain text), in time linear in the text.
+    """The text with comments removed, line numbers kept.
 
     Raises:
         OutsideSubset: an unterminated ``/*`` (the reference path reports it).
     """
-    if "/*" not in text:
-        return _LINE_COMMENT.sub("", text) if "//" in text else text
-    parts = []
-    position = 0
-    while (match := _COMMENT_START.search(text, position)) is not None:
-        parts.append(text[position:match.start()])
-        if match[0] == "//":
-            end = text.find("\n", match.end())
-            position = len(text) if end < 0 else end
-        else:
-            end = text.find("*/", match.end())
-            if end < 0:
-                raise OutsideSubset("unterminated /* comment")
-            parts.append("\n" * text.count("\n", match.start(), end))
-            position = end + 2
-    parts.append(text[position:])
-    return "".join(parts)
+    stripped, terminated = strip_comments(text)
+    if not terminated:
+        raise OutsideSubset("unterminated /* comment")
+    return stripped
 
 
 def _line(text: str, index: int) -> int:

@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 
-from quantum_service.circuits.qasm.common import FUNCTIONS
+from quantum_service.circuits.qasm.common import FUNCTIONS, SYNTAX
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["Evaluator", "OutsideSubset", "compile_arguments"]
@@ -190,17 +190,22 @@ def compile_arguments(text: str, names: Collection[str], unknown: Callable[[str]
     Returns:
         One evaluator per argument, in order.
     Raises:
-        InvalidProgramError: an unknown identifier, or a function with the wrong arity.
+        InvalidProgramError: an unknown identifier, a function with the wrong arity, or
+            parentheses nested past Python's recursion limit (reason ``QASM_SYNTAX_ERROR``).
         OutsideSubset: text outside the OpenQASM 2 expression grammar (the reference path
             reads or rejects it).
     """
     if not text.strip():
         return []
     parser = _Parser(text, names, unknown)
-    arguments = [parser.expr()]
-    while parser.peek() == ",":
-        parser.take()
-        arguments.append(parser.expr())
+    try:
+        arguments = [parser.expr()]
+        while parser.peek() == ",":
+            parser.take()
+            arguments.append(parser.expr())
+    except RecursionError:
+        raise InvalidProgramError("the program nests expressions too deeply",
+                                  reason=SYNTAX) from None
     if parser.position != len(parser.tokens):
         raise OutsideSubset("unexpected text after a parameter expression")
     return arguments

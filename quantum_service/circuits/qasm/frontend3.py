@@ -88,6 +88,8 @@ def parse_program(text: str) -> ast.Program:
             error = InvalidProgramError(f"OpenQASM syntax error: {exc}", reason=SYNTAX)
     except RecursionError:
         error = InvalidProgramError("the program nests expressions too deeply", reason=SYNTAX)
+    except ValueError as exc:  # a literal the AST builder cannot convert (thousands of digits)
+        error = InvalidProgramError(f"OpenQASM syntax error: {exc}", reason=SYNTAX)
     stripped, _ = strip_comments(text)
     opaque = _OPAQUE.search(stripped)
     if opaque is not None:

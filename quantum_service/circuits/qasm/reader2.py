@@ -182,7 +182,8 @@ class _Reader:
         match = _DECLARATION.fullmatch(rest)
         if match is None:
             raise OutsideSubset(f"{kind} declaration")
-        name, width = match[1], int(match[2])
+        # more than 9 digits is past MAX_REGISTER_WIDTH (and int() of thousands of digits fails)
+        name, width = match[1], int(match[2]) if len(match[2]) <= 9 else MAX_REGISTER_WIDTH + 1
         if width < 1:
             raise InvalidProgramError(f"register size must be >= 1, got {width}")
         count = self.qubit_count if kind == "qreg" else self.clbit_count
@@ -225,7 +226,7 @@ class _Reader:
                 f"'{name}' is not a declared {kind} register (declared: {declared})") from None
         if match[2] is None:
             return list(range(offset, offset + size)), True
-        position = int(match[2])
+        position = int(match[2]) if len(match[2]) <= 9 else MAX_REGISTER_WIDTH
         if position >= size:
             raise InvalidProgramError(
                 f"{kind} index {position} is out of range for register '{name}' of size {size}")

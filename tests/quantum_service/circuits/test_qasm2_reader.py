@@ -261,3 +261,19 @@ def test_comments_keep_line_numbers_and_nest_as_a_lexer_reads_them() -> None:
     assert [op.name for op in fast(ok).operations] == ["h", "x"]
     with pytest.raises(OutsideSubset):
         fast(HEADER + "qreg q[1];\n/* never closed\nh q[0];\n")
+
+
+@pytest.mark.parametrize("version", ["2.0", "3.0"])
+def test_integers_with_thousands_of_digits_are_rejected(version: str) -> None:
+    digits = "9" * 5000
+    for body in (f"qreg r[{digits}];", f"h q[{digits}];"):
+        with pytest.raises(InvalidProgramError):
+            parse_qasm(f"OPENQASM {version};\nqreg q[2];\n{body}\n")
+
+
+def test_deeply_nested_parentheses_are_a_syntax_error() -> None:
+    depth = 5000
+    source = HEADER + f"qreg q[1];\nrx({'(' * depth}1{')' * depth}) q[0];\n"
+    with pytest.raises(InvalidProgramError) as info:
+        parse_qasm(source)
+    assert info.value.reason == "QASM_SYNTAX_ERROR" and "line 4" in str(info.value)

@@ -180,7 +180,8 @@ class Circuit:
     _symbol_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        used = {s for op in self.operations for p in op.params for s in p.symbols}
+        used = {name for op in self.operations for p in op.params if p.terms
+                for name, _ in p.terms}
         object.__setattr__(self, "_symbol_set", frozenset(self.parameters))
         missing = used - self._symbol_set
         if missing:

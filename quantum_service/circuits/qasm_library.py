@@ -276,7 +276,8 @@ def power(ops: Sequence[Operation], exponent: float, *,
     Raises:
         InvalidProgramError: reason ``UNSUPPORTED_QASM``; a non-integer power of several gates
             or of a symbolic gate that is not a rotation, or a result outside the library.
-            Default reason: repeating the gates would exceed ``max_operations``.
+            Reason ``PROGRAM_TOO_LARGE``: repeating the gates would exceed ``max_operations``
+            (checked before repeating them).
     """
     gates = [op for op in ops if op.name != "barrier"]
     if len(gates) == 1 and gates[0].name in _SCALABLE:
@@ -291,7 +292,8 @@ def power(ops: Sequence[Operation], exponent: float, *,
         k = int(exponent)
         if abs(k) * len(ops) > max_operations:
             raise InvalidProgramError(f"pow({k}) @ repeats {len(ops)} operation(s) more than "
-                                      f"{max_operations} times in total")
+                                      f"{max_operations} times in total",
+                                      reason="PROGRAM_TOO_LARGE")
         base = list(ops) if k >= 0 else invert(ops)
         return base * abs(k)
     names = ", ".join(op.name for op in gates) or "an empty gate"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-
 from quantum_service.circuits.ir import Circuit, Operation
+from quantum_service.compiler.cache import CompileCache
 from quantum_service.compiler.decompose import decompose_operations, validate_operation
 from quantum_service.compiler.layout import (
     CouplingGraph,
@@ -28,7 +27,8 @@ from quantum_service.compiler.target import CompiledCircuit, CompileTarget
 from quantum_service.compiler.translate import translate_operations
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["OPTIMIZATION_LEVELS", "compile_circuit"]
+__all__ = ["COMPILE_CACHE", "COMPILE_CACHE_BYTES", "COMPILE_CACHE_SIZE", "OPTIMIZATION_LEVELS",
+           "compile_circuit"]
 
 #: Accepted ``optimization_level`` values.
 OPTIMIZATION_LEVELS = (0, 1, 2, 3)
@@ -78,26 +78,28 @@ def compile_circuit(circuit: Circuit, target: CompileTarget, *, optimization_lev
             a malformed operation or unknown gate; the coupling map cannot connect interacting
             qubits (reason ``UNROUTABLE``); the native set lacks a needed gate (reason
             ``UNSUPPORTED_NATIVE_GATES``); a bad ``optimization_level``.
-    Compilation is deterministic, so results are memoised per ``(circuit, target, level)``
-    (LRU, :data:`COMPILE_CACHE_SIZE` entries): the scheduler's placement estimate and the chosen
-    driver's ``prepare`` compile a job once between them.
+    Compilation is deterministic, so results are memoised per ``(circuit, target, level)`` in
+    :data:`COMPILE_CACHE` (LRU, at most :data:`COMPILE_CACHE_SIZE` entries and
+    :data:`COMPILE_CACHE_BYTES` estimated retained bytes): the scheduler's placement estimate
+    and the chosen driver's ``prepare`` compile a job once between them.
     """
     if optimization_level not in OPTIMIZATION_LEVELS:
         raise InvalidProgramError(
             f"optimization_level must be one of {OPTIMIZATION_LEVELS}, got {optimization_level}",
             reason="INVALID_OPTIMIZATION_LEVEL",
         )
-    return _compile_cached(circuit, target, optimization_level)
+    return COMPILE_CACHE.get_or_compile(
+        circuit, (circuit, target, optimization_level),
+        lambda: _compile(circuit, target, optimization_level))
 
 
-#: Compiled circuits kept by :func:`compile_circuit`'s memo.
+#: Compiled circuits kept by :func:`compile_circuit`'s memo, at most.
 COMPILE_CACHE_SIZE = 256
-
-
-@functools.lru_cache(maxsize=COMPILE_CACHE_SIZE)
-def _compile_cached(circuit: Circuit, target: CompileTarget, optimization_level: int
-                    ) -> CompiledCircuit:
-    return _compile(circuit, target, optimization_level)
+#: Estimated bytes (:func:`~quantum_service.compiler.cache.retained_bytes`) the memo keeps
+#: alive, at most: about 650 000 kept operations.
+COMPILE_CACHE_BYTES = 128 * 1024 * 1024
+#: :func:`compile_circuit`'s memo.
+COMPILE_CACHE = CompileCache(max_entries=COMPILE_CACHE_SIZE, max_bytes=COMPILE_CACHE_BYTES)
 
 
 def _compile(circuit: Circuit, target: CompileTarget, optimization_level: int

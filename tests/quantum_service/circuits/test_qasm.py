@@ -509,9 +509,16 @@ def test_exponential_gate_nesting_is_capped() -> None:
     definitions = ["gate g0 a, b { h a; cx a, b; }"] + [
         f"gate g{i + 1} a, b {{ g{i} b, a; g{i} a, b; }}" for i in range(24)]
     source = program3(2, "\n".join(definitions) + "\ng24 q[0], q[1];")
-    assert_error(source, "INVALID_PROGRAM", "expands to more than 1000000 operations")
+    assert_error(source, "PROGRAM_TOO_LARGE", "expands to more than 1000000 operations",
+                 "line 29", "gate 'g24'")
     assert_error(program3(1, "gate g a { h a; s a; }\npow(10000000) @ g q[0];"),
-                 "INVALID_PROGRAM", "pow(10000000)")
+                 "PROGRAM_TOO_LARGE", "pow(10000000)")
+    # a body longer than the library-gate check expands is still a valid definition
+    six = "a, b, c, d, e, f"
+    long_body = parse_qasm(program3(6, f"gate h6 {six} {{ h a; h b; h c; h d; h e; h f; }}\n"
+                                       f"gate g {six} {{ pow(400) @ h6 {six}; }}\n"
+                                       "g q[0], q[1], q[2], q[3], q[4], q[5];"))
+    assert len(long_body.operations) == 2400
     huge_rotation = parse_qasm(program3(1, "pow(10000000) @ rz(0.5) q[0];"))
     assert huge_rotation.operations == (Operation("rz", (0,), (PE(5e6),)),)
 

@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from quantum_service.circuits.ir import Circuit, Operation
 from quantum_service.circuits.qasm import parse_qasm
 from quantum_service.compiler import CompileTarget, compile_circuit, pipeline
+from quantum_service.compiler.cache import CompileCache, retained_bytes
 from quantum_service.drivers.fleet import superconducting_grid, trapped_ion_chain
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.kernel.placement import place
@@ -34,9 +36,9 @@ def counted(monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(pipeline, "_compile", counting)
-    pipeline._compile_cached.cache_clear()
+    pipeline.COMPILE_CACHE.clear()
     yield calls
-    pipeline._compile_cached.cache_clear()
+    pipeline.COMPILE_CACHE.clear()
 
 
 def test_equal_inputs_compile_once(counted):
@@ -59,3 +61,42 @@ def test_placement_and_prepare_share_the_compilation(counted):
     assert len(counted) == 2  # one estimate per candidate QPU
     chosen.driver.prepare(circuit, observable=None)
     assert len(counted) == 2  # prepare reuses the chosen QPU's compilation
+
+
+def _line_circuit(gate_count: int, *, name: str) -> Circuit:
+    ops = tuple(Operation("h", (i % 2,)) if i % 3 else Operation("cx", (0, 1))
+                for i in range(gate_count))
+    return Circuit(2, ops, name=name)
+
+
+def test_memo_is_bounded_by_retained_bytes(counted):
+    target = CompileTarget(qubit_count=2, native_gates=("rz", "sx", "x", "cz"))
+    small = [_line_circuit(30, name=f"small-{i}") for i in range(4)]
+    compiled = compile_circuit(small[0], target, optimization_level=0)
+    entry = retained_bytes(small[0], compiled)
+    # room for three such entries (well under the entry bound)
+    cache = CompileCache(max_entries=100, max_bytes=3 * entry + entry // 2)
+    for circuit in small:
+        cache.get_or_compile(circuit, circuit.name, lambda c=circuit: compile_circuit(
+            c, target, optimization_level=0))
+    assert cache.entry_count == 3 and cache.retained_bytes <= cache.max_bytes
+    # the least recently used entry went first
+    recompiled = []
+    cache.get_or_compile(small[0], "small-0", lambda: recompiled.append(1) or compiled)
+    assert recompiled == [1]
+    # a compilation larger than the whole bound is returned but not kept
+    big = _line_circuit(400, name="big")
+    before = cache.retained_bytes
+    result = cache.get_or_compile(big, "big", lambda: compile_circuit(big, target,
+                                                                     optimization_level=0))
+    assert result.circuit.qubit_count == 2
+    assert cache.retained_bytes == before and cache.entry_count == 3
+
+
+def test_retained_bytes_grow_with_the_operation_count(counted):
+    target = CompileTarget(qubit_count=2, native_gates=("rz", "sx", "x", "cz"))
+    short, long = _line_circuit(10, name="s"), _line_circuit(1_000, name="l")
+    a = retained_bytes(short, compile_circuit(short, target))
+    b = retained_bytes(long, compile_circuit(long, target))
+    assert b > 50 * (a - 2_048) > 0
+    assert pipeline.COMPILE_CACHE.max_bytes == pipeline.COMPILE_CACHE_BYTES

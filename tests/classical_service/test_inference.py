@@ -20,6 +20,7 @@ from classical_service.inference.qtha import QthaAdapter, QthaConfig
 from classical_service.inference.store import ModelStore, TensorSpecData
 from classical_service.inference.tensors import decode_tensor, encode_tensor, validate_inputs
 from classical_service.server.ai_servicer import AiServicer
+from qcore_client.auth import bearer_interceptors
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import create_server as create_quantum
 
@@ -80,7 +81,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[_Stack]:
     port = server.add_insecure_port("127.0.0.1:0")
     cs_grpc.add_ClassicalServiceServicer_to_server(servicer, server)
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = grpc.aio.insecure_channel(  # the servicer forwards this token to the quantum one
+        f"127.0.0.1:{port}", interceptors=bearer_interceptors(quantum.tokens.create("tester")))
     try:
         yield _Stack(cs_grpc.ClassicalServiceStub(channel), model)
     finally:

@@ -9,6 +9,7 @@ without one and the services answer ``UNAUTHENTICATED``.
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
     "resolve_token",
     "auth_metadata",
     "bearer_interceptors",
+    "with_bearer_token",
 ]
 
 TOKEN_ENV = "QCORE_TOKEN"
@@ -111,3 +113,38 @@ def bearer_interceptors(token: str) -> list[grpc.aio.ClientInterceptor]:
     metadata = auth_metadata(token)
     return [_UnaryUnary(metadata), _UnaryStream(metadata), _StreamUnary(metadata),
             _StreamStream(metadata)]
+
+
+class _SyncDetails(collections.namedtuple(
+        "_SyncDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready",
+                         "compression")), grpc.ClientCallDetails):
+    pass
+
+
+class _SyncBearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                  grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.metadata = metadata
+
+    def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        existing = [(k, v) for k, v in (details.metadata or ()) if k != AUTHORIZATION_KEY]
+        return _SyncDetails(details.method, details.timeout, [*existing, *self.metadata],
+                            details.credentials, details.wait_for_ready, details.compression)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        return continuation(self._details(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
+        return continuation(self._details(client_call_details), request_iterator)
+
+
+def with_bearer_token(channel: grpc.Channel, token: str) -> grpc.Channel:
+    """A synchronous ``channel`` that sends ``token`` on every call (closing the returned
+    channel closes ``channel``)."""
+    return grpc.intercept_channel(channel, _SyncBearer(auth_metadata(token)))

@@ -118,6 +118,8 @@ class LocalStack:
     started_broker: bool = False
     #: The local admin token (set by :meth:`start`; see :attr:`token_path`).
     token: str = ""
+    #: The quantum service's SQLite store (jobs and API tokens; set by :meth:`start`).
+    db_path: Path | None = None
 
     @property
     def token_path(self) -> Path:
@@ -173,7 +175,8 @@ class LocalStack:
         env.setdefault("QCORE_QUANTUM_DB_PATH", str(self.workdir / "quantum_jobs.sqlite"))
         from quantum_service.security.tokens import ensure_token_file
 
-        self.token = ensure_token_file(env["QCORE_QUANTUM_DB_PATH"], self.token_path)
+        self.db_path = Path(env["QCORE_QUANTUM_DB_PATH"])
+        self.token = ensure_token_file(self.db_path, self.token_path)
         quantum = self._spawn("quantum_service", ["-m", "quantum_service"], {
             **env, "QCORE_QUANTUM_PORT": str(q_port)})
         classical = self._spawn("classical_service", ["-m", "classical_service"], {

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-
 from qcore_client.auth import with_bearer_token
+
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import create_server
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
+from qcore_client.auth import bearer_interceptors
 
 from classical_service.finetune.spec import FineTuneSpec
 from classical_service.inference.errors import InvalidTensorError
-from qcore_client.auth import bearer_interceptors
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import create_server
 

@@ -49,8 +49,9 @@ from classical_service.inference.tensors import encode_outputs, validate_inputs
 __all__ = ["AiServicer", "model_info"]
 
 log = logging.getLogger(__name__)
-#: The caller's ``authorization: Bearer <token>`` metadata is forwarded to the quantum service,
-#: which authenticates and authorizes it; this service verifies no token itself.
+#: The caller's ``authorization: Bearer <token>`` metadata, forwarded with every quantum-service
+#: call made on the caller's behalf (the quantum service authorizes it; see
+#: :mod:`classical_service.server.auth`).
 FORWARDED_METADATA_KEY = "authorization"
 _DONE = object()
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [

@@ -30,8 +30,9 @@ from qcore.v1 import telemetry_pb2
 __all__ = ["ClassicalServicer"]
 
 log = logging.getLogger(__name__)
-#: The caller's ``authorization: Bearer <token>`` metadata is forwarded to the quantum service,
-#: which authenticates and authorizes it; this service verifies no token itself.
+#: The caller's ``authorization: Bearer <token>`` metadata, forwarded with every quantum-service
+#: call made on the caller's behalf (the quantum service authorizes it; see
+#: :mod:`classical_service.server.auth`).
 FORWARDED_METADATA_KEY = "authorization"
 DEFAULT_MAX_ITERATIONS = 200
 DEFAULT_TOLERANCE = 1e-6

@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 import grpc
-
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 
@@ -81,8 +80,8 @@ class ForwardingAuthInterceptor(grpc.aio.ServerInterceptor):
         message to end the call with."""
         if authorization is None:
             return (grpc.StatusCode.UNAUTHENTICATED,
-                    "no API token: send `authorization: Bearer <token>` metadata (the SDK and "
-                    "CLI read QCORE_TOKEN or the token file)")
+                    ("no API token: send `authorization: Bearer <token>` metadata (the SDK "
+                     "and CLI read QCORE_TOKEN or the token file)"))
         digest = hashlib.sha256(authorization.encode("utf-8")).hexdigest()
         now = self.clock()
         if self._verified.get(digest, 0.0) > now:
@@ -98,8 +97,8 @@ class ForwardingAuthInterceptor(grpc.aio.ServerInterceptor):
                               grpc.StatusCode.PERMISSION_DENIED):
                 return exc.code(), f"the quantum service refused the API token: {exc.details()}"
             return (grpc.StatusCode.UNAVAILABLE,
-                    f"cannot verify the API token: the quantum service at "
-                    f"{self.quantum_address} answered {exc.code().name}: {exc.details()}")
+                    (f"cannot verify the API token: the quantum service at "
+                     f"{self.quantum_address} answered {exc.code().name}: {exc.details()}"))
         if len(self._verified) >= _CACHE_LIMIT:
             self._verified.clear()
         self._verified[digest] = now + VERIFIED_TTL_S

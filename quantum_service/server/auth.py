@@ -6,7 +6,7 @@ reflection) must carry ``authorization: Bearer <token>`` metadata with a token t
 ``UNAUTHENTICATED``. The method-level policy (admin-only fleet operations) is checked here too
 (``PERMISSION_DENIED``). The handler then runs with the caller's
 :class:`~quantum_service.security.principal.Principal` available from :func:`current_principal`;
-the ``x-qcore-user`` header of earlier versions confers nothing.
+no other metadata (such as an ``x-qcore-user`` header) confers any identity.
 """
 
 from __future__ import annotations

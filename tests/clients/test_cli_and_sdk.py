@@ -109,3 +109,8 @@ def test_cli_commands(local_stack, tmp_path):
     assert result.exit_code == 0, result.output
     assert "qcore/v1/" in result.output
     json.dumps(result.output)  # printable
+    result = CliRunner().invoke(cli.app, ["token", "revoke", "--user", "carol", "--db",
+                                          str(local_stack.db_path)])
+    assert result.exit_code == 0 and "revoked 1 token" in result.output
+    result = runner.invoke(cli.app, ["qpus"], env=env)
+    assert result.exit_code == 1 and "UNAUTHENTICATED" in result.output

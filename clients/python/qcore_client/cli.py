@@ -288,5 +288,24 @@ def token_create(
     print(raw)
 
 
+@tokens_app.command("revoke")
+def token_revoke(
+        user: Annotated[str, typer.Option("--user", help="whose tokens to delete")],
+        db: Annotated[Path | None, typer.Option(
+            "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
+        ) -> None:
+    """Delete every token of a user (a running service refuses them at once)."""
+    from quantum_service.config import QuantumSettings
+    from quantum_service.security.tokens import TokenStore
+
+    store = TokenStore(db or QuantumSettings().db_path)
+    try:
+        count = store.revoke_user(user)
+    finally:
+        store.close()
+    console.print(f"revoked {count} token(s) of {user!r}")
+
+
 if __name__ == "__main__":
     app()

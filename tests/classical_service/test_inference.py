@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from qcore.v1 import classical_service_pb2 as cs_pb2
 from qcore.v1 import classical_service_pb2_grpc as cs_grpc
+from qcore_client.auth import bearer_interceptors
 
 from classical_service import hybrid
 from classical_service.inference.errors import InvalidTensorError
@@ -20,7 +21,6 @@ from classical_service.inference.qtha import QthaAdapter, QthaConfig
 from classical_service.inference.store import ModelStore, TensorSpecData
 from classical_service.inference.tensors import decode_tensor, encode_tensor, validate_inputs
 from classical_service.server.ai_servicer import AiServicer
-from qcore_client.auth import bearer_interceptors
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import QuantumServer
 from quantum_service.server.app import create_server as create_quantum

@@ -32,6 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qcore.v1 import classical_service_pb2 as cs_pb2
 from qcore.v1 import classical_service_pb2_grpc as cs_grpc
+from qcore_client.auth import with_bearer_token
 
 from classical_service.finetune.data import load_dataset
 from classical_service.finetune.spec import FineTuneSpec
@@ -70,7 +71,11 @@ class _Services:
             return server, port
 
         self.classical, self.classical_port = self._call(start())
-        self.channel = grpc.insecure_channel(self.quantum.address)
+        #: An API token of user ``bench``: sent to the quantum service directly (fine-tuning)
+        #: and through the classical service, which forwards it (Infer).
+        self.token = self.quantum.tokens.create("bench")
+        self.channel = with_bearer_token(grpc.insecure_channel(self.quantum.address),
+                                         self.token)
 
     def _call(self, coro):  # type: ignore[no-untyped-def]
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(120)
@@ -108,7 +113,8 @@ def _version(package: str) -> str:
 
 def _infer_latency(services: _Services, model: str, texts: list[str], sizes: Sequence[int],
                    repeats: int) -> list[tuple[int, list[float], list[float], int]]:
-    channel = grpc.insecure_channel(f"127.0.0.1:{services.classical_port}")
+    channel = with_bearer_token(grpc.insecure_channel(f"127.0.0.1:{services.classical_port}"),
+                                services.token)
     stub = cs_grpc.ClassicalServiceStub(channel)
     rows = []
     try:

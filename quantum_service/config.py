@@ -24,7 +24,8 @@ class QuantumSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(50051, ge=0, le=65535, description="0 picks a free port")
-    db_path: Path = Field(Path("var/quantum_jobs.sqlite"), description="SQLite job store")
+    db_path: Path = Field(Path("var/quantum_jobs.sqlite"),
+                          description="SQLite job store and API tokens (table api_tokens)")
     workers: int = Field(2, ge=1, le=64, description="threads executing jobs and sessions")
     max_sessions_per_qpu: int = Field(8, ge=1)
     telemetry: bool = Field(True, description="publish telemetry over MQTT")

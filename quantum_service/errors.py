@@ -13,6 +13,8 @@ __all__ = [
     "FailedPreconditionError",
     "ResourceExhaustedError",
     "UnavailableError",
+    "UnauthenticatedError",
+    "PermissionDeniedError",
 ]
 
 
@@ -55,3 +57,16 @@ class UnavailableError(QcoreError):
     """The QPU is offline or busy (``UNAVAILABLE``)."""
 
     reason = "QPU_UNAVAILABLE"
+
+
+class UnauthenticatedError(QcoreError):
+    """No API token, or one the service does not know (``UNAUTHENTICATED``)."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(QcoreError):
+    """An authenticated caller may not do this, e.g. a non-admin calling ``Calibrate``
+    (``PERMISSION_DENIED``)."""
+
+    reason = "PERMISSION_DENIED"

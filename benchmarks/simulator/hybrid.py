@@ -24,8 +24,8 @@ QPU_ID = "ion-ideal-24"
 
 
 @contextmanager
-def _quantum_service() -> Iterator[str]:
-    """Starts the quantum service on a free port; yields its address."""
+def _quantum_service() -> Iterator[tuple[str, str]]:
+    """Starts the quantum service on a free port; yields its address and an API token."""
     from quantum_service.config import QuantumSettings
     from quantum_service.server.app import create_server
 
@@ -36,7 +36,7 @@ def _quantum_service() -> Iterator[str]:
         settings = QuantumSettings(port=0, db_path=Path(tmp) / "jobs.sqlite", telemetry=False)
         server = asyncio.run_coroutine_threadsafe(create_server(settings), loop).result(60)
         try:
-            yield server.address
+            yield server.address, server.tokens.create("bench")
         finally:
             asyncio.run_coroutine_threadsafe(server.stop(0.5), loop).result(30)
             loop.call_soon_threadsafe(loop.stop)
@@ -65,7 +65,7 @@ def session_runner(qubit_count: int, gates: Sequence[tuple[str, tuple[int, ...],
     """Yields ``evaluate(x)``: ``x`` float64 ``(m, P)`` → energies ``(m,)`` through a session."""
     from qcore_client.client import QuantumClient
 
-    with _quantum_service() as address, QuantumClient(address, user="bench") as client:
+    with _quantum_service() as (address, token), QuantumClient(address, token=token) as client:
         circuit = sdk_ansatz(qubit_count, gates, parameter_count)
         with client.session(circuit, list(terms), qpu_id=QPU_ID) as session:
             order = [int(name[1:]) for name in session.parameters]  # the session's order

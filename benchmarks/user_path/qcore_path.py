@@ -60,7 +60,8 @@ class QcorePath:
     """
 
     def __init__(self, address: str, *, qpu_id: str, timeout_s: float) -> None:
-        self.client = QuantumClient(address, user="bench", timeout_s=timeout_s)
+        # the token: QCORE_TOKEN, set by the runner (see benchmarks.user_path.server)
+        self.client = QuantumClient(address, timeout_s=timeout_s)
         self.qpu_id = qpu_id
 
     def close(self) -> None:

@@ -113,8 +113,9 @@ class _Process:
 
 
 @contextmanager
-def _service(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    """Starts the quantum service in its own process; yields its address."""
+def _service(env: dict[str, str], workdir: Path) -> Iterator[tuple[str, str]]:
+    """Starts the quantum service in its own process; yields its address and an API token
+    of user ``bench``."""
     log = open(workdir / "quantum_service.log", "w", encoding="utf-8")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.user_path.server", str(workdir / "jobs.sqlite")],
@@ -126,7 +127,8 @@ def _service(env: dict[str, str], workdir: Path) -> Iterator[str]:
         if not line:
             raise RuntimeError(f"the quantum service exited with status {process.wait()}; "
                                f"see {workdir / 'quantum_service.log'}")
-        yield str(json.loads(line)["address"])
+        started = json.loads(line)
+        yield str(started["address"]), str(started["token"])
     finally:
         if process.stdin is not None:
             process.stdin.close()
@@ -279,10 +281,11 @@ def run_user_path(*, quick: bool, repeat: int, threads: int, wait_policy: str,
                               threads=threads, quick=quick)
     with tempfile.TemporaryDirectory(prefix="qcore-bench-") as tmp:
         workdir = Path(tmp)
-        with _service(env, workdir) as address:
+        with _service(env, workdir) as (address, token):
             log(f"quantum service at {address} (separate process)")
+            worker_env = {**env, "QCORE_TOKEN": token}  # read by the SDK in the qcore worker
             workers = {b: _Process(b, ["-m", "benchmarks.user_path.worker", b, "--address",
-                                       address, "--timeout-s", str(timeout_s)], env,
+                                       address, "--timeout-s", str(timeout_s)], worker_env,
                                    workdir / f"worker-{b}.log")
                        for b in ("qcore", "aer", "qulacs") if b in backends}
             try:

@@ -6,7 +6,8 @@ so that the client and the service do not share an interpreter. Telemetry is off
 needed), and the per-user device-time quota is raised to :data:`QUOTA_DEVICE_S` (the deep and
 3 MB programs at 1000 shots use minutes of simulated trapped-ion device time each, and a run
 submits dozens); every other setting is the service's default. Prints one JSON line ``{"address":
-"127.0.0.1:PORT"}`` once serving, then runs until stdin closes or SIGTERM/SIGINT arrives.
+"127.0.0.1:PORT", "token": "..."}`` once serving (an API token of user ``bench``, minted into the
+fresh store), then runs until stdin closes or SIGTERM/SIGINT arrives.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ async def _serve(db_path: Path) -> None:
 
     server = await create_server(QuantumSettings(port=0, db_path=db_path, telemetry=False,
                                                  quota_device_s_per_window=QUOTA_DEVICE_S))
-    print(json.dumps({"address": server.address}), flush=True)
+    token = server.tokens.create("bench")
+    print(json.dumps({"address": server.address, "token": token}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

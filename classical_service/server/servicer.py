@@ -30,7 +30,10 @@ from qcore.v1 import telemetry_pb2
 __all__ = ["ClassicalServicer"]
 
 log = logging.getLogger(__name__)
-USER_METADATA_KEY = "x-qcore-user"
+#: The caller's ``authorization: Bearer <token>`` metadata, forwarded with every quantum-service
+#: call made on the caller's behalf (the quantum service authorizes it; see
+#: :mod:`classical_service.server.auth`).
+FORWARDED_METADATA_KEY = "authorization"
 DEFAULT_MAX_ITERATIONS = 200
 DEFAULT_TOLERANCE = 1e-6
 _DONE = object()
@@ -96,7 +99,7 @@ class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
         if optimizer.uses_gradient and not start.gradient_method:
             start.gradient_method = 1  # GRADIENT_METHOD_PARAMETER_SHIFT
         metadata = [(k, v) for k, v in context.invocation_metadata() or ()
-                    if k == USER_METADATA_KEY]
+                    if k == FORWARDED_METADATA_KEY]
         run_id = f"run-{uuid.uuid4().hex[:12]}"
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[object] = asyncio.Queue()

@@ -51,7 +51,7 @@ class JobRecord:
     Attributes:
         job_id: server-assigned id.
         request: the original request (programs, observable, parameter sets, shots).
-        owner: user identity from call metadata.
+        owner: the authenticated user who submitted it (the API token's user).
         state: current :class:`JobState`.
         qpu_id: the QPU the job is placed on.
         placement_reason: why the scheduler chose that QPU.

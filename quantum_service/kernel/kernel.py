@@ -60,6 +60,7 @@ from quantum_service.kernel.scheduler import (
 )
 from quantum_service.kernel.store import JobStore
 from quantum_service.kernel.validation import ParsedJob, check_shot_count, parse_job
+from quantum_service.security.principal import Principal
 
 if TYPE_CHECKING:
     from quantum_service.calibration.manager import CalibrationManager, CalibrationOutcome
@@ -354,25 +355,40 @@ class Kernel:
         queue = self.board.queues.get(slot.driver.capabilities.qpu_id)
         return queue.predicted_wait_s() if queue is not None else 0.0
 
-    def get(self, job_id: str) -> JobRecord:
+    def get(self, job_id: str, *, caller: Principal | None = None) -> JobRecord:
+        """The job ``job_id``.
+
+        Args:
+            caller: the authenticated caller; a job it does not own (and it is no admin) is
+                reported as not found, so job ids do not leak between users. ``None``: an
+                in-process call, unchecked.
+        Raises:
+            NotFoundError: unknown job, or one ``caller`` may not see (reason
+                ``JOB_NOT_FOUND``).
+        """
         job = self.store.get(job_id)
-        if job is None:
+        if job is None or (caller is not None and not caller.owns(job.owner)):
             raise NotFoundError(f"no job with job_id {job_id!r}", reason="JOB_NOT_FOUND")
         return job
 
     def list_jobs(self, *, limit: int, before_seq: int | None = None, qpu_id: str = "",
-                  state: JobState | None = None) -> tuple[list[JobRecord], int | None]:
-        """Jobs newest first, with queue positions (see :meth:`JobStore.list`)."""
-        return self.store.list(limit=limit, before_seq=before_seq, qpu_id=qpu_id, state=state)
+                  state: JobState | None = None, caller: Principal | None = None
+                  ) -> tuple[list[JobRecord], int | None]:
+        """Jobs newest first, with queue positions (see :meth:`JobStore.list`): only
+        ``caller``'s own jobs unless it is an admin (or ``None``, an in-process call)."""
+        owner = "" if caller is None or caller.is_admin else caller.user
+        return self.store.list(limit=limit, before_seq=before_seq, qpu_id=qpu_id, state=state,
+                               owner=owner)
 
-    async def cancel(self, job_id: str) -> JobRecord:
-        """Cancels a queued or running job.
+    async def cancel(self, job_id: str, *, caller: Principal | None = None) -> JobRecord:
+        """Cancels a queued or running job (one ``caller`` owns, unless it is an admin; see
+        :meth:`get`).
 
         Raises:
-            NotFoundError: unknown job.
+            NotFoundError: unknown job, or one ``caller`` may not see.
             FailedPreconditionError: the job already finished.
         """
-        job = self.get(job_id)
+        job = self.get(job_id, caller=caller)
         if job.state.is_terminal:
             raise FailedPreconditionError(
                 f"job {job_id} is already {job.state.name}; only QUEUED or RUNNING jobs can be "
@@ -394,10 +410,12 @@ class Kernel:
         self.events.job_changed(job)
         return job
 
-    def watch(self, job_id: str) -> AsyncIterator[qs_pb2.Job]:
+    def watch(self, job_id: str, *, caller: Principal | None = None
+              ) -> AsyncIterator[qs_pb2.Job]:
         """Yields the job now and on every change until it reaches a final state.
 
         Raises:
-            NotFoundError: unknown job (on the first iteration).
+            NotFoundError: unknown job, or one ``caller`` may not see (see :meth:`get`; on the
+                first iteration).
         """
-        return self.events.watch(job_id, self.get)
+        return self.events.watch(job_id, functools.partial(self.get, caller=caller))

@@ -134,9 +134,14 @@ class JobStore:
         return self._annotated(self._record(row)) if row else None
 
     def list(self, *, limit: int, before_seq: int | None = None, qpu_id: str = "",
-             state: JobState | None = None) -> tuple[list[JobRecord], int | None]:
-        """Jobs newest first. Returns the page and the ``seq`` to continue before (or None)."""
+             state: JobState | None = None, owner: str = ""
+             ) -> tuple[list[JobRecord], int | None]:
+        """Jobs newest first (only ``owner``'s when non-empty). Returns the page and the
+        ``seq`` to continue before (or None)."""
         clauses, args = [], []
+        if owner:
+            clauses.append("owner = ?")
+            args.append(owner)
         if before_seq is not None:
             clauses.append("seq < ?")
             args.append(before_seq)

@@ -20,6 +20,8 @@ from quantum_service.kernel.qpus import QpuRegistry
 from quantum_service.kernel.scheduler import SchedulerPolicy
 from quantum_service.kernel.sessions import SessionManager
 from quantum_service.kernel.store import JobStore
+from quantum_service.security.tokens import TokenStore
+from quantum_service.server.auth import AuthInterceptor
 from quantum_service.server.servicer import QuantumServicer
 
 __all__ = ["QuantumServer", "create_server", "serve", "default_drivers"]
@@ -45,6 +47,8 @@ class QuantumServer:
     sessions: SessionManager
     telemetry: ServiceTelemetry
     health: health.aio.HealthServicer
+    #: The API tokens the service accepts (the ``api_tokens`` table of ``settings.db_path``).
+    tokens: TokenStore
 
     @property
     def address(self) -> str:
@@ -55,6 +59,7 @@ class QuantumServer:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.kernel.stop()
+        self.tokens.close()
         await self.telemetry.stop()
 
 
@@ -63,11 +68,15 @@ async def create_server(settings: QuantumSettings | None = None, *,
     """Builds and starts the quantum service; returns it with its bound port.
 
     ``settings.port = 0`` binds a free port (tests). Health (``grpc.health.v1``) and server
-    reflection are registered, so grpcurl/grpcui work without the .proto files.
+    reflection are registered, so grpcurl/grpcui work without the .proto files. Every other
+    call needs an API token from the ``api_tokens`` table of ``settings.db_path``
+    (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with ``qcore token
+    create`` or ``QuantumServer.tokens.create``).
     """
     settings = settings or QuantumSettings()
     address = f"{settings.host}:{settings.port}"
-    server = grpc.aio.server()
+    tokens = TokenStore(settings.db_path)
+    server = grpc.aio.server(interceptors=[AuthInterceptor(tokens)])
     port = server.add_insecure_port(address)
     telemetry = await start_service_telemetry(
         "quantum", address=f"{settings.host}:{port}", url=settings.mqtt_url,
@@ -93,7 +102,7 @@ async def create_server(settings: QuantumSettings | None = None, *,
     await _set_serving(health_servicer, SERVICE_NAME)
     log.info("quantum service listening on %s:%d (telemetry: %s)", settings.host, port,
              telemetry.url or "off")
-    return QuantumServer(server, port, kernel, sessions, telemetry, health_servicer)
+    return QuantumServer(server, port, kernel, sessions, telemetry, health_servicer, tokens)
 
 
 async def _set_serving(servicer: health.aio.HealthServicer, name: str) -> None:

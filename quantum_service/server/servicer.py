@@ -17,23 +17,15 @@ from quantum_service.kernel.jobs import JobState, job_to_proto
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.sessions import SessionManager
+from quantum_service.server.auth import current_principal
 from quantum_service.server.status import abort_with, map_errors, status_code_for
 
-__all__ = ["QuantumServicer", "caller_identity"]
+__all__ = ["QuantumServicer"]
 
 log = logging.getLogger(__name__)
 
-#: Call metadata key carrying the caller's user name (a token in production deployments).
-USER_METADATA_KEY = "x-qcore-user"
 _DEFAULT_PAGE_SIZE = 50
 _MAX_PAGE_SIZE = 1000
-
-
-def caller_identity(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == USER_METADATA_KEY and value:
-            return str(value)
-    return "anonymous"
 
 
 def _page_size(requested: int) -> int:
@@ -57,6 +49,11 @@ def _encode_token(value: int | None) -> str:
 
 
 class QuantumServicer(qs_grpc.QuantumServiceServicer):
+    """Handlers; each runs behind :class:`~quantum_service.server.auth.AuthInterceptor`, which
+    has authenticated the caller (:func:`current_principal`) and checked the method policy
+    (``Calibrate`` is admin-only). Jobs are read, listed, watched and cancelled through the
+    kernel on behalf of that principal."""
+
     def __init__(self, kernel: Kernel, sessions: SessionManager) -> None:
         self.kernel = kernel
         self.sessions = sessions
@@ -99,30 +96,31 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
 
     @map_errors
     async def SubmitJob(self, request, context):
-        job = await self.kernel.submit(request, owner=caller_identity(context))
+        job = await self.kernel.submit(request, owner=current_principal().user)
         return qs_pb2.SubmitJobResponse(job=job_to_proto(job))
 
     @map_errors
     async def GetJob(self, request, context):
-        return qs_pb2.GetJobResponse(job=job_to_proto(self.kernel.get(request.job_id)))
+        return qs_pb2.GetJobResponse(job=job_to_proto(
+            self.kernel.get(request.job_id, caller=current_principal())))
 
     @map_errors
     async def ListJobs(self, request, context):
         state = JobState(request.state) if request.state else None
         jobs, next_seq = self.kernel.list_jobs(
             limit=_page_size(request.page_size), before_seq=_decode_token(request.page_token),
-            qpu_id=request.qpu_id, state=state)
+            qpu_id=request.qpu_id, state=state, caller=current_principal())
         return qs_pb2.ListJobsResponse(jobs=[job_to_proto(j, include_result=False) for j in jobs],
                                        next_page_token=_encode_token(next_seq))
 
     @map_errors
     async def CancelJob(self, request, context):
-        job = await self.kernel.cancel(request.job_id)
+        job = await self.kernel.cancel(request.job_id, caller=current_principal())
         return qs_pb2.CancelJobResponse(job=job_to_proto(job))
 
     @map_errors
     async def WatchJob(self, request, context):
-        async for job in self.kernel.watch(request.job_id):
+        async for job in self.kernel.watch(request.job_id, caller=current_principal()):
             yield qs_pb2.WatchJobResponse(job=job)
 
     async def OpenSession(self, request_iterator, context):
@@ -137,7 +135,8 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
                 await abort_with(context, grpc.StatusCode.INVALID_ARGUMENT,
                                  "the first OpenSession message must carry `start`",
                                  "SESSION_NOT_STARTED")
-            session = await self.sessions.open(first.start, owner=caller_identity(context))
+            session = await self.sessions.open(first.start,
+                                              owner=current_principal().user)
             await context.write(qs_pb2.OpenSessionResponse(
                 ready=self.sessions.ready_message(session)))
             while True:

@@ -20,8 +20,10 @@ from quantum_service.errors import (
     FailedPreconditionError,
     InvalidProgramError,
     NotFoundError,
+    PermissionDeniedError,
     QcoreError,
     ResourceExhaustedError,
+    UnauthenticatedError,
     UnavailableError,
 )
 
@@ -35,6 +37,8 @@ _CODES: list[tuple[type[QcoreError], grpc.StatusCode]] = [
     (FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
     (ResourceExhaustedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
 ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from qcore_client.auth import with_bearer_token
 
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import create_server
@@ -33,9 +34,11 @@ class _QuantumServiceThread:
 
 @pytest.fixture(scope="module")
 def quantum_channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[grpc.Channel]:
-    """A synchronous channel to a real quantum service (one per test module)."""
+    """A synchronous channel to a real quantum service (one per test module), sending a
+    token of user ``tester``."""
     service = _QuantumServiceThread(tmp_path_factory.mktemp("qs") / "jobs.sqlite")
-    channel = grpc.insecure_channel(service.server.address)
+    channel = with_bearer_token(grpc.insecure_channel(service.server.address),
+                                service.server.tokens.create("tester"))
     try:
         yield channel
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
+from qcore_client.auth import bearer_interceptors
 
 from classical_service.finetune.spec import FineTuneSpec
 from classical_service.inference.errors import InvalidTensorError
@@ -155,7 +156,8 @@ async def test_finetune_rpc_streams_progress_saves_and_serves(tmp_path: Path) ->
     port = server.add_insecure_port("127.0.0.1:0")
     cs_grpc.add_ClassicalServiceServicer_to_server(servicer, server)
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = grpc.aio.insecure_channel(  # the servicer forwards this token to the quantum one
+        f"127.0.0.1:{port}", interceptors=bearer_interceptors(quantum.tokens.create("tester")))
     stub = cs_grpc.ClassicalServiceStub(channel)
     try:
         replies = [r async for r in stub.FineTune(cs_pb2.FineTuneRequest(

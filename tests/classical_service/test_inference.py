@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from qcore.v1 import classical_service_pb2 as cs_pb2
 from qcore.v1 import classical_service_pb2_grpc as cs_grpc
+from qcore_client.auth import bearer_interceptors
 
 from classical_service import hybrid
 from classical_service.inference.errors import InvalidTensorError
@@ -21,6 +22,7 @@ from classical_service.inference.store import ModelStore, TensorSpecData
 from classical_service.inference.tensors import decode_tensor, encode_tensor, validate_inputs
 from classical_service.server.ai_servicer import AiServicer
 from quantum_service.config import QuantumSettings
+from quantum_service.server.app import QuantumServer
 from quantum_service.server.app import create_server as create_quantum
 
 F32, F64, I64, STR = (cs_pb2.DATA_TYPE_FLOAT32, cs_pb2.DATA_TYPE_FLOAT64,
@@ -67,6 +69,8 @@ def _reference_logits(model: HybridClassifier, x: np.ndarray) -> np.ndarray:
 class _Stack:
     stub: cs_grpc.ClassicalServiceStub
     model: HybridClassifier
+    quantum: QuantumServer
+    address: str
 
 
 @pytest.fixture
@@ -80,9 +84,10 @@ async def stack(tmp_path: Path) -> AsyncIterator[_Stack]:
     port = server.add_insecure_port("127.0.0.1:0")
     cs_grpc.add_ClassicalServiceServicer_to_server(servicer, server)
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = grpc.aio.insecure_channel(  # the servicer forwards this token to the quantum one
+        f"127.0.0.1:{port}", interceptors=bearer_interceptors(quantum.tokens.create("tester")))
     try:
-        yield _Stack(cs_grpc.ClassicalServiceStub(channel), model)
+        yield _Stack(cs_grpc.ClassicalServiceStub(channel), model, quantum, f"127.0.0.1:{port}")
     finally:
         await channel.close()
         await server.stop(0.1)
@@ -136,6 +141,29 @@ async def test_infer_matches_closed_form_in_one_batch(stack: _Stack,
     reply = await stack.stub.Infer(cs_pb2.InferRequest(
         model="tiny-hybrid", inputs=[encode_tensor("features", x[:2], dtype=F32)]))
     assert calls == [5, 2] and reply.quantum_task_count == 2
+
+
+async def test_each_caller_infers_in_sessions_of_their_own(stack: _Stack) -> None:
+    """The classical service keeps a hybrid model's sessions open between calls; another
+    caller's call must not run in them (they were opened with the first caller's token)."""
+    owners: list[str] = []
+    manager = stack.quantum.sessions
+    open_session = manager.open
+
+    async def recording(start, *, owner):  # type: ignore[no-untyped-def]
+        owners.append(owner)
+        return await open_session(start, owner=owner)
+
+    manager.open = recording  # type: ignore[method-assign]
+    x = np.random.default_rng(3).normal(size=(2, FEATURES)).astype(np.float32)
+    request = cs_pb2.InferRequest(model="tiny-hybrid",
+                                  inputs=[encode_tensor("features", x, dtype=F32)])
+    for user in ("alice", "alice", "bob"):
+        async with grpc.aio.insecure_channel(stack.address, interceptors=bearer_interceptors(
+                stack.quantum.tokens.create(user))) as channel:
+            await cs_grpc.ClassicalServiceStub(channel).Infer(request)
+    assert owners[0] == "alice" and owners[-1] == "bob"
+    assert set(owners) == {"alice", "bob"}
 
 
 @pytest.mark.parametrize("tensors, message", [

@@ -29,8 +29,23 @@ def local_stack(tmp_path_factory):
     assert all(p.poll() is not None for _, p in stack.processes) or not stack.processes
 
 
+def _mint(stack: LocalStack, user: str, *extra: str) -> str:
+    result = CliRunner().invoke(cli.app, ["token", "create", "--user", user, "--db",
+                                          str(stack.db_path), *extra])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_launcher_writes_a_private_admin_token(local_stack):
+    assert local_stack.token_path.stat().st_mode & 0o777 == 0o600
+    assert local_stack.token_path.read_text().strip() == local_stack.token
+    with QuantumClient(local_stack.quantum_address, token=local_stack.token) as qc:
+        assert qc.list_qpus()
+
+
 def test_sdk_job_session_and_minimize(local_stack):
-    with QuantumClient(local_stack.quantum_address, user="alice") as qc:
+    alice = _mint(local_stack, "alice")
+    with QuantumClient(local_stack.quantum_address, token=alice) as qc:
         job = qc.submit_job(Circuit(2).h(0).cx(0, 1).measure_all(), shot_count=500,
                             qpu_id="ion-ideal-24", seed=4)
         final = qc.wait(job.job_id)
@@ -44,7 +59,14 @@ def test_sdk_job_session_and_minimize(local_stack):
         with pytest.raises(grpc.RpcError) as info:
             qc.get_job("job-missing")
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
-    with ClassicalClient(local_stack.classical_address) as cc:
+    with QuantumClient(local_stack.quantum_address, token=_mint(local_stack, "bob")) as bob:
+        with pytest.raises(grpc.RpcError) as info:
+            bob.get_job(job.job_id)
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+        assert job.job_id not in {j.job_id for j in bob.list_jobs()}
+    with QuantumClient(local_stack.quantum_address, token=local_stack.token) as admin:
+        assert admin.get_job(job.job_id).owner == "alice"
+    with ClassicalClient(local_stack.classical_address, token=alice) as cc:
         names = {o.name for o in cc.list_optimizers()}
         assert names == {"cobyla", "nelder-mead", "l-bfgs-b", "spsa", "adam"}
         last = list(cc.minimize(Circuit(1).ry(theta, 0), {"Z0": 1.0}, optimizer="l-bfgs-b",
@@ -56,7 +78,10 @@ def test_cli_commands(local_stack, tmp_path):
     runner = CliRunner()
     env = {"QCORE_QUANTUM_ADDRESS": local_stack.quantum_address,
            "QCORE_CLASSICAL_ADDRESS": local_stack.classical_address,
-           "COLUMNS": "200"}
+           "QCORE_TOKEN_FILE": str(tmp_path / "no-such.token"), "COLUMNS": "200"}
+    result = runner.invoke(cli.app, ["qpus"], env=env)
+    assert result.exit_code == 1 and "UNAUTHENTICATED" in result.output
+    env["QCORE_TOKEN"] = _mint(local_stack, "carol")
     result = runner.invoke(cli.app, ["qpus"], env=env)
     assert result.exit_code == 0, result.output
     assert "sc-grid-16" in result.output and "ion-ideal-24" in result.output
@@ -84,3 +109,8 @@ def test_cli_commands(local_stack, tmp_path):
     assert result.exit_code == 0, result.output
     assert "qcore/v1/" in result.output
     json.dumps(result.output)  # printable
+    result = CliRunner().invoke(cli.app, ["token", "revoke", "--user", "carol", "--db",
+                                          str(local_stack.db_path)])
+    assert result.exit_code == 0 and "revoked 1 token" in result.output
+    result = runner.invoke(cli.app, ["qpus"], env=env)
+    assert result.exit_code == 1 and "UNAUTHENTICATED" in result.output

@@ -19,6 +19,7 @@ from classical_service.config import ClassicalSettings
 from classical_service.server.app import ClassicalServer
 from classical_service.server.app import create_server as create_classical
 from qcore.v1 import classical_service_pb2_grpc, quantum_service_pb2_grpc
+from qcore_client.auth import bearer_interceptors
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import QuantumServer
 from quantum_service.server.app import create_server as create_quantum
@@ -35,11 +36,15 @@ async def mqtt_url() -> AsyncIterator[str]:
 
 @dataclass
 class Stack:
+    """The services, and channels sending :attr:`token` (an admin token of user ``tester``;
+    the classical service forwards it to the quantum service)."""
+
     quantum: QuantumServer
     classical: ClassicalServer
     mqtt_url: str
     quantum_channel: grpc.aio.Channel
     classical_channel: grpc.aio.Channel
+    token: str
 
     @property
     def quantum_stub(self) -> quantum_service_pb2_grpc.QuantumServiceStub:
@@ -48,6 +53,11 @@ class Stack:
     @property
     def classical_stub(self) -> classical_service_pb2_grpc.ClassicalServiceStub:
         return classical_service_pb2_grpc.ClassicalServiceStub(self.classical_channel)
+
+
+def authenticated_channel(address: str, token: str) -> grpc.aio.Channel:
+    """A channel to ``address`` sending ``token`` as ``authorization: Bearer`` on every call."""
+    return grpc.aio.insecure_channel(address, interceptors=bearer_interceptors(token))
 
 
 async def start_quantum(db_path: Path, mqtt_url: str) -> QuantumServer:
@@ -67,10 +77,11 @@ async def stack(tmp_path: Path, mqtt_url: str) -> AsyncIterator[Stack]:
     classical = await create_classical(ClassicalSettings(
         port=0, quantum_address=quantum.address, mqtt_url=mqtt_url,
         model_dir=tmp_path / "models"))
-    q_channel = grpc.aio.insecure_channel(quantum.address)
-    c_channel = grpc.aio.insecure_channel(classical.address)
+    token = quantum.tokens.create("tester", admin=True)
+    q_channel = authenticated_channel(quantum.address, token)
+    c_channel = authenticated_channel(classical.address, token)
     try:
-        yield Stack(quantum, classical, mqtt_url, q_channel, c_channel)
+        yield Stack(quantum, classical, mqtt_url, q_channel, c_channel, token)
     finally:
         await q_channel.close()
         await c_channel.close()

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
+from qcore_client.auth import bearer_interceptors
 from quantum_service.kernel.jobs import JobRecord, JobState
 from quantum_service.kernel.store import JobStore
 
@@ -133,7 +134,8 @@ async def test_queued_job_survives_restart(tmp_path, mqtt_url, quantum_factory):
     store.close()
     server = await quantum_factory(db, mqtt_url)
     try:
-        async with grpc.aio.insecure_channel(server.address) as channel:
+        async with grpc.aio.insecure_channel(server.address, interceptors=bearer_interceptors(
+                server.tokens.create("alice"))) as channel:
             from qcore.v1 import quantum_service_pb2_grpc
 
             stub = quantum_service_pb2_grpc.QuantumServiceStub(channel)

@@ -2,7 +2,8 @@
 
 Addresses come from ``--quantum``/``--classical`` or ``QCORE_QUANTUM_ADDRESS`` /
 ``QCORE_CLASSICAL_ADDRESS`` (defaults ``127.0.0.1:50051`` / ``127.0.0.1:50052``); the broker from
-``--mqtt`` or ``QCORE_MQTT_URL`` (default ``mqtt://127.0.0.1:1883``).
+``--mqtt`` or ``QCORE_MQTT_URL`` (default ``mqtt://127.0.0.1:1883``); the API token from
+``--token`` or ``QCORE_TOKEN``, else a token file (see :mod:`qcore_client.auth`).
 
 Examples::
 
@@ -12,6 +13,7 @@ Examples::
     qcore watch job-1a2b3c
     qcore vqe h2 --qpu ion-ideal-24
     qcore monitor
+    qcore token create --user alice        # on the service host: prints alice's new token
 """
 
 from __future__ import annotations
@@ -47,8 +49,13 @@ QuantumAddress = Annotated[str, typer.Option("--quantum", envvar=QUANTUM_ADDRESS
                                              help="quantum service host:port")]
 ClassicalAddress = Annotated[str, typer.Option("--classical", envvar=CLASSICAL_ADDRESS_ENV,
                                                help="classical service host:port")]
-User = Annotated[str | None, typer.Option("--user", envvar="QCORE_USER",
-                                          help="identity sent to the services")]
+Token = Annotated[str | None, typer.Option(
+    "--token", envvar="QCORE_TOKEN", show_default=False,
+    help="API token sent to the services (default: QCORE_TOKEN_FILE, var/admin.token, "
+         "~/.config/qcore/token)")]
+tokens_app = typer.Typer(help="API tokens (written into the quantum service's store file).",
+                         no_args_is_help=True)
+app.add_typer(tokens_app, name="token")
 
 
 def _state(state: int) -> str:
@@ -64,10 +71,10 @@ def _fail(exc: grpc.RpcError) -> None:
 
 
 @app.command()
-def qpus(quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, user: User = None) -> None:
+def qpus(quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
     """List the QPUs the quantum service owns."""
     try:
-        with QuantumClient(quantum, user=user) as client:
+        with QuantumClient(quantum, token=token) as client:
             rows = client.list_qpus()
     except grpc.RpcError as exc:
         _fail(exc)
@@ -90,10 +97,10 @@ def submit(file: Annotated[Path, typer.Argument(exists=True, readable=True,
            shots: Annotated[int, typer.Option("--shots", help="shot_count")] = 1000,
            qpu: Annotated[str, typer.Option("--qpu", help="target qpu_id (default: any)")] = "",
            watch: Annotated[bool, typer.Option("--watch/--no-watch")] = True,
-           quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, user: User = None) -> None:
+           quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
     """Submit an OpenQASM program and (by default) watch it to the end."""
     try:
-        with QuantumClient(quantum, user=user) as client:
+        with QuantumClient(quantum, token=token) as client:
             job = client.submit_job(file.read_text(), shot_count=shots, qpu_id=qpu,
                                     name=file.name)
             console.print(f"submitted [bold]{job.job_id}[/] to {job.qpu_id} "
@@ -132,10 +139,10 @@ def _watch(client: QuantumClient, job_id: str) -> None:
 
 @app.command()
 def watch(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
-          user: User = None) -> None:
+          token: Token = None) -> None:
     """Follow a job's state changes until it finishes; print its result."""
     try:
-        with QuantumClient(quantum, user=user) as client:
+        with QuantumClient(quantum, token=token) as client:
             _watch(client, job_id)
     except grpc.RpcError as exc:
         _fail(exc)
@@ -143,10 +150,10 @@ def watch(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
 
 @app.command()
 def cancel(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
-           user: User = None) -> None:
+           token: Token = None) -> None:
     """Cancel a queued or running job."""
     try:
-        with QuantumClient(quantum, user=user) as client:
+        with QuantumClient(quantum, token=token) as client:
             job = client.cancel_job(job_id)
     except grpc.RpcError as exc:
         _fail(exc)
@@ -156,10 +163,10 @@ def cancel(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
 @app.command()
 def jobs(limit: Annotated[int, typer.Option(help="most recent N jobs")] = 20,
          qpu: Annotated[str, typer.Option("--qpu")] = "",
-         quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, user: User = None) -> None:
+         quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
     """List jobs, newest first."""
     try:
-        with QuantumClient(quantum, user=user) as client:
+        with QuantumClient(quantum, token=token) as client:
             rows = list(client.list_jobs(qpu_id=qpu, limit=limit))
     except grpc.RpcError as exc:
         _fail(exc)
@@ -178,7 +185,7 @@ def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
         optimizer: Annotated[str, typer.Option("--optimizer")] = "l-bfgs-b",
         shots: Annotated[int, typer.Option("--shots", help="0 = exact")] = 0,
         max_iterations: Annotated[int, typer.Option("--max-iterations")] = 200,
-        classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS, user: User = None) -> None:
+        classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS, token: Token = None) -> None:
     """Find a molecule's ground-state energy with VQE (classical service drives a session)."""
     from qcore_client.problems.molecules import ansatz, load_molecule
 
@@ -188,7 +195,7 @@ def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
                         TextColumn("{task.completed} it"), TimeElapsedColumn(), console=console)
     result = None
     try:
-        with ClassicalClient(classical, user=user) as client, progress:
+        with ClassicalClient(classical, token=token) as client, progress:
             task = progress.add_task(f"VQE {molecule}", total=max_iterations)
             for response in client.minimize(circuit, problem.observable, optimizer=optimizer,
                                             qpu_id=qpu, shot_count=shots,
@@ -250,6 +257,54 @@ def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL")
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+
+
+@tokens_app.command("create")
+def token_create(
+        user: Annotated[str, typer.Option("--user", help="the user the token identifies")],
+        admin: Annotated[bool, typer.Option("--admin", help="may see every user's jobs and "
+                                            "run fleet operations (Calibrate)")] = False,
+        db: Annotated[Path | None, typer.Option(
+            "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
+        ) -> None:
+    """Mint an API token and print it (once: only its SHA-256 digest is stored).
+
+    Runs where the quantum service's store file is (it writes the file directly; a running
+    service accepts the token at once): ``export QCORE_TOKEN=$(qcore token create --user
+    alice)``.
+    """
+    from quantum_service.config import QuantumSettings
+    from quantum_service.security.tokens import TokenStore
+
+    store = TokenStore(db or QuantumSettings().db_path)
+    try:
+        raw = store.create(user, admin=admin)
+    except ValueError as exc:
+        console.print(f"[red]error[/] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    print(raw)
+
+
+@tokens_app.command("revoke")
+def token_revoke(
+        user: Annotated[str, typer.Option("--user", help="whose tokens to delete")],
+        db: Annotated[Path | None, typer.Option(
+            "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
+        ) -> None:
+    """Delete every token of a user (a running service refuses them at once)."""
+    from quantum_service.config import QuantumSettings
+    from quantum_service.security.tokens import TokenStore
+
+    store = TokenStore(db or QuantumSettings().db_path)
+    try:
+        count = store.revoke_user(user)
+    finally:
+        store.close()
+    console.print(f"revoked {count} token(s) of {user!r}")
 
 
 if __name__ == "__main__":

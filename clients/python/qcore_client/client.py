@@ -12,6 +12,11 @@ Programs are OpenQASM 2/3 text, an SDK :class:`~qcore_client.circuit.Circuit`, o
 of ``(pauli_string, coefficient)`` pairs. Errors arrive as ``grpc.RpcError`` with the service's
 status code and message.
 
+Tokens: every call carries ``authorization: Bearer <token>``; a client built without
+``token=`` reads ``QCORE_TOKEN``, else the file ``QCORE_TOKEN_FILE`` names, else
+``var/admin.token`` (the local admin token of ``make run`` / ``make services``), else
+``~/.config/qcore/token`` (see :func:`qcore_client.auth.resolve_token`).
+
 Addresses: a client built without one connects to ``QCORE_QUANTUM_ADDRESS`` /
 ``QCORE_CLASSICAL_ADDRESS`` (the variables the ``qcore`` CLI reads), else to the services'
 default ports, ``127.0.0.1:50051`` / ``127.0.0.1:50052`` (where ``make services`` serves).
@@ -32,6 +37,7 @@ from qcore.v1 import classical_service_pb2_grpc as cs_grpc
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
+from qcore_client.auth import auth_metadata, resolve_token
 
 __all__ = [
     "QuantumClient",
@@ -51,7 +57,6 @@ __all__ = [
     "classical_address",
 ]
 
-USER_METADATA_KEY = "x-qcore-user"
 FINAL_STATES = frozenset({common_pb2.JOB_STATE_SUCCEEDED, common_pb2.JOB_STATE_FAILED,
                           common_pb2.JOB_STATE_CANCELLED})
 
@@ -130,8 +135,8 @@ def _submit_request(programs: ProgramLike | Sequence[ProgramLike], *, observable
     return request
 
 
-def _metadata(user: str | None) -> tuple[tuple[str, str], ...]:
-    return ((USER_METADATA_KEY, user),) if user else ()
+def _metadata(token: str | None) -> tuple[tuple[str, str], ...]:
+    return auth_metadata(resolve_token(token))
 
 
 def _pack(parameter_sets: np.ndarray | Sequence[Sequence[float]] | Sequence[float]
@@ -205,16 +210,17 @@ class QuantumClient:
     Args:
         address: ``host:port`` of the quantum service; ``None`` reads
             ``QCORE_QUANTUM_ADDRESS``, else ``127.0.0.1:50051`` (see :func:`quantum_address`).
-        user: identity sent as ``x-qcore-user`` metadata (jobs are owned by it).
+        token: API token sent as ``authorization: Bearer`` metadata (jobs are owned by its
+            user); ``None`` looks it up (see :func:`qcore_client.auth.resolve_token`).
         timeout_s: deadline of unary calls.
     """
 
-    def __init__(self, address: str | None = None, *, user: str | None = None,
+    def __init__(self, address: str | None = None, *, token: str | None = None,
                  timeout_s: float = 60.0) -> None:
         self.address = quantum_address(address)
         self.channel = grpc.insecure_channel(self.address)
         self.stub = qs_grpc.QuantumServiceStub(self.channel)
-        self._md = _metadata(user)
+        self._md = _metadata(token)
         self._timeout = timeout_s
 
     def close(self) -> None:
@@ -298,12 +304,12 @@ class AsyncQuantumClient:
     """asyncio client of ``qcore.v1.QuantumService`` (same methods, awaitable; same
     arguments as :class:`QuantumClient`)."""
 
-    def __init__(self, address: str | None = None, *, user: str | None = None,
+    def __init__(self, address: str | None = None, *, token: str | None = None,
                  timeout_s: float = 60.0) -> None:
         self.address = quantum_address(address)
         self.channel = grpc.aio.insecure_channel(self.address)
         self.stub = qs_grpc.QuantumServiceStub(self.channel)
-        self._md = _metadata(user)
+        self._md = _metadata(token)
         self._timeout = timeout_s
 
     async def close(self) -> None:
@@ -358,14 +364,15 @@ class ClassicalClient:
     Args:
         address: ``host:port`` of the classical service; ``None`` reads
             ``QCORE_CLASSICAL_ADDRESS``, else ``127.0.0.1:50052`` (see :func:`classical_address`).
-        user: identity sent as ``x-qcore-user`` metadata.
+        token: API token, forwarded by the classical service to the quantum service on the
+            caller's behalf; ``None`` looks it up as :class:`QuantumClient` does.
     """
 
-    def __init__(self, address: str | None = None, *, user: str | None = None) -> None:
+    def __init__(self, address: str | None = None, *, token: str | None = None) -> None:
         self.address = classical_address(address)
         self.channel = grpc.insecure_channel(self.address)
         self.stub = cs_grpc.ClassicalServiceStub(self.channel)
-        self._md = _metadata(user)
+        self._md = _metadata(token)
 
     def close(self) -> None:
         self.channel.close()
@@ -397,11 +404,11 @@ class ClassicalClient:
 class AsyncClassicalClient:
     """asyncio client of ``qcore.v1.ClassicalService`` (arguments as :class:`ClassicalClient`)."""
 
-    def __init__(self, address: str | None = None, *, user: str | None = None) -> None:
+    def __init__(self, address: str | None = None, *, token: str | None = None) -> None:
         self.address = classical_address(address)
         self.channel = grpc.aio.insecure_channel(self.address)
         self.stub = cs_grpc.ClassicalServiceStub(self.channel)
-        self._md = _metadata(user)
+        self._md = _metadata(token)
 
     async def close(self) -> None:
         await self.channel.close()

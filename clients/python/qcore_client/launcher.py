@@ -97,8 +97,8 @@ class LocalStack:
     """A broker + quantum service + classical service on loopback ports.
 
     Args:
-        workdir: where logs (``*.log``) go, and the job store unless ``QCORE_QUANTUM_DB_PATH``
-            is set.
+        workdir: where logs (``*.log``) go, the local admin token (``admin.token``, mode
+            0600), and the job store unless ``QCORE_QUANTUM_DB_PATH`` is set.
         mqtt_url: use this broker; ``None`` reads ``QCORE_MQTT_URL``, else probes
             localhost:1883, else starts an embedded broker.
         quantum_port, classical_port: ports of the services; 0 (the default) picks free ones.
@@ -116,6 +116,17 @@ class LocalStack:
     classical_address: str = ""
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
     started_broker: bool = False
+    #: The local admin token (set by :meth:`start`; see :attr:`token_path`).
+    token: str = ""
+    #: The quantum service's SQLite store (jobs and API tokens; set by :meth:`start`).
+    db_path: Path | None = None
+
+    @property
+    def token_path(self) -> Path:
+        """``<workdir>/admin.token``: the local admin token, minted on the first start into the
+        job store's ``api_tokens`` table and reused while the store knows it (``var/admin.token``
+        for ``make run`` / ``make services``, where the SDK and CLI look by default)."""
+        return self.workdir / "admin.token"
 
     @classmethod
     def on_configured_ports(cls, workdir: Path = Path("var")) -> LocalStack:
@@ -162,6 +173,10 @@ class LocalStack:
         self.quantum_address = f"{LOOPBACK}:{q_port}"
         self.classical_address = f"{LOOPBACK}:{c_port}"
         env.setdefault("QCORE_QUANTUM_DB_PATH", str(self.workdir / "quantum_jobs.sqlite"))
+        from quantum_service.security.tokens import ensure_token_file
+
+        self.db_path = Path(env["QCORE_QUANTUM_DB_PATH"])
+        self.token = ensure_token_file(self.db_path, self.token_path)
         quantum = self._spawn("quantum_service", ["-m", "quantum_service"], {
             **env, "QCORE_QUANTUM_PORT": str(q_port)})
         classical = self._spawn("classical_service", ["-m", "classical_service"], {

@@ -208,14 +208,14 @@ def _summary_table(runs: list[dict], telemetry: int) -> Table:
 def main_job(stack: LocalStack, runs: tuple[RunSpec, ...], console: Console) -> dict:
     """Runs ``runs`` against a started stack; returns the summary dict."""
     monitor = _Monitor(stack.mqtt_url).start()
-    with QuantumClient(stack.quantum_address) as quantum:
+    with QuantumClient(stack.quantum_address, token=stack.token) as quantum:
         qpus = quantum.list_qpus()
     console.print("[bold]QPUs[/]: " + ", ".join(
         f"{q.qpu_id} ({q.qubit_count} qubits{', noisy' if q.noisy else ', ideal'})" for q in qpus))
     results: list[dict] = []
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
         "{task.completed}/{task.total} it"), TimeElapsedColumn(), console=console)
-    with ClassicalClient(stack.classical_address, user="main-job") as classical, \
+    with ClassicalClient(stack.classical_address, token=stack.token) as classical, \
             Live(progress, console=console, refresh_per_second=8):
         tasks = {spec: progress.add_task(spec.label, total=spec.max_iterations) for spec in runs}
         for spec in runs:
@@ -265,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                     (CLASSICAL_ADDRESS_ENV, stack.classical_address, DEFAULT_CLASSICAL_ADDRESS)):
                 if address != default:  # clients connect to the default ports unless told
                     console.print(f"export {variable}={address}", markup=False)
+            console.print(f"local admin token in {stack.token_path} (mode 0600; the SDK and "
+                          "CLI read it from there, or from QCORE_TOKEN)", markup=False)
             console.print("services running; Ctrl-C to stop")
             while True:
                 time.sleep(3600)

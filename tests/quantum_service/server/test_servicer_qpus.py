@@ -13,6 +13,7 @@ import pytest
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
+from qcore_client.auth import bearer_interceptors
 from quantum_service.config import QuantumSettings
 from quantum_service.drivers.fleet import superconducting_grid
 from quantum_service.drivers.simulated import SimulatedQpuDriver
@@ -50,7 +51,8 @@ async def _serve(tmp_path: Path, drivers=None) -> QuantumServer:
 @pytest.fixture
 async def fleet(tmp_path: Path) -> AsyncIterator[qs_grpc.QuantumServiceStub]:
     server = await _serve(tmp_path)
-    channel = grpc.aio.insecure_channel(server.address)
+    channel = grpc.aio.insecure_channel(
+        server.address, interceptors=bearer_interceptors(server.tokens.create("alice")))
     try:
         yield qs_grpc.QuantumServiceStub(channel)
     finally:
@@ -88,7 +90,9 @@ async def test_get_qpu_reports_calibrating_while_calibrate_runs(tmp_path: Path):
         return calibrate(*args, **kwargs)
 
     manager.calibrate = held
-    channel = grpc.aio.insecure_channel(server.address)
+    channel = grpc.aio.insecure_channel(  # Calibrate is admin-only
+        server.address, interceptors=bearer_interceptors(server.tokens.create("root",
+                                                                              admin=True)))
     stub = qs_grpc.QuantumServiceStub(channel)
     try:
         call = asyncio.ensure_future(stub.Calibrate(qs_pb2.CalibrateRequest(

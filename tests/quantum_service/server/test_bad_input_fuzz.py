@@ -13,7 +13,7 @@ import struct
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from qcore.v1 import common_pb2
@@ -83,16 +83,40 @@ def _observable(terms: list[tuple[str, float]]) -> common_pb2.Observable:
                                         for s, c in terms])
 
 
+def _odd_or(good: st.SearchStrategy, odd: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly ``good`` values (so requests get past the first check), sometimes ``odd``."""
+    return st.one_of(good, good, odd)
+
+
+#: Well-formed factors on the 2 qubits of the programs above, lower case included.
+GOOD_PAULI = st.lists(st.tuples(st.sampled_from("IXYZz"), st.sampled_from("01")), max_size=2,
+                      unique_by=lambda f: f[1]).map(lambda fs: " ".join(a + b for a, b in fs))
+GOOD_OBSERVABLE = st.lists(st.tuples(_odd_or(GOOD_PAULI, PAULI), _odd_or(
+    st.floats(-2, 2), FLOATS)), min_size=1, max_size=3)
+
+
 @st.composite
 def submissions(draw) -> qs_pb2.SubmitJobRequest:
+    """Wild requests, and near-valid ones (a valid job with a few odd fields)."""
+    if draw(st.booleans()):
+        programs = draw(st.lists(PROGRAM, max_size=2))
+        sets = draw(st.lists(st.lists(FLOATS, max_size=3), max_size=3))
+        terms = draw(st.none() | OBSERVABLE)
+    else:
+        parametric = draw(st.booleans())
+        programs = [common_pb2.Program(openqasm=PROGRAMS[int(parametric)])]
+        sets = draw(_odd_or(st.lists(st.lists(st.floats(-3, 3), min_size=int(parametric),
+                                                max_size=int(parametric)),
+                                       min_size=int(parametric), max_size=3),
+                            st.lists(st.lists(FLOATS, max_size=3), max_size=3)))
+        terms = draw(GOOD_OBSERVABLE if parametric else st.none() | GOOD_OBSERVABLE)
     request = qs_pb2.SubmitJobRequest(
         qpu_id=draw(st.sampled_from(["", "ion-ideal-4", "sc-small-4", "nope"])),
-        programs=draw(st.lists(PROGRAM, max_size=2)), shot_count=draw(SHOTS),
-        parameter_sets=[common_pb2.ParameterSet(values=v)
-                        for v in draw(st.lists(st.lists(FLOATS, max_size=3), max_size=3))],
-        seed=draw(INT64), priority=draw(st.one_of(st.integers(-1, 11), INT32)),
+        programs=programs, shot_count=draw(_odd_or(st.integers(0, 32), SHOTS)),
+        parameter_sets=[common_pb2.ParameterSet(values=v) for v in sets],
+        seed=draw(_odd_or(st.integers(0, 2**62), INT64)),
+        priority=draw(_odd_or(st.integers(0, 10), INT32)),
         readout_mitigation=draw(st.booleans()))
-    terms = draw(st.none() | OBSERVABLE)
     if terms is not None:
         request.observable.CopyFrom(_observable(terms))
     return request
@@ -115,31 +139,43 @@ def list_jobs(draw) -> qs_pb2.ListJobsRequest:
 
 @st.composite
 def sessions(draw) -> list[qs_pb2.OpenSessionRequest]:
+    """A start (wild, or the parametric program with a few odd fields), then evaluations."""
+    wild = draw(st.booleans())
     start = qs_pb2.SessionStart(
         qpu_id=draw(st.sampled_from(["", "ion-ideal-4", "sc-small-4"])),
-        program=draw(PROGRAM), shot_count=draw(SHOTS),
-        idle_timeout_s=draw(st.one_of(st.integers(-2, 30), INT32)),
-        gradient_method=draw(ENUMS), seed=draw(INT64))
-    terms = draw(st.none() | OBSERVABLE)
+        program=draw(PROGRAM) if wild else common_pb2.Program(openqasm=PROGRAMS[1]),
+        shot_count=draw(_odd_or(st.integers(0, 32), SHOTS)),
+        idle_timeout_s=draw(_odd_or(st.integers(0, 30), INT32)),
+        gradient_method=draw(_odd_or(st.integers(0, 2), ENUMS)),
+        seed=draw(_odd_or(st.integers(0, 2**62), INT64)))
+    terms = draw(st.none() | OBSERVABLE) if wild else draw(GOOD_OBSERVABLE)
     if terms is not None:
         start.observable.CopyFrom(_observable(terms))
     messages = [qs_pb2.OpenSessionRequest(start=start)]
     for sequence in range(draw(st.integers(0, 2))):
-        values = draw(st.lists(FLOATS, max_size=4))
-        raw = struct.pack(f"<{len(values)}d", *values) + draw(st.binary(max_size=3))
+        values = draw(_odd_or(st.lists(st.floats(-3, 3), min_size=1, max_size=2),
+                              st.lists(FLOATS, max_size=4)))
+        raw = struct.pack(f"<{len(values)}d", *values) + draw(
+            _odd_or(st.just(b""), st.binary(max_size=3)))
         messages.append(qs_pb2.OpenSessionRequest(evaluate=qs_pb2.SessionEvaluate(
             sequence=sequence, parameter_values=raw,
-            parameter_set_count=draw(st.one_of(st.integers(-1, 4), INT32)),
+            parameter_set_count=draw(_odd_or(st.integers(1, 2), st.one_of(
+                st.integers(-1, 4), INT32))),
             compute_gradient=draw(st.booleans()))))
     return messages
 
 
 def _status(call) -> grpc.StatusCode:
+    """The call's status code, also recorded as a Hypothesis event (shown by
+    ``--hypothesis-show-statistics``, to see how often requests get through)."""
     try:
         call()
     except grpc.RpcError as exc:
-        return exc.code()
-    return grpc.StatusCode.OK
+        code = exc.code()
+    else:
+        code = grpc.StatusCode.OK
+    event(code.name)
+    return code
 
 
 def check_submit(stub, request: qs_pb2.SubmitJobRequest) -> None:

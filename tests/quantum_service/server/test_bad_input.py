@@ -211,3 +211,17 @@ async def test_valid_work_succeeds_after_bad_input(small_service):
     start.observable.terms.add(pauli_string="Z0 z1", coefficient=1.0)
     responses = await open_session(small_service, start)
     assert responses[0].ready.parameters == ["theta"]
+
+
+@pytest.mark.parametrize("qubits", [[-1], [4], [2**31 - 1], [0, -2**31]])
+async def test_calibrating_a_qubit_outside_the_qpu_is_invalid_argument(small_service, qubits):
+    await expect_invalid(small_service.Calibrate(qs_pb2.CalibrateRequest(
+        qpu_id="sc-small-4", qubits=qubits)))
+
+
+@pytest.mark.parametrize("page_size", [-1, -2**31])
+async def test_negative_page_size_is_invalid_argument(small_service, page_size):
+    await expect_invalid(small_service.ListJobs(qs_pb2.ListJobsRequest(page_size=page_size)),
+                         "page_size")
+    await expect_invalid(small_service.ListQpus(qs_pb2.ListQpusRequest(page_size=page_size)),
+                         "page_size")

@@ -219,7 +219,8 @@ def observable_from_proto(msg: common_pb2.Observable, *, qubit_count: int
     Raises:
         InvalidProgramError: no terms or too many, a malformed or over-long Pauli string (only
             ASCII ``I``/``X``/``Y``/``Z`` followed by ASCII digits), a qubit outside the
-            circuit, a repeated qubit in one term, or a non-finite coefficient.
+            circuit, a repeated qubit in one term, a non-finite coefficient, or coefficients
+            whose sum of squares overflows float64 (``|c| >~ 1e154``).
     """
     if not msg.terms:
         raise InvalidProgramError("observable has no terms", reason="INVALID_OBSERVABLE")
@@ -235,6 +236,11 @@ def observable_from_proto(msg: common_pb2.Observable, *, qubit_count: int
         factors = _pauli_factors(term.pauli_string, index=index, qubit_count=qubit_count)
         terms.append((" ".join(f"{letter}{qubit}" for letter, qubit in factors
                                if letter != "I"), term.coefficient))
+    if not math.isfinite(math.fsum(c * c for _, c in terms)):
+        raise InvalidProgramError(
+            "observable coefficients are too large: the sum of their squares overflows "
+            "float64 (so would the shot-noise standard error); rescale the observable",
+            reason="INVALID_OBSERVABLE")
     return terms
 
 

@@ -40,6 +40,11 @@ def job(text: str = BELL, *, pauli: str | None = None, **fields) -> qs_pb2.Submi
     return request
 
 
+def _scaled(request: qs_pb2.SubmitJobRequest, coefficient: float) -> qs_pb2.SubmitJobRequest:
+    request.observable.terms[0].coefficient = coefficient
+    return request
+
+
 def token(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
@@ -75,6 +80,8 @@ BAD_JOBS = {
     "over-long string": (job(pauli=" " * (MAX_PAULI_STRING_LENGTH + 1) + "Z0", shot_count=0),
                          [f"limit is {MAX_PAULI_STRING_LENGTH}"]),
     "negative seed": (job(shot_count=10, seed=-1), ["seed must be >= 0"]),
+    "overflowing coefficient": (_scaled(job(pauli="Z0", shot_count=10), 1e200),
+                                ["too large", "rescale"]),
     "nan parameter": (job(PARAMETRIC, pauli="Z0", parameter_sets=[
         common_pb2.ParameterSet(values=[float("nan")])]), ["NaN"]),
 }

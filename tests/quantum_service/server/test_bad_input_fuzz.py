@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import time
 
 import grpc
 import pytest
@@ -230,3 +231,27 @@ def test_list_jobs_never_internal_large(threaded_service, request):
 @given(messages=sessions())
 def test_open_session_never_internal_large(threaded_service, messages):
     check_session(threaded_service, messages)
+
+
+def _all_jobs(stub, state: int = 0) -> list[qs_pb2.Job]:
+    jobs, token = [], ""
+    while True:
+        page = stub.ListJobs(qs_pb2.ListJobsRequest(page_size=1000, page_token=token,
+                                                    state=state), timeout=60)
+        jobs.extend(page.jobs)
+        if not (token := page.next_page_token):
+            return jobs
+
+
+def test_accepted_jobs_do_not_fail(threaded_service):
+    """Runs after the properties above (same module service): every job they got accepted
+    ends SUCCEEDED; a FAILED one is an odd value that validation let through."""
+    if not _all_jobs(threaded_service):
+        pytest.skip("no job was accepted: run together with the SubmitJob property")
+    deadline = time.monotonic() + 240
+    while any(_all_jobs(threaded_service, s) for s in (common_pb2.JOB_STATE_QUEUED,
+                                                       common_pb2.JOB_STATE_RUNNING)):
+        assert time.monotonic() < deadline, "accepted jobs did not finish in 240 s"
+        time.sleep(0.2)
+    failed = _all_jobs(threaded_service, common_pb2.JOB_STATE_FAILED)
+    assert not failed, [(j.job_id, j.error_message) for j in failed[:5]]

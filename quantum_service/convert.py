@@ -9,6 +9,7 @@ request and result as messages and are converted next to them
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -32,6 +33,8 @@ __all__ = [
     "circuit_to_proto",
     "program_from_proto",
     "observable_from_proto",
+    "MAX_OBSERVABLE_TERMS",
+    "MAX_PAULI_STRING_LENGTH",
     "qpu_to_proto",
     "snapshot_to_proto",
     "calibration_event",
@@ -133,8 +136,17 @@ def circuit_to_proto(circuit: Circuit) -> common_pb2.Circuit:
 
 
 def program_from_proto(msg: common_pb2.Program, *, index: int = 0) -> Circuit:
-    """Parses a ``Program`` (OpenQASM 2/3 text or structured circuit) into the IR."""
+    """Parses a ``Program`` (OpenQASM 2/3 text or structured circuit) into the IR.
+
+    Raises:
+        InvalidProgramError: neither source set, blank OpenQASM text, or a program the parser
+            or :func:`circuit_from_proto` rejects (message prefixed ``program <index>:``).
+    """
     which = msg.WhichOneof("source")
+    if which == "openqasm" and not msg.openqasm.strip():
+        raise InvalidProgramError(
+            f"program {index}: `openqasm` is blank; send OpenQASM 2/3 source such as "
+            "'OPENQASM 3.0; qubit[1] q; h q[0];'", reason="EMPTY_PROGRAM")
     try:
         if which == "openqasm":
             return parse_qasm(msg.openqasm, name=f"program-{index}")
@@ -146,39 +158,89 @@ def program_from_proto(msg: common_pb2.Program, *, index: int = 0) -> Circuit:
                               reason="EMPTY_PROGRAM")
 
 
+#: Most terms an observable may have, checked before any term is parsed so that the work per
+#: request is bounded (a qcore choice, not a physical limit).
+MAX_OBSERVABLE_TERMS = 100_000
+#: Longest ``pauli_string`` accepted, characters: a factor on every qubit of a 1024-qubit
+#: register (``"Z1023 "`` is 6 characters) fits with room for extra spaces.
+MAX_PAULI_STRING_LENGTH = 8192
+#: One sparse Pauli factor: a letter, then a qubit index of 1 to 9 ASCII digits
+#: (``str.isdigit`` accepts ``"²"`` and ``int`` reads ``"١"`` as 1; neither may name a qubit).
+_PAULI_FACTOR = re.compile(r"([IXYZ])([0-9]{1,9})", re.ASCII | re.IGNORECASE)
+
+
+def _pauli_factors(pauli_string: str, *, index: int, qubit_count: int) -> list[tuple[str, int]]:
+    """``(letter, qubit)`` factors of one sparse Pauli string, letters upper-case.
+
+    Raises:
+        InvalidProgramError: too long, non-ASCII, a malformed factor, a qubit outside the
+            circuit, or a qubit named twice.
+    """
+    where = f"observable term {index}"
+    if len(pauli_string) > MAX_PAULI_STRING_LENGTH:
+        raise InvalidProgramError(
+            f"{where}: pauli_string has {len(pauli_string)} characters; the limit is "
+            f"{MAX_PAULI_STRING_LENGTH}", reason="INVALID_OBSERVABLE")
+    if not pauli_string.isascii():
+        raise InvalidProgramError(
+            f"{where}: pauli_string {pauli_string[:40]!r} has non-ASCII characters; write "
+            "factors like 'X0 Z3 Y4' (a letter I, X, Y or Z, then a qubit index in 0-9 digits)",
+            reason="INVALID_OBSERVABLE")
+    factors: list[tuple[str, int]] = []
+    seen: set[int] = set()
+    for factor in pauli_string.split():
+        match = _PAULI_FACTOR.fullmatch(factor)
+        if match is None:
+            raise InvalidProgramError(
+                f"{where}: bad Pauli factor {factor[:40]!r}; write factors like 'X0 Z3 Y4' "
+                "(a letter I, X, Y or Z, then a qubit index of at most 9 digits 0-9)",
+                reason="INVALID_OBSERVABLE")
+        qubit = int(match.group(2))
+        if qubit >= qubit_count:
+            raise InvalidProgramError(
+                f"{where}: qubit {qubit} is outside the {qubit_count}-qubit circuit",
+                reason="INVALID_OBSERVABLE")
+        if qubit in seen:
+            raise InvalidProgramError(f"{where}: qubit {qubit} repeated",
+                                      reason="INVALID_OBSERVABLE")
+        seen.add(qubit)
+        factors.append((match.group(1).upper(), qubit))
+    return factors
+
+
 def observable_from_proto(msg: common_pb2.Observable, *, qubit_count: int
                           ) -> list[tuple[str, float]]:
     """Validates an observable and returns its ``(pauli_string, coefficient)`` terms.
 
+    Pauli strings come back upper-case with ``I`` factors dropped, factors in the order given.
+    At most :data:`MAX_OBSERVABLE_TERMS` terms of at most :data:`MAX_PAULI_STRING_LENGTH`
+    characters each are accepted; both are checked before anything is parsed.
+
     Raises:
-        InvalidProgramError: no terms, a malformed Pauli string, a qubit outside the circuit,
-            a repeated qubit in one term, or a non-finite coefficient.
+        InvalidProgramError: no terms or too many, a malformed or over-long Pauli string (only
+            ASCII ``I``/``X``/``Y``/``Z`` followed by ASCII digits), a qubit outside the
+            circuit, a repeated qubit in one term, a non-finite coefficient, or coefficients
+            whose sum of squares overflows float64 (``|c| >~ 1e154``).
     """
     if not msg.terms:
         raise InvalidProgramError("observable has no terms", reason="INVALID_OBSERVABLE")
+    if len(msg.terms) > MAX_OBSERVABLE_TERMS:
+        raise InvalidProgramError(
+            f"observable has {len(msg.terms)} terms; the limit is {MAX_OBSERVABLE_TERMS}",
+            reason="INVALID_OBSERVABLE")
     terms = []
     for index, term in enumerate(msg.terms):
         if not math.isfinite(term.coefficient):
             raise InvalidProgramError(f"observable term {index}: coefficient is not finite",
                                       reason="INVALID_OBSERVABLE")
-        seen = set()
-        for factor in term.pauli_string.split():
-            letter, digits = factor[:1].upper(), factor[1:]
-            if letter not in "IXYZ" or not digits.isdigit():
-                raise InvalidProgramError(
-                    f"observable term {index}: bad Pauli factor {factor!r}; write terms like "
-                    f"'X0 Z3 Y4'", reason="INVALID_OBSERVABLE")
-            qubit = int(digits)
-            if qubit >= qubit_count:
-                raise InvalidProgramError(
-                    f"observable term {index}: qubit {qubit} is outside the "
-                    f"{qubit_count}-qubit circuit", reason="INVALID_OBSERVABLE")
-            if qubit in seen:
-                raise InvalidProgramError(f"observable term {index}: qubit {qubit} repeated",
-                                          reason="INVALID_OBSERVABLE")
-            seen.add(qubit)
-        terms.append((" ".join(f.upper() for f in term.pauli_string.split()
-                               if not f.upper().startswith("I")), term.coefficient))
+        factors = _pauli_factors(term.pauli_string, index=index, qubit_count=qubit_count)
+        terms.append((" ".join(f"{letter}{qubit}" for letter, qubit in factors
+                               if letter != "I"), term.coefficient))
+    if not math.isfinite(math.fsum(c * c for _, c in terms)):
+        raise InvalidProgramError(
+            "observable coefficients are too large: the sum of their squares overflows "
+            "float64 (so would the shot-noise standard error); rescale the observable",
+            reason="INVALID_OBSERVABLE")
     return terms
 
 

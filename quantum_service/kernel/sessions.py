@@ -23,7 +23,7 @@ from quantum_service.errors import InvalidProgramError
 from quantum_service.kernel.jobs import utc_now
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
-from quantum_service.kernel.validation import check_shot_count
+from quantum_service.kernel.validation import check_session_start, check_shot_count
 
 __all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S"]
 
@@ -66,16 +66,16 @@ class SessionManager:
         """Validates and compiles the session's program and takes a lease on its QPU.
 
         Raises:
-            InvalidProgramError: bad program, observable, shot count or timeout.
+            InvalidProgramError: bad program, observable, shot count, timeout or gradient
+                method (see :func:`~quantum_service.kernel.validation.check_session_start`).
             NotFoundError: unknown ``qpu_id``.
             ResourceExhaustedError: the QPU has no free lease.
         """
+        check_session_start(start)
         circuit = await self.kernel.run_blocking(program_from_proto, start.program)
         if not start.HasField("observable"):
             raise InvalidProgramError("a session needs an observable", reason="INVALID_OBSERVABLE")
         observable = observable_from_proto(start.observable, qubit_count=circuit.qubit_count)
-        if start.idle_timeout_s < 0:
-            raise InvalidProgramError("idle_timeout_s must be >= 0")
         slot, _ = await self.kernel.choose_qpu([circuit], qpu_id=start.qpu_id,
                                                exact=start.shot_count == 0)
         check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)

@@ -2,7 +2,8 @@
 
 Checks everything that can be checked without running: programs parse, gates are known, the
 observable fits the programs, parameter sets match the programs' parameters and are finite,
-``shot_count`` is in range, and the programs compile for the chosen QPU.
+``shot_count`` is in range, enum fields hold values the service knows, and the programs compile
+for the chosen QPU.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from google.protobuf.descriptor import EnumDescriptor
 
+from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.ir import Circuit
 from quantum_service.convert import observable_from_proto, program_from_proto
 from quantum_service.contract import QpuCapabilities
 from quantum_service.errors import InvalidProgramError
+from quantum_service.kernel.jobs import JobState
 
-__all__ = ["ParsedJob", "parse_job", "check_shot_count", "parameter_matrix"]
+__all__ = ["ParsedJob", "parse_job", "check_shot_count", "parameter_matrix", "check_enum",
+           "check_seed", "job_state_filter", "check_session_start"]
 
 
 @dataclass(slots=True)
@@ -69,6 +74,14 @@ def check_shot_count(shot_count: int, *, has_observable: bool, caps: QpuCapabili
             f"{caps.max_shot_count}", reason="INVALID_SHOT_COUNT")
 
 
+def check_seed(seed: int) -> None:
+    """Raises InvalidProgramError for a negative ``seed`` (0 picks one; NumPy's
+    ``SeedSequence`` takes non-negative integers only)."""
+    if seed < 0:
+        raise InvalidProgramError(f"seed must be >= 0 (0 picks one), got {seed}",
+                                  reason="INVALID_SEED")
+
+
 def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:
     """Parses and checks a submission (everything except QPU-specific limits).
 
@@ -89,6 +102,56 @@ def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:
         observable = observable_from_proto(
             request.observable, qubit_count=min(c.qubit_count for c in circuits))
     check_shot_count(request.shot_count, has_observable=observable is not None, caps=None)
+    check_seed(request.seed)
     sets = parameter_matrix([list(s.values) for s in request.parameter_sets], counts.pop(),
                             what="the program")
     return ParsedJob(circuits, observable, sets, width)
+
+
+def check_enum(value: int, enum: EnumDescriptor, *, field: str) -> int:
+    """Returns ``value`` if it is a number ``enum`` defines, ``0`` (UNSPECIFIED) included.
+
+    proto3 keeps unknown enum numbers as plain ints, so a client can send any int32; each
+    request field is checked here before the value is used.
+
+    Raises:
+        InvalidProgramError: ``value`` is not one of ``enum``'s numbers (reason ``INVALID_ENUM``).
+    """
+    if value not in enum.values_by_number:
+        names = ", ".join(f"{v.name} = {v.number}" for v in enum.values)
+        raise InvalidProgramError(
+            f"{field} = {value} is not a {enum.name} value; use one of {names}",
+            reason="INVALID_ENUM")
+    return value
+
+
+def job_state_filter(value: int) -> JobState | None:
+    """``ListJobsRequest.state`` as a filter: ``None`` for ``JOB_STATE_UNSPECIFIED`` (all jobs).
+
+    Raises:
+        InvalidProgramError: not a ``qcore.v1.JobState`` number.
+    """
+    check_enum(value, common_pb2.JobState.DESCRIPTOR, field="state")
+    return JobState(value) if value else None
+
+
+def check_session_start(start: qs_pb2.SessionStart) -> None:
+    """Checks the fields of ``SessionStart`` that need no program or QPU.
+
+    ``gradient_method`` UNSPECIFIED means parameter shift (chosen at the first gradient
+    request); ``idle_timeout_s = 0`` means the default.
+
+    Raises:
+        InvalidProgramError: an unknown ``gradient_method``, or a negative ``idle_timeout_s``,
+            ``shot_count`` or ``seed``.
+    """
+    check_enum(start.gradient_method, qs_pb2.GradientMethod.DESCRIPTOR, field="gradient_method")
+    if start.idle_timeout_s < 0:
+        raise InvalidProgramError(
+            f"idle_timeout_s must be >= 0 (0 means the default), got {start.idle_timeout_s}",
+            reason="INVALID_TIMEOUT")
+    if start.shot_count < 0:
+        raise InvalidProgramError(
+            f"shot_count must be >= 0 (0 means exact expectation values), got "
+            f"{start.shot_count}", reason="INVALID_SHOT_COUNT")
+    check_seed(start.seed)

@@ -12,13 +12,14 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from quantum_service.convert import qpu_to_proto, snapshot_to_proto
-from quantum_service.errors import InvalidProgramError, QcoreError
-from quantum_service.kernel.jobs import JobState, job_to_proto
+from quantum_service.errors import InvalidProgramError
+from quantum_service.kernel.jobs import job_to_proto
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.sessions import SessionManager
+from quantum_service.kernel.validation import job_state_filter
 from quantum_service.server.auth import current_principal
-from quantum_service.server.status import abort_with, map_errors, status_code_for
+from quantum_service.server.status import abort_for_exception, abort_with, map_errors
 
 __all__ = ["QuantumServicer"]
 
@@ -34,14 +35,32 @@ def _page_size(requested: int) -> int:
     return min(requested or _DEFAULT_PAGE_SIZE, _MAX_PAGE_SIZE)
 
 
+#: Longest page token accepted, characters (base64 of a decimal int64 is at most 28).
+_MAX_TOKEN_LENGTH = 64
+_MAX_TOKEN_VALUE = 2**63 - 1  # SQLite INTEGER
+
+
 def _decode_token(token: str) -> int | None:
+    """The position a ``next_page_token`` of this service names (>= 1), or None for ``""``.
+
+    Raises:
+        InvalidProgramError: anything else (over-long, not base64, not ASCII decimal digits,
+            zero, negative, or above int64).
+    """
     if not token:
         return None
+    invalid = InvalidProgramError(
+        "page_token is not one returned by this service; send the previous response's "
+        "next_page_token, or an empty page_token for the first page", reason="INVALID_PAGE")
+    if len(token) > _MAX_TOKEN_LENGTH or not token.isascii():
+        raise invalid
     try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
+        text = base64.urlsafe_b64decode(token.encode()).decode("ascii")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidProgramError("page_token is not one returned by this service",
-                                  reason="INVALID_PAGE") from None
+        raise invalid from None
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= _MAX_TOKEN_VALUE:
+        raise invalid
+    return int(text)
 
 
 def _encode_token(value: int | None) -> str:
@@ -106,10 +125,10 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
 
     @map_errors
     async def ListJobs(self, request, context):
-        state = JobState(request.state) if request.state else None
         jobs, next_seq = self.kernel.list_jobs(
             limit=_page_size(request.page_size), before_seq=_decode_token(request.page_token),
-            qpu_id=request.qpu_id, state=state, caller=current_principal())
+            qpu_id=request.qpu_id, state=job_state_filter(request.state),
+            caller=current_principal())
         return qs_pb2.ListJobsResponse(jobs=[job_to_proto(j, include_result=False) for j in jobs],
                                        next_page_token=_encode_token(next_seq))
 
@@ -155,14 +174,10 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
                                      "SESSION_ALREADY_STARTED")
                 result = await self.sessions.evaluate(session, message.evaluate)
                 await context.write(qs_pb2.OpenSessionResponse(result=result))
-        except QcoreError as exc:
-            await abort_with(context, status_code_for(exc), str(exc), exc.reason)
         except (grpc.aio.AbortError, asyncio.CancelledError):
             raise
-        except Exception as exc:  # noqa: BLE001
-            log.exception("session failed")
-            await abort_with(context, grpc.StatusCode.INTERNAL,
-                             f"internal error: {type(exc).__name__}: {exc}", "INTERNAL")
+        except Exception as exc:  # noqa: BLE001 - mapped to a status
+            await abort_for_exception(context, exc, where="OpenSession")
         finally:
             if session is not None:
                 self.sessions.close(session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Callable
 
 import grpc
@@ -27,7 +28,7 @@ from quantum_service.errors import (
     UnavailableError,
 )
 
-__all__ = ["status_code_for", "abort_with", "map_errors"]
+__all__ = ["status_code_for", "abort_with", "abort_for_exception", "map_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +64,31 @@ async def abort_with(context: grpc.aio.ServicerContext, code: grpc.StatusCode, m
         rpc_status.to_status(_rich_status(code, message, reason, domain)))
 
 
-def map_errors(method: Callable) -> Callable:
-    """Decorates a unary or server-streaming ``grpc.aio`` handler: domain errors become status
-    codes; unexpected exceptions become INTERNAL with a short message (logged in full)."""
+async def abort_for_exception(context: grpc.aio.ServicerContext, exc: Exception, *,
+                              where: str) -> None:
+    """Aborts the RPC for ``exc``, raised while handling ``where`` (an RPC name).
 
-    async def handle(exc: BaseException, context: grpc.aio.ServicerContext) -> None:
-        if isinstance(exc, QcoreError):
-            await abort_with(context, status_code_for(exc), str(exc), exc.reason)
-        log.exception("unexpected error in %s", method.__name__)
-        await abort_with(context, grpc.StatusCode.INTERNAL,
-                         f"internal error: {type(exc).__name__}: {exc}", "INTERNAL")
+    A :class:`~quantum_service.errors.QcoreError` (every validation error is one) gets its own
+    code, message and reason. Anything else is a server bug: it is logged with its traceback
+    under a short incident id and the client gets INTERNAL with that id only, never the
+    exception text or traceback.
+    """
+    if isinstance(exc, QcoreError):
+        await abort_with(context, status_code_for(exc), str(exc), exc.reason)
+        return  # not reached: abort_with raises grpc.aio.AbortError
+    incident = uuid.uuid4().hex[:12]
+    log.error("unexpected error in %s (incident %s)", where, incident, exc_info=exc)
+    await abort_with(context, grpc.StatusCode.INTERNAL,
+                     f"internal error in {where} (incident {incident}); this is a qcore bug, "
+                     "the service logged the details", "INTERNAL")
+
+
+def map_errors(method: Callable) -> Callable:
+    """Decorates a unary or server-streaming ``grpc.aio`` handler: exceptions become status
+    codes through :func:`abort_for_exception`."""
+
+    async def handle(exc: Exception, context: grpc.aio.ServicerContext) -> None:
+        await abort_for_exception(context, exc, where=method.__name__)
 
     if _is_async_gen(method):
         @functools.wraps(method)

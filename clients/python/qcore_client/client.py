@@ -38,6 +38,7 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from qcore_client.auth import auth_metadata, resolve_token
+from qcore_client.observable import canonical_pauli_string
 
 __all__ = [
     "QuantumClient",
@@ -100,14 +101,23 @@ def to_program(program: ProgramLike) -> common_pb2.Program:
 
 
 def to_observable(observable: ObservableLike) -> common_pb2.Observable:
-    """Converts an observable to a ``qcore.v1.Observable`` message."""
+    """Converts an observable to a ``qcore.v1.Observable`` message.
+
+    Pauli strings of a mapping or ``(pauli_string, coefficient)`` pairs are checked and
+    canonicalised here (:func:`~qcore_client.observable.canonical_pauli_string`), so a bad one
+    fails before anything is sent.
+
+    Raises:
+        ValueError: a malformed Pauli string.
+    """
     if isinstance(observable, common_pb2.Observable):
         return observable
     if hasattr(observable, "to_proto"):
         return observable.to_proto()
     items = observable.items() if isinstance(observable, Mapping) else observable
-    return common_pb2.Observable(terms=[common_pb2.PauliTerm(pauli_string=s, coefficient=float(c))
-                                        for s, c in items])
+    return common_pb2.Observable(terms=[
+        common_pb2.PauliTerm(pauli_string=canonical_pauli_string(s), coefficient=float(c))
+        for s, c in items])
 
 
 def session_start(program: ProgramLike, observable: ObservableLike, *, qpu_id: str = "",

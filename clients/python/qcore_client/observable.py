@@ -23,7 +23,9 @@ from qcore.v1 import common_pb2
 
 __all__ = ["Observable", "canonical_pauli_string"]
 
-_FACTOR = re.compile(r"^([IXYZ])(\d+)$")
+#: One factor: a Pauli letter, then a qubit index in ASCII digits (``\d`` would also accept
+#: digits such as ``"١"``, which ``int`` reads as 1). At most 9 digits, as the service accepts.
+_FACTOR = re.compile(r"([IXYZ])([0-9]{1,9})", re.ASCII)
 #: Above this many qubits, matrices are built sparse and diagonalised with Lanczos (eigsh).
 _DENSE_LIMIT = 10
 
@@ -31,18 +33,27 @@ _DENSE_LIMIT = 10
 def canonical_pauli_string(pauli_string: str) -> str:
     """Canonical form of a sparse Pauli string: factors sorted by qubit, identities dropped.
 
+    Factors are separated by ASCII whitespace; each is ``I``, ``X``, ``Y`` or ``Z`` followed by
+    a qubit index of 1 to 9 ASCII digits (``"Z²"`` and ``"Z١"`` are rejected, not read as
+    qubit indices).
+
     Raises:
-        ValueError: a malformed factor (not ``X``/``Y``/``Z``/``I`` followed by a qubit index)
-            or a qubit named twice.
+        TypeError: ``pauli_string`` is not a ``str``.
+        ValueError: a non-ASCII character, a malformed factor, or a qubit named twice.
     """
     if not isinstance(pauli_string, str):
         raise TypeError(f"a Pauli string must be a str, not {type(pauli_string).__name__}")
+    if not pauli_string.isascii():
+        raise ValueError(
+            f"Pauli string {pauli_string[:40]!r} has non-ASCII characters; write factors like "
+            "'X0 Z3' (a letter I, X, Y or Z, then a qubit index in digits 0-9)")
     factors: dict[int, str] = {}
     for token in pauli_string.split():
-        match = _FACTOR.match(token)
+        match = _FACTOR.fullmatch(token)
         if match is None:
             raise ValueError(
-                f"bad Pauli factor {token!r} in {pauli_string!r}; write factors like 'X0 Z3'")
+                f"bad Pauli factor {token[:40]!r} in {pauli_string[:80]!r}; write factors like "
+                "'X0 Z3' (a letter I, X, Y or Z, then a qubit index of at most 9 digits)")
         letter, qubit = match.group(1), int(match.group(2))
         if qubit in factors:
             raise ValueError(f"qubit {qubit} appears twice in Pauli string {pauli_string!r}")

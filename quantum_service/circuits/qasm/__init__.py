@@ -63,6 +63,7 @@ from quantum_service.circuits.qasm.common import (
     MAX_REGISTER_WIDTH,
     UNSUPPORTED,
     paused_gc,
+    strip_comments,
 )
 from quantum_service.circuits.qasm.export import to_qasm3
 from quantum_service.circuits.qasm.frontend3 import parse_program
@@ -111,6 +112,10 @@ def parse_qasm_reference(text: str, *, name: str = "") -> Circuit:
     """:func:`parse_qasm` along the reference path only (the ``openqasm3`` parser), for every
     program; the fast OpenQASM 2 reader is checked against it."""
     with paused_gc():
+        if not strip_comments(text)[0].strip():
+            raise InvalidProgramError(
+                "the program is empty (only whitespace and comments): send an OpenQASM 2 or 3 "
+                "program with at least a qubit declaration")
         program = parse_program(text)
         version = (program.version or "3").split(".")[0]
         if version not in ("2", "3"):

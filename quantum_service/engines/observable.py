@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -113,13 +112,9 @@ class ReadoutObservable:
         index: dict[str, int] = {}
         entries: list[tuple[int, int, float]] = []
         for i, term in enumerate(self.terms):
-            support = sorted(term)
-            for r in range(len(support) + 1):
-                for kept in itertools.combinations(support, r):
-                    w = float(np.prod([b[q] if q in kept else a[q] for q in support]))
-                    if w != 0.0:
-                        key = _format({q: term[q] for q in kept})
-                        entries.append((i, index.setdefault(key, len(index)), w))
+            for kept, w in _readout_subsets(sorted(term), a, b):
+                key = _format({q: term[q] for q in kept})
+                entries.append((i, index.setdefault(key, len(index)), w))
         weights = np.zeros((len(self.terms), len(index)))
         for i, j, w in entries:
             weights[i, j] += w
@@ -129,6 +124,36 @@ class ReadoutObservable:
         self.__dict__["readout_weights"] = weights
         self.__dict__["total"] = PauliSum(list(zip(strings, self.coefficients @ weights)),
                                           qubit_count=self._qubit_count)
+
+
+#: Readout-expansion entries whose weight ``Π_{S∖T} a_i Π_T b_i`` falls below this magnitude are
+#: dropped (each is a product of assignment-error asymmetries, ``|a_i| < 1``); the error this
+#: leaves in a term's read-out value is below ``2**|S| * READOUT_WEIGHT_ATOL``.
+READOUT_WEIGHT_ATOL = 1e-14
+
+
+def _readout_subsets(support: list[int], a: np.ndarray, b: np.ndarray
+                     ) -> list[tuple[tuple[int, ...], float]]:
+    """The kept subsets ``T ⊆ S`` of a Pauli product's support with their weights
+    ``Π_{S∖T} a_i Π_T b_i``, enumerated depth first and pruned where the weight so far is below
+    :data:`READOUT_WEIGHT_ATOL` (further factors have magnitude <= 1). A qubit with ``a_i = 0``
+    (symmetric or no readout error) is always kept, so an ideal device yields only ``T = S``:
+    the cost is linear, not exponential, in the weight of the term."""
+    out: list[tuple[tuple[int, ...], float]] = []
+
+    def visit(position: int, kept: tuple[int, ...], weight: float) -> None:
+        if abs(weight) < READOUT_WEIGHT_ATOL:
+            return
+        if position == len(support):
+            out.append((kept, weight))
+            return
+        q = support[position]
+        visit(position + 1, kept + (q,), weight * float(b[q]))
+        if a[q] != 0.0:
+            visit(position + 1, kept, weight * float(a[q]))
+
+    visit(0, (), 1.0)
+    return out
 
 
 def estimate(engine: Engine, obs: ReadoutObservable, state: np.ndarray, shot_count: int,

@@ -137,3 +137,26 @@ def test_results_record_the_engine(noisy: bool) -> None:
     exact = driver.execute(prepared, np.zeros((1, 0)), ExecutionOptions(shot_count=0))
     assert exact.engine == out.engine
     assert abs(exact.expectation_values[0] - 1.0) < (0.2 if noisy else 1e-9)
+
+
+def test_readout_expansion_of_a_heavy_term_is_exact_and_linear_on_an_ideal_device() -> None:
+    """A weight-20 term on an ideal device reads out as itself (one string, weight 1); with
+    readout errors the expansion equals the brute-force sum over subsets."""
+    from itertools import combinations
+
+    from quantum_service.engines import ReadoutObservable
+
+    term = " ".join(f"{'XYZ'[q % 3]}{q}" for q in range(20))
+    ideal = ReadoutObservable([(term, 0.5)], {q: q for q in range(20)}, 20, np.zeros((20, 2)))
+    assert ideal.readout_strings.term_count == 1
+    np.testing.assert_allclose(ideal.readout_weights, [[1.0]])
+    errors = np.random.default_rng(2).uniform(0.0, 0.05, size=(4, 2))
+    noisy = ReadoutObservable([("X0 Y1 Z2 Z3", 1.0)], {q: q for q in range(4)}, 4, errors)
+    a, b = errors[:, 1] - errors[:, 0], 1.0 - errors.sum(axis=1)
+    expected = {}
+    for r in range(5):
+        for kept in combinations(range(4), r):
+            expected[kept] = float(np.prod([b[q] if q in kept else a[q] for q in range(4)]))
+    assert noisy.readout_strings.term_count == len(expected)
+    np.testing.assert_allclose(sorted(noisy.readout_weights[0]), sorted(expected.values()),
+                               rtol=1e-12)

@@ -62,7 +62,6 @@ from quantum_service.contract.device_time import (
 from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRates
 from quantum_service.engines import (
     Engine,
-    FusedStateVectorEngine,
     ReadoutObservable,
     engine_names,
     estimate,
@@ -504,8 +503,7 @@ class SimulatedQpuDriver(QpuDriver):
                     "compiled circuit", reason="GRADIENT_UNSUPPORTED")
             mitigate = options.readout_mitigation and exe.noisy
             fast = (engine.adjoint_program(obs.total)
-                    if isinstance(engine, FusedStateVectorEngine) and shots == 0
-                    and not mitigate else None)
+                    if shots == 0 and not mitigate else None)
             if fast is not None:
                 return self._run_fast(exe, obs, fast, x_all, options, calibration=calibration,
                                       engine=engine)

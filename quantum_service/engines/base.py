@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from quantum_service.simulator import PauliSum
+from quantum_service.simulator import AdjointProgram, PauliSum
 
 __all__ = ["Engine", "EngineChoice"]
 
@@ -45,8 +45,8 @@ class Engine(Protocol):
         ...
 
     def probabilities(self, state: np.ndarray) -> np.ndarray:
-        """Computational-basis probabilities of ``state``: float64 ``(2**k,)``, clipped at 0
-        and normalised to sum 1."""
+        """Computational-basis probabilities of ``state``: float64 ``(2**k,)``, non-negative,
+        summing to 1 up to rounding."""
         ...
 
     def expectation(self, state: np.ndarray, pauli_sum: PauliSum) -> float:
@@ -55,4 +55,9 @@ class Engine(Protocol):
 
     def term_expectations(self, state: np.ndarray, pauli_sum: PauliSum) -> np.ndarray:
         """float64 ``(term_count,)``: every term's expectation value, coefficients not applied."""
+        ...
+
+    def adjoint_program(self, pauli_sum: PauliSum) -> AdjointProgram | None:
+        """The fused program for exact ``<H>`` and adjoint gradients of ``pauli_sum``, or None
+        where the engine has none (noisy states, gates that are not Pauli rotations)."""
         ...

@@ -83,12 +83,14 @@ class FusedDensityMatrixEngine:
         return self._program.run(dm_zero_state(self._exe.qubit_count), bound)
 
     def probabilities(self, state: np.ndarray) -> np.ndarray:
-        probs = np.clip(dm_probabilities(state).astype(np.float64), 0.0, None)
-        total = probs.sum()
-        return probs / total if total > 0 else probs
+        return dm_probabilities(state)  # round-off negatives clipped to 0
 
     def expectation(self, state: np.ndarray, pauli_sum: PauliSum) -> float:
         return float(dm_expectation_value(state, pauli_sum))
 
     def term_expectations(self, state: np.ndarray, pauli_sum: PauliSum) -> np.ndarray:
         return dm_term_expectations(state, pauli_sum)
+
+    def adjoint_program(self, pauli_sum: PauliSum) -> None:
+        """None: adjoint differentiation needs a pure state."""
+        return None

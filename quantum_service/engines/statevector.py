@@ -15,6 +15,7 @@ from quantum_service.simulator import (
     expectation_value,
     fuse,
     pauli_generator,
+    probabilities,
     term_expectations,
 )
 
@@ -79,9 +80,7 @@ class FusedStateVectorEngine:
         return self._program.run(state, self._exe.parametric_matrices(x, shift))
 
     def probabilities(self, state: np.ndarray) -> np.ndarray:
-        probs = state.real**2 + state.imag**2
-        total = probs.sum()
-        return probs / total if total > 0 else probs
+        return probabilities(state)
 
     def expectation(self, state: np.ndarray, pauli_sum: PauliSum) -> float:
         return float(expectation_value(state, pauli_sum))

@@ -94,19 +94,14 @@ SNAP_ATOL = 1e-14
 
 
 def _pass_cost(matrix: np.ndarray) -> float:
-    key = (matrix.shape[0], matrix.tobytes())
-    cost = _PASS_COST_MEMO.get(key)
-    if cost is None:
-        kind = select_kernel(matrix)
-        cost = PASS_COST[kind] * (matrix.shape[0] if kind == "densek" else 1)
-        if len(_PASS_COST_MEMO) > 4096:
-            _PASS_COST_MEMO.clear()
-        _PASS_COST_MEMO[key] = cost
-    return cost
+    return _pass_cost_of(matrix.shape[0], matrix.astype(np.complex128, copy=False).tobytes())
 
 
-#: Pass costs of recently seen matrices (planning meets the same gates many times).
-_PASS_COST_MEMO: dict[tuple[int, bytes], float] = {}
+@functools.lru_cache(maxsize=4096)
+def _pass_cost_of(dim: int, data: bytes) -> float:
+    """:func:`_pass_cost` by value (planning meets the same gate matrices many times)."""
+    kind = select_kernel(np.frombuffer(data, dtype=np.complex128).reshape(dim, dim))
+    return PASS_COST[kind] * (dim if kind == "densek" else 1)
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["Circuit", "Operation", "ParameterExpression", "NON_UNITARY_OPERATIONS"]
+__all__ = ["Circuit", "Condition", "Operation", "ParameterExpression", "NON_UNITARY_OPERATIONS"]
 
 #: Operations that are not unitary gates.
 NON_UNITARY_OPERATIONS = frozenset({"measure", "barrier", "reset"})
@@ -135,6 +135,31 @@ class ParameterExpression:
 
 
 @dataclass(frozen=True, slots=True)
+class Condition:
+    """Classical condition of an operation (feed-forward): the operation runs when
+    ``(value in values) != negated``, where ``value = sum(bit(clbits[i]) << i)`` is read from
+    the shot's classical bits at that point.
+
+    Attributes:
+        clbits: the bits read, least significant first.
+        values: accepted values of those bits.
+        negated: run when the value is *not* accepted (an ``else`` branch).
+    """
+
+    clbits: tuple[int, ...]
+    values: frozenset[int]
+    negated: bool = False
+
+    def holds(self, register: int) -> bool:
+        """Whether the operation runs for a shot whose classical bits are ``register``
+        (bit ``c`` = clbit ``c``)."""
+        value = 0
+        for i, c in enumerate(self.clbits):
+            value |= ((register >> c) & 1) << i
+        return (value in self.values) != self.negated
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One gate, measurement, reset or barrier.
 
@@ -144,12 +169,14 @@ class Operation:
         qubits: qubit indices, in the gate's matrix order (see the module docstring).
         params: gate parameters (radians).
         clbits: for ``measure``, the classical bit receiving each qubit's outcome.
+        condition: for a classically controlled operation, when it runs; None: always.
     """
 
     name: str
     qubits: tuple[int, ...]
     params: tuple[ParameterExpression, ...] = ()
     clbits: tuple[int, ...] = ()
+    condition: Condition | None = None
 
     @property
     def is_parametric(self) -> bool:

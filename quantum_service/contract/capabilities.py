@@ -78,6 +78,10 @@ class QpuCapabilities:
         max_simulated_qubits: most *active* qubits one circuit may touch on this simulated
             device (density-matrix simulation of noisy devices is limited by memory:
             ``16**n`` bytes per complex128 density matrix).
+        dynamic_circuits: whether mid-circuit measurement, reset and classically controlled
+            operations run (they are simulated per shot, as trajectories).
+        feed_forward_latency_ns: time from the end of a readout until an operation conditioned
+            on it can start (classical processing and signal delivery), ns.
         description: one line for humans, with the device it is modelled on.
     """
 
@@ -92,6 +96,8 @@ class QpuCapabilities:
     max_parameter_set_count: int = 10_000
     noisy: bool = True
     max_simulated_qubits: int = 24
+    dynamic_circuits: bool = False
+    feed_forward_latency_ns: float = 0.0
     description: str = ""
 
     @property

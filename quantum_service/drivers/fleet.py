@@ -140,7 +140,7 @@ def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int
             NativeGateInfo("x", 1, 0, 36.0), NativeGateInfo("cz", 2, 0, 300.0),
         ),
         readout_duration_ns=1500.0, reset_duration_ns=1000.0, noisy=noisy,
-        max_simulated_qubits=10 if noisy else 24,
+        max_simulated_qubits=n,
         description=f"superconducting transmons, {rows}x{cols} square lattice "
                     f"({'noisy' if noisy else 'ideal'}; IBM Eagle/Heron-class parameters)",
     )
@@ -169,7 +169,7 @@ def trapped_ion_chain(qpu_id: str = "ion-chain-11", *, qubit_count: int = 11,
             NativeGateInfo("rxx", 2, 1, 200_000.0),
         ),
         readout_duration_ns=130_000.0, reset_duration_ns=50_000.0, noisy=noisy,
-        max_simulated_qubits=10 if noisy else 24,
+        max_simulated_qubits=n,
         description=f"trapped-ion chain of {n} 171Yb+ ions, all-to-all "
                     f"({'noisy' if noisy else 'ideal'}; IonQ Harmony-class parameters)",
     )
@@ -230,7 +230,7 @@ def neutral_atom_array(qpu_id: str = "na-array-16", *, rows: int = 4, cols: int 
             NativeGateInfo("cz", 2, 0, time_optimal_cz_duration_ns(rabi_frequency_hz)),
         ),
         readout_duration_ns=10e6, reset_duration_ns=200e6, noisy=noisy,
-        max_simulated_qubits=10 if noisy else 24,
+        max_simulated_qubits=n,
         description=f"neutral 87Rb atoms, {rows}x{cols} tweezer array at {spacing_um:g} um, "
                     f"Rydberg blockade radius {radius:.2f} um "
                     f"({'noisy' if noisy else 'ideal'}; Harvard/QuEra-class parameters)",
@@ -275,7 +275,7 @@ def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
             NativeGateInfo("cz", 2, 0, 0.05),
         ),
         readout_duration_ns=12.5, reset_duration_ns=0.0, noisy=noisy,
-        max_simulated_qubits=min(n, 10) if noisy else n,
+        max_simulated_qubits=n,
         description=f"dual-rail photonic qubits, {n} photons in a {2 * n}-mode programmable "
                     f"interferometer, heralded CZ (p = {loss_model.two_qubit_herald_success:g}) "
                     f"({'noisy' if noisy else 'ideal'}; quantum-dot source, SiN chip)",

@@ -66,7 +66,6 @@ from quantum_service.engines import (
     engine_names,
     estimate,
     parse_pauli_term,
-    sample_clbit_counts,
     select_engine,
 )
 from quantum_service.engines.executable import Executable, build_executable
@@ -337,12 +336,6 @@ class SimulatedQpuDriver(QpuDriver):
             program.engine = (exe, select_engine(exe))
         return program.engine[1]
 
-    def _counts(self, exe: Executable, engine: Engine, state: np.ndarray, shot_count: int,
-                rng: np.random.Generator) -> dict[str, int]:
-        return sample_clbit_counts(engine.probabilities(state), exe.measured,
-                                   clbit_count=exe.clbit_count, shot_count=shot_count, rng=rng,
-                                   readout_errors=exe.readout_errors if exe.noisy else None)
-
     def _mitigate(self, exe: Executable, counts: dict[str, int]) -> dict[str, float]:
         cal = self._snapshot.parameters
         errors = {}
@@ -431,8 +424,7 @@ class SimulatedQpuDriver(QpuDriver):
                     reason="OVERLAPPING_PROGRAMS")
             used |= active
             engine = self._engine(program, exe)
-            state = engine.state(np.zeros(0))
-            counts.append(self._counts(exe, engine, state, shot_count, rng))
+            counts.append(engine.counts(np.zeros(0), shot_count, rng))
             schedules_ns.append(exe.duration_ns)
         if circuits:
             self._account(simultaneous_device_time_s(schedules_ns, shot_count=shot_count,
@@ -469,8 +461,9 @@ class SimulatedQpuDriver(QpuDriver):
         if obs is None:
             raise InvalidProgramError("the program has no observable")
         engine = self._engine(payload, exe)
-        state = engine.state(np.asarray(parameter_set, dtype=np.float64))
-        return engine.expectation(state, obs.ideal)
+        mixture = engine.term_mixture(np.asarray(parameter_set, dtype=np.float64), obs.ideal,
+                                      0, np.random.default_rng(0))
+        return float(obs.ideal.coefficients @ mixture.mean)
 
     def _run(self, program: _Program, parameter_sets: np.ndarray, options: ExecutionOptions,
              *, calibrated: DeviceParameters | None = None, calibration: bool = False
@@ -490,8 +483,7 @@ class SimulatedQpuDriver(QpuDriver):
         if obs is None:
             result.counts = []
             for x in x_all:
-                state = engine.state(x)
-                result.counts.append(self._counts(exe, engine, state, shots, rng))
+                result.counts.append(engine.counts(x, shots, rng))
             if options.readout_mitigation:
                 result.mitigated_probabilities = [self._mitigate(exe, c) for c in result.counts]
             executions = m
@@ -515,19 +507,16 @@ class SimulatedQpuDriver(QpuDriver):
             grads = np.zeros((m, exe.parameter_count)) if options.gradient else None
             coeffs = exe.shift_coefficients()
             for row, x in enumerate(x_all):
-                state = engine.state(x)
-                values[row], errors[row] = estimate(engine, obs, state, shots, rng,
-                                                          mitigate=mitigate)
+                values[row], errors[row] = estimate(engine, obs, x, shots, rng,
+                                                    mitigate=mitigate)
                 executions += 1
                 if grads is not None:
                     shifts = np.empty(len(exe.parametric))
                     for i in range(len(exe.parametric)):
-                        plus = engine.state(x, (i, np.pi / 2))
-                        minus = engine.state(x, (i, -np.pi / 2))
-                        e_plus, _ = estimate(engine, obs, plus, shots, rng,
-                                                   mitigate=mitigate)
-                        e_minus, _ = estimate(engine, obs, minus, shots, rng,
-                                                    mitigate=mitigate)
+                        e_plus, _ = estimate(engine, obs, x, shots, rng, mitigate=mitigate,
+                                             shift=(i, np.pi / 2))
+                        e_minus, _ = estimate(engine, obs, x, shots, rng, mitigate=mitigate,
+                                              shift=(i, -np.pi / 2))
                         shifts[i] = 0.5 * (e_plus - e_minus)
                     executions += 2 * len(exe.parametric)
                     grads[row] = coeffs.T @ shifts

@@ -15,21 +15,27 @@ Engines:
   parametric gates are rebound per parameter set, and exact expectation values with adjoint
   gradients run on the same fused program.
 * ``density_matrix`` (:class:`~.density_matrix.FusedDensityMatrixEngine`): noisy executables on
-  at most ``max_simulated_qubits`` active qubits. The vectorised density matrix is a
+  at most :data:`~.select.DENSITY_MATRIX_MAX_QUBITS` active qubits (exact). The vectorised density matrix is a
   ``2n``-qubit state, so unitaries (``U`` on ``Q``, ``conj(U)`` on ``Q + n``) and channels
   (superoperators on ``Q + (Q + n)``) fuse with the same planner between and across noise
   operations.
+* ``trajectories`` (:class:`~.trajectory.TrajectoryEngine`): wider noisy executables and every
+  dynamic circuit (mid-circuit measurement, reset, feed-forward). Channels are unravelled into
+  shot-branching quantum trajectories on a pure-state form (:mod:`~.backend`): shots share the
+  fused no-jump evolution and split only where they jump or read a different outcome.
 """
 
 from __future__ import annotations
 
-from quantum_service.engines.base import Engine, EngineChoice
+from quantum_service.engines.backend import PureStateBackend, StateVectorBackend
+from quantum_service.engines.base import Engine, EngineChoice, TermMixture
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.executable import Executable, ParametricStep, build_executable
 from quantum_service.engines.observable import ReadoutObservable, estimate, parse_pauli_term
 from quantum_service.engines.sampling import sample_clbit_counts
 from quantum_service.engines.select import ENGINE_NAMES, engine_names, select_engine
 from quantum_service.engines.statevector import FusedStateVectorEngine
+from quantum_service.engines.trajectory import TrajectoryEngine
 
 __all__ = [
     "ENGINE_NAMES",
@@ -39,7 +45,11 @@ __all__ = [
     "FusedDensityMatrixEngine",
     "FusedStateVectorEngine",
     "ParametricStep",
+    "PureStateBackend",
     "ReadoutObservable",
+    "StateVectorBackend",
+    "TermMixture",
+    "TrajectoryEngine",
     "build_executable",
     "engine_names",
     "estimate",

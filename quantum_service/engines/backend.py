@@ -15,6 +15,7 @@ parameter set).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -124,10 +125,15 @@ def _rdm_kernel(state: np.ndarray, offsets: np.ndarray, masks: np.ndarray) -> np
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _rdm_indices(qubits: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    return index_offsets(qubits), insertion_masks(qubits)
+
+
 def reduced_density_matrix(state: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
     """``Tr_rest |ψ><ψ|`` of a state vector on ``qubits`` (first listed = most significant),
     complex128 ``(2**m, 2**m)``, one read-only pass; trace ``<ψ|ψ>``."""
-    return _rdm_kernel(state, index_offsets(tuple(qubits)), insertion_masks(tuple(qubits)))
+    return _rdm_kernel(state, *_rdm_indices(tuple(qubits)))
 
 
 class StateVectorBackend:

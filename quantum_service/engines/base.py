@@ -9,7 +9,7 @@ import numpy as np
 
 from quantum_service.simulator import AdjointProgram, PauliSum
 
-__all__ = ["Engine", "EngineChoice"]
+__all__ = ["Engine", "EngineChoice", "TermMixture"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +25,39 @@ class EngineChoice:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class TermMixture:
+    """Per-term expectation values of a mixture of states, as an engine produced them.
+
+    An exact engine returns one row of weight 1 (its state); a trajectory engine one row per
+    branch of trajectories, weighted by the shots (trajectories) that followed it.
+
+    Attributes:
+        weights: int64 ``(B,)``, > 0: shots (trajectories) per row.
+        values: float64 ``(B, term_count)``: ``<P_t>`` of each row's state, coefficients not
+            applied.
+    """
+
+    weights: np.ndarray
+    values: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        """float64 ``(term_count,)``: the weighted mean over rows."""
+        return (self.weights @ self.values) / self.weights.sum()
+
+    @property
+    def exact(self) -> bool:
+        """Whether the mixture is one exact state (no sampling of trajectories)."""
+        return self.weights.size == 1
+
+
 class Engine(Protocol):
     """Runs one executable (a compiled native program bound to a device model).
 
-    A *state* is the engine's own representation: a state vector ``(2**k,)`` or a vectorised
-    density matrix ``(4**k,)``, complex128, for ``k`` simulated qubits (qubit ``i`` is bit ``i``
-    of a basis index).
+    ``x`` is a parameter vector (float64 ``(parameter_count,)``); ``shift = (i, delta)`` adds
+    ``delta`` rad to the first angle of parametric gate ``i`` (parameter-shift rule). ``rng``
+    is the job's generator: every random draw comes from it, so a seed reproduces a job.
     """
 
     @property
@@ -38,23 +65,23 @@ class Engine(Protocol):
         """The engine's name and why it was chosen."""
         ...
 
-    def state(self, x: np.ndarray, shift: tuple[int, float] | None = None) -> np.ndarray:
-        """The final state for parameter vector ``x`` (float64 ``(parameter_count,)``);
-        ``shift = (i, delta)`` adds ``delta`` rad to the first angle of parametric gate ``i``
-        (parameter-shift rule)."""
+    @property
+    def truncation_error(self) -> float:
+        """Discarded weight of the last run's states (matrix-product states); 0 when exact."""
         ...
 
-    def probabilities(self, state: np.ndarray) -> np.ndarray:
-        """Computational-basis probabilities of ``state``: float64 ``(2**k,)``, non-negative,
-        summing to 1 up to rounding."""
+    def counts(self, x: np.ndarray, shot_count: int, rng: np.random.Generator
+               ) -> dict[str, int]:
+        """``shot_count`` shots of the executable's measurements, read out through its
+        readout assignment errors: bitstring (highest clbit first) -> count, summing to
+        ``shot_count``."""
         ...
 
-    def expectation(self, state: np.ndarray, pauli_sum: PauliSum) -> float:
-        """``<H>`` of ``state`` for ``pauli_sum`` on the simulated qubits."""
-        ...
-
-    def term_expectations(self, state: np.ndarray, pauli_sum: PauliSum) -> np.ndarray:
-        """float64 ``(term_count,)``: every term's expectation value, coefficients not applied."""
+    def term_mixture(self, x: np.ndarray, pauli_sum: PauliSum, shot_count: int,
+                     rng: np.random.Generator, shift: tuple[int, float] | None = None
+                     ) -> TermMixture:
+        """Every term's expectation value on the final state(s): one exact row, or the
+        branches of ``shot_count`` trajectories (an engine-chosen number when 0)."""
         ...
 
     def adjoint_program(self, pauli_sum: PauliSum) -> AdjointProgram | None:

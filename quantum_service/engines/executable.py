@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantum_service.circuits.gates import gate_spec
-from quantum_service.circuits.ir import Circuit
+from quantum_service.circuits.ir import Circuit, Condition, Operation
 from quantum_service.contract import DELAY, DRIVE_GATES, DeviceParameters, QpuCapabilities
 from quantum_service.devices.noise import (
     conditional_phase_error,
@@ -38,7 +38,42 @@ from quantum_service.devices.noise import (
 from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator import Channel
 
-__all__ = ["DELAY", "DRIVE_GATES", "Executable", "ParametricStep", "build_executable"]
+__all__ = [
+    "DELAY",
+    "DRIVE_GATES",
+    "ConditionalStep",
+    "Executable",
+    "MeasureStep",
+    "ParametricStep",
+    "ResetStep",
+    "build_executable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureStep:
+    """A mid-circuit measurement of simulated ``qubit`` into ``clbit``; the recorded bit
+    flips with ``readout_error = (p(1|0), p(0|1))``, the state collapses to the true outcome."""
+
+    qubit: int
+    clbit: int
+    readout_error: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ResetStep:
+    """A mid-circuit reset of simulated ``qubit`` to ``|0>``."""
+
+    qubit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalStep:
+    """Steps (gates, their noise, measurements, resets) that run only for shots whose
+    classical register satisfies ``condition``."""
+
+    condition: Condition
+    steps: tuple[object, ...]
 
 
 @dataclass(slots=True)
@@ -61,12 +96,14 @@ class Executable:
     Attributes:
         qubit_count: active qubits (``k``); simulated state has ``2**k`` amplitudes.
         physical_qubits: ``physical_qubits[i]`` is the device qubit of simulated qubit ``i``.
-        steps: ops in order; an entry is ``(qubits, matrix)``, a :class:`Channel`, or ``None``
-            at the positions of parametric gates (filled per parameter set).
+        steps: ops in order; an entry is ``(qubits, matrix)``, a :class:`Channel`, ``None``
+            at the positions of parametric gates (filled per parameter set), or a dynamic step
+            (:class:`MeasureStep`, :class:`ResetStep`, :class:`ConditionalStep`).
         parametric: the parametric gates.
         parameter_count: length of a parameter vector.
-        measured: ``(simulated qubit, clbit)`` pairs of the circuit's measurements, all read
-            from the final state (no gate follows a measurement on its qubit).
+        measured: ``(simulated qubit, clbit)`` pairs of the circuit's *terminal*
+            measurements, read from the final state (nothing follows them on their qubit and
+            no condition reads their clbit); the others are :class:`MeasureStep` steps.
         clbit_count: classical bits of the circuit.
         readout_errors: per simulated qubit ``(p(1|0), p(0|1))``; zeros on ideal devices.
         duration_ns: one shot's gate schedule length (readout and reset excluded).
@@ -85,6 +122,12 @@ class Executable:
     duration_ns: float
     noisy: bool
     coherent_error_count: int = 0
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether mid-circuit measurements, resets or conditions occur (per-shot simulation)."""
+        return any(isinstance(step, (MeasureStep, ResetStep, ConditionalStep))
+                   for step in self.steps)
 
     @property
     def gradient_supported(self) -> bool:
@@ -124,31 +167,26 @@ class Executable:
         return np.stack([step.A[0] * step.scale for step in self.parametric])
 
 
-def _measure_layout(compiled: Circuit) -> list[tuple[int, int]]:
-    """The ``(physical qubit, clbit)`` pairs of ``compiled``'s measurements.
-
-    The simulator reads every measurement from the final state, which is exact only when no
-    gate acts on a physical qubit after it is measured (resets are not simulated: the state
-    starts in |0>). The compiler guarantees this by placing terminal measurements last, on the
-    qubit where their logical qubit ends.
-
-    Raises:
-        InvalidProgramError: a gate acts on an already measured physical qubit (reason
-            ``UNSUPPORTED_OPERATION``).
-    """
-    pairs: list[tuple[int, int]] = []
-    measured: set[int] = set()
-    for op in compiled.operations:
+def terminal_measurements(compiled: Circuit) -> set[int]:
+    """Indices of ``compiled``'s terminal measurements: no later operation acts on the
+    measured qubit, no later condition reads the clbit, no later measurement writes it. They
+    are read from the final state; every other measurement happens mid-circuit."""
+    terminal: set[int] = set()
+    touched: set[int] = set()
+    read: set[int] = set()
+    for i in range(len(compiled.operations) - 1, -1, -1):
+        op = compiled.operations[i]
+        if op.name == "barrier":
+            continue
+        if op.name == "measure" and op.condition is None and \
+                not touched.intersection(op.qubits) and not read.intersection(op.clbits):
+            terminal.add(i)
+        touched.update(op.qubits)
         if op.name == "measure":
-            pairs.extend(zip(op.qubits, op.clbits))
-            measured.update(op.qubits)
-        elif op.name not in ("barrier", "reset") and measured.intersection(op.qubits):
-            raise InvalidProgramError(
-                f"{op.name!r} acts on physical qubit(s) "
-                f"{sorted(measured.intersection(op.qubits))} after they were measured; "
-                "mid-circuit measurement is not simulated",
-                reason="UNSUPPORTED_OPERATION")
-    return pairs
+            read.update(op.clbits)
+        if op.condition is not None:
+            read.update(op.condition.clbits)
+    return terminal
 
 
 def _rx(angle: float) -> np.ndarray:
@@ -217,6 +255,13 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
     parametric: list[ParametricStep] = []
     coherent_count = 0
     channels: dict[tuple, Channel] = {}  # identical channels are built (and checked) once
+    target: list[list[object]] = [steps]  # where ops go: the program, or a conditional's body
+    terminal = terminal_measurements(compiled)
+    clbit_ready: dict[int, float] = {}  # clbit -> time its mid-circuit readout ends
+    touched: set[int] = set()
+
+    def emit(step: object) -> None:
+        target[0].append(step)
 
     def relaxation(q: int, duration: float) -> Channel:
         qp = device.qubits[q]
@@ -235,13 +280,13 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                                    calibrated_frequency_hz=cal.qubits[q].frequency_hz,
                                    duration_ns=duration)
         if abs(phase) > 1e-12:
-            steps.append(((index[q],), _rz(phase)))
+            emit(((index[q],), _rz(phase)))
             coherent_count += 1
 
     def idle(q: int, until: float) -> None:
         gap = until - clock[q]
         if noisy and gap > 0:
-            steps.append(relaxation(q, gap))
+            emit(relaxation(q, gap))
             detuning(q, gap)
         clock[q] = until
 
@@ -258,15 +303,13 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             return two_qubit_angle_scale(delta)
         return 1.0
 
-    for op in compiled.operations:
-        if op.name in ("measure", "barrier"):
-            continue
-        if op.name == "reset":
-            continue  # only initial resets are accepted by validation: the state starts in |0>
+    def emit_gate(op: Operation) -> None:
+        """Emits a gate with its coherent errors and noise, advancing its qubits' clocks."""
+        nonlocal coherent_count
         if op.name == DELAY:
             for q in op.qubits:
                 idle(q, clock[q] + float(op.params[0].constant))
-            continue
+            return
         spec = gate_spec(op.name)
         sim_qubits = tuple(index[q] for q in op.qubits)
         duration = gate_duration_ns(caps, op.name, len(op.qubits))
@@ -286,23 +329,27 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                     A[k, col[symbol]] += coefficient
             shiftable = spec.shift_rule or (
                 op.name == "r" and all(not op.params[k].terms for k in range(1, len(op.params))))
+            if op.condition is not None:
+                raise InvalidProgramError(
+                    f"a classically controlled {op.name!r} with symbolic parameters is not "
+                    "supported; bind its parameters first", reason="UNSUPPORTED_OPERATION")
             parametric.append(ParametricStep(len(steps), op.name, sim_qubits, A, b, shiftable,
                                              scale if scaled_first_angle else 1.0))
-            steps.append(None)
+            emit(None)
         else:
             angles = [p.constant for p in op.params]
             if scaled_first_angle and angles:
                 angles[0] *= scale
-            steps.append((sim_qubits, spec.matrix(angles)))
+            emit((sim_qubits, spec.matrix(angles)))
         if scale != 1.0 and op.name in _FIXED_DRIVE_ERRORS:
-            steps.append((sim_qubits, _FIXED_DRIVE_ERRORS[op.name](scale)))
+            emit((sim_qubits, _FIXED_DRIVE_ERRORS[op.name](scale)))
         if scale != 1.0:
             coherent_count += 1
         if coherent and len(op.qubits) == 2 and op.name != "rxx":
             delta = (device.pair(*op.qubits).two_qubit_phase_rad
                      - cal.pair(*op.qubits).two_qubit_phase_rad)
             if abs(delta) > 1e-12:
-                steps.append((sim_qubits, conditional_phase_error(delta)))
+                emit((sim_qubits, conditional_phase_error(delta)))
                 coherent_count += 1
         for q in op.qubits:
             detuning(q, duration / 2)
@@ -313,7 +360,7 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             for q in op.qubits:
                 channel = relaxation(q, duration)
                 fe *= entanglement_fidelity(channel.kraus_operators)
-                steps.append(channel)
+                emit(channel)
             if len(op.qubits) == 1:
                 fidelity = device.qubits[op.qubits[0]].single_qubit_gate_fidelity
             else:
@@ -324,7 +371,42 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                 if key not in channels:
                     channels[key] = Channel(sim_qubits,
                                             tuple(depolarizing(p_dep, len(op.qubits))))
-                steps.append(channels[key])
+                emit(channels[key])
+
+    for position, op in enumerate(compiled.operations):
+        if op.name == "barrier" or position in terminal:
+            continue
+        if op.name == "reset" and op.condition is None and not touched.intersection(op.qubits):
+            continue  # a reset before anything acts on the qubit: the state starts in |0>
+        touched.update(op.qubits)
+        if op.condition is not None:
+            start = max([clock[q] for q in op.qubits]
+                        + [clbit_ready.get(c, 0.0) + caps.feed_forward_latency_ns
+                           for c in op.condition.clbits])
+            for q in op.qubits:
+                idle(q, start)
+            body: list[object] = []
+            target[0] = body
+        if op.name in ("measure", "reset"):
+            for k, q in enumerate(op.qubits):
+                if op.name == "measure":
+                    errors = ((float(device.qubits[q].readout_p01),
+                               float(device.qubits[q].readout_p10)) if noisy else (0.0, 0.0))
+                    emit(MeasureStep(index[q], op.clbits[k], errors))
+                else:
+                    emit(ResetStep(index[q]))
+                duration = caps.readout_duration_ns + (
+                    caps.feed_forward_latency_ns if op.name == "reset" else 0.0)
+                if noisy and duration > 0:
+                    emit(relaxation(q, duration))
+                clock[q] += duration
+                if op.name == "measure":
+                    clbit_ready[op.clbits[k]] = clock[q]
+        else:
+            emit_gate(op)
+        if op.condition is not None:
+            target[0] = steps
+            steps.append(ConditionalStep(op.condition, tuple(body)))
     end = max(clock.values(), default=0.0)
     for q in active:
         idle(q, end)
@@ -332,7 +414,9 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         (device.qubits[q].readout_p01, device.qubits[q].readout_p10) if noisy else (0.0, 0.0)
         for q in active
     ])
-    measured = tuple((index[q], c) for q, c in _measure_layout(compiled))
+    measured = tuple((index[q], c) for i in sorted(terminal)
+                     for q, c in zip(compiled.operations[i].qubits,
+                                     compiled.operations[i].clbits))
     return Executable(
         qubit_count=len(active), physical_qubits=tuple(active), steps=steps,
         parametric=parametric, parameter_count=n_params, measured=measured,

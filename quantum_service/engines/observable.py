@@ -156,27 +156,40 @@ def _readout_subsets(support: list[int], a: np.ndarray, b: np.ndarray
     return out
 
 
-def estimate(engine: Engine, obs: ReadoutObservable, state: np.ndarray, shot_count: int,
-             rng: np.random.Generator, *, mitigate: bool = False) -> tuple[float, float]:
-    """``(value, standard error)`` of ``obs`` on ``state`` as the device would estimate it.
+def estimate(engine: Engine, obs: ReadoutObservable, x: np.ndarray, shot_count: int,
+             rng: np.random.Generator, *, mitigate: bool = False,
+             shift: tuple[int, float] | None = None) -> tuple[float, float]:
+    """``(value, standard error)`` of ``obs`` at parameters ``x`` as the device would estimate
+    it.
 
+    The engine gives every read-out Pauli string's expectation value per state: one exact
+    state, or branches of trajectories weighted by their shots (:class:`~.base.TermMixture`).
     Exact (``shot_count = 0``): ``<H>`` through the readout errors, or with ``mitigate`` each
-    term divided by its calibrated readout contrast. With shots, every term is measured with
-    ``shot_count`` shots, ``k ~ Binomial(shots, (1 + e)/2)``, ``ê = 2k/shots - 1``, standard
-    error ``sqrt(Σ c² (1 - ê²)/shots)``; identity terms are exact.
+    term divided by its calibrated readout contrast; from trajectories, their mean, with the
+    standard error of that mean over trajectories. With shots, every term is measured with
+    ``shot_count`` shots: per branch of ``n_b`` shots ``k_b ~ Binomial(n_b, (1 + e_b)/2)``,
+    ``ê = 2 Σ k_b / shots - 1``, standard error ``sqrt(Σ c² (1 - ê²)/shots)``; identity terms
+    are exact.
     """
-    if shot_count == 0 and not mitigate:
-        return engine.expectation(state, obs.total), 0.0
-    term_values = engine.term_expectations(state, obs.readout_strings)  # one pass per mask
-    values = np.clip(obs.readout_weights @ term_values, -1.0, 1.0)
+    mixture = engine.term_mixture(x, obs.readout_strings, shot_count, rng, shift)
+    values = np.clip(mixture.values @ obs.readout_weights.T, -1.0, 1.0)  # (branches, terms)
+    factor = obs.mitigation if mitigate else np.ones(len(obs.terms))
+    weights = mixture.weights
+    total = int(weights.sum())
     if shot_count == 0:
-        return float(obs.coefficients @ (values * obs.mitigation)), 0.0
+        per_branch = values @ (obs.coefficients * factor)
+        mean = float(weights @ per_branch) / total
+        if mixture.exact:
+            return mean, 0.0
+        variance = float(weights @ (per_branch - mean) ** 2) / (total * max(total - 1, 1))
+        return mean, float(np.sqrt(variance))
     identity = np.array([not term for term in obs.terms])
-    k = rng.binomial(shot_count, (1.0 + values) / 2.0)
-    estimates = np.where(identity, values, 2.0 * k / shot_count - 1.0)  # identity: exact
+    shots = np.array([shot_count]) if mixture.exact else weights  # trajectories: one per shot
+    k = rng.binomial(shots[:, None], (1.0 + values) / 2.0).sum(axis=0)
+    exact = (weights @ values) / total
+    estimates = np.where(identity, exact, 2.0 * k / shot_count - 1.0)  # identity: exact
     variances = np.where(identity, 0.0, (1.0 - estimates**2) / shot_count)
-    if mitigate:
-        estimates *= obs.mitigation
-        variances *= obs.mitigation**2
+    estimates *= factor
+    variances *= factor**2
     return (float(obs.coefficients @ estimates),
             float(np.sqrt(obs.coefficients**2 @ variances)))

@@ -8,7 +8,7 @@ import numpy as np
 
 from quantum_service.simulator import sample_bitstrings
 
-__all__ = ["sample_clbit_counts"]
+__all__ = ["count_clbit_words", "register_dtype", "sample_clbit_counts"]
 
 
 def sample_clbit_counts(probabilities: np.ndarray, measured: Sequence[tuple[int, int]], *,
@@ -37,17 +37,48 @@ def sample_clbit_counts(probabilities: np.ndarray, measured: Sequence[tuple[int,
     if not measured:
         return {"0" * clbit_count: shot_count}
     qubits = sorted({q for q, _ in measured})
-    column = {q: j for j, q in enumerate(qubits)}
     read = sample_bitstrings(probabilities, qubits, shot_count=shot_count, rng=rng)
-    if readout_errors is not None and np.any(readout_errors[qubits]):
-        errors = readout_errors[qubits]
-        flip_p = np.where(read == 0, errors[:, 0], errors[:, 1])
-        read ^= (rng.random(read.shape) < flip_p).astype(np.uint8)
-    last_write = {c: column[q] for q, c in measured}  # clbit -> column of its qubit
-    wide = clbit_count > 62  # beyond int64: Python integers
-    words = np.zeros(shot_count, dtype=object if wide else np.int64)
-    for c, j in last_write.items():
-        bit = read[:, j].astype(object if wide else np.int64)
-        words = words + (bit << c)  # distinct clbits: + is |
+    words = count_clbit_words(read, qubits, measured,
+                              np.zeros(shot_count, dtype=register_dtype(clbit_count)),
+                              readout_errors=readout_errors, rng=rng)
     values, freq = np.unique(words, return_counts=True)
     return {format(int(v), f"0{clbit_count}b"): int(n) for v, n in zip(values, freq)}
+
+
+def count_clbit_words(read: np.ndarray, qubits: Sequence[int],
+                      measured: Sequence[tuple[int, int]], registers: np.ndarray, *,
+                      readout_errors: np.ndarray | None, rng: np.random.Generator
+                      ) -> np.ndarray:
+    """The classical register of every shot after its terminal measurements.
+
+    Args:
+        read: uint8 ``(shots, len(qubits))``: the measured qubits' outcomes (modified in place
+            by readout errors).
+        qubits: the measured simulated qubits, one per column of ``read``.
+        measured: ``(simulated qubit, clbit)`` pairs; a clbit written twice keeps the last.
+        registers: ``(shots,)`` of :func:`register_dtype`: each shot's register before (bits set
+            by mid-circuit measurements); terminal measurements overwrite their clbits.
+        readout_errors: float64 ``(k, 2)`` per simulated qubit ``(p(1|0), p(0|1))``, or None;
+            each measured bit flips with its error, independently per shot.
+        rng: the generator.
+    Returns:
+        ``(shots,)``, the dtype of ``registers``.
+    """
+    column = {q: j for j, q in enumerate(qubits)}
+    if readout_errors is not None and len(qubits) and np.any(readout_errors[list(qubits)]):
+        errors = readout_errors[list(qubits)]
+        flip_p = np.where(read == 0, errors[:, 0], errors[:, 1])
+        read ^= (rng.random(read.shape) < flip_p).astype(np.uint8)
+    words = registers.copy()
+    dtype = words.dtype
+    last_write = {c: column[q] for q, c in measured}  # clbit -> column of its qubit
+    for c, j in last_write.items():
+        keep = ~(1 << c)
+        words = (words & (keep if dtype == object else dtype.type(keep))) \
+            | (read[:, j].astype(dtype) << (c if dtype == object else dtype.type(c)))
+    return words
+
+
+def register_dtype(clbit_count: int) -> np.dtype:
+    """int64 for registers of up to 62 clbits, else object (Python integers)."""
+    return np.dtype(object) if clbit_count > 62 else np.dtype(np.int64)

@@ -163,11 +163,28 @@ def test_too_wide_and_unsupported_programs_are_rejected_before_execution():
         driver.prepare(mid, observable=None)
     with pytest.raises(InvalidProgramError, match="measures nothing"):
         driver.prepare(Circuit(1, (Operation("x", (0,)),)), observable=None)
-    big = dataclasses.replace(caps, qubit_count=12)
+    big = dataclasses.replace(caps, qubit_count=12, max_simulated_qubits=11)
     wide = SimulatedQpuDriver(big, DeviceParameters(params.qubits * 4, {}, 0.97))
     circuit = Circuit(12, tuple(Operation("h", (q,)) for q in range(12)))
-    with pytest.raises(InvalidProgramError, match="at most 10"):
+    with pytest.raises(InvalidProgramError, match="at most 11"):
         wide.prepare(circuit, observable=[("Z0", 1.0)])
+
+
+def test_noisy_programs_wider_than_a_density_matrix_run_as_trajectories():
+    caps, params = trapped_ion_chain("ion-12", qubit_count=12, noisy=True)
+    driver = SimulatedQpuDriver(caps, params)
+    ghz = Circuit(12, (Operation("h", (0,)),)
+                  + tuple(Operation("cx", (q, q + 1)) for q in range(11))
+                  + (Operation("measure", tuple(range(12)), (), tuple(range(12))),),
+                  clbit_count=12)
+    out = driver.execute(driver.prepare(ghz, observable=None), np.zeros((1, 0)),
+                         ExecutionOptions(shot_count=2000, seed=1))
+    assert out.engine == "trajectories"
+    counts = out.counts[0]
+    assert sum(counts.values()) == 2000
+    good = counts.get("0" * 12, 0) + counts.get("1" * 12, 0)
+    assert 0.6 * 2000 < good < 2000  # noisy, but mostly GHZ
+    assert abs(counts.get("0" * 12, 0) - counts.get("1" * 12, 0)) < 0.15 * good
 
 
 def test_prepare_physical_keeps_the_named_qubits():

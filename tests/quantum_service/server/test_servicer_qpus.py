@@ -32,10 +32,10 @@ SUPPORTS = {
                       "photon_loss": True, "adjoint_gradients": False, "calibration": True},
 }
 PROPERTIES = {
-    "sc-grid-16": {"max_simulated_qubits": 10.0},
-    "ion-chain-11": {"max_simulated_qubits": 10.0},
+    "sc-grid-16": {"max_simulated_qubits": 16.0},
+    "ion-chain-11": {"max_simulated_qubits": 11.0},
     "ion-ideal-24": {"max_simulated_qubits": 24.0},
-    "na-array-16": {"max_simulated_qubits": 10.0, "blockade_radius_um": 7.57,
+    "na-array-16": {"max_simulated_qubits": 16.0, "blockade_radius_um": 7.57,
                     "min_atom_spacing_um": 5.0, "atom_loss_per_shot": 0.005},
     "ph-dualrail-8": {"max_simulated_qubits": 8.0, "two_qubit_herald_success": 0.25,
                       "photon_loss_per_component": 0.01, "source_efficiency": 0.57,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import math
 
+import jsonschema
 import pytest
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from qcore.v1 import common_pb2, telemetry_pb2
 
 from broker.errors import InvalidPayloadError
+from broker.json_schema import SCHEMA_DIR, render, schema_path
 from broker.payloads import decode, encode
-from broker.topics import topic_for
+from broker.topics import SCHEMA, topic_for
 
 
 def _timestamp(text: str) -> Timestamp:
@@ -127,3 +129,26 @@ def test_decode_rejects_bad_payloads(payload: bytes) -> None:
 def test_encode_rejects_messages_that_are_not_telemetry() -> None:
     with pytest.raises(InvalidPayloadError, match="not a telemetry message"):
         encode(common_pb2.Circuit(qubit_count=2))
+
+
+def test_committed_json_schemas_are_up_to_date() -> None:
+    """``python -m broker.json_schema`` regenerates them from telemetry.proto."""
+    for spec in SCHEMA.values():
+        descriptor = spec.message_class.DESCRIPTOR
+        path = schema_path(descriptor)
+        assert path.exists(), f"{path.name} missing: run python -m broker.json_schema"
+        assert path.read_text(encoding="utf-8") == render(descriptor), (
+            f"{path.name} is stale: run python -m broker.json_schema")
+    assert sorted(p.name for p in SCHEMA_DIR.glob("*.schema.json")) == sorted(
+        schema_path(s.message_class.DESCRIPTOR).name for s in SCHEMA.values())
+
+
+def test_a_schema_rejects_what_stock_tools_tripped_on() -> None:
+    schema = json.loads(schema_path(telemetry_pb2.SessionProgressEvent.DESCRIPTOR).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    good = json.loads(encode(telemetry_pb2.SessionProgressEvent(
+        session_id="s", evaluation_count=9, time=_timestamp("2024-05-01T12:00:00Z"))))
+    validator.validate(good)
+    for bad in ({**good, "evaluationCount": "9"}, {**good, "expectationValue": "NaN"},
+                {k: v for k, v in good.items() if k != "qpuId"}, {**good, "time": None}):
+        assert not validator.is_valid(bad), bad

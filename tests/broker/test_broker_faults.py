@@ -17,7 +17,9 @@ from telemetry_helpers import eventually, free_port
 
 from broker.payloads import decode
 from broker.publisher import TelemetryPublisher
-from broker.topics import all_topics, job_state_topic, service_status_topic, wildcard, TopicKind
+from broker.topics import TopicKind, all_topics, job_state_topic, service_status_topic, wildcard
+from quantum_service.config import QuantumSettings
+from quantum_service.server.app import create_server as create_quantum
 
 QPUS = [f"qpu-{i}" for i in range(5)]
 QUBITS = 4
@@ -150,3 +152,49 @@ async def test_a_minute_long_hang_with_default_timings(
     assert figures["attempts_per_minute"] <= 8
     assert figures["delivered"] == JOBS and figures["dropped"] == 0
     assert figures["retained"] == RETAINED and figures["online"]
+
+
+async def test_a_quantum_service_restores_its_retained_state_and_goes_offline_on_stop(
+    tmp_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real service: every retained topic (service, every QPU's status, calibration
+    summary, per-qubit calibration, full snapshot) is back after the broker restarts, and
+    stopping the service leaves the service and every QPU OFFLINE."""
+    monkeypatch.delenv("QCORE_MQTT_URL", raising=False)
+    broker = BrokerProcess("amqtt", free_port(), tmp_path)
+    broker.start()
+    server = await create_quantum(QuantumSettings(
+        port=0, db_path=tmp_path / "jobs.sqlite", mqtt_url=broker.url, grace_s=0.1,
+        topic_prefix=prefix, auto_calibration=False))
+    try:
+        publisher = server.telemetry.publisher
+        assert isinstance(publisher, TelemetryPublisher)
+        await eventually(lambda: publisher.stats.connected and publisher.stats.pending == 0,
+                         timeout_s=20)
+        before = await retained_now(broker.url, all_topics(prefix))
+        qpus = {topic.split("/")[-2] for topic in before if topic.endswith("/status")
+                and "/qpus/" in topic}
+        assert len(qpus) == len(list(server.kernel.registry)) >= 4
+        assert len(before) == publisher.stats.retained_topics + 1  # + its own status
+
+        broker.kill()
+        await eventually(lambda: publisher.stats.disconnects == 1, timeout_s=30)
+        broker.start()
+        await eventually(lambda: publisher.stats.connections == 2
+                         and publisher.stats.pending == 0, timeout_s=30)
+        after = await retained_now(broker.url, all_topics(prefix))
+        assert set(after) == set(before)
+        print(f"retained topics restored after a broker restart: {len(after)}/{len(before)}")
+    finally:
+        await server.stop(0.1)
+    try:
+        stopped = await retained_now(broker.url, all_topics(prefix))
+        statuses = {topic: decode(topic, payload, prefix=prefix)
+                    for topic, payload in stopped.items() if topic.endswith("/status")}
+        assert len(statuses) == len(qpus) + 1
+        assert all(s.status == common_pb2.QPU_STATUS_OFFLINE for t, s in statuses.items()
+                   if "/qpus/" in t)
+        assert statuses[service_status_topic("quantum", prefix=prefix)].state == (
+            telemetry_pb2.SERVICE_STATE_OFFLINE)
+    finally:
+        broker.kill()

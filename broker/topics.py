@@ -5,19 +5,19 @@ deployments (and test runs) sharing a broker never write into each other's topic
 carries exactly one message type of ``protos/qcore/v1/telemetry.proto`` as JSON that stock tools
 read without transforms (:mod:`broker.payloads`; JSON Schemas in ``broker/schemas/``).
 
-=====================================================  ===========================  ========  ===
-topic (after ``{prefix}/``)                            payload                      retained  QoS
-=====================================================  ===========================  ========  ===
-``services/{service}/status``                          ``ServiceStatus``            yes       1
-``qpus/{qpu_id}/status``                               ``QpuStatusEvent``           yes       1
-``qpus/{qpu_id}/calibration``                          ``CalibrationSummaryEvent``  yes       1
-``qpus/{qpu_id}/calibration/full``                     ``CalibrationEvent``         yes       1
-``qpus/{qpu_id}/qubits/{qubit}/calibration``           ``QubitCalibrationEvent``    yes       1
-``jobs/{job_id}/state``                                ``JobStateEvent``            no        1
-``sessions/{session_id}/progress``                     ``SessionProgressEvent``     no        0
-``optimizations/{run_id}/progress``                    ``OptimizationProgressEvent`` no       0
-``finetunes/{run_id}/progress``                        ``FineTuneProgressEvent``    no        0
-=====================================================  ===========================  ========  ===
+============================================  =============================  ========  ===
+topic (after ``{prefix}/``)                   payload                        retained  QoS
+============================================  =============================  ========  ===
+``services/{service}/status``                 ``ServiceStatus``              yes       1
+``qpus/{qpu_id}/status``                      ``QpuStatusEvent``             yes       1
+``qpus/{qpu_id}/calibration``                 ``CalibrationSummaryEvent``    yes       1
+``qpus/{qpu_id}/calibration/full``            ``CalibrationEvent``           yes       1
+``qpus/{qpu_id}/qubits/{qubit}/calibration``  ``QubitCalibrationEvent``      yes       1
+``jobs/{job_id}/state``                       ``JobStateEvent``              no        1
+``sessions/{session_id}/progress``            ``SessionProgressEvent``       no        0
+``optimizations/{run_id}/progress``           ``OptimizationProgressEvent``  no        0
+``finetunes/{run_id}/progress``               ``FineTuneProgressEvent``      no        0
+============================================  =============================  ========  ===
 
 When each is published:
 

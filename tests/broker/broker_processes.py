@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -51,8 +52,11 @@ class BrokerProcess:
                     str(self.port)]
         assert MOSQUITTO is not None
         config = self._workdir / f"mosquitto-{self.port}.conf"
+        # "user": run as whoever we are (as root Mosquitto would switch to user mosquitto,
+        # which fails in the user namespace of make test-offline).
         config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                          "persistence false\n", encoding="utf-8")
+                          f"persistence false\nuser {pwd.getpwuid(os.getuid()).pw_name}\n",
+                          encoding="utf-8")
         return [MOSQUITTO, "-c", str(config)]
 
     def start(self, *, timeout_s: float = 20.0) -> None:

@@ -56,8 +56,8 @@ def test_non_finite_numbers_are_null_and_decode_as_nan(value: float) -> None:
     assert json.loads(text)["twoQubitGateFidelityMin"] is None
     decoded = decode(topic_for(summary), text)
     assert math.isnan(decoded.two_qubit_gate_fidelity_min)
-    uncertain = telemetry_pb2.QubitCalibrationEvent(
-        qpu_id="q", calibration=common_pb2.QubitCalibration(qubit=1, uncertainties={"t1_us": value}))
+    qubit = common_pb2.QubitCalibration(qubit=1, uncertainties={"t1_us": value})
+    uncertain = telemetry_pb2.QubitCalibrationEvent(qpu_id="q", calibration=qubit)
     assert json.loads(encode(uncertain))["calibration"]["uncertainties"] == {"t1_us": None}
     assert math.isnan(decode(topic_for(uncertain), encode(uncertain))
                       .calibration.uncertainties["t1_us"])

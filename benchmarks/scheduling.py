@@ -47,7 +47,7 @@ REPEATS = 3
 
 
 class _Null:
-    def publish_threadsafe(self, topic, message, *, retain=None) -> None:
+    def publish_threadsafe(self, message) -> None:
         pass
 
 

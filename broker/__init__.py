@@ -2,10 +2,13 @@
 
 Modules (imported individually, so that a topic lookup does not load the MQTT stack):
 
-* :mod:`broker.topics` — the versioned topic schema, ``encode``/``decode`` of payloads;
+* :mod:`broker.topics` — the versioned topic schema under a deployment's topic prefix;
+* :mod:`broker.payloads` — ``encode``/``decode`` of payloads, JSON that stock tools read;
+* :mod:`broker.json_schema` — the JSON Schemas of the payloads (``broker/schemas/``);
 * :mod:`broker.config` — where the broker is (``QCORE_MQTT_URL``, a local broker, or none);
 * :mod:`broker.publisher` — :class:`~broker.publisher.TelemetryPublisher`, never blocking;
 * :mod:`broker.subscriber` — decoded subscriptions and a collector for monitors;
 * :mod:`broker.embedded` — an in-process amqtt broker; ``python -m broker`` runs it;
-* ``broker/mosquitto.conf`` — the production broker's configuration.
+* ``broker/mosquitto.conf`` — the production broker's configuration;
+* ``broker/monitoring/`` — a Telegraf MQTT-consumer config and a Grafana dashboard.
 """

@@ -18,6 +18,7 @@ from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.errors import BrokerError
+from amqtt.session import Session
 
 from broker.config import BrokerAddress
 from broker.errors import BrokerConfigError
@@ -41,6 +42,25 @@ def amqtt_config(host: str, port: int) -> dict[str, Any]:
             "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
         },
     }
+
+
+class _Broker(Broker):
+    """amqtt's broker, sending a client retained messages for its own subscriptions only.
+
+    amqtt 0.12 sends every client that connects the retained messages of *every* topic filter
+    any client has subscribed to (``Broker._client_connected`` loops over all subscriptions of
+    the broker). With one monitor subscribed to ``qcore/v1/#``, each new connection then
+    receives every retained message it never asked for, and a publisher that took an incoming
+    message on its connection for a fault reconnected in a loop. MQTT 3.1.1 section 3.3.1.3
+    sends retained messages only "as a result of a new subscription being made by a Client".
+    """
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Session
+    ) -> None:
+        subscribers = self._subscriptions.get(subscription[0], ())
+        if any(other.client_id == session.client_id for other, _ in subscribers):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
 
 
 class EmbeddedBroker:
@@ -89,7 +109,7 @@ class EmbeddedBroker:
             raise RuntimeError("EmbeddedBroker is already started")
         # amqtt logs every connection at INFO; keep it quiet unless asked for.
         logging.getLogger("amqtt").setLevel(logging.WARNING)
-        broker = Broker(amqtt_config(self._host, self._requested_port))
+        broker = _Broker(amqtt_config(self._host, self._requested_port))
         try:
             await broker.start()
         except BrokerError as exc:

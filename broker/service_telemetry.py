@@ -17,6 +17,7 @@ from broker.config import DEFAULT_HOST, DEFAULT_PORT, resolve_broker_url
 from broker.embedded import EmbeddedBroker
 from broker.errors import BrokerConfigError
 from broker.publisher import NullPublisher, Publisher, TelemetryPublisher
+from broker.topics import DEFAULT_PREFIX
 
 __all__ = ["ServiceTelemetry", "start_service_telemetry"]
 
@@ -38,8 +39,8 @@ class ServiceTelemetry:
 
 
 async def start_service_telemetry(service: str, *, address: str = "", url: str | None = None,
-                                  enabled: bool = True, version: str = "0.1.0"
-                                  ) -> ServiceTelemetry:
+                                  enabled: bool = True, version: str = "0.1.0",
+                                  prefix: str = DEFAULT_PREFIX) -> ServiceTelemetry:
     """Starts telemetry publishing for ``service``.
 
     Args:
@@ -47,6 +48,9 @@ async def start_service_telemetry(service: str, *, address: str = "", url: str |
         address: the service's gRPC address, published in its status.
         url: broker URL overriding the resolution order.
         enabled: ``False`` returns a no-op publisher.
+        prefix: the deployment's topic prefix (``QCORE_TOPIC_PREFIX``).
+    Raises:
+        InvalidTopicError: ``service`` or ``prefix`` is not valid in a topic.
     """
     if not enabled:
         publisher = NullPublisher()
@@ -71,6 +75,6 @@ async def start_service_telemetry(service: str, *, address: str = "", url: str |
         log.info("started an embedded MQTT broker at %s", resolved)
     client_id = f"qcore-{service}-{socket.gethostname()}-{os.getpid()}"
     publisher: Publisher = TelemetryPublisher(resolved, client_id=client_id, service=service,
-                                   address=address, version=version)
+                                              prefix=prefix, address=address, version=version)
     await publisher.start()
     return ServiceTelemetry(publisher, resolved, embedded)

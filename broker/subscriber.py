@@ -3,7 +3,7 @@
 ``async for topic, message in subscribe(url): ...`` yields ``(topic, message)`` with ``message``
 an instance of the topic's class in ``qcore.v1.telemetry_pb2``. Cleared retained topics (empty
 payloads) and payloads that do not decode are skipped (the latter logged), so a monitor keeps
-running whatever else is published under ``qcore/v1/``.
+running whatever else is published under its topic prefix (``qcore/v1`` by default).
 
 Unlike publishing, subscribing is explicit about the broker: a subscriber that cannot connect
 or loses its connection raises :class:`broker.errors.BrokerUnavailableError`.
@@ -22,7 +22,8 @@ from google.protobuf.message import Message
 
 from broker.config import parse_mqtt_url
 from broker.errors import BrokerUnavailableError, InvalidPayloadError, InvalidTopicError
-from broker.topics import ALL, TopicKind, check_message, decode, parse_topic
+from broker.payloads import decode
+from broker.topics import DEFAULT_PREFIX, TopicKind, all_topics, check_message, parse_topic
 
 __all__ = ["TelemetrySubscriber", "subscribe", "TelemetryCollector"]
 
@@ -37,7 +38,9 @@ class TelemetrySubscriber:
 
     Args:
         url: Broker URL, ``mqtt://host[:port]``.
-        topics: Topic filters (MQTT wildcards allowed); :data:`broker.topics.ALL` by default.
+        topics: Topic filters (MQTT wildcards allowed) under ``prefix``; every topic under it
+            (:func:`broker.topics.all_topics`) by default.
+        prefix: The deployment's topic prefix, for decoding (``qcore/v1`` by default).
         client_id: MQTT client identifier; random ``qcore-monitor-...`` by default.
         qos: Maximum QoS of the subscription (0 or 1).
         timeout_s: Connect and subscribe timeout in seconds.
@@ -50,14 +53,16 @@ class TelemetrySubscriber:
     def __init__(
         self,
         url: str,
-        topics: Iterable[str] = (ALL,),
+        topics: Iterable[str] | None = None,
         *,
+        prefix: str = DEFAULT_PREFIX,
         client_id: str | None = None,
         qos: int = 1,
         timeout_s: float = 5.0,
     ) -> None:
         self._address = parse_mqtt_url(url)
-        self._topics = tuple(topics)
+        self._prefix = prefix
+        self._topics = (all_topics(prefix),) if topics is None else tuple(topics)
         if not self._topics:
             raise InvalidTopicError("subscribe to at least one topic filter")
         self._qos = qos
@@ -104,7 +109,7 @@ class TelemetrySubscriber:
                 if not payload:
                     continue  # a cleared retained topic
                 try:
-                    message = decode(topic, payload)
+                    message = decode(topic, payload, prefix=self._prefix)
                 except (InvalidTopicError, InvalidPayloadError) as exc:
                     _LOG.warning("skipping undecodable telemetry: %s", exc)
                     continue
@@ -117,8 +122,9 @@ class TelemetrySubscriber:
 
 async def subscribe(
     url: str,
-    topics: Iterable[str] = (ALL,),
+    topics: Iterable[str] | None = None,
     *,
+    prefix: str = DEFAULT_PREFIX,
     client_id: str | None = None,
     qos: int = 1,
 ) -> AsyncGenerator[tuple[str, Message], None]:
@@ -131,7 +137,8 @@ async def subscribe(
     Raises:
         BrokerUnavailableError: the broker cannot be reached or the connection dropped.
     """
-    async with TelemetrySubscriber(url, topics, client_id=client_id, qos=qos) as subscriber:
+    async with TelemetrySubscriber(url, topics, prefix=prefix, client_id=client_id,
+                                   qos=qos) as subscriber:
         async for item in subscriber:
             yield item
 
@@ -141,9 +148,13 @@ class TelemetryCollector:
 
     Feed it from :func:`subscribe`: ``collector.add(topic, message)``. Used by monitors to show
     the current state of services, QPUs, jobs, sessions and optimisations.
+
+    Args:
+        prefix: The topic prefix of the messages it is fed (``qcore/v1`` by default).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, prefix: str = DEFAULT_PREFIX) -> None:
+        self._prefix = prefix
         self._counts: Counter[TopicKind] = Counter()
         self._last: dict[str, Message] = {}
 
@@ -154,7 +165,7 @@ class TelemetryCollector:
             InvalidTopicError: ``topic`` is not in the schema.
             InvalidPayloadError: ``message`` is not the topic's message class.
         """
-        parsed = check_message(topic, message)
+        parsed = check_message(topic, message, prefix=self._prefix)
         self._counts[parsed.kind] += 1
         self._last[topic] = message
 
@@ -178,7 +189,7 @@ class TelemetryCollector:
         kind = TopicKind(kind)
         out: dict[str, Message] = {}
         for topic, message in self._last.items():
-            parsed = parse_topic(topic)
+            parsed = parse_topic(topic, prefix=self._prefix)
             if parsed.kind is kind:
                 out[parsed.topic_id] = message
         return out

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broker.topics import DEFAULT_PREFIX, PREFIX_ENV_VAR, check_prefix
 
 __all__ = ["ClassicalSettings"]
 
@@ -13,8 +15,9 @@ __all__ = ["ClassicalSettings"]
 class ClassicalSettings(BaseSettings):
     """Validated settings; every field can be set as ``QCORE_CLASSICAL_<NAME>``.
 
-    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the quantum service) and, like
-    every field, may be passed by name: ``ClassicalSettings(mqtt_url="mqtt://host:1883")``.
+    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` and ``topic_prefix`` from
+    ``QCORE_TOPIC_PREFIX`` (both shared with the quantum service) and, like every field, may
+    be passed by name: ``ClassicalSettings(mqtt_url="mqtt://host:1883")``.
     """
 
     # populate_by_name: without it a field with a validation_alias (mqtt_url) is only set
@@ -31,4 +34,11 @@ class ClassicalSettings(BaseSettings):
     max_concurrent_finetunes: int = Field(1, ge=1)
     telemetry: bool = True
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
+    topic_prefix: str = Field(DEFAULT_PREFIX, validation_alias=PREFIX_ENV_VAR,
+                              description="MQTT topic prefix of this deployment")
     grace_s: float = Field(2.0, ge=0)
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _valid_prefix(cls, value: str) -> str:
+        return check_prefix(value)  # InvalidTopicError is a ValueError: a validation error

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broker.topics import DEFAULT_PREFIX, PREFIX_ENV_VAR, check_prefix
 
 __all__ = ["QuantumSettings"]
 
@@ -13,8 +15,9 @@ __all__ = ["QuantumSettings"]
 class QuantumSettings(BaseSettings):
     """Validated settings (pydantic); every field can be set as ``QCORE_QUANTUM_<NAME>``.
 
-    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` (shared with the classical service) and, like
-    every field, may be passed by name: ``QuantumSettings(mqtt_url="mqtt://host:1883")``.
+    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` and ``topic_prefix`` from
+    ``QCORE_TOPIC_PREFIX`` (both shared with the classical service) and, like every field, may
+    be passed by name: ``QuantumSettings(mqtt_url="mqtt://host:1883")``.
     """
 
     # populate_by_name: without it a field with a validation_alias (mqtt_url) is only set
@@ -32,6 +35,8 @@ class QuantumSettings(BaseSettings):
     auto_calibration: bool = Field(True, description="calibrate QPUs between jobs (schedule, "
                                    "drift canaries) and serve the Calibrate RPC")
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
+    topic_prefix: str = Field(DEFAULT_PREFIX, validation_alias=PREFIX_ENV_VAR,
+                              description="MQTT topic prefix of this deployment")
     grace_s: float = Field(2.0, ge=0, description="graceful shutdown period")
 
     # -- scheduler (see quantum_service/kernel/scheduler.py for the formulas and sources) -----
@@ -61,3 +66,8 @@ class QuantumSettings(BaseSettings):
         "None = the per-modality default")
     parallel_chunks: int = Field(2, ge=1, le=64,
                                  description="chunks of one job executed concurrently")
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _valid_prefix(cls, value: str) -> str:
+        return check_prefix(value)  # InvalidTopicError is a ValueError: a validation error

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -38,6 +39,8 @@ __all__ = [
     "qpu_to_proto",
     "snapshot_to_proto",
     "calibration_event",
+    "calibration_summary_event",
+    "qubit_calibration_events",
     "timestamp",
 ]
 
@@ -328,3 +331,55 @@ def calibration_event(snapshot: CalibrationSnapshot, *, experiments: Sequence[st
         qpu_id=snapshot.qpu_id, snapshot=snapshot_to_proto(snapshot),
         trigger=snapshot.trigger, experiments=list(experiments),
         time=timestamp(time or datetime.now(UTC)))
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def _mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else math.nan
+
+
+def _minimum(values: Sequence[float]) -> float:
+    return min(values) if values else math.nan
+
+
+def calibration_summary_event(snapshot: CalibrationSnapshot, *,
+                              experiments: Sequence[str] = (), time: datetime | None = None
+                              ) -> telemetry_pb2.CalibrationSummaryEvent:
+    """The ``CalibrationSummaryEvent`` of ``snapshot``: its ids and trigger, and statistics
+    over its qubits (T1, T2 in µs; readout and gate fidelities) and coupled pairs (two-qubit
+    gate fidelity). A statistic over no values is NaN (JSON ``null``), e.g. the two-qubit
+    fidelity of a snapshot without pairs. ``time`` defaults to now, UTC."""
+    params = snapshot.parameters
+    t1 = [q.t1_us for q in params.qubits]
+    t2 = [q.t2_us for q in params.qubits]
+    readout = [q.readout_fidelity for q in params.qubits]
+    gate_1q = [q.single_qubit_gate_fidelity for q in params.qubits]
+    gate_2q = [pair.two_qubit_gate_fidelity for pair in params.pairs.values()]
+    return telemetry_pb2.CalibrationSummaryEvent(
+        qpu_id=snapshot.qpu_id, snapshot_id=snapshot.snapshot_id,
+        parent_snapshot_id=snapshot.parent_snapshot_id, trigger=snapshot.trigger,
+        experiments=list(experiments), recalibrated_qubits=list(snapshot.recalibrated_qubits),
+        calibration_device_time_s=snapshot.calibration_device_time_s,
+        qubit_count=len(params.qubits), pair_count=len(params.pairs),
+        t1_us_median=_median(t1), t1_us_min=_minimum(t1),
+        t2_us_median=_median(t2), t2_us_min=_minimum(t2),
+        readout_fidelity_mean=_mean(readout), readout_fidelity_min=_minimum(readout),
+        single_qubit_gate_fidelity_mean=_mean(gate_1q),
+        two_qubit_gate_fidelity_mean=_mean(gate_2q),
+        two_qubit_gate_fidelity_min=_minimum(gate_2q),
+        create_time=timestamp(snapshot.create_time),
+        time=timestamp(time or datetime.now(UTC)))
+
+
+def qubit_calibration_events(snapshot: CalibrationSnapshot, *, time: datetime | None = None
+                             ) -> list[telemetry_pb2.QubitCalibrationEvent]:
+    """One ``QubitCalibrationEvent`` per qubit of ``snapshot``, in qubit order (the
+    ``qubits`` entries of :func:`snapshot_to_proto`). ``time`` defaults to now, UTC."""
+    when = timestamp(time or datetime.now(UTC))
+    return [telemetry_pb2.QubitCalibrationEvent(qpu_id=snapshot.qpu_id,
+                                                snapshot_id=snapshot.snapshot_id,
+                                                calibration=qubit, time=when)
+            for qubit in snapshot_to_proto(snapshot).qubits]

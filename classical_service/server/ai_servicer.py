@@ -31,7 +31,6 @@ from grpc_status import rpc_status
 from qcore.v1 import classical_service_pb2 as cs_pb2
 from qcore.v1 import telemetry_pb2
 
-from broker.topics import finetune_progress_topic
 from classical_service.finetune.spec import FineTuneSpec
 from classical_service.hybrid import QuantumServiceError
 from classical_service.inference.errors import (
@@ -118,7 +117,7 @@ class AiServicer:
     Args:
         model_dir: the model directory (created on the first saved model).
         quantum_address: ``host:port`` of the quantum service.
-        telemetry: a publisher with ``publish_threadsafe(topic, message)`` (or None).
+        telemetry: a publisher with ``publish_threadsafe(message)`` (or None).
         max_concurrent_finetunes: FineTune calls running at once (others wait).
     """
 
@@ -228,8 +227,7 @@ class AiServicer:
         if self._ai_telemetry is None:
             return
         try:
-            self._ai_telemetry.publish_threadsafe(finetune_progress_topic(message.run_id),
-                                                  message)
+            self._ai_telemetry.publish_threadsafe(message)
         except Exception:  # telemetry never fails a run
             log.exception("could not publish fine-tuning telemetry")
 

@@ -54,7 +54,7 @@ async def create_server(settings: ClassicalSettings | None = None) -> ClassicalS
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
     telemetry = await start_service_telemetry(
         "classical", address=f"{settings.host}:{port}", url=settings.mqtt_url,
-        enabled=settings.telemetry)
+        enabled=settings.telemetry, prefix=settings.topic_prefix)
     servicer = ClassicalServicer(quantum_address=settings.quantum_address,
                                  telemetry=telemetry.publisher,
                                  max_concurrent_runs=settings.max_concurrent_runs,

@@ -14,7 +14,6 @@ import grpc
 import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from broker.topics import topic_for
 from classical_service.hybrid import QuantumServiceError, SessionObjective
 from classical_service.server.ai_servicer import AiServicer
 from classical_service.optimizers import (
@@ -73,7 +72,7 @@ class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
 
     def _emit(self, message) -> None:
         try:
-            self.telemetry.publish_threadsafe(topic_for(message), message)
+            self.telemetry.publish_threadsafe(message)
         except Exception:  # telemetry never fails a run
             log.exception("could not publish telemetry")
 

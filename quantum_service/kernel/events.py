@@ -13,11 +13,15 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from broker.publisher import Publisher
-from broker.topics import topic_for
 from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.contract import CalibrationSnapshot
-from quantum_service.convert import calibration_event, timestamp
+from quantum_service.convert import (
+    calibration_event,
+    calibration_summary_event,
+    qubit_calibration_events,
+    timestamp,
+)
 from quantum_service.kernel.jobs import JobRecord, job_to_proto, utc_now
 from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.store import JobStore
@@ -53,22 +57,30 @@ class KernelEvents:
     def emit(self, message) -> None:
         """Publishes a telemetry message on its topic; never blocks, never raises."""
         try:
-            self.telemetry.publish_threadsafe(topic_for(message), message)
+            self.telemetry.publish_threadsafe(message)
         except Exception:  # telemetry is a side channel: a bad event must not fail a job
             log.exception("could not publish %s", type(message).__name__)
 
-    def publish_qpu_status(self, slot: QpuSlot) -> None:
-        """Publishes ``slot``'s status (``slot.status``), queue length and device time."""
+    def publish_qpu_status(self, slot: QpuSlot, *, offline: bool = False) -> None:
+        """Publishes ``slot``'s status (``slot.status``, or ``OFFLINE`` when ``offline``),
+        queue length and device time."""
         caps = slot.driver.capabilities
+        status = common_pb2.QPU_STATUS_OFFLINE if offline else int(slot.status)
         self.emit(telemetry_pb2.QpuStatusEvent(
-            qpu_id=caps.qpu_id, status=int(slot.status),
+            qpu_id=caps.qpu_id, status=status,
             queue_length=slot.queue_length, device_time_s=slot.driver.device_time_s,
             time=timestamp(utc_now())))
 
     def publish_calibration_snapshot(self, snapshot: CalibrationSnapshot,
                                      experiments: Sequence[str] = ()) -> None:
-        """Publishes a ``CalibrationEvent`` for ``snapshot`` (thread-safe, never blocks)."""
-        self.emit(calibration_event(snapshot, experiments=experiments, time=utc_now()))
+        """Publishes ``snapshot`` (thread-safe, never blocks): its summary
+        (``CalibrationSummaryEvent``), one ``QubitCalibrationEvent`` per qubit, and the whole
+        snapshot (``CalibrationEvent``), all at one time."""
+        now = utc_now()
+        self.emit(calibration_summary_event(snapshot, experiments=experiments, time=now))
+        for event in qubit_calibration_events(snapshot, time=now):
+            self.emit(event)
+        self.emit(calibration_event(snapshot, experiments=experiments, time=now))
 
     def job_changed(self, job: JobRecord) -> None:
         """Persists, notifies watchers and publishes a job's new state (event-loop thread)."""

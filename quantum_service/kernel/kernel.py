@@ -166,6 +166,7 @@ class Kernel:
         log.info("resuming job %s on %s", job.job_id, job.qpu_id)
 
     async def stop(self) -> None:
+        """Stops the workers and the QPUs; publishes every QPU ``OFFLINE``."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -179,6 +180,7 @@ class Kernel:
         self.executor.shutdown(wait=True, cancel_futures=True)
         for slot in self.registry:
             slot.driver.disconnect()
+            self.events.publish_qpu_status(slot, offline=True)
         self.store.close()
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:

@@ -80,7 +80,7 @@ async def create_server(settings: QuantumSettings | None = None, *,
     port = server.add_insecure_port(address)
     telemetry = await start_service_telemetry(
         "quantum", address=f"{settings.host}:{port}", url=settings.mqtt_url,
-        enabled=settings.telemetry)
+        enabled=settings.telemetry, prefix=settings.topic_prefix)
     registry = QpuRegistry(drivers or default_drivers(),
                            max_sessions_per_qpu=settings.max_sessions_per_qpu)
     kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,

@@ -65,3 +65,10 @@ async def retained_cleanup() -> AsyncIterator[Callable[[str, str], None]]:
                     await client.publish(topic, b"", qos=1, retain=True)
         except aiomqtt.MqttError:
             pass  # the broker is gone (embedded, already stopped): nothing is retained
+
+
+@pytest.fixture
+def prefix(uid: str) -> str:
+    """A topic prefix of this test's own: it never writes into another deployment's topics
+    (nor sees another test's) on a shared broker."""
+    return f"qcore-test/{uid}/qcore/v1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -45,6 +46,26 @@ async def test_binds_a_free_loopback_port_and_serves_mqtt() -> None:
                             ("qcore/v1/test/live", b"now", False)]
     assert not broker.running
     assert not await probe_broker("127.0.0.1", broker.port, timeout_s=0.3)
+
+
+async def test_a_client_gets_retained_messages_of_its_own_subscriptions_only(
+    embedded_broker: EmbeddedBroker, uid: str
+) -> None:
+    """amqtt 0.12 alone sends a connecting client the retained messages of every filter any
+    client subscribed to; a publish-only connection then received messages it never asked for."""
+    watched, other = f"{uid}/watched", f"{uid}/other"
+    async with aiomqtt.Client("127.0.0.1", embedded_broker.port) as monitor:
+        await monitor.subscribe(watched, qos=1)
+        await monitor.publish(watched, b"W", qos=1, retain=True)
+        await monitor.publish(other, b"O", qos=1, retain=True)
+        async with aiomqtt.Client("127.0.0.1", embedded_broker.port) as client:
+            await client.subscribe(other, qos=1)
+            received = []
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    async for message in client.messages:
+                        received.append(message.topic.value)
+    assert received == [other]
 
 
 async def test_a_port_in_use_is_a_config_error(embedded_broker: EmbeddedBroker) -> None:

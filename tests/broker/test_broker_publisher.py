@@ -1,4 +1,7 @@
-"""TelemetryPublisher against real brokers: delivery, retained state, Last Will, outages."""
+"""TelemetryPublisher against real brokers: delivery, retained state, Last Will, outages.
+
+Every test publishes under a topic prefix of its own (the ``prefix`` fixture), so on the
+machine's shared broker it never writes into another deployment's topics."""
 
 from __future__ import annotations
 
@@ -10,9 +13,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from qcore.v1 import common_pb2, telemetry_pb2
 from telemetry_helpers import eventually, free_port, next_matching
 
@@ -43,69 +48,111 @@ OFFLINE = telemetry_pb2.SERVICE_STATE_OFFLINE
 Register = Callable[[str, str], None]
 
 
+async def _retained(subscriber: TelemetrySubscriber, topics: int) -> dict[str, object]:
+    """The latest message of the first ``topics`` distinct topics received (amqtt may send a
+    retained message twice)."""
+    received: dict[str, object] = {}
+    while len(received) < topics:
+        topic, message = await next_matching(subscriber)
+        received[topic] = message
+    return received
+
+
+def _now() -> Timestamp:
+    stamp = Timestamp()
+    stamp.GetCurrentTime()
+    return stamp
+
+
 def _job(
     job_id: str, state: common_pb2.JobState = common_pb2.JOB_STATE_RUNNING
 ) -> telemetry_pb2.JobStateEvent:
     return telemetry_pb2.JobStateEvent(job_id=job_id, state=state, qpu_id="sc-5q")
 
 
-def _fast(url: str, uid: str, **options: object) -> TelemetryPublisher:
-    """A publisher with test-sized timings."""
-    return TelemetryPublisher(url, client_id=f"pub-{uid}", service=uid, backoff_initial_s=0.05,
-                              backoff_max_s=0.2, timeout_s=2.0, **options)  # type: ignore[arg-type]
+def _fast(url: str, uid: str, prefix: str, **options: object) -> TelemetryPublisher:
+    """A publisher with test-sized timings under ``prefix``."""
+    return TelemetryPublisher(url, client_id=f"pub-{uid}", service=uid, prefix=prefix,
+                              backoff_initial_s=0.05, backoff_max_s=0.2, timeout_s=2.0,
+                              **options)  # type: ignore[arg-type]
 
 
 async def test_published_messages_reach_a_subscriber_decoded(
-    broker_url: str, uid: str, retained_cleanup: Register
+    broker_url: str, uid: str, prefix: str, retained_cleanup: Register
 ) -> None:
-    retained_cleanup(broker_url, service_status_topic(uid))
-    async with TelemetrySubscriber(broker_url, [service_status_topic(uid),
-                                                job_state_topic(uid),
-                                                session_progress_topic(uid)]) as subscriber:
-        async with _fast(broker_url, uid, address="127.0.0.1:50051", version="0.1.0") as pub:
+    retained_cleanup(broker_url, service_status_topic(uid, prefix=prefix))
+    async with TelemetrySubscriber(broker_url, prefix=prefix) as subscriber:
+        async with _fast(broker_url, uid, prefix, address="127.0.0.1:50051",
+                         version="0.1.0") as pub:
             topic, status = await next_matching(subscriber)
-            assert topic == service_status_topic(uid)
+            assert topic == service_status_topic(uid, prefix=prefix)
             assert (status.service, status.state, status.address, status.version) == (
                 uid, ONLINE, "127.0.0.1:50051", "0.1.0")
             assert abs(status.time.ToDatetime().timestamp() - time.time()) < 60
 
             job = _job(uid, common_pb2.JOB_STATE_FAILED)
             job.error_message = "readout timeout"
-            pub.publish(job_state_topic(uid), job)
+            pub.publish(job)
             progress = telemetry_pb2.SessionProgressEvent(session_id=uid, event="evaluate",
                                                           evaluation_count=3,
                                                           expectation_value=-1.137)
-            pub.publish(session_progress_topic(uid), progress)
-            assert await next_matching(subscriber) == (job_state_topic(uid), job)
-            assert await next_matching(subscriber) == (session_progress_topic(uid), progress)
+            pub.publish(progress)
+            # publish() stamps the time of messages that have none.
+            topic, received = await next_matching(subscriber)
+            assert topic == job_state_topic(uid, prefix=prefix)
+            assert received.HasField("time")
+            received.ClearField("time")
+            assert received == job
+            topic, received = await next_matching(subscriber)
+            assert topic == session_progress_topic(uid, prefix=prefix)
+            assert abs(received.time.ToDatetime().timestamp() - time.time()) < 60
+            received.ClearField("time")
+            assert received == progress
             assert pub.stats.published == 2
             assert pub.stats.connected
-        # stop() announces OFFLINE itself (with a time, unlike the Last Will).
+        # stop() announces OFFLINE itself (not as the Last Will).
         topic, status = await next_matching(subscriber)
-        assert (topic, status.state) == (service_status_topic(uid), OFFLINE)
-        assert status.HasField("time")
+        assert (topic, status.state) == (service_status_topic(uid, prefix=prefix), OFFLINE)
+        assert status.HasField("time") and not status.last_will
     assert pub.stats == PublisherStats(published=2, connections=1)
 
 
 async def test_retained_state_reaches_a_late_subscriber(
-    broker_url: str, uid: str, retained_cleanup: Register
+    broker_url: str, uid: str, prefix: str, retained_cleanup: Register
 ) -> None:
-    retained_cleanup(broker_url, service_status_topic(uid))
-    retained_cleanup(broker_url, qpu_status_topic(uid))
+    retained_cleanup(broker_url, service_status_topic(uid, prefix=prefix))
+    retained_cleanup(broker_url, qpu_status_topic(uid, prefix=prefix))
     qpu = telemetry_pb2.QpuStatusEvent(qpu_id=uid, status=common_pb2.QPU_STATUS_CALIBRATING,
-                                       queue_length=4)
-    async with _fast(broker_url, uid) as pub:
-        pub.publish(job_state_topic(uid), _job(uid))        # not retained
-        pub.publish(qpu_status_topic(uid), qpu)             # retained by the schema
+                                       queue_length=4, time=_now())
+    async with _fast(broker_url, uid, prefix) as pub:
+        pub.publish(_job(uid))        # not retained
+        pub.publish(qpu)             # retained by the schema
         await eventually(lambda: pub.stats.published == 2)
     assert pub.stats.dropped == 0
 
-    async with TelemetrySubscriber(broker_url, [f"qcore/v1/+/{uid}/#"]) as subscriber:
-        received = dict([await next_matching(subscriber), await next_matching(subscriber)])
-        assert received[qpu_status_topic(uid)] == qpu
-        assert received[service_status_topic(uid)].state == OFFLINE
+    async with TelemetrySubscriber(broker_url, prefix=prefix) as subscriber:
+        received = await _retained(subscriber, 2)
+        assert received[qpu_status_topic(uid, prefix=prefix)] == qpu
+        assert received[service_status_topic(uid, prefix=prefix)].state == OFFLINE
         with pytest.raises(TimeoutError):  # the job event was not retained
             await next_matching(subscriber, timeout_s=0.3)
+
+
+async def test_retained_topics_keep_only_their_latest_state_while_disconnected(
+    uid: str, prefix: str
+) -> None:
+    port = free_port()
+    publisher = _fast(f"mqtt://127.0.0.1:{port}", uid, prefix)
+    for queue_length in range(1000):  # never sent: each state replaces the previous one
+        publisher.publish(telemetry_pb2.QpuStatusEvent(qpu_id=uid, queue_length=queue_length))
+    assert (publisher.stats.pending, publisher.stats.retained_topics) == (1, 1)
+    async with EmbeddedBroker(port=port) as broker, publisher:
+        await eventually(lambda: publisher.stats.pending == 0)
+        async with TelemetrySubscriber(broker.url, [qpu_status_topic(uid, prefix=prefix)],
+                                       prefix=prefix) as subscriber:
+            _, status = await next_matching(subscriber)
+    assert status.queue_length == 999
+    assert (publisher.stats.published, publisher.stats.dropped) == (1, 0)
 
 
 _PUBLISHER_PROCESS = """
@@ -113,7 +160,8 @@ import asyncio, sys
 from broker.publisher import TelemetryPublisher
 
 async def main() -> None:
-    publisher = TelemetryPublisher(sys.argv[1], client_id=sys.argv[2], service=sys.argv[3])
+    publisher = TelemetryPublisher(sys.argv[1], client_id=sys.argv[2], service=sys.argv[3],
+                                   prefix=sys.argv[4])
     await publisher.start()
     await asyncio.sleep(60)
 
@@ -122,12 +170,13 @@ asyncio.run(main())
 
 
 async def test_last_will_announces_offline_when_the_process_dies(
-    broker_url: str, uid: str, retained_cleanup: Register
+    broker_url: str, uid: str, prefix: str, retained_cleanup: Register
 ) -> None:
-    retained_cleanup(broker_url, service_status_topic(uid))
-    async with TelemetrySubscriber(broker_url, [service_status_topic(uid)]) as subscriber:
+    status_topic = service_status_topic(uid, prefix=prefix)
+    retained_cleanup(broker_url, status_topic)
+    async with TelemetrySubscriber(broker_url, [status_topic], prefix=prefix) as subscriber:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _PUBLISHER_PROCESS, broker_url, f"pub-{uid}", uid,
+            sys.executable, "-c", _PUBLISHER_PROCESS, broker_url, f"pub-{uid}", uid, prefix,
             cwd=REPO_ROOT, env=os.environ.copy(),
         )
         try:
@@ -140,29 +189,34 @@ async def test_last_will_announces_offline_when_the_process_dies(
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-    assert (will.service, will.state) == (uid, OFFLINE)
-    assert not will.HasField("time")  # the Last Will, not a status published by stop()
+    assert (will.service, will.state, will.last_will) == (uid, OFFLINE, True)
+    # Its time is when the lost connection was opened: at or after ONLINE's, in the past.
+    assert online.time.ToDatetime() <= will.time.ToDatetime() + timedelta(seconds=1)
+    assert will.time.ToDatetime().timestamp() <= time.time()
 
     # The Last Will is retained: a monitor connecting now still sees the service offline.
-    async with TelemetrySubscriber(broker_url, [service_status_topic(uid)]) as late:
+    async with TelemetrySubscriber(broker_url, [status_topic], prefix=prefix) as late:
         _, status = await next_matching(late)
         assert status.state == OFFLINE
 
 
-async def test_broker_outage_never_blocks_and_delivers_once_a_broker_starts(uid: str) -> None:
+async def test_broker_outage_never_blocks_and_delivers_once_a_broker_starts(
+    uid: str, prefix: str
+) -> None:
     port = free_port()
     url = f"mqtt://127.0.0.1:{port}"
-    publisher = _fast(url, uid)
+    publisher = _fast(url, uid, prefix)
     await publisher.start()
     try:
-        qpu = telemetry_pb2.QpuStatusEvent(qpu_id=uid, status=common_pb2.QPU_STATUS_ONLINE)
+        qpu = telemetry_pb2.QpuStatusEvent(qpu_id=uid, status=common_pb2.QPU_STATUS_ONLINE,
+                                           time=_now())
         slowest = 0.0
         for i in range(500):
             start = time.perf_counter()
-            publisher.publish(job_state_topic(f"{uid}-{i}"), _job(f"{uid}-{i}"))
+            publisher.publish(_job(f"{uid}-{i}"))
             slowest = max(slowest, time.perf_counter() - start)
-        publisher.publish(qpu_status_topic(uid), qpu)
-        assert slowest < 0.05
+        publisher.publish(qpu)
+        assert slowest < 0.5  # waiting on the broker would cost its 2 s timeout
         await eventually(lambda: publisher.stats.connect_failures >= 3)
         stats = publisher.stats
         assert (stats.connected, stats.published, stats.pending, stats.dropped) == (
@@ -170,29 +224,31 @@ async def test_broker_outage_never_blocks_and_delivers_once_a_broker_starts(uid:
 
         async with EmbeddedBroker(port=port):
             await eventually(lambda: publisher.stats.published == 501, timeout_s=5)
-            async with TelemetrySubscriber(url, [f"qcore/v1/+/{uid}/#"]) as subscriber:
-                received = dict([await next_matching(subscriber), await next_matching(subscriber)])
-            assert received[qpu_status_topic(uid)] == qpu
-            assert received[service_status_topic(uid)].state == ONLINE
+            async with TelemetrySubscriber(url, [f"{prefix}/+/{uid}/#"],
+                                           prefix=prefix) as subscriber:
+                received = await _retained(subscriber, 2)
+            assert received[qpu_status_topic(uid, prefix=prefix)] == qpu
+            assert received[service_status_topic(uid, prefix=prefix)].state == ONLINE
             assert publisher.stats.connections == 1
     finally:
         await publisher.stop()
 
 
-async def test_reconnects_after_a_broker_restart(uid: str) -> None:
+async def test_reconnects_after_a_broker_restart(uid: str, prefix: str) -> None:
     port = free_port()
     url = f"mqtt://127.0.0.1:{port}"
     async with EmbeddedBroker(port=port):
-        publisher = _fast(url, uid)
+        publisher = _fast(url, uid, prefix)
         await publisher.start()
         await eventually(lambda: publisher.stats.connected)
     # The broker went away while the publisher was idle: it notices without publishing.
     await eventually(lambda: publisher.stats.disconnects == 1)
-    publisher.publish(job_state_topic(uid), _job(uid))  # queued during the outage
+    publisher.publish(_job(uid))  # queued during the outage
     try:
         async with EmbeddedBroker(port=port):
             await eventually(lambda: publisher.stats.connections == 2, timeout_s=5)
-            async with TelemetrySubscriber(url, [service_status_topic(uid)]) as subscriber:
+            async with TelemetrySubscriber(url, [service_status_topic(uid, prefix=prefix)],
+                                           prefix=prefix) as subscriber:
                 _, status = await next_matching(subscriber)  # ONLINE again, retained anew
                 assert status.state == ONLINE
             await eventually(lambda: publisher.stats.published == 1)
@@ -200,14 +256,15 @@ async def test_reconnects_after_a_broker_restart(uid: str) -> None:
         await publisher.stop()
 
 
-async def test_full_outbox_drops_the_oldest(embedded_broker: EmbeddedBroker, uid: str) -> None:
-    publisher = _fast(embedded_broker.url, uid, max_queued=5)
+async def test_full_outbox_drops_the_oldest(embedded_broker: EmbeddedBroker, uid: str,
+                                            prefix: str) -> None:
+    publisher = _fast(embedded_broker.url, uid, prefix, max_queued=5)
     for i in range(12):  # before start: the messages wait in the outbox
-        publisher.publish(job_state_topic(f"{uid}-{i}"), _job(f"{uid}-{i}"))
+        publisher.publish(_job(f"{uid}-{i}"))
     assert (publisher.stats.pending, publisher.stats.dropped) == (5, 7)
 
-    jobs = [wildcard(TopicKind.JOB_STATE)]
-    async with TelemetrySubscriber(embedded_broker.url, jobs) as subscriber:
+    jobs = [wildcard(TopicKind.JOB_STATE, prefix=prefix)]
+    async with TelemetrySubscriber(embedded_broker.url, jobs, prefix=prefix) as subscriber:
         async with publisher:
             received = [(await next_matching(subscriber))[1].job_id for _ in range(5)]
     assert received == [f"{uid}-{i}" for i in range(7, 12)]
@@ -215,17 +272,17 @@ async def test_full_outbox_drops_the_oldest(embedded_broker: EmbeddedBroker, uid
 
 
 async def test_publish_threadsafe_from_worker_threads(
-    embedded_broker: EmbeddedBroker, uid: str
+    embedded_broker: EmbeddedBroker, uid: str, prefix: str
 ) -> None:
     threads, per_thread = 4, 50
-    jobs = [wildcard(TopicKind.JOB_STATE)]
-    async with TelemetrySubscriber(embedded_broker.url, jobs) as subscriber:
-        async with _fast(embedded_broker.url, uid) as publisher:
+    jobs = [wildcard(TopicKind.JOB_STATE, prefix=prefix)]
+    async with TelemetrySubscriber(embedded_broker.url, jobs, prefix=prefix) as subscriber:
+        async with _fast(embedded_broker.url, uid, prefix) as publisher:
 
             def work(worker: int) -> None:
                 for i in range(per_thread):
                     job_id = f"{uid}-{worker}-{i}"
-                    publisher.publish_threadsafe(job_state_topic(job_id), _job(job_id))
+                    publisher.publish_threadsafe(_job(job_id))
 
             workers = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
             for thread in workers:
@@ -239,14 +296,15 @@ async def test_publish_threadsafe_from_worker_threads(
     assert (publisher.stats.published, publisher.stats.dropped) == (threads * per_thread, 0)
 
 
-async def test_stop_against_a_dead_broker_is_prompt_and_counts_losses(uid: str) -> None:
-    publisher = _fast(f"mqtt://127.0.0.1:{free_port()}", uid)
+async def test_stop_against_a_dead_broker_is_prompt_and_counts_losses(uid: str,
+                                                                     prefix: str) -> None:
+    publisher = _fast(f"mqtt://127.0.0.1:{free_port()}", uid, prefix)
     await publisher.start()
-    publisher.publish(job_state_topic(uid), _job(uid))
+    publisher.publish(_job(uid))
     start = time.perf_counter()
     await publisher.stop()
     assert time.perf_counter() - start < 1.0
-    publisher.publish(job_state_topic(uid), _job(uid))  # after stop: counted, not raised
+    publisher.publish(_job(uid))  # after stop: counted, not raised
     assert publisher.stats.dropped == 2
     assert publisher.stats.pending == 0
     await publisher.stop()  # idempotent
@@ -254,7 +312,7 @@ async def test_stop_against_a_dead_broker_is_prompt_and_counts_losses(uid: str) 
         await publisher.start()
 
 
-async def test_stop_is_bounded_when_the_broker_hangs(uid: str) -> None:
+async def test_stop_is_bounded_when_the_broker_hangs(uid: str, prefix: str) -> None:
     """A broker that accepts the connection and then never acknowledges anything."""
     connections: list[asyncio.Task[None]] = []
 
@@ -271,10 +329,10 @@ async def test_stop_is_bounded_when_the_broker_hangs(uid: str) -> None:
     server = await asyncio.start_server(hung_broker, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        publisher = _fast(f"mqtt://127.0.0.1:{port}", uid)
+        publisher = _fast(f"mqtt://127.0.0.1:{port}", uid, prefix)
         await publisher.start()
         await eventually(lambda: publisher.stats.connected)
-        publisher.publish(job_state_topic(uid), _job(uid))
+        publisher.publish(_job(uid))
         start = time.perf_counter()
         await publisher.stop(timeout_s=0.4)
         assert time.perf_counter() - start < 0.4 + OFFLINE_TIMEOUT_S + 0.5
@@ -291,22 +349,27 @@ async def test_stop_is_bounded_when_the_broker_hangs(uid: str) -> None:
     lambda: TelemetryPublisher("mqtt://127.0.0.1:1", client_id="c", service="s"),
     NullPublisher,
 ], ids=["TelemetryPublisher", "NullPublisher"])
-async def test_publish_validates_topic_and_message(make: Callable[[], Publisher]) -> None:
+async def test_publish_validates_the_message(make: Callable[[], Publisher]) -> None:
     publisher = make()
     assert isinstance(publisher, Publisher)
     with pytest.raises(InvalidTopicError):
-        publisher.publish("qcore/v1/jobs/a/b/state", _job("a"))
+        publisher.publish(_job("a/b"))
+    with pytest.raises(InvalidTopicError):
+        publisher.publish_threadsafe(telemetry_pb2.QpuStatusEvent())
     with pytest.raises(InvalidPayloadError):
-        publisher.publish(job_state_topic("a"), telemetry_pb2.QpuStatusEvent(qpu_id="a"))
-    with pytest.raises(InvalidPayloadError):
-        publisher.publish_threadsafe(qpu_status_topic("a"), _job("a"))
-    publisher.publish(job_state_topic("a"), _job("a"))  # a valid one is accepted
+        publisher.publish(common_pb2.Circuit(qubit_count=1))  # type: ignore[arg-type]
+    publisher.publish(_job("a"))  # a valid one is accepted
+
+
+def test_a_malformed_prefix_is_refused() -> None:
+    with pytest.raises(InvalidTopicError, match="prefix"):
+        TelemetryPublisher("mqtt://127.0.0.1:1", client_id="c", service="s", prefix="a/#")
 
 
 async def test_null_publisher_discards_everything() -> None:
     async with NullPublisher() as publisher:
-        publisher.publish(job_state_topic("j"), _job("j"))
-        publisher.publish_threadsafe(job_state_topic("j"), _job("j"))
+        publisher.publish(_job("j"))
+        publisher.publish_threadsafe(_job("j"))
     assert publisher.stats == PublisherStats()
 
 

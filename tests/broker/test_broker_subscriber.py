@@ -11,37 +11,39 @@ from telemetry_helpers import free_port, next_matching
 
 from broker.embedded import EmbeddedBroker
 from broker.errors import BrokerUnavailableError, InvalidPayloadError, InvalidTopicError
+from broker.payloads import encode
 from broker.subscriber import TelemetryCollector, TelemetrySubscriber, subscribe
 from broker.topics import (
     TopicKind,
-    encode,
     job_state_topic,
     optimization_progress_topic,
     qpu_status_topic,
 )
 
 
-async def test_skips_cleared_and_undecodable_payloads(broker_url: str, uid: str) -> None:
+async def test_skips_cleared_and_undecodable_payloads(broker_url: str, prefix: str,
+                                                      uid: str) -> None:
     host, port = broker_url.removeprefix("mqtt://").rsplit(":", 1)
     job = telemetry_pb2.JobStateEvent(job_id=uid, state=common_pb2.JOB_STATE_SUCCEEDED)
-    async with TelemetrySubscriber(broker_url, [f"qcore/v1/+/{uid}/#"]) as subscriber:
+    async with TelemetrySubscriber(broker_url, prefix=prefix) as subscriber:
         async with aiomqtt.Client(host, int(port)) as raw:
-            await raw.publish(job_state_topic(uid), b"not json", qos=1)
-            await raw.publish(f"qcore/v1/jobs/{uid}/unknown-leaf", encode(job), qos=1)
-            await raw.publish(qpu_status_topic(uid), b"", qos=1)  # empty: a retained clear
-            await raw.publish(job_state_topic(uid), encode(job), qos=1)
-        assert await next_matching(subscriber) == (job_state_topic(uid), job)
+            await raw.publish(job_state_topic(uid, prefix=prefix), b"not json", qos=1)
+            await raw.publish(f"{prefix}/jobs/{uid}/unknown-leaf", encode(job), qos=1)
+            await raw.publish(qpu_status_topic(uid, prefix=prefix), b"", qos=1)  # a clear
+            await raw.publish(job_state_topic(uid, prefix=prefix), encode(job), qos=1)
+        assert await next_matching(subscriber) == (job_state_topic(uid, prefix=prefix), job)
 
 
 async def test_subscribe_generator_yields_retained_state_first(
-    embedded_broker: EmbeddedBroker, uid: str
+    embedded_broker: EmbeddedBroker, uid: str, prefix: str
 ) -> None:
     qpu = telemetry_pb2.QpuStatusEvent(qpu_id=uid, status=common_pb2.QPU_STATUS_OFFLINE)
+    topic = qpu_status_topic(uid, prefix=prefix)
     async with aiomqtt.Client("127.0.0.1", embedded_broker.port) as raw:
-        await raw.publish(qpu_status_topic(uid), encode(qpu), qos=1, retain=True)
-    stream = subscribe(embedded_broker.url)
+        await raw.publish(topic, encode(qpu), qos=1, retain=True)
+    stream = subscribe(embedded_broker.url, prefix=prefix)
     try:
-        assert await asyncio.wait_for(anext(stream), 3) == (qpu_status_topic(uid), qpu)
+        assert await asyncio.wait_for(anext(stream), 3) == (topic, qpu)
     finally:
         await stream.aclose()
 

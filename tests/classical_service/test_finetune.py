@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from qcore_client.auth import bearer_interceptors
 
+from broker.topics import topic_for
 from classical_service.finetune.spec import FineTuneSpec
 from classical_service.inference.errors import InvalidTensorError
 from quantum_service.config import QuantumSettings
@@ -131,8 +132,8 @@ class _Telemetry:
     def __init__(self) -> None:
         self.messages: list[tuple[str, object]] = []
 
-    def publish_threadsafe(self, topic: str, message: object) -> None:
-        self.messages.append((topic, message))
+    def publish_threadsafe(self, message: object) -> None:
+        self.messages.append((topic_for(message), message))  # type: ignore[arg-type]
 
 
 @pytest.mark.ai

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import grpc
 import numpy as np
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory):
-    stack = LocalStack(workdir=tmp_path_factory.mktemp("stack"))
+    # The machine's broker may be shared: publish under a prefix of this test run's own.
+    stack = LocalStack(workdir=tmp_path_factory.mktemp("stack"),
+                       topic_prefix=f"qcore-test/{uuid.uuid4().hex[:12]}/qcore/v1")
     stack.start(timeout_s=120)
     try:
         yield stack
@@ -104,8 +107,8 @@ def test_cli_commands(local_stack, tmp_path):
     result = runner.invoke(cli.app, ["vqe", "h2", "--qpu", "ion-ideal-24"], env=env)
     assert result.exit_code == 0, result.output
     assert "mHa" in result.output
-    result = runner.invoke(cli.app, ["monitor", "--mqtt", local_stack.mqtt_url, "--seconds",
-                                     "1"], env=env)
+    result = runner.invoke(cli.app, ["monitor", "--mqtt", local_stack.mqtt_url, "--prefix",
+                                     str(local_stack.topic_prefix), "--seconds", "1"], env=env)
     assert result.exit_code == 0, result.output
     assert "qcore/v1/" in result.output
     json.dumps(result.output)  # printable

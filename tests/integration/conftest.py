@@ -3,10 +3,12 @@ broker of their own (an embedded amqtt broker on a free port).
 
 The broker is never the machine's one on 127.0.0.1:1883: a test then sees only the telemetry of
 the services it started, and a service that ignored the URL it is given (and found a broker on
-1883 by itself) fails the telemetry tests on every machine, not only on one without a broker."""
+1883 by itself) fails the telemetry tests on every machine, not only on one without a broker.
+Every stack publishes under a topic prefix of its own (``topic_prefix``), never ``qcore/v1``."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ class Stack:
     quantum: QuantumServer
     classical: ClassicalServer
     mqtt_url: str
+    topic_prefix: str
     quantum_channel: grpc.aio.Channel
     classical_channel: grpc.aio.Channel
     token: str
@@ -60,9 +63,16 @@ def authenticated_channel(address: str, token: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(address, interceptors=bearer_interceptors(token))
 
 
-async def start_quantum(db_path: Path, mqtt_url: str) -> QuantumServer:
+def unique_prefix() -> str:
+    """A topic prefix no other test or deployment uses."""
+    return f"qcore-test/{uuid.uuid4().hex[:12]}/qcore/v1"
+
+
+async def start_quantum(db_path: Path, mqtt_url: str, topic_prefix: str | None = None
+                        ) -> QuantumServer:
     return await create_quantum(QuantumSettings(port=0, db_path=db_path, mqtt_url=mqtt_url,
-                                                grace_s=0.5))
+                                                grace_s=0.5,
+                                                topic_prefix=topic_prefix or unique_prefix()))
 
 
 @pytest.fixture
@@ -73,15 +83,16 @@ def quantum_factory():
 
 @pytest.fixture
 async def stack(tmp_path: Path, mqtt_url: str) -> AsyncIterator[Stack]:
-    quantum = await start_quantum(tmp_path / "jobs.sqlite", mqtt_url)
+    prefix = unique_prefix()
+    quantum = await start_quantum(tmp_path / "jobs.sqlite", mqtt_url, prefix)
     classical = await create_classical(ClassicalSettings(
         port=0, quantum_address=quantum.address, mqtt_url=mqtt_url,
-        model_dir=tmp_path / "models"))
+        model_dir=tmp_path / "models", topic_prefix=prefix))
     token = quantum.tokens.create("tester", admin=True)
     q_channel = authenticated_channel(quantum.address, token)
     c_channel = authenticated_channel(classical.address, token)
     try:
-        yield Stack(quantum, classical, mqtt_url, q_channel, c_channel, token)
+        yield Stack(quantum, classical, mqtt_url, prefix, q_channel, c_channel, token)
     finally:
         await q_channel.close()
         await c_channel.close()

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from broker.subscriber import TelemetrySubscriber
-from broker.topics import ALL
 from qcore.v1 import classical_service_pb2 as cs_pb2
 from qcore.v1 import common_pb2, telemetry_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
@@ -217,7 +216,7 @@ async def test_minimize_errors(stack, case):
 async def test_telemetry_reaches_a_subscriber(stack):
     received: list[tuple[str, object]] = []
 
-    async with TelemetrySubscriber(stack.mqtt_url, topics=(ALL,)) as subscriber:
+    async with TelemetrySubscriber(stack.mqtt_url, prefix=stack.topic_prefix) as subscriber:
         async def consume():
             async for topic, message in subscriber:
                 received.append((topic, message))
@@ -241,7 +240,7 @@ async def test_telemetry_reaches_a_subscriber(stack):
                       common_pb2.JOB_STATE_SUCCEEDED]
     topics = {t for t, m in received if isinstance(m, telemetry_pb2.JobStateEvent)
               and m.job_id == job.job_id}
-    assert topics == {f"qcore/v1/jobs/{job.job_id}/state"}
+    assert topics == {f"{stack.topic_prefix}/jobs/{job.job_id}/state"}
     assert any(isinstance(m, telemetry_pb2.QpuStatusEvent) and m.qpu_id == "ion-ideal-24"
                for _, m in received)
 

@@ -217,14 +217,17 @@ def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
 @app.command()
 def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL")]
             = "mqtt://127.0.0.1:1883",
+            prefix: Annotated[str, typer.Option("--prefix", envvar="QCORE_TOPIC_PREFIX",
+                                                help="topic prefix of the deployment")]
+            = "qcore/v1",
             seconds: Annotated[float, typer.Option(help="stop after N seconds (0 = never)")]
             = 0.0) -> None:
-    """Live view of qcore telemetry (subscribes to qcore/v1/#)."""
+    """Live view of qcore telemetry (subscribes to {prefix}/#, qcore/v1/# by default)."""
     from google.protobuf.json_format import MessageToDict
 
     from broker.subscriber import TelemetryCollector, TelemetrySubscriber
 
-    collector = TelemetryCollector()
+    collector = TelemetryCollector(prefix=prefix)
 
     def render() -> Table:
         table = Table(title=f"qcore telemetry on {mqtt} — {collector.total} messages")
@@ -239,7 +242,7 @@ def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL")
 
     async def run() -> None:
         began = time.monotonic()
-        async with TelemetrySubscriber(mqtt) as subscriber:
+        async with TelemetrySubscriber(mqtt, prefix=prefix) as subscriber:
             with Live(render(), console=console, refresh_per_second=4) as live:
                 async def consume() -> None:
                     async for topic, message in subscriber:

@@ -103,6 +103,8 @@ class LocalStack:
             localhost:1883, else starts an embedded broker.
         quantum_port, classical_port: ports of the services; 0 (the default) picks free ones.
         broker_port: port of an embedded broker, when one is started; 0 picks a free one.
+        topic_prefix: the services' telemetry topic prefix; ``None`` leaves
+            ``QCORE_TOPIC_PREFIX`` (default ``qcore/v1``) as it is.
     Raises (from :meth:`start`):
         PortInUseError: a fixed (nonzero) port is taken; nothing was started.
     """
@@ -112,6 +114,7 @@ class LocalStack:
     quantum_port: int = 0
     classical_port: int = 0
     broker_port: int = 0
+    topic_prefix: str | None = None
     quantum_address: str = ""
     classical_address: str = ""
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
@@ -170,6 +173,8 @@ class LocalStack:
             self.started_broker = True
         self.mqtt_url = url
         env["QCORE_MQTT_URL"] = url
+        if self.topic_prefix is not None:
+            env["QCORE_TOPIC_PREFIX"] = self.topic_prefix
         self.quantum_address = f"{LOOPBACK}:{q_port}"
         self.classical_address = f"{LOOPBACK}:{c_port}"
         env.setdefault("QCORE_QUANTUM_DB_PATH", str(self.workdir / "quantum_jobs.sqlite"))

@@ -1,7 +1,8 @@
 """qcore's main job (``make run``): hybrid VQE and QAOA over gRPC, with MQTT telemetry.
 
 Starts a local stack (broker if none answers, quantum service, classical service), subscribes a
-telemetry monitor to ``qcore/v1/#``, then asks the classical service to minimise:
+telemetry monitor to ``{QCORE_TOPIC_PREFIX}/#`` (``qcore/v1/#`` by default), then asks the
+classical service to minimise:
 
 * H2 and LiH ground-state energies (STO-3G, shipped Hamiltonians) on the ideal QPU and on the
   noisy superconducting QPU (exact expectation values of the noisy device: the error is the
@@ -154,9 +155,11 @@ class _Monitor:
 
     def __init__(self, url: str) -> None:
         from broker.subscriber import TelemetryCollector
+        from broker.topics import configured_prefix
 
         self.url = url
-        self.collector = TelemetryCollector()
+        self.prefix = configured_prefix()  # QCORE_TOPIC_PREFIX, as the services read it
+        self.collector = TelemetryCollector(prefix=self.prefix)
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
@@ -168,7 +171,7 @@ class _Monitor:
             async for topic, message in subscriber:
                 self.collector.add(topic, message)
 
-        async with TelemetrySubscriber(self.url) as subscriber:
+        async with TelemetrySubscriber(self.url, prefix=self.prefix) as subscriber:
             self._ready.set()
             consumer = asyncio.create_task(consume(subscriber))
             while not self._stop.is_set() and not consumer.done():

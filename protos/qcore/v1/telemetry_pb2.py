@@ -26,27 +26,31 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from qcore.v1 import common_pb2 as qcore_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18qcore/v1/telemetry.proto\x12\x08qcore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15qcore/v1/common.proto\"\x93\x01\n\rServiceStatus\x12\x0f\n\x07service\x18\x01 \x01(\t\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.qcore.v1.ServiceState\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb7\x01\n\x0eQpuStatusEvent\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12#\n\x06status\x18\x02 \x01(\x0e\x32\x13.qcore.v1.QpuStatus\x12\x14\n\x0cqueue_length\x18\x03 \x01(\x05\x12\x15\n\rdevice_time_s\x18\x04 \x01(\x01\x12\x19\n\x11\x61\x63tive_session_id\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x10\x43\x61librationEvent\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12/\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1d.qcore.v1.CalibrationSnapshot\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07trigger\x18\x04 \x01(\t\x12\x13\n\x0b\x65xperiments\x18\x05 \x03(\t\"\xb9\x01\n\rJobStateEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12!\n\x05state\x18\x02 \x01(\x0e\x32\x12.qcore.v1.JobState\x12\x0e\n\x06qpu_id\x18\x03 \x01(\t\x12\r\n\x05owner\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x15\n\rdevice_time_s\x18\x06 \x01(\x01\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x01\n\x14SessionProgressEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\x18\n\x10\x65valuation_count\x18\x04 \x01(\x03\x12\x19\n\x11\x65xpectation_value\x18\x05 \x01(\x01\x12\x15\n\rdevice_time_s\x18\x06 \x01(\x01\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc5\x01\n\x19OptimizationProgressEvent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\toptimizer\x18\x03 \x01(\t\x12\x11\n\titeration\x18\x04 \x01(\x05\x12\x0e\n\x06\x65nergy\x18\x05 \x01(\x01\x12\x18\n\x10\x65valuation_count\x18\x06 \x01(\x03\x12\x10\n\x08\x66inished\x18\x07 \x01(\x08\x12(\n\x04time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x15\x46ineTuneProgressEvent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x61pter\x18\x03 \x01(\t\x12\x0c\n\x04step\x18\x04 \x01(\x05\x12\x0c\n\x04loss\x18\x05 \x01(\x01\x12\x1a\n\x12quantum_task_count\x18\x06 \x01(\x03\x12\x10\n\x08\x66inished\x18\x07 \x01(\x08\x12(\n\x04time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*b\n\x0cServiceState\x12\x1d\n\x19SERVICE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14SERVICE_STATE_ONLINE\x10\x01\x12\x19\n\x15SERVICE_STATE_OFFLINE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18qcore/v1/telemetry.proto\x12\x08qcore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15qcore/v1/common.proto\"\xa6\x01\n\rServiceStatus\x12\x0f\n\x07service\x18\x01 \x01(\t\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.qcore.v1.ServiceState\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tlast_will\x18\x06 \x01(\x08\"\xb7\x01\n\x0eQpuStatusEvent\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12#\n\x06status\x18\x02 \x01(\x0e\x32\x13.qcore.v1.QpuStatus\x12\x14\n\x0cqueue_length\x18\x03 \x01(\x05\x12\x15\n\rdevice_time_s\x18\x04 \x01(\x01\x12\x19\n\x11\x61\x63tive_session_id\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x10\x43\x61librationEvent\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12/\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1d.qcore.v1.CalibrationSnapshot\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07trigger\x18\x04 \x01(\t\x12\x13\n\x0b\x65xperiments\x18\x05 \x03(\t\"\xc7\x04\n\x17\x43\x61librationSummaryEvent\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12\x13\n\x0bsnapshot_id\x18\x02 \x01(\t\x12\x1a\n\x12parent_snapshot_id\x18\x03 \x01(\t\x12\x0f\n\x07trigger\x18\x04 \x01(\t\x12\x13\n\x0b\x65xperiments\x18\x05 \x03(\t\x12\x1b\n\x13recalibrated_qubits\x18\x06 \x03(\x05\x12!\n\x19\x63\x61libration_device_time_s\x18\x07 \x01(\x01\x12\x13\n\x0bqubit_count\x18\x08 \x01(\x05\x12\x12\n\npair_count\x18\t \x01(\x05\x12\x14\n\x0ct1_us_median\x18\n \x01(\x01\x12\x11\n\tt1_us_min\x18\x0b \x01(\x01\x12\x14\n\x0ct2_us_median\x18\x0c \x01(\x01\x12\x11\n\tt2_us_min\x18\r \x01(\x01\x12\x1d\n\x15readout_fidelity_mean\x18\x0e \x01(\x01\x12\x1c\n\x14readout_fidelity_min\x18\x0f \x01(\x01\x12\'\n\x1fsingle_qubit_gate_fidelity_mean\x18\x10 \x01(\x01\x12$\n\x1ctwo_qubit_gate_fidelity_mean\x18\x11 \x01(\x01\x12#\n\x1btwo_qubit_gate_fidelity_min\x18\x12 \x01(\x01\x12/\n\x0b\x63reate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x04time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x97\x01\n\x15QubitCalibrationEvent\x12\x0e\n\x06qpu_id\x18\x01 \x01(\t\x12\x13\n\x0bsnapshot_id\x18\x02 \x01(\t\x12/\n\x0b\x63\x61libration\x18\x03 \x01(\x0b\x32\x1a.qcore.v1.QubitCalibration\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb9\x01\n\rJobStateEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12!\n\x05state\x18\x02 \x01(\x0e\x32\x12.qcore.v1.JobState\x12\x0e\n\x06qpu_id\x18\x03 \x01(\t\x12\r\n\x05owner\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x15\n\rdevice_time_s\x18\x06 \x01(\x01\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x01\n\x14SessionProgressEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06qpu_id\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\x18\n\x10\x65valuation_count\x18\x04 \x01(\x03\x12\x19\n\x11\x65xpectation_value\x18\x05 \x01(\x01\x12\x15\n\rdevice_time_s\x18\x06 \x01(\x01\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc5\x01\n\x19OptimizationProgressEvent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\toptimizer\x18\x03 \x01(\t\x12\x11\n\titeration\x18\x04 \x01(\x05\x12\x0e\n\x06\x65nergy\x18\x05 \x01(\x01\x12\x18\n\x10\x65valuation_count\x18\x06 \x01(\x03\x12\x10\n\x08\x66inished\x18\x07 \x01(\x08\x12(\n\x04time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x15\x46ineTuneProgressEvent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x61pter\x18\x03 \x01(\t\x12\x0c\n\x04step\x18\x04 \x01(\x05\x12\x0c\n\x04loss\x18\x05 \x01(\x01\x12\x1a\n\x12quantum_task_count\x18\x06 \x01(\x03\x12\x10\n\x08\x66inished\x18\x07 \x01(\x08\x12(\n\x04time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*b\n\x0cServiceState\x12\x1d\n\x19SERVICE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14SERVICE_STATE_ONLINE\x10\x01\x12\x19\n\x15SERVICE_STATE_OFFLINE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'qcore.v1.telemetry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SERVICESTATE']._serialized_start=1368
-  _globals['_SERVICESTATE']._serialized_end=1466
+  _globals['_SERVICESTATE']._serialized_start=2127
+  _globals['_SERVICESTATE']._serialized_end=2225
   _globals['_SERVICESTATUS']._serialized_start=95
-  _globals['_SERVICESTATUS']._serialized_end=242
-  _globals['_QPUSTATUSEVENT']._serialized_start=245
-  _globals['_QPUSTATUSEVENT']._serialized_end=428
-  _globals['_CALIBRATIONEVENT']._serialized_start=431
-  _globals['_CALIBRATIONEVENT']._serialized_end=594
-  _globals['_JOBSTATEEVENT']._serialized_start=597
-  _globals['_JOBSTATEEVENT']._serialized_end=782
-  _globals['_SESSIONPROGRESSEVENT']._serialized_start=785
-  _globals['_SESSIONPROGRESSEVENT']._serialized_end=976
-  _globals['_OPTIMIZATIONPROGRESSEVENT']._serialized_start=979
-  _globals['_OPTIMIZATIONPROGRESSEVENT']._serialized_end=1176
-  _globals['_FINETUNEPROGRESSEVENT']._serialized_start=1179
-  _globals['_FINETUNEPROGRESSEVENT']._serialized_end=1366
+  _globals['_SERVICESTATUS']._serialized_end=261
+  _globals['_QPUSTATUSEVENT']._serialized_start=264
+  _globals['_QPUSTATUSEVENT']._serialized_end=447
+  _globals['_CALIBRATIONEVENT']._serialized_start=450
+  _globals['_CALIBRATIONEVENT']._serialized_end=613
+  _globals['_CALIBRATIONSUMMARYEVENT']._serialized_start=616
+  _globals['_CALIBRATIONSUMMARYEVENT']._serialized_end=1199
+  _globals['_QUBITCALIBRATIONEVENT']._serialized_start=1202
+  _globals['_QUBITCALIBRATIONEVENT']._serialized_end=1353
+  _globals['_JOBSTATEEVENT']._serialized_start=1356
+  _globals['_JOBSTATEEVENT']._serialized_end=1541
+  _globals['_SESSIONPROGRESSEVENT']._serialized_start=1544
+  _globals['_SESSIONPROGRESSEVENT']._serialized_end=1735
+  _globals['_OPTIMIZATIONPROGRESSEVENT']._serialized_start=1738
+  _globals['_OPTIMIZATIONPROGRESSEVENT']._serialized_end=1935
+  _globals['_FINETUNEPROGRESSEVENT']._serialized_start=1938
+  _globals['_FINETUNEPROGRESSEVENT']._serialized_end=2125
 # @@protoc_insertion_point(module_scope)

@@ -21,18 +21,20 @@ SERVICE_STATE_ONLINE: ServiceState
 SERVICE_STATE_OFFLINE: ServiceState
 
 class ServiceStatus(_message.Message):
-    __slots__ = ("service", "state", "address", "version", "time")
+    __slots__ = ("service", "state", "address", "version", "time", "last_will")
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_WILL_FIELD_NUMBER: _ClassVar[int]
     service: str
     state: ServiceState
     address: str
     version: str
     time: _timestamp_pb2.Timestamp
-    def __init__(self, service: _Optional[str] = ..., state: _Optional[_Union[ServiceState, str]] = ..., address: _Optional[str] = ..., version: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    last_will: bool
+    def __init__(self, service: _Optional[str] = ..., state: _Optional[_Union[ServiceState, str]] = ..., address: _Optional[str] = ..., version: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_will: _Optional[bool] = ...) -> None: ...
 
 class QpuStatusEvent(_message.Message):
     __slots__ = ("qpu_id", "status", "queue_length", "device_time_s", "active_session_id", "time")
@@ -63,6 +65,62 @@ class CalibrationEvent(_message.Message):
     trigger: str
     experiments: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, qpu_id: _Optional[str] = ..., snapshot: _Optional[_Union[_common_pb2.CalibrationSnapshot, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trigger: _Optional[str] = ..., experiments: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CalibrationSummaryEvent(_message.Message):
+    __slots__ = ("qpu_id", "snapshot_id", "parent_snapshot_id", "trigger", "experiments", "recalibrated_qubits", "calibration_device_time_s", "qubit_count", "pair_count", "t1_us_median", "t1_us_min", "t2_us_median", "t2_us_min", "readout_fidelity_mean", "readout_fidelity_min", "single_qubit_gate_fidelity_mean", "two_qubit_gate_fidelity_mean", "two_qubit_gate_fidelity_min", "create_time", "time")
+    QPU_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENTS_FIELD_NUMBER: _ClassVar[int]
+    RECALIBRATED_QUBITS_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    QUBIT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PAIR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    T1_US_MEDIAN_FIELD_NUMBER: _ClassVar[int]
+    T1_US_MIN_FIELD_NUMBER: _ClassVar[int]
+    T2_US_MEDIAN_FIELD_NUMBER: _ClassVar[int]
+    T2_US_MIN_FIELD_NUMBER: _ClassVar[int]
+    READOUT_FIDELITY_MEAN_FIELD_NUMBER: _ClassVar[int]
+    READOUT_FIDELITY_MIN_FIELD_NUMBER: _ClassVar[int]
+    SINGLE_QUBIT_GATE_FIDELITY_MEAN_FIELD_NUMBER: _ClassVar[int]
+    TWO_QUBIT_GATE_FIDELITY_MEAN_FIELD_NUMBER: _ClassVar[int]
+    TWO_QUBIT_GATE_FIDELITY_MIN_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    qpu_id: str
+    snapshot_id: str
+    parent_snapshot_id: str
+    trigger: str
+    experiments: _containers.RepeatedScalarFieldContainer[str]
+    recalibrated_qubits: _containers.RepeatedScalarFieldContainer[int]
+    calibration_device_time_s: float
+    qubit_count: int
+    pair_count: int
+    t1_us_median: float
+    t1_us_min: float
+    t2_us_median: float
+    t2_us_min: float
+    readout_fidelity_mean: float
+    readout_fidelity_min: float
+    single_qubit_gate_fidelity_mean: float
+    two_qubit_gate_fidelity_mean: float
+    two_qubit_gate_fidelity_min: float
+    create_time: _timestamp_pb2.Timestamp
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, qpu_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ..., parent_snapshot_id: _Optional[str] = ..., trigger: _Optional[str] = ..., experiments: _Optional[_Iterable[str]] = ..., recalibrated_qubits: _Optional[_Iterable[int]] = ..., calibration_device_time_s: _Optional[float] = ..., qubit_count: _Optional[int] = ..., pair_count: _Optional[int] = ..., t1_us_median: _Optional[float] = ..., t1_us_min: _Optional[float] = ..., t2_us_median: _Optional[float] = ..., t2_us_min: _Optional[float] = ..., readout_fidelity_mean: _Optional[float] = ..., readout_fidelity_min: _Optional[float] = ..., single_qubit_gate_fidelity_mean: _Optional[float] = ..., two_qubit_gate_fidelity_mean: _Optional[float] = ..., two_qubit_gate_fidelity_min: _Optional[float] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class QubitCalibrationEvent(_message.Message):
+    __slots__ = ("qpu_id", "snapshot_id", "calibration", "time")
+    QPU_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    qpu_id: str
+    snapshot_id: str
+    calibration: _common_pb2.QubitCalibration
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, qpu_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ..., calibration: _Optional[_Union[_common_pb2.QubitCalibration, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class JobStateEvent(_message.Message):
     __slots__ = ("job_id", "state", "qpu_id", "owner", "error_message", "device_time_s", "time")

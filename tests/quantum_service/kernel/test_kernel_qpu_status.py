@@ -35,8 +35,8 @@ class Recorder(NullPublisher):
         self.messages: list[object] = []
         self._lock = threading.Lock()
 
-    def publish(self, topic, message, *, retain=None) -> None:
-        super().publish(topic, message, retain=retain)
+    def publish(self, message) -> None:
+        super().publish(message)
         with self._lock:
             self.messages.append(message)
 
@@ -101,7 +101,8 @@ async def test_scheduled_calibration_is_bracketed_by_calibrating_and_online(cali
     events = telemetry.messages[first:]
     kinds = [("status", m.status) if isinstance(m, telemetry_pb2.QpuStatusEvent)
              else ("calibration", m.trigger) if isinstance(m, telemetry_pb2.CalibrationEvent)
-             else ("job", m.state) for m in events]
+             else ("job", m.state) if isinstance(m, telemetry_pb2.JobStateEvent)
+             else ("other", type(m).__name__) for m in events]
     start = kinds.index(("status", common_pb2.QPU_STATUS_CALIBRATING))
     calibration = kinds.index(("calibration", "schedule"))
     end = kinds.index(("status", common_pb2.QPU_STATUS_ONLINE), start)
@@ -174,3 +175,15 @@ async def test_a_generic_maintenance_hook_runs_with_the_qpu_calibrating():
     assert seen == [QpuStatus.CALIBRATING]
     statuses = telemetry.statuses()
     assert statuses.index(common_pb2.QPU_STATUS_CALIBRATING) < len(statuses) - 1
+
+
+async def test_stop_publishes_every_qpu_offline_last() -> None:
+    caps, nominal = superconducting_grid(QPU, rows=2, cols=2, seed=5)
+    telemetry = Recorder()
+    kernel = Kernel(QpuRegistry([SimulatedQpuDriver(caps, nominal, seed=3)]),
+                    JobStore(":memory:"), telemetry, workers=1)
+    await kernel.start()
+    assert telemetry.statuses() == [common_pb2.QPU_STATUS_ONLINE]
+    await kernel.stop()
+    assert telemetry.statuses() == [common_pb2.QPU_STATUS_ONLINE, common_pb2.QPU_STATUS_OFFLINE]
+    assert isinstance(telemetry.messages[-1], telemetry_pb2.QpuStatusEvent)  # nothing after it

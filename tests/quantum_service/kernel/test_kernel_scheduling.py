@@ -52,7 +52,7 @@ async def make_kernel(policy: SchedulerPolicy, gate: Gate | None = None) -> Kern
 
 
 class _Null:
-    def publish_threadsafe(self, topic, message, *, retain=None) -> None:
+    def publish_threadsafe(self, message) -> None:
         pass
 
 

@@ -18,17 +18,6 @@ from qcore_client.launcher import LocalStack
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def local_stack(tmp_path_factory):
-    stack = LocalStack(workdir=tmp_path_factory.mktemp("stack"))
-    stack.start(timeout_s=120)
-    try:
-        yield stack
-    finally:
-        stack.stop()
-    assert all(p.poll() is not None for _, p in stack.processes) or not stack.processes
-
-
 def _mint(stack: LocalStack, user: str, *extra: str) -> str:
     result = CliRunner().invoke(cli.app, ["token", "create", "--user", user, "--db",
                                           str(stack.db_path), *extra])

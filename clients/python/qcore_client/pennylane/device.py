@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pennylane as qml
 from pennylane.devices import Device, ExecutionConfig
+from pennylane.exceptions import DeviceError
 from pennylane.devices.preprocess import (
     decompose,
     validate_device_wires,
@@ -118,7 +119,7 @@ class QcoreDevice(Device):
     def _finished(self, job_id: str):
         job = self.client.wait(job_id)
         if job.state != common_pb2.JOB_STATE_SUCCEEDED:
-            raise qml.DeviceError(f"qcore job {job_id} {common_pb2.JobState.Name(job.state)}: "
+            raise DeviceError(f"qcore job {job_id} {common_pb2.JobState.Name(job.state)}: "
                                   f"{job.error_message}")
         return job
 

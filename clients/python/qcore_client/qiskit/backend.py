@@ -18,17 +18,11 @@ from qiskit.transpiler import Target
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore_client.client import QuantumClient
+from qcore_client.qiskit.jobs import JOB_STATUS
 from qcore_client.qiskit.target import target_from_qpu
 
 __all__ = ["QcoreBackend", "QcoreJob"]
 
-_STATUS = {
-    common_pb2.JOB_STATE_QUEUED: JobStatus.QUEUED,
-    common_pb2.JOB_STATE_RUNNING: JobStatus.RUNNING,
-    common_pb2.JOB_STATE_SUCCEEDED: JobStatus.DONE,
-    common_pb2.JOB_STATE_FAILED: JobStatus.ERROR,
-    common_pb2.JOB_STATE_CANCELLED: JobStatus.CANCELLED,
-}
 
 
 class QcoreBackend(BackendV2):
@@ -115,7 +109,7 @@ class QcoreJob(JobV1):
 
     def status(self) -> JobStatus:
         self.job = self._client.get_job(self.job_id())
-        return _STATUS.get(self.job.state, JobStatus.INITIALIZING)
+        return JOB_STATUS.get(self.job.state, JobStatus.INITIALIZING)
 
     def cancel(self) -> None:
         self.job = self._client.cancel_job(self.job_id())

@@ -17,9 +17,10 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore_client.client import FINAL_STATES, QuantumClient
 
-__all__ = ["QcorePrimitiveJob"]
+__all__ = ["QcorePrimitiveJob", "JOB_STATUS"]
 
-_STATUS = {
+#: qcore job state -> Qiskit job status.
+JOB_STATUS = {
     common_pb2.JOB_STATE_QUEUED: JobStatus.QUEUED,
     common_pb2.JOB_STATE_RUNNING: JobStatus.RUNNING,
     common_pb2.JOB_STATE_SUCCEEDED: JobStatus.DONE,
@@ -67,7 +68,7 @@ class QcorePrimitiveJob(BasePrimitiveJob[PrimitiveResult, JobStatus]):
     def status(self) -> JobStatus:
         if self._result is not None:
             return JobStatus.DONE
-        states = {_STATUS.get(self._client.get_job(j).state, JobStatus.QUEUED)
+        states = {JOB_STATUS.get(self._client.get_job(j).state, JobStatus.QUEUED)
                   for j in self.job_ids}
         return next((s for s in _ORDER if s in states), JobStatus.DONE)
 

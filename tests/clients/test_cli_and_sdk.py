@@ -184,6 +184,39 @@ def test_cli_user_errors_are_one_line_without_traceback(local_stack, args, statu
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+def test_every_command_and_option_has_help_and_json():
+    import typer.core
+    import typer.main
+
+    group = typer.main.get_command(cli.app)
+
+    def commands(command, path=()):
+        if isinstance(command, typer.core.TyperGroup):
+            for name, sub in command.commands.items():
+                yield from commands(sub, (*path, name))
+        else:
+            yield path, command
+
+    found = list(commands(group))
+    assert {("qpu", "show"), ("calibrate",), ("session",), ("models",), ("infer",)} <= {
+        p for p, _ in found}
+    for path, command in found:
+        assert command.help, path
+        options = [p for p in command.params if isinstance(p, typer.core.TyperOption)]
+        assert all(o.help for o in options), (path, [o.name for o in options if not o.help])
+        assert path == ("infer",) or any("--json" in o.opts for o in options), path
+
+
+def test_token_create_json(local_stack):
+    result = CliRunner().invoke(cli.app, ["token", "create", "--user", "frank", "--db",
+                                          str(local_stack.db_path), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["user"] == "frank" and document["token"]
+    with QuantumClient(local_stack.quantum_address, token=document["token"]) as qc:
+        assert qc.list_qpus()
+
+
 def test_cli_version():
     result = CliRunner().invoke(cli.app, ["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("qcore ")

@@ -557,8 +557,8 @@ def token_create(
                                             "run fleet operations (Calibrate)")] = False,
         db: Annotated[Path | None, typer.Option(
             "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
-            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
-        ) -> None:
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None,
+        json_output: Json = False) -> None:
     """Mint an API token and print it (once: only its SHA-256 digest is stored).
 
     Runs where the quantum service's store file is (it writes the file directly; a running
@@ -576,6 +576,9 @@ def token_create(
         raise typer.Exit(EXIT_USAGE_ERROR) from None
     finally:
         store.close()
+    if json_output:
+        _print_json({"user": user, "admin": admin, "token": raw})
+        return
     print(raw)
 
 
@@ -584,8 +587,8 @@ def token_revoke(
         user: Annotated[str, typer.Option("--user", help="whose tokens to delete")],
         db: Annotated[Path | None, typer.Option(
             "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
-            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
-        ) -> None:
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None,
+        json_output: Json = False) -> None:
     """Delete every token of a user (a running service refuses them at once)."""
     from quantum_service.config import QuantumSettings
     from quantum_service.security.tokens import TokenStore
@@ -595,6 +598,9 @@ def token_revoke(
         count = store.revoke_user(user)
     finally:
         store.close()
+    if json_output:
+        _print_json({"user": user, "revoked": count})
+        return
     print(f"revoked {count} token(s) of {user!r}")
 
 

@@ -38,6 +38,7 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from qcore_client.auth import auth_metadata, resolve_token
+from qcore_client.circuit import Circuit
 from qcore_client.tensors import encode
 from qcore_client.observable import Observable, SparsePauliSource, canonical_pauli_string
 
@@ -98,7 +99,7 @@ def to_program(program: ProgramLike) -> common_pb2.Program:
         return common_pb2.Program(openqasm=program)
     if isinstance(program, common_pb2.Circuit):
         return common_pb2.Program(circuit=program)
-    if hasattr(program, "to_proto"):
+    if isinstance(program, Circuit):
         return common_pb2.Program(circuit=program.to_proto())
     raise TypeError(f"cannot use {type(program).__name__} as a program: pass OpenQASM text, a "
                     "qcore_client.Circuit or a qcore.v1.Circuit")
@@ -142,8 +143,7 @@ def session_start(program: ProgramLike, observable: ObservableLike, *, qpu_id: s
 def _submit_request(programs: ProgramLike | Sequence[ProgramLike], *, observable, shot_count,
                     parameter_sets, qpu_id, name, request_id, seed, priority,
                     readout_mitigation) -> qs_pb2.SubmitJobRequest:
-    if isinstance(programs, (str, common_pb2.Program, common_pb2.Circuit)) or \
-            hasattr(programs, "to_proto"):
+    if isinstance(programs, (str, common_pb2.Program, common_pb2.Circuit, Circuit)):
         programs = [programs]
     request = qs_pb2.SubmitJobRequest(
         request_id=request_id or uuid.uuid4().hex, qpu_id=qpu_id,

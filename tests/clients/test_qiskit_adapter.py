@@ -128,8 +128,11 @@ def test_unbound_parameters_are_refused_before_submitting(client):
     circuit = QuantumCircuit(1)
     circuit.rx(Parameter("t"), 0)
     circuit.measure_all()
+    backend = QcoreBackend(IDEAL, client=client)
     with pytest.raises(ValueError, match="unbound parameters"):
-        QcoreBackend(IDEAL, client=client).run(circuit)
+        backend.run(circuit)
+    with pytest.raises(ValueError, match="unknown run options"):
+        backend.run(_ghz(2), shot=10)
 
 
 # -- estimator ------------------------------------------------------------------------------

@@ -75,11 +75,12 @@ class QcoreBackend(BackendV2):
             grpc.RpcError: ``INVALID_ARGUMENT`` when qcore rejects a circuit.
         """
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
-        unknown = set(options) - set(self.options.__dict__)
+        defaults = dict(self.options.items())
+        unknown = set(options) - set(defaults)
         if unknown:
             raise ValueError(f"unknown run options {sorted(unknown)}; known: "
-                             f"{sorted(self.options.__dict__)}")
-        settings = {**self.options.__dict__, **options}
+                             f"{sorted(defaults)}")
+        settings = {**defaults, **options}
         for circuit in circuits:
             if circuit.num_parameters:
                 raise ValueError(f"circuit {circuit.name!r} has unbound parameters "

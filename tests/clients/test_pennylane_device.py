@@ -66,6 +66,25 @@ def test_analytic_expval_var_and_gradient_match_default_qubit(client):
     np.testing.assert_allclose(gradient, qml.grad(lambda v: reference(v)[0])(x), atol=1e-10)
 
 
+def test_device_derivatives_from_qcore_sessions_match_default_qubit(client):
+    def measured(x):
+        _circuit(x)
+        qml.PhaseShift(x[2], 0)
+        qml.CRY(x[1], wires=[0, 2])
+        return qml.expval(H), qml.expval(qml.Y(0) @ qml.Z(2))
+
+    x = pnp.array([0.4, 1.1, -0.7], requires_grad=True)
+    ours = qml.QNode(measured, QcoreDevice(wires=3, qpu_id=IDEAL, client=client),
+                     diff_method="device")
+    reference = qml.QNode(measured, qml.device("default.qubit", wires=3))
+    jacobian = qml.jacobian(lambda v: qml.math.stack(ours(v)))(x)
+    assert jacobian.shape == (2, 3)
+    np.testing.assert_allclose(jacobian, qml.jacobian(lambda v: qml.math.stack(reference(v)))(x),
+                               atol=1e-10)
+    single = qml.grad(lambda v: ours(v)[0])(x)
+    np.testing.assert_allclose(single, jacobian[0], atol=1e-12)
+
+
 def test_shot_measurements_agree_with_default_qubit(client):
     def measured(x):
         _circuit(x)

@@ -13,13 +13,16 @@
   ``counts``, ``sample``) is computed from its samples (qcore returns counts; the samples are the
   counts expanded and shuffled with ``seed``).
 
-Gradients: PennyLane's parameter-shift rule (``diff_method="parameter-shift"``, what
-``"best"`` picks for this device), each shifted tape a qcore job.
+Gradients: PennyLane's parameter-shift rule (``diff_method="parameter-shift"``), each shifted
+tape a qcore job; or, for analytic ``expval`` tapes, ``diff_method="device"``: the trainable
+gate angles stay symbolic, and one qcore session per measurement returns the value and the
+service's parameter-shift gradient on the compiled circuit (``compute_derivatives``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pennylane as qml
@@ -37,6 +40,7 @@ from pennylane.transforms.core import CompilePipeline
 from pennylane.wires import Wires
 
 from qcore.v1 import common_pb2
+from qcore_client.circuit import Parameter
 from qcore_client.client import QuantumClient
 from qcore_client.pennylane.operations import supports_operation, to_circuit, to_terms
 
@@ -93,6 +97,70 @@ class QcoreDevice(Device):
         tapes = [circuits] if isinstance(circuits, QuantumScript) else list(circuits)
         results = tuple(self._run_with_shots(t) if t.shots else self._run_analytic(t) for t in tapes)
         return results[0] if isinstance(circuits, QuantumScript) else results
+
+    # -- device derivatives --------------------------------------------------------------
+
+    def supports_derivatives(self, execution_config: ExecutionConfig | None = None,
+                             circuit: QuantumScript | None = None) -> bool:
+        """``diff_method="device"`` on analytic tapes of ``expval`` measurements whose trainable
+        parameters are all gate angles."""
+        if execution_config is None or execution_config.gradient_method != "device":
+            return False
+        if circuit is None:
+            return True
+        gate_parameters = sum(len(op.parameters) for op in circuit.operations)
+        return (not circuit.shots
+                and all(isinstance(m, ExpectationMP) and _analytic(m)
+                        for m in circuit.measurements)
+                and all(i < gate_parameters for i in circuit.trainable_params))
+
+    def setup_execution_config(self, config: ExecutionConfig | None = None,
+                               circuit: QuantumScript | None = None) -> ExecutionConfig:
+        config = super().setup_execution_config(config, circuit)
+        if config.gradient_method == "device":
+            config = replace(config, use_device_gradient=True, grad_on_execution=False)
+        return config
+
+    def compute_derivatives(self, circuits: QuantumScript | Sequence[QuantumScript],
+                            execution_config: ExecutionConfig | None = None):
+        """Jacobians from qcore sessions (see the module docstring), in PennyLane's shapes: per
+        measurement a tuple over trainable parameters (a scalar for one parameter), a tuple
+        over measurements for several.
+
+        Raises:
+            DeviceError: a tape the device cannot differentiate (see
+                :meth:`supports_derivatives`).
+        """
+        tapes = [circuits] if isinstance(circuits, QuantumScript) else list(circuits)
+        jacobians = []
+        for tape in tapes:
+            if not self.supports_derivatives(
+                    ExecutionConfig(gradient_method="device"), tape):
+                raise DeviceError("qcore.qpu differentiates analytic expval tapes whose "
+                                  "trainable parameters are gate angles; use "
+                                  "diff_method='parameter-shift'")
+            jacobians.append(self._jacobian(tape))
+        return jacobians[0] if isinstance(circuits, QuantumScript) else tuple(jacobians)
+
+    def _jacobian(self, tape: QuantumScript):
+        trainable = list(tape.trainable_params)
+        symbols = {index: Parameter(f"p{position}") for position, index in enumerate(trainable)}
+        circuit = to_circuit(tape.operations, self.wires, symbols=symbols)
+        values = tape.get_parameters(trainable_only=False)
+        by_name = {f"p{position}": float(qml.math.unwrap(values[index]))
+                   for position, index in enumerate(trainable)}
+        rows = []
+        for measurement in tape.measurements:
+            terms = to_terms(measurement.obs.pauli_rep, self.wires) or [("", 0.0)]
+            with self.client.session(circuit, terms, qpu_id=self.qpu_id, gradient=True,
+                                     seed=self.seed) as session:
+                names = session.parameters
+                _, gradient = session.evaluate([[by_name[n] for n in names]], gradient=True)
+            column = {name: np.float64(g) for name, g in zip(names, gradient[0])}
+            derivatives = tuple(column.get(f"p{position}", np.float64(0.0))
+                                for position in range(len(trainable)))
+            rows.append(derivatives[0] if len(derivatives) == 1 else derivatives)
+        return rows[0] if len(rows) == 1 else tuple(rows)
 
     # -- analytic ------------------------------------------------------------------------
 

@@ -8,14 +8,14 @@ device's wire order (qubit 0 is the least-significant bit of a basis-state index
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pennylane as qml
 from pennylane.operation import Operator
 from pennylane.pauli import PauliSentence
 from pennylane.wires import Wires
 
-from qcore_client.circuit import Circuit
+from qcore_client.circuit import Circuit, Parameter
 
 __all__ = ["GATE_NAMES", "IGNORED", "supports_operation", "to_circuit", "to_terms"]
 
@@ -37,20 +37,30 @@ def supports_operation(op: Operator) -> bool:
     return op.name in GATE_NAMES or op.name in IGNORED
 
 
-def to_circuit(operations: Sequence[Operator], wire_order: Wires) -> Circuit:
+def to_circuit(operations: Sequence[Operator], wire_order: Wires, *,
+               symbols: Mapping[int, Parameter] | None = None) -> Circuit:
     """The SDK circuit of ``operations`` on ``len(wire_order)`` qubits (no measurements).
 
+    Args:
+        symbols: gate parameters to keep symbolic, by their index among all the operations'
+            parameters in order (PennyLane's ``tape.get_parameters(trainable_only=False)``);
+            the others are bound to their values.
     Raises:
         ValueError: an operation outside :data:`GATE_NAMES` (decompose first), or a wire not in
             ``wire_order``.
     """
+    symbols = symbols or {}
     circuit = Circuit(max(1, len(wire_order)))
+    index = 0
     for op in operations:
+        params = []
+        for value in op.parameters:
+            params.append(symbols.get(index, None) or float(qml.math.unwrap(value)))
+            index += 1
         if op.name in IGNORED:
             continue
         if op.name not in GATE_NAMES:
             raise ValueError(f"operation {op.name} is not a qcore gate; decompose it first")
-        params = [float(qml.math.unwrap(p)) for p in op.parameters]
         circuit.append(GATE_NAMES[op.name], [wire_order.index(w) for w in op.wires], params)
     return circuit
 

@@ -19,19 +19,6 @@ from qcore_client.launcher import LocalStack
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def local_stack(tmp_path_factory):
-    # The machine's broker may be shared: publish under a prefix of this test run's own.
-    stack = LocalStack(workdir=tmp_path_factory.mktemp("stack"),
-                       topic_prefix=f"qcore-test/{uuid.uuid4().hex[:12]}/qcore/v1")
-    stack.start(timeout_s=120)
-    try:
-        yield stack
-    finally:
-        stack.stop()
-    assert all(p.poll() is not None for _, p in stack.processes) or not stack.processes
-
-
 def _mint(stack: LocalStack, user: str, *extra: str) -> str:
     result = CliRunner().invoke(cli.app, ["token", "create", "--user", user, "--db",
                                           str(stack.db_path), *extra])
@@ -117,3 +104,150 @@ def test_cli_commands(local_stack, tmp_path):
     assert result.exit_code == 0 and "revoked 1 token" in result.output
     result = runner.invoke(cli.app, ["qpus"], env=env)
     assert result.exit_code == 1 and "UNAUTHENTICATED" in result.output
+
+
+def _cli_env(stack: LocalStack, token: str) -> dict[str, str]:
+    return {"QCORE_QUANTUM_ADDRESS": stack.quantum_address,
+            "QCORE_CLASSICAL_ADDRESS": stack.classical_address, "QCORE_TOKEN": token,
+            "COLUMNS": "60"}
+
+
+def test_cli_json_output_parses_and_piped_tables_keep_full_ids(local_stack, tmp_path):
+    runner = CliRunner()
+    env = _cli_env(local_stack, _mint(local_stack, "dana"))
+    program = tmp_path / "ghz.qasm"
+    program.write_text('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nbit[3] c;\n'
+                       'h q[0];\ncx q[0], q[1];\ncx q[1], q[2];\nc = measure q;\n')
+    result = runner.invoke(cli.app, ["submit", str(program), "--shots", "200", "--qpu",
+                                     "ion-ideal-24", "--priority", "7", "--seed", "3",
+                                     "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    job = json.loads(result.stdout)
+    assert job["state"] == "JOB_STATE_SUCCEEDED" and job["priority"] == 7
+    assert set(job["result"]["experiments"][0]["counts"]) == {"000", "111"}
+    # piped (CliRunner is no terminal) on a narrow COLUMNS: tab-separated, ids never cut
+    result = runner.invoke(cli.app, ["jobs", "--limit", "5"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t")[0] == "job_id"
+    assert job["job_id"] in {line.split("\t")[0] for line in lines[1:]}
+    listed = json.loads(runner.invoke(cli.app, ["jobs", "--json", "--state", "succeeded"],
+                                      env=env).stdout)
+    assert job["job_id"] in {j["job_id"] for j in listed}
+    qpu = json.loads(runner.invoke(cli.app, ["qpu", "show", "sc-grid-16", "--json"],
+                                   env=env).stdout)
+    assert qpu["qpu_id"] == "sc-grid-16" and qpu["qubit_count"] == 16
+    assert {g["name"] for g in qpu["native_gates"]} == {"rz", "sx", "x", "cz"}
+    qpus = json.loads(runner.invoke(cli.app, ["qpus", "--json"], env=env).stdout)
+    assert "ion-ideal-24" in {q["qpu_id"] for q in qpus}
+    names = {o["name"] for o in json.loads(runner.invoke(
+        cli.app, ["optimizers", "--json"], env=env).stdout)}
+    assert {"cobyla", "l-bfgs-b"} <= names
+    assert json.loads(runner.invoke(cli.app, ["models", "--json"], env=env).stdout) == []
+    session = tmp_path / "ansatz.qasm"
+    session.write_text('OPENQASM 3.0;\ninclude "stdgates.inc";\ninput float[64] t;\n'
+                       'qubit[1] q;\nry(t) q[0];\n')
+    result = runner.invoke(cli.app, ["session", str(session), "-o", "Z0=1", "-p", "0.3",
+                                     "-p", "1.1", "--gradient", "--json", "--qpu",
+                                     "ion-ideal-24"], env=env)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    np.testing.assert_allclose(document["expectation_values"], np.cos([0.3, 1.1]), atol=1e-10)
+    np.testing.assert_allclose(np.array(document["gradients"])[:, 0], -np.sin([0.3, 1.1]),
+                               atol=1e-10)
+
+
+def test_cli_calibrate_needs_an_admin_token(local_stack):
+    runner = CliRunner()
+    result = runner.invoke(cli.app, ["calibrate", "sc-grid-16", "--qubit", "0"],
+                           env=_cli_env(local_stack, _mint(local_stack, "erin")))
+    assert result.exit_code == 1 and "PERMISSION_DENIED" in result.stderr
+    result = runner.invoke(cli.app, ["calibrate", "sc-grid-16", "--qubit", "0", "--json"],
+                           env=_cli_env(local_stack, local_stack.token))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["snapshot"]["qpu_id"] == "sc-grid-16"
+
+
+@pytest.mark.parametrize(("args", "status", "message"), [
+    (["vqe", "h3"], 2, "error: unknown molecule 'h3'"),
+    (["monitor", "--mqtt", "http://127.0.0.1:1883"], 2, "must start with mqtt://"),
+    (["monitor", "--mqtt", "mqtt://127.0.0.1:1", "--seconds", "1"], 2,
+     "cannot connect to the MQTT broker"),
+    (["jobs", "--state", "done"], 2, "unknown job state 'done'"),
+    (["qpu", "show", "no-such-qpu"], 1, "error NOT_FOUND: unknown qpu_id"),
+    (["session", __file__, "-o", "Z0=x"], 2, "bad observable term"),
+])
+def test_cli_user_errors_are_one_line_without_traceback(local_stack, args, status, message):
+    result = CliRunner().invoke(cli.app, args, env=_cli_env(local_stack, local_stack.token))
+    assert result.exit_code == status, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_every_command_and_option_has_help_and_json():
+    import typer.core
+    import typer.main
+
+    group = typer.main.get_command(cli.app)
+
+    def commands(command, path=()):
+        if isinstance(command, typer.core.TyperGroup):
+            for name, sub in command.commands.items():
+                yield from commands(sub, (*path, name))
+        else:
+            yield path, command
+
+    found = list(commands(group))
+    assert {("qpu", "show"), ("calibrate",), ("session",), ("models",), ("infer",)} <= {
+        p for p, _ in found}
+    for path, command in found:
+        assert command.help, path
+        options = [p for p in command.params if isinstance(p, typer.core.TyperOption)]
+        assert all(o.help for o in options), (path, [o.name for o in options if not o.help])
+        assert path == ("infer",) or any("--json" in o.opts for o in options), path
+
+
+def test_token_create_json(local_stack):
+    result = CliRunner().invoke(cli.app, ["token", "create", "--user", "frank", "--db",
+                                          str(local_stack.db_path), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["user"] == "frank" and document["token"]
+    with QuantumClient(local_stack.quantum_address, token=document["token"]) as qc:
+        assert qc.list_qpus()
+
+
+def test_cli_version():
+    result = CliRunner().invoke(cli.app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("qcore ")
+
+
+async def test_async_clients_have_the_sync_calls(local_stack):
+    from qcore_client.client import AsyncClassicalClient, AsyncQuantumClient
+
+    theta = Parameter("theta")
+    async with AsyncQuantumClient(local_stack.quantum_address, token=local_stack.token) as qc:
+        assert {q.qpu_id for q in await qc.list_qpus()} >= {"sc-grid-16", "ion-ideal-24"}
+        job = await qc.submit_job(Circuit(1).x(0).measure_all(), shot_count=200,
+                                  qpu_id="sc-grid-16", priority=9, readout_mitigation=True,
+                                  seed=2)
+        final = await qc.wait(job.job_id)
+        assert final.priority == 9 and final.state == common_pb2.JOB_STATE_SUCCEEDED
+        mitigated = final.result.experiments[0].mitigated_probabilities
+        assert mitigated and mitigated["1"] > 0.9
+        listed = [j.job_id async for j in qc.list_jobs(limit=3)]
+        assert job.job_id in listed and len(listed) <= 3
+        async with await qc.session(Circuit(1).ry(theta, 0), {"Z0": 1.0},
+                                    qpu_id="ion-ideal-24") as s:
+            energies, gradients = await s.evaluate([[0.3], [1.1]], gradient=True)
+        np.testing.assert_allclose(energies, np.cos([0.3, 1.1]), atol=1e-10)
+        np.testing.assert_allclose(gradients[:, 0], -np.sin([0.3, 1.1]), atol=1e-10)
+    async with AsyncClassicalClient(local_stack.classical_address,
+                                    token=local_stack.token) as cc:
+        assert "adam" in {o.name for o in await cc.list_optimizers()}
+        assert await cc.list_models() == []
+        responses = [r async for r in cc.minimize(Circuit(1).ry(theta, 0), {"Z0": 1.0},
+                                                  initial_parameters=[0.5],
+                                                  qpu_id="ion-ideal-24")]
+        assert responses[-1].result.energy == pytest.approx(-1.0, abs=1e-8)

@@ -10,6 +10,7 @@ from qcore_client.circuit import Circuit, Parameter, ParameterExpression
 from qcore_client.client import (
     AsyncClassicalClient,
     AsyncQuantumClient,
+    AsyncSession,
     ClassicalClient,
     QuantumClient,
     Session,
@@ -26,4 +27,5 @@ __all__ = [
     "ClassicalClient",
     "AsyncClassicalClient",
     "Session",
+    "AsyncSession",
 ]

@@ -14,14 +14,30 @@ Examples::
     qcore vqe h2 --qpu ion-ideal-24
     qcore monitor
     qcore token create --user alice        # on the service host: prints alice's new token
+    qcore qpu show sc-grid-16 --json
+    qcore calibrate sc-grid-16 --force     # admin token
+    qcore session bell.qasm --observable "Z0 Z1=1" --parameters 0.1,0.2
+    qcore models; qcore infer MODEL --inputs inputs.json
+
+Output: every command takes ``--json`` (one JSON document on stdout, protobuf field names). Tables
+are drawn with rich only on a terminal; piped, rows are tab-separated lines with a header and
+full ids. Errors print one line on stderr: a service's refusal (``error NOT_FOUND: ...``) exits
+with status 1, a bad argument or an unreachable broker (``error: ...``) with status 2; neither
+prints a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sys
 import time
+from collections.abc import Iterator, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import grpc
 import typer
@@ -29,6 +45,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
 
 from qcore.v1 import common_pb2
 from qcore_client.client import (
@@ -44,6 +63,11 @@ from qcore_client.client import (
 app = typer.Typer(help="qcore: a quantum operating system — QPUs, jobs, hybrid loops, telemetry.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
+errors = Console(stderr=True)
+#: Exit status of a refusal by a service (a gRPC error status).
+EXIT_SERVICE_ERROR = 1
+#: Exit status of a bad argument, a bad file or an unreachable broker.
+EXIT_USAGE_ERROR = 2
 
 QuantumAddress = Annotated[str, typer.Option("--quantum", envvar=QUANTUM_ADDRESS_ENV,
                                              help="quantum service host:port")]
@@ -53,9 +77,68 @@ Token = Annotated[str | None, typer.Option(
     "--token", envvar="QCORE_TOKEN", show_default=False,
     help="API token sent to the services (default: QCORE_TOKEN_FILE, var/admin.token, "
          "~/.config/qcore/token)")]
+Json = Annotated[bool, typer.Option("--json", help="print one JSON document instead of text")]
 tokens_app = typer.Typer(help="API tokens (written into the quantum service's store file).",
                          no_args_is_help=True)
 app.add_typer(tokens_app, name="token")
+qpu_app = typer.Typer(help="One QPU: its capabilities and latest calibration.",
+                      no_args_is_help=True)
+app.add_typer(qpu_app, name="qpu")
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            print(f"qcore {package_version('qcore')}")
+        except PackageNotFoundError:
+            print("qcore (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print qcore's version and exit")] = False) -> None:
+    """qcore: a quantum operating system — QPUs, jobs, hybrid loops, telemetry."""
+
+
+def _to_dict(message: Message) -> dict[str, Any]:
+    return MessageToDict(message, preserving_proto_field_name=True)
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2, sort_keys=False, default=str))
+
+
+def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A rich table on a terminal; else a header and tab-separated rows, nothing truncated."""
+    if console.is_terminal:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    print("\t".join(columns))
+    for row in rows:
+        print("\t".join(str(cell) for cell in row))
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Turns a service's refusal, a bad argument and an unreachable broker into one line on
+    stderr and an exit status (see the module docstring)."""
+    from broker.errors import TelemetryError
+
+    try:
+        yield
+    except grpc.RpcError as exc:
+        print(f"error {exc.code().name}: {exc.details()}", file=sys.stderr)
+        raise typer.Exit(EXIT_SERVICE_ERROR) from None
+    except (ValueError, TypeError, OSError, TelemetryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE_ERROR) from None
 
 
 def _state(state: int) -> str:
@@ -65,30 +148,87 @@ def _state(state: int) -> str:
     return f"[{color}]{name}[/]"
 
 
-def _fail(exc: grpc.RpcError) -> None:
-    console.print(f"[red]error[/] {exc.code().name}: {exc.details()}")
-    raise typer.Exit(1)
+def _plain_state(state: int) -> str:
+    return common_pb2.JobState.Name(state).removeprefix("JOB_STATE_")
+
+
+def _enum(enum, value: int, prefix: str) -> str:
+    return enum.Name(value).removeprefix(prefix).lower()
+
+
+def _qpu_row(q: common_pb2.QpuDescription) -> list[str]:
+    return [q.qpu_id, _enum(common_pb2.Modality, q.modality, "MODALITY_"),
+            _enum(common_pb2.QpuStatus, q.status, "QPU_STATUS_"), str(q.qubit_count),
+            " ".join(g.name for g in q.native_gates), "yes" if q.noisy else "no",
+            str(q.queue_length), f"{q.device_time_s:.3g}", q.calibration.snapshot_id]
+
+
+QPU_COLUMNS = ("qpu_id", "modality", "status", "qubits", "native gates", "noisy", "queue",
+               "device time s", "calibration")
 
 
 @app.command()
-def qpus(quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
+def qpus(json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+         token: Token = None) -> None:
     """List the QPUs the quantum service owns."""
-    try:
-        with QuantumClient(quantum, token=token) as client:
-            rows = client.list_qpus()
-    except grpc.RpcError as exc:
-        _fail(exc)
-    table = Table(title="QPUs")
-    for column in ("qpu_id", "modality", "status", "qubits", "native gates", "noisy", "queue",
-                   "device time s", "calibration"):
-        table.add_column(column)
-    for q in rows:
-        table.add_row(q.qpu_id, common_pb2.Modality.Name(q.modality).removeprefix("MODALITY_")
-                      .lower(), common_pb2.QpuStatus.Name(q.status).removeprefix("QPU_STATUS_")
-                      .lower(), str(q.qubit_count), " ".join(g.name for g in q.native_gates),
-                      "yes" if q.noisy else "no", str(q.queue_length), f"{q.device_time_s:.3g}",
-                      q.calibration.snapshot_id)
-    console.print(table)
+    with _errors(), QuantumClient(quantum, token=token) as client:
+        rows = client.list_qpus()
+    if json_output:
+        _print_json([_to_dict(q) for q in rows])
+        return
+    _print_table("QPUs", QPU_COLUMNS, [_qpu_row(q) for q in rows])
+
+
+@qpu_app.command("show")
+def qpu_show(qpu_id: Annotated[str, typer.Argument(help="the QPU, e.g. sc-grid-16")],
+             json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+             token: Token = None) -> None:
+    """Show one QPU: capabilities, native gates and its latest calibration per qubit."""
+    with _errors(), QuantumClient(quantum, token=token) as client:
+        q = client.get_qpu(qpu_id)
+    if json_output:
+        _print_json(_to_dict(q))
+        return
+    _print_table(q.qpu_id, QPU_COLUMNS, [_qpu_row(q)])
+    print(q.description)
+    coupling = "all-to-all" if q.all_to_all else " ".join(
+        f"{c.qubit_a}-{c.qubit_b}" for c in q.coupling_map)
+    print(f"coupling map: {coupling}")
+    _print_table("native gates", ("gate", "qubits", "parameters", "duration ns", "fidelity"),
+                 [[g.name, str(g.qubit_count), str(g.parameter_count), f"{g.duration_ns:g}",
+                   f"{g.fidelity:.6f}"] for g in q.native_gates])
+    _print_table(f"calibration {q.calibration.snapshot_id} ({q.calibration.trigger})",
+                 ("qubit", "t1_us", "t2_us", "readout fidelity", "1q fidelity", "frequency_hz"),
+                 [[str(c.qubit), f"{c.t1_us:.4g}", f"{c.t2_us:.4g}", f"{c.readout_fidelity:.5f}",
+                   f"{c.single_qubit_gate_fidelity:.6f}", f"{c.frequency_hz:.6g}"]
+                  for c in q.calibration.qubits])
+
+
+@app.command()
+def calibrate(qpu_id: Annotated[str, typer.Argument(help="the QPU to calibrate")],
+              qubit: Annotated[list[int] | None, typer.Option(
+                  "--qubit", help="a qubit to calibrate (repeat; default: stale or drifted "
+                                  "ones)")] = None,
+              force: Annotated[bool, typer.Option(
+                  "--force", help="recalibrate values that are still fresh")] = False,
+              json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+              token: Token = None) -> None:
+    """Run calibration experiments on a QPU now (admin token) and print the new snapshot."""
+    with _errors(), QuantumClient(quantum, token=token, timeout_s=600) as client:
+        response = client.calibrate(qpu_id, qubits=qubit or (), force=force)
+    if json_output:
+        _print_json(_to_dict(response))
+        return
+    snapshot = response.snapshot
+    print(f"snapshot {snapshot.snapshot_id} on {snapshot.qpu_id}: "
+          f"{len(response.experiments)} experiments, {response.device_time_s:.4g} device s, "
+          f"recalibrated qubits {list(snapshot.recalibrated_qubits)}")
+    for experiment in response.experiments:
+        print(f"  {experiment}")
+
+
+def _job_document(job) -> dict[str, Any]:
+    return _to_dict(job)
 
 
 @app.command()
@@ -96,137 +236,281 @@ def submit(file: Annotated[Path, typer.Argument(exists=True, readable=True,
                                                 help="OpenQASM 2 or 3 file")],
            shots: Annotated[int, typer.Option("--shots", help="shot_count")] = 1000,
            qpu: Annotated[str, typer.Option("--qpu", help="target qpu_id (default: any)")] = "",
-           watch: Annotated[bool, typer.Option("--watch/--no-watch")] = True,
-           quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
+           priority: Annotated[int, typer.Option(
+               "--priority", help="0 (lowest) to 10; orders jobs within fair share")] = 0,
+           readout_mitigation: Annotated[bool, typer.Option(
+               "--readout-mitigation", help="invert the calibrated readout assignment "
+                                            "matrices (mitigated probabilities)")] = False,
+           seed: Annotated[int, typer.Option("--seed", help="sampling seed (0: any)")] = 0,
+           watch: Annotated[bool, typer.Option(
+               "--watch/--no-watch", help="follow the job to the end and print its result")]
+           = True,
+           json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+           token: Token = None) -> None:
     """Submit an OpenQASM program and (by default) watch it to the end."""
-    try:
-        with QuantumClient(quantum, token=token) as client:
-            job = client.submit_job(file.read_text(), shot_count=shots, qpu_id=qpu,
-                                    name=file.name)
-            console.print(f"submitted [bold]{job.job_id}[/] to {job.qpu_id} "
-                          f"({job.placement_reason})")
-            if watch:
-                _watch(client, job.job_id)
-    except grpc.RpcError as exc:
-        _fail(exc)
+    with _errors(), QuantumClient(quantum, token=token) as client:
+        job = client.submit_job(file.read_text(), shot_count=shots, qpu_id=qpu, name=file.name,
+                                priority=priority, readout_mitigation=readout_mitigation,
+                                seed=seed)
+        if json_output:
+            _print_json(_job_document(client.wait(job.job_id) if watch else job))
+            return
+        console.print(f"submitted [bold]{job.job_id}[/] to {job.qpu_id} "
+                      f"({job.placement_reason})", soft_wrap=True)
+        if watch:
+            _watch(client, job.job_id)
 
 
 def _watch(client: QuantumClient, job_id: str) -> None:
-    with console.status(f"watching {job_id}") as status:
-        for job in client.watch_job(job_id):
-            status.update(f"{job_id}: {_state(job.state)}")
-            console.print(f"{job_id}: {_state(job.state)}")
-            if job.state in FINAL_STATES:
-                break
+    for job in client.watch_job(job_id):
+        console.print(f"{job_id}: {_state(job.state)}", soft_wrap=True)
+        if job.state in FINAL_STATES:
+            break
     job = client.get_job(job_id)
     if job.error_message:
-        console.print(f"  {job.error_message}")
+        print(f"  {job.error_message}")
     for experiment in job.result.experiments:
         if experiment.counts:
-            table = Table(title=f"program {experiment.program_index}, parameter set "
-                                f"{experiment.parameter_set_index}")
-            table.add_column("bitstring")
-            table.add_column("count", justify="right")
-            for key, count in sorted(experiment.counts.items(), key=lambda kv: -kv[1])[:16]:
-                table.add_row(key, str(count))
-            console.print(table)
+            _print_table(f"program {experiment.program_index}, parameter set "
+                         f"{experiment.parameter_set_index}", ("bitstring", "count"),
+                         [[k, str(n)] for k, n in sorted(experiment.counts.items(),
+                                                         key=lambda kv: -kv[1])[:16]])
         else:
-            console.print(f"  <H> = {experiment.expectation_value:.6f} "
-                          f"± {experiment.standard_error:.2e}")
-    console.print(f"device time {job.device_time_s:.4g} s, calibration "
-                  f"{job.calibration_snapshot_id}")
+            print(f"  <H> = {experiment.expectation_value:.6f} "
+                  f"± {experiment.standard_error:.2e}")
+    print(f"device time {job.device_time_s:.4g} s, calibration {job.calibration_snapshot_id}")
 
 
 @app.command()
-def watch(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+def watch(job_id: Annotated[str, typer.Argument(help="the job to follow")],
+          json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
           token: Token = None) -> None:
     """Follow a job's state changes until it finishes; print its result."""
-    try:
-        with QuantumClient(quantum, token=token) as client:
-            _watch(client, job_id)
-    except grpc.RpcError as exc:
-        _fail(exc)
+    with _errors(), QuantumClient(quantum, token=token) as client:
+        if json_output:
+            _print_json(_job_document(client.wait(job_id)))
+            return
+        _watch(client, job_id)
 
 
 @app.command()
-def cancel(job_id: str, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+def cancel(job_id: Annotated[str, typer.Argument(help="the job to cancel")],
+           json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
            token: Token = None) -> None:
     """Cancel a queued or running job."""
-    try:
-        with QuantumClient(quantum, token=token) as client:
-            job = client.cancel_job(job_id)
-    except grpc.RpcError as exc:
-        _fail(exc)
-    console.print(f"{job.job_id}: {_state(job.state)} {job.error_message}")
+    with _errors(), QuantumClient(quantum, token=token) as client:
+        job = client.cancel_job(job_id)
+    if json_output:
+        _print_json(_job_document(job))
+        return
+    print(f"{job.job_id}: {_plain_state(job.state)} {job.error_message}")
 
 
 @app.command()
 def jobs(limit: Annotated[int, typer.Option(help="most recent N jobs")] = 20,
-         qpu: Annotated[str, typer.Option("--qpu")] = "",
-         quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
-    """List jobs, newest first."""
-    try:
+         qpu: Annotated[str, typer.Option("--qpu", help="only jobs on this QPU")] = "",
+         state: Annotated[str, typer.Option(
+             "--state", help="only jobs in this state (queued, running, succeeded, failed, "
+                             "cancelled)")] = "",
+         json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+         token: Token = None) -> None:
+    """List jobs, newest first (full job ids, also when piped)."""
+    with _errors():
+        state_value = 0
+        if state:
+            name = f"JOB_STATE_{state.upper()}"
+            if name not in common_pb2.JobState.keys() or name == "JOB_STATE_UNSPECIFIED":
+                raise ValueError(f"unknown job state {state!r}; use queued, running, "
+                                 "succeeded, failed or cancelled")
+            state_value = common_pb2.JobState.Value(name)
         with QuantumClient(quantum, token=token) as client:
-            rows = list(client.list_jobs(qpu_id=qpu, limit=limit))
-    except grpc.RpcError as exc:
-        _fail(exc)
-    table = Table(title="jobs")
-    for column in ("job_id", "state", "qpu_id", "owner", "name", "created", "device s"):
-        table.add_column(column)
-    for j in rows:
-        table.add_row(j.job_id, _state(j.state), j.qpu_id, j.owner, j.name,
-                      j.create_time.ToDatetime().strftime("%H:%M:%S"), f"{j.device_time_s:.3g}")
-    console.print(table)
+            rows = list(client.list_jobs(qpu_id=qpu, state=state_value, limit=limit))
+    if json_output:
+        _print_json([_job_document(j) for j in rows])
+        return
+    _print_table("jobs", ("job_id", "state", "qpu_id", "owner", "name", "created", "device s"),
+                 [[j.job_id, _plain_state(j.state), j.qpu_id, j.owner, j.name,
+                   j.create_time.ToDatetime().strftime("%Y-%m-%d %H:%M:%S"),
+                   f"{j.device_time_s:.3g}"] for j in rows])
+
+
+def _observable_terms(specs: Sequence[str]) -> list[tuple[str, float]]:
+    """``"Z0 Z1=0.5"`` → ``("Z0 Z1", 0.5)``; a term without ``=`` has coefficient 1."""
+    terms = []
+    for spec in specs:
+        pauli, _, coefficient = spec.partition("=")
+        try:
+            terms.append((pauli.strip(), float(coefficient) if coefficient else 1.0))
+        except ValueError:
+            raise ValueError(f"bad observable term {spec!r}: write PAULI=COEFFICIENT, e.g. "
+                             "'Z0 Z1=0.5'") from None
+    return terms
+
+
+def _parameter_rows(specs: Sequence[str]) -> list[list[float]]:
+    try:
+        return [[float(v) for v in spec.split(",") if v.strip()] for spec in specs]
+    except ValueError:
+        raise ValueError(f"bad --parameters {list(specs)}: write comma-separated numbers, e.g. "
+                         "0.1,0.2") from None
+
+
+@app.command()
+def session(file: Annotated[Path, typer.Argument(exists=True, readable=True,
+                                                 help="parametric OpenQASM 3 program")],
+            observable: Annotated[list[str], typer.Option(
+                "--observable", "-o", help="a term PAULI=COEFFICIENT, e.g. 'Z0 Z1=0.5' "
+                                           "(repeat for a sum)")],
+            parameters: Annotated[list[str] | None, typer.Option(
+                "--parameters", "-p", help="one parameter set, comma-separated (repeat for a "
+                                           "batch)")] = None,
+            qpu: Annotated[str, typer.Option("--qpu", help="target qpu_id (default: any)")] = "",
+            shots: Annotated[int, typer.Option("--shots", help="0 = exact")] = 0,
+            gradient: Annotated[bool, typer.Option(
+                "--gradient", help="also print parameter-shift gradients")] = False,
+            json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+            token: Token = None) -> None:
+    """Open a hybrid session, evaluate parameter sets, print ⟨H⟩ (and gradients), close it."""
+    with _errors():
+        terms = _observable_terms(observable)
+        rows = _parameter_rows(parameters or [""])
+        with QuantumClient(quantum, token=token) as client, client.session(
+                file.read_text(), terms, qpu_id=qpu, shot_count=shots, gradient=gradient) as s:
+            values = s.evaluate(rows, gradient=gradient)
+            energies, gradients = values if gradient else (values, None)
+            document = {"session_id": s.session_id, "qpu_id": s.ready.qpu_id,
+                        "parameters": list(s.parameters),
+                        "expectation_values": [float(e) for e in energies],
+                        "standard_errors": [float(e) for e in s.standard_errors()],
+                        "engine": s.last.engine, "device_time_s": s.last.device_time_s}
+            if gradients is not None:
+                document["gradients"] = gradients.tolist()
+    if json_output:
+        _print_json(document)
+        return
+    print(f"session {document['session_id']} on {document['qpu_id']} "
+          f"(parameters {', '.join(document['parameters']) or 'none'})")
+    columns = ["parameter set", "<H>", "standard error"] + (["gradient"] if gradient else [])
+    _print_table("expectation values", columns, [
+        [",".join(f"{v:g}" for v in row), f"{e:.10g}", f"{se:.3g}"]
+        + ([" ".join(f"{g:.6g}" for g in document["gradients"][i])] if gradient else [])
+        for i, (row, e, se) in enumerate(zip(rows, document["expectation_values"],
+                                             document["standard_errors"]))])
+
+
+@app.command()
+def optimizers(json_output: Json = False, classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS,
+               token: Token = None) -> None:
+    """List the classical service's optimisers and their default options."""
+    with _errors(), ClassicalClient(classical, token=token) as client:
+        rows = client.list_optimizers()
+    if json_output:
+        _print_json([_to_dict(o) for o in rows])
+        return
+    _print_table("optimizers", ("name", "gradient", "description", "options"),
+                 [[o.name, "yes" if o.uses_gradient else "no", o.description,
+                   " ".join(f"{k}={v}" for k, v in sorted(o.default_options.items()))]
+                  for o in rows])
+
+
+@app.command()
+def models(json_output: Json = False, classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS,
+           token: Token = None) -> None:
+    """List the models the classical service serves for inference."""
+    with _errors(), ClassicalClient(classical, token=token) as client:
+        rows = client.list_models()
+    if json_output:
+        _print_json([_to_dict(m) for m in rows])
+        return
+    _print_table("models", ("name", "hybrid", "qpu_id", "parameters", "inputs", "description"),
+                 [[m.name, "yes" if m.hybrid else "no", m.qpu_id, str(m.parameter_count),
+                   " ".join(i.name for i in m.inputs), m.description] for m in rows])
+
+
+@app.command()
+def infer(model: Annotated[str, typer.Argument(help="a model name (see qcore models)")],
+          inputs: Annotated[Path, typer.Option(
+              "--inputs", exists=True, readable=True,
+              help="JSON file mapping each input name to a (nested) list of numbers or "
+                   "strings")],
+          classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS, token: Token = None) -> None:
+    """Run a model on the inputs of a JSON file; print its outputs as JSON."""
+    import numpy as np
+
+    from qcore_client.tensors import decode
+
+    with _errors():
+        try:
+            named = json.loads(inputs.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{inputs} is not JSON: {exc}") from None
+        if not isinstance(named, dict):
+            raise ValueError(f"{inputs} must hold a JSON object {{input name: values}}")
+        with ClassicalClient(classical, token=token) as client:
+            response = client.infer(model, {k: np.asarray(v) for k, v in named.items()})
+    _print_json({"outputs": {t.name: decode(t).tolist() for t in response.outputs},
+                 "quantum_task_count": response.quantum_task_count, "wall_s": response.wall_s})
 
 
 @app.command()
 def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
-        qpu: Annotated[str, typer.Option("--qpu")] = "ion-ideal-24",
-        optimizer: Annotated[str, typer.Option("--optimizer")] = "l-bfgs-b",
+        qpu: Annotated[str, typer.Option("--qpu", help="target qpu_id")] = "ion-ideal-24",
+        optimizer: Annotated[str, typer.Option(
+            "--optimizer", help="see qcore optimizers")] = "l-bfgs-b",
         shots: Annotated[int, typer.Option("--shots", help="0 = exact")] = 0,
-        max_iterations: Annotated[int, typer.Option("--max-iterations")] = 200,
-        classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS, token: Token = None) -> None:
+        max_iterations: Annotated[int, typer.Option(
+            "--max-iterations", help="optimiser iterations at most")] = 200,
+        json_output: Json = False, classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS,
+        token: Token = None) -> None:
     """Find a molecule's ground-state energy with VQE (classical service drives a session)."""
     from qcore_client.problems.molecules import ansatz, load_molecule
 
-    problem = load_molecule(molecule)
+    with _errors():
+        problem = load_molecule(molecule)
     circuit = ansatz(problem)
     progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                        TextColumn("{task.completed} it"), TimeElapsedColumn(), console=console)
+                        TextColumn("{task.completed} it"), TimeElapsedColumn(), console=errors,
+                        disable=json_output)
     result = None
-    try:
-        with ClassicalClient(classical, token=token) as client, progress:
-            task = progress.add_task(f"VQE {molecule}", total=max_iterations)
-            for response in client.minimize(circuit, problem.observable, optimizer=optimizer,
-                                            qpu_id=qpu, shot_count=shots,
-                                            max_iterations=max_iterations, tolerance=1e-9,
-                                            name=f"vqe-{molecule}"):
-                if response.WhichOneof("response") == "iteration":
-                    progress.update(task, completed=response.iteration.iteration,
-                                    description=f"VQE {molecule} E={response.iteration.energy:+.6f}")
-                else:
-                    result = response.result
-    except grpc.RpcError as exc:
-        _fail(exc)
+    with _errors(), ClassicalClient(classical, token=token) as client, progress:
+        task = progress.add_task(f"VQE {molecule}", total=max_iterations)
+        for response in client.minimize(circuit, problem.observable, optimizer=optimizer,
+                                        qpu_id=qpu, shot_count=shots,
+                                        max_iterations=max_iterations, tolerance=1e-9,
+                                        name=f"vqe-{molecule}"):
+            if response.WhichOneof("response") == "iteration":
+                progress.update(task, completed=response.iteration.iteration,
+                                description=f"VQE {molecule} E={response.iteration.energy:+.6f}")
+            else:
+                result = response.result
     error = result.energy - problem.exact_energy
-    console.print(f"E = {result.energy:.6f} Ha, exact {problem.exact_energy:.6f} Ha, error "
-                  f"{error * 1e3:+.3f} mHa, {result.iteration_count} iterations, "
-                  f"{result.evaluation_count} circuit executions on {result.qpu_id}")
+    if json_output:
+        _print_json({**_to_dict(result), "molecule": molecule,
+                     "exact_energy": problem.exact_energy, "error": error})
+        return
+    print(f"E = {result.energy:.6f} Ha, exact {problem.exact_energy:.6f} Ha, error "
+          f"{error * 1e3:+.3f} mHa, {result.iteration_count} iterations, "
+          f"{result.evaluation_count} circuit executions on {result.qpu_id}")
 
 
 @app.command()
-def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL")]
+def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL",
+                                              help="broker URL mqtt://host[:port]")]
             = "mqtt://127.0.0.1:1883",
             prefix: Annotated[str, typer.Option("--prefix", envvar="QCORE_TOPIC_PREFIX",
                                                 help="topic prefix of the deployment")]
             = "qcore/v1",
             seconds: Annotated[float, typer.Option(help="stop after N seconds (0 = never)")]
-            = 0.0) -> None:
+            = 0.0,
+            json_output: Annotated[bool, typer.Option(
+                "--json", help="print each message as one JSON line (topic, payload) instead "
+                               "of the live view")] = False) -> None:
     """Live view of qcore telemetry (subscribes to {prefix}/#, qcore/v1/# by default)."""
-    from google.protobuf.json_format import MessageToDict
-
+    from broker.config import parse_mqtt_url
     from broker.subscriber import TelemetryCollector, TelemetrySubscriber
 
+    with _errors():
+        parse_mqtt_url(mqtt)
     collector = TelemetryCollector(prefix=prefix)
 
     def render() -> Table:
@@ -243,11 +527,17 @@ def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL")
     async def run() -> None:
         began = time.monotonic()
         async with TelemetrySubscriber(mqtt, prefix=prefix) as subscriber:
-            with Live(render(), console=console, refresh_per_second=4) as live:
+            live = contextlib.nullcontext() if json_output else Live(
+                render(), console=console, refresh_per_second=4)
+            with live:
                 async def consume() -> None:
                     async for topic, message in subscriber:
                         collector.add(topic, message)
-                        live.update(render())
+                        if json_output:
+                            print(json.dumps({"topic": topic, "payload": MessageToDict(message)}),
+                                  flush=True)
+                        else:
+                            live.update(render())
 
                 consumer = asyncio.create_task(consume())
                 while not consumer.done() and (not seconds or
@@ -256,10 +546,11 @@ def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL")
                 consumer.cancel()
                 await asyncio.gather(consumer, return_exceptions=True)
 
-    try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
+    with _errors():
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            pass
 
 
 @tokens_app.command("create")
@@ -269,8 +560,8 @@ def token_create(
                                             "run fleet operations (Calibrate)")] = False,
         db: Annotated[Path | None, typer.Option(
             "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
-            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
-        ) -> None:
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None,
+        json_output: Json = False) -> None:
     """Mint an API token and print it (once: only its SHA-256 digest is stored).
 
     Runs where the quantum service's store file is (it writes the file directly; a running
@@ -284,10 +575,13 @@ def token_create(
     try:
         raw = store.create(user, admin=admin)
     except ValueError as exc:
-        console.print(f"[red]error[/] {exc}")
-        raise typer.Exit(2) from None
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE_ERROR) from None
     finally:
         store.close()
+    if json_output:
+        _print_json({"user": user, "admin": admin, "token": raw})
+        return
     print(raw)
 
 
@@ -296,8 +590,8 @@ def token_revoke(
         user: Annotated[str, typer.Option("--user", help="whose tokens to delete")],
         db: Annotated[Path | None, typer.Option(
             "--db", envvar="QCORE_QUANTUM_DB_PATH", show_default=False,
-            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None
-        ) -> None:
+            help="the quantum service's SQLite store (default var/quantum_jobs.sqlite)")] = None,
+        json_output: Json = False) -> None:
     """Delete every token of a user (a running service refuses them at once)."""
     from quantum_service.config import QuantumSettings
     from quantum_service.security.tokens import TokenStore
@@ -307,7 +601,10 @@ def token_revoke(
         count = store.revoke_user(user)
     finally:
         store.close()
-    console.print(f"revoked {count} token(s) of {user!r}")
+    if json_output:
+        _print_json({"user": user, "revoked": count})
+        return
+    print(f"revoked {count} token(s) of {user!r}")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from qcore_client.auth import auth_metadata, resolve_token
-from qcore_client.observable import canonical_pauli_string
+from qcore_client.circuit import Circuit
+from qcore_client.tensors import encode
+from qcore_client.observable import Observable, SparsePauliSource, canonical_pauli_string
 
 __all__ = [
     "QuantumClient",
@@ -46,6 +48,7 @@ __all__ = [
     "ClassicalClient",
     "AsyncClassicalClient",
     "Session",
+    "AsyncSession",
     "to_program",
     "to_observable",
     "session_start",
@@ -83,7 +86,9 @@ def classical_address(address: str | None = None) -> str:
 
 
 ProgramLike = Any  # str | Circuit | common_pb2.Circuit | common_pb2.Program
-ObservableLike = Any  # Observable | Mapping[str, float] | Iterable[tuple[str, float]]
+#: Observable | SparsePauliSource (Qiskit SparsePauliOp) | Mapping[str, float] |
+#: Iterable[tuple[str, float]]
+ObservableLike = Any
 
 
 def to_program(program: ProgramLike) -> common_pb2.Program:
@@ -94,7 +99,7 @@ def to_program(program: ProgramLike) -> common_pb2.Program:
         return common_pb2.Program(openqasm=program)
     if isinstance(program, common_pb2.Circuit):
         return common_pb2.Program(circuit=program)
-    if hasattr(program, "to_proto"):
+    if isinstance(program, Circuit):
         return common_pb2.Program(circuit=program.to_proto())
     raise TypeError(f"cannot use {type(program).__name__} as a program: pass OpenQASM text, a "
                     "qcore_client.Circuit or a qcore.v1.Circuit")
@@ -103,17 +108,22 @@ def to_program(program: ProgramLike) -> common_pb2.Program:
 def to_observable(observable: ObservableLike) -> common_pb2.Observable:
     """Converts an observable to a ``qcore.v1.Observable`` message.
 
-    Pauli strings of a mapping or ``(pauli_string, coefficient)`` pairs are checked and
-    canonicalised here (:func:`~qcore_client.observable.canonical_pauli_string`), so a bad one
+    A Qiskit ``SparsePauliOp`` (any :class:`~qcore_client.observable.SparsePauliSource`) is read
+    through its sparse list, so its little-endian labels need no reversing: ``"XZI"`` is
+    ``"Z1 X2"``. Pauli strings of a mapping or ``(pauli_string, coefficient)`` pairs are checked
+    and canonicalised here (:func:`~qcore_client.observable.canonical_pauli_string`), so a bad one
     fails before anything is sent.
 
     Raises:
-        ValueError: a malformed Pauli string.
+        ValueError: a malformed Pauli string, or a sparse Pauli list with complex coefficients
+            or letters other than I, X, Y, Z.
     """
     if isinstance(observable, common_pb2.Observable):
         return observable
-    if hasattr(observable, "to_proto"):
+    if isinstance(observable, Observable):
         return observable.to_proto()
+    if isinstance(observable, SparsePauliSource):
+        return Observable.from_sparse_source(observable).to_proto()
     items = observable.items() if isinstance(observable, Mapping) else observable
     return common_pb2.Observable(terms=[
         common_pb2.PauliTerm(pauli_string=canonical_pauli_string(s), coefficient=float(c))
@@ -131,18 +141,62 @@ def session_start(program: ProgramLike, observable: ObservableLike, *, qpu_id: s
 
 
 def _submit_request(programs: ProgramLike | Sequence[ProgramLike], *, observable, shot_count,
-                    parameter_sets, qpu_id, name, request_id, seed) -> qs_pb2.SubmitJobRequest:
-    if isinstance(programs, (str, common_pb2.Program, common_pb2.Circuit)) or \
-            hasattr(programs, "to_proto"):
+                    parameter_sets, qpu_id, name, request_id, seed, priority,
+                    readout_mitigation) -> qs_pb2.SubmitJobRequest:
+    if isinstance(programs, (str, common_pb2.Program, common_pb2.Circuit, Circuit)):
         programs = [programs]
     request = qs_pb2.SubmitJobRequest(
         request_id=request_id or uuid.uuid4().hex, qpu_id=qpu_id,
         programs=[to_program(p) for p in programs], shot_count=shot_count, name=name, seed=seed,
+        priority=priority, readout_mitigation=readout_mitigation,
         parameter_sets=[common_pb2.ParameterSet(values=[float(v) for v in row])
-                        for row in (parameter_sets or ())])
+                        for row in (() if parameter_sets is None else parameter_sets)])
     if observable is not None:
         request.observable.CopyFrom(to_observable(observable))
     return request
+
+
+def _calibrate_request(qpu_id: str, qubits: Sequence[int], force: bool
+                       ) -> qs_pb2.CalibrateRequest:
+    return qs_pb2.CalibrateRequest(qpu_id=qpu_id, qubits=[int(q) for q in qubits], force=force)
+
+
+def _list_jobs_request(*, qpu_id: str, state: int, page_size: int, page_token: str
+                       ) -> qs_pb2.ListJobsRequest:
+    return qs_pb2.ListJobsRequest(page_size=page_size, page_token=page_token, qpu_id=qpu_id,
+                                  state=state)
+
+
+def _minimize_request(program, observable, *, optimizer: str, qpu_id: str, shot_count: int,
+                      initial_parameters: Iterable[float], max_iterations: int,
+                      tolerance: float, options: Mapping[str, float] | None, seed: int,
+                      name: str) -> cs_pb2.MinimizeRequest:
+    return cs_pb2.MinimizeRequest(
+        optimizer=optimizer, session=session_start(program, observable, qpu_id=qpu_id,
+                                                   shot_count=shot_count, seed=seed),
+        initial_parameters=list(initial_parameters), max_iterations=max_iterations,
+        tolerance=tolerance, options=dict(options or {}), seed=seed, name=name)
+
+
+def _evaluate_request(sequence: int, parameter_sets, gradient: bool
+                      ) -> tuple[qs_pb2.OpenSessionRequest, int]:
+    values, m = _pack(parameter_sets)
+    return qs_pb2.OpenSessionRequest(evaluate=qs_pb2.SessionEvaluate(
+        sequence=sequence, parameter_values=values.tobytes(), parameter_set_count=m,
+        compute_gradient=gradient)), m
+
+
+def _unpack_result(result: qs_pb2.SessionResult, m: int, gradient: bool):
+    energies = np.frombuffer(result.expectation_values, dtype="<f8")
+    if gradient:
+        return energies, np.frombuffer(result.gradients, dtype="<f8").reshape(m, -1)
+    return energies
+
+
+def _infer_request(model: str, inputs: Mapping[str, np.ndarray | Sequence[str]]
+                   ) -> cs_pb2.InferRequest:
+    return cs_pb2.InferRequest(model=model,
+                               inputs=[encode(name, value) for name, value in inputs.items()])
 
 
 def _metadata(token: str | None) -> tuple[tuple[str, str], ...]:
@@ -188,16 +242,11 @@ class Session:
         return tuple(self.ready.parameters)
 
     def evaluate(self, parameter_sets, *, gradient: bool = False):
-        values, m = _pack(parameter_sets)
         self._sequence += 1
-        self._queue.put(qs_pb2.OpenSessionRequest(evaluate=qs_pb2.SessionEvaluate(
-            sequence=self._sequence, parameter_values=values.tobytes(), parameter_set_count=m,
-            compute_gradient=gradient)))
+        request, m = _evaluate_request(self._sequence, parameter_sets, gradient)
+        self._queue.put(request)
         self.last = next(self._responses).result
-        energies = np.frombuffer(self.last.expectation_values, dtype="<f8")
-        if gradient:
-            return energies, np.frombuffer(self.last.gradients, dtype="<f8").reshape(m, -1)
-        return energies
+        return _unpack_result(self.last, m, gradient)
 
     def standard_errors(self) -> np.ndarray:
         return np.frombuffer(self.last.standard_errors, dtype="<f8") if self.last else np.empty(0)
@@ -212,6 +261,53 @@ class Session:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class AsyncSession:
+    """An asyncio hybrid session (see ``AsyncQuantumClient.session``); ``await evaluate(x)``
+    as :meth:`Session.evaluate`."""
+
+    def __init__(self, call, ready: qs_pb2.SessionReady) -> None:
+        self._call = call
+        self._sequence = 0
+        self.ready = ready
+        self.last: qs_pb2.SessionResult | None = None
+
+    @classmethod
+    async def open(cls, stub: qs_grpc.QuantumServiceStub, start: qs_pb2.SessionStart,
+                   metadata) -> AsyncSession:
+        call = stub.OpenSession(metadata=metadata)
+        await call.write(qs_pb2.OpenSessionRequest(start=start))
+        return cls(call, (await call.read()).ready)
+
+    @property
+    def session_id(self) -> str:
+        return self.ready.session_id
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(self.ready.parameters)
+
+    async def evaluate(self, parameter_sets, *, gradient: bool = False):
+        self._sequence += 1
+        request, m = _evaluate_request(self._sequence, parameter_sets, gradient)
+        await self._call.write(request)
+        self.last = (await self._call.read()).result
+        return _unpack_result(self.last, m, gradient)
+
+    def standard_errors(self) -> np.ndarray:
+        return np.frombuffer(self.last.standard_errors, dtype="<f8") if self.last else np.empty(0)
+
+    async def close(self) -> None:
+        await self._call.done_writing()
+        while await self._call.read() is not grpc.aio.EOF:
+            pass
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
 
 
 class QuantumClient:
@@ -257,12 +353,28 @@ class QuantumClient:
 
     def submit_job(self, programs, *, observable=None, shot_count: int = 0,
                    parameter_sets=None, qpu_id: str = "", name: str = "",
-                   request_id: str | None = None, seed: int = 0) -> qs_pb2.Job:
+                   request_id: str | None = None, seed: int = 0, priority: int = 0,
+                   readout_mitigation: bool = False) -> qs_pb2.Job:
         """Submits a job; a fresh ``request_id`` is generated unless one is given (pass the
-        same one to retry safely)."""
+        same one to retry safely).
+
+        Args:
+            programs: one program or a sequence (OpenQASM text, ``Circuit``, messages).
+            observable: with one, each (program, parameter set) yields an expectation value;
+                without, measurement counts.
+            shot_count: shots per (program, parameter set); 0 with an observable is exact.
+            parameter_sets: rows of values for the programs' parameters, shape ``(m, k)``.
+            priority: 0 (lowest, default) to 10; orders jobs within fair share.
+            readout_mitigation: invert the calibrated readout assignment matrices
+                (``ExperimentResult.mitigated_probabilities``, mitigated expectation values).
+        Raises:
+            grpc.RpcError: ``INVALID_ARGUMENT`` for bad input (e.g. a priority outside 0–10),
+                ``NOT_FOUND`` for an unknown QPU, ``RESOURCE_EXHAUSTED`` over quota.
+        """
         request = _submit_request(programs, observable=observable, shot_count=shot_count,
                                   parameter_sets=parameter_sets, qpu_id=qpu_id, name=name,
-                                  request_id=request_id, seed=seed)
+                                  request_id=request_id, seed=seed, priority=priority,
+                                  readout_mitigation=readout_mitigation)
         return self.stub.SubmitJob(request, metadata=self._md, timeout=self._timeout).job
 
     def get_job(self, job_id: str) -> qs_pb2.Job:
@@ -274,8 +386,8 @@ class QuantumClient:
         """Jobs newest first, following pages until ``limit`` jobs or the end."""
         token, seen = "", 0
         while True:
-            page = self.stub.ListJobs(qs_pb2.ListJobsRequest(
-                page_size=page_size, page_token=token, qpu_id=qpu_id, state=state),
+            page = self.stub.ListJobs(_list_jobs_request(
+                qpu_id=qpu_id, state=state, page_size=page_size, page_token=token),
                 metadata=self._md, timeout=self._timeout)
             for job in page.jobs:
                 yield job
@@ -309,6 +421,17 @@ class QuantumClient:
                               idle_timeout_s=idle_timeout_s, gradient=gradient, seed=seed)
         return Session(self.stub, start, self._md)
 
+    def calibrate(self, qpu_id: str, *, qubits: Sequence[int] = (), force: bool = False,
+                  timeout_s: float | None = None) -> qs_pb2.CalibrateResponse:
+        """Runs calibration experiments on a QPU now (admin only) and returns the new snapshot.
+
+        Raises:
+            grpc.RpcError: ``PERMISSION_DENIED`` for a non-admin token, ``NOT_FOUND`` for an
+                unknown QPU, ``FAILED_PRECONDITION`` when automatic calibration is off.
+        """
+        return self.stub.Calibrate(_calibrate_request(qpu_id, qubits, force), metadata=self._md,
+                                   timeout=timeout_s or self._timeout)
+
 
 class AsyncQuantumClient:
     """asyncio client of ``qcore.v1.QuantumService`` (same methods, awaitable; same
@@ -332,8 +455,43 @@ class AsyncQuantumClient:
         await self.close()
 
     async def list_qpus(self) -> list[common_pb2.QpuDescription]:
-        return list((await self.stub.ListQpus(qs_pb2.ListQpusRequest(page_size=1000),
-                                              metadata=self._md, timeout=self._timeout)).qpus)
+        qpus, token = [], ""
+        while True:
+            page = await self.stub.ListQpus(qs_pb2.ListQpusRequest(page_token=token),
+                                            metadata=self._md, timeout=self._timeout)
+            qpus.extend(page.qpus)
+            if not (token := page.next_page_token):
+                return qpus
+
+    async def list_jobs(self, *, qpu_id: str = "", state: int = 0, page_size: int = 50,
+                        limit: int | None = None) -> AsyncIterator[qs_pb2.Job]:
+        """Jobs newest first, following pages until ``limit`` jobs or the end."""
+        token, seen = "", 0
+        while True:
+            page = await self.stub.ListJobs(_list_jobs_request(
+                qpu_id=qpu_id, state=state, page_size=page_size, page_token=token),
+                metadata=self._md, timeout=self._timeout)
+            for job in page.jobs:
+                yield job
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            if not (token := page.next_page_token):
+                return
+
+    async def calibrate(self, qpu_id: str, *, qubits: Sequence[int] = (), force: bool = False,
+                        timeout_s: float | None = None) -> qs_pb2.CalibrateResponse:
+        """As :meth:`QuantumClient.calibrate`."""
+        return await self.stub.Calibrate(_calibrate_request(qpu_id, qubits, force),
+                                         metadata=self._md, timeout=timeout_s or self._timeout)
+
+    async def session(self, program, observable, *, qpu_id: str = "", shot_count: int = 0,
+                      idle_timeout_s: int = 0, gradient: bool = False, seed: int = 0
+                      ) -> AsyncSession:
+        """Opens a hybrid session (``async with await client.session(...) as s``)."""
+        start = session_start(program, observable, qpu_id=qpu_id, shot_count=shot_count,
+                              idle_timeout_s=idle_timeout_s, gradient=gradient, seed=seed)
+        return await AsyncSession.open(self.stub, start, self._md)
 
     async def get_qpu(self, qpu_id: str) -> common_pb2.QpuDescription:
         return (await self.stub.GetQpu(qs_pb2.GetQpuRequest(qpu_id=qpu_id), metadata=self._md,
@@ -341,10 +499,13 @@ class AsyncQuantumClient:
 
     async def submit_job(self, programs, *, observable=None, shot_count: int = 0,
                          parameter_sets=None, qpu_id: str = "", name: str = "",
-                         request_id: str | None = None, seed: int = 0) -> qs_pb2.Job:
+                         request_id: str | None = None, seed: int = 0, priority: int = 0,
+                         readout_mitigation: bool = False) -> qs_pb2.Job:
+        """As :meth:`QuantumClient.submit_job`."""
         request = _submit_request(programs, observable=observable, shot_count=shot_count,
                                   parameter_sets=parameter_sets, qpu_id=qpu_id, name=name,
-                                  request_id=request_id, seed=seed)
+                                  request_id=request_id, seed=seed, priority=priority,
+                                  readout_mitigation=readout_mitigation)
         return (await self.stub.SubmitJob(request, metadata=self._md,
                                           timeout=self._timeout)).job
 
@@ -403,12 +564,25 @@ class ClassicalClient:
                  tolerance: float = 0.0, options: Mapping[str, float] | None = None,
                  seed: int = 0, name: str = "") -> Iterator[cs_pb2.MinimizeResponse]:
         """Streams ``MinimizeResponse`` messages: iterations, then the result."""
-        request = cs_pb2.MinimizeRequest(
-            optimizer=optimizer, session=session_start(program, observable, qpu_id=qpu_id,
-                                                       shot_count=shot_count, seed=seed),
-            initial_parameters=list(initial_parameters), max_iterations=max_iterations,
-            tolerance=tolerance, options=dict(options or {}), seed=seed, name=name)
+        request = _minimize_request(
+            program, observable, optimizer=optimizer, qpu_id=qpu_id, shot_count=shot_count,
+            initial_parameters=initial_parameters, max_iterations=max_iterations,
+            tolerance=tolerance, options=options, seed=seed, name=name)
         yield from self.stub.Minimize(request, metadata=self._md)
+
+    def list_models(self) -> list[cs_pb2.ModelInfo]:
+        """Models the classical service serves (from its model directory)."""
+        return list(self.stub.ListModels(cs_pb2.ListModelsRequest(), metadata=self._md).models)
+
+    def get_model(self, name: str) -> cs_pb2.ModelInfo:
+        """One model. Raises ``grpc.RpcError`` ``NOT_FOUND`` for an unknown name."""
+        return self.stub.GetModel(cs_pb2.GetModelRequest(name=name), metadata=self._md).model
+
+    def infer(self, model: str, inputs: Mapping[str, np.ndarray | Sequence[str]]
+              ) -> cs_pb2.InferResponse:
+        """Runs ``model`` on named input tensors (see :func:`qcore_client.tensors.encode`);
+        decode the outputs with :func:`qcore_client.tensors.decode`."""
+        return self.stub.Infer(_infer_request(model, inputs), metadata=self._md)
 
 
 class AsyncClassicalClient:
@@ -429,7 +603,32 @@ class AsyncClassicalClient:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    async def minimize(self, request: cs_pb2.MinimizeRequest
+    async def list_optimizers(self) -> list[cs_pb2.OptimizerInfo]:
+        return list((await self.stub.ListOptimizers(cs_pb2.ListOptimizersRequest(),
+                                                    metadata=self._md)).optimizers)
+
+    async def minimize(self, program, observable, *, optimizer: str = "l-bfgs-b",
+                       qpu_id: str = "", shot_count: int = 0,
+                       initial_parameters: Iterable[float] = (), max_iterations: int = 0,
+                       tolerance: float = 0.0, options: Mapping[str, float] | None = None,
+                       seed: int = 0, name: str = ""
                        ) -> AsyncIterator[cs_pb2.MinimizeResponse]:
+        """As :meth:`ClassicalClient.minimize`, as an async iterator."""
+        request = _minimize_request(
+            program, observable, optimizer=optimizer, qpu_id=qpu_id, shot_count=shot_count,
+            initial_parameters=initial_parameters, max_iterations=max_iterations,
+            tolerance=tolerance, options=options, seed=seed, name=name)
         async for response in self.stub.Minimize(request, metadata=self._md):
             yield response
+
+    async def list_models(self) -> list[cs_pb2.ModelInfo]:
+        return list((await self.stub.ListModels(cs_pb2.ListModelsRequest(),
+                                                metadata=self._md)).models)
+
+    async def get_model(self, name: str) -> cs_pb2.ModelInfo:
+        return (await self.stub.GetModel(cs_pb2.GetModelRequest(name=name),
+                                         metadata=self._md)).model
+
+    async def infer(self, model: str, inputs: Mapping[str, np.ndarray | Sequence[str]]
+                    ) -> cs_pb2.InferResponse:
+        return await self.stub.Infer(_infer_request(model, inputs), metadata=self._md)

@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from numbers import Real
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from numbers import Complex, Real
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from qcore.v1 import common_pb2
 
-__all__ = ["Observable", "canonical_pauli_string"]
+__all__ = ["Observable", "SparsePauliSource", "canonical_pauli_string"]
 
 #: One factor: a Pauli letter, then a qubit index in ASCII digits (``\d`` would also accept
 #: digits such as ``"١"``, which ``int`` reads as 1). At most 9 digits, as the service accepts.
 _FACTOR = re.compile(r"([IXYZ])([0-9]{1,9})", re.ASCII)
+#: Largest imaginary part (relative to 1 + |real part|) a coefficient of a sparse Pauli list may
+#: have and still be read as real: round-off of Qiskit's Pauli algebra, not a non-Hermitian term.
+_IMAG_TOLERANCE = 1e-10
 #: Above this many qubits, matrices are built sparse and diagonalised with Lanczos (eigsh).
 _DENSE_LIMIT = 10
 
@@ -59,6 +63,23 @@ def canonical_pauli_string(pauli_string: str) -> str:
             raise ValueError(f"qubit {qubit} appears twice in Pauli string {pauli_string!r}")
         factors[qubit] = letter
     return " ".join(f"{factors[q]}{q}" for q in sorted(factors) if factors[q] != "I")
+
+
+@runtime_checkable
+class SparsePauliSource(Protocol):
+    """A Pauli sum that lists itself sparsely, as Qiskit's ``SparsePauliOp`` and
+    ``SparseObservable`` do (``to_sparse_list``, ``num_qubits``).
+
+    ``to_sparse_list()`` returns ``(letters, qubits, coefficient)`` triples: ``letters[i]``
+    acts on qubit ``qubits[i]``; ``SparsePauliOp.from_list([("XZI", 1.0)])`` (Qiskit's
+    little-endian label: the rightmost letter is qubit 0) lists ``("ZX", [1, 2], 1+0j)``, which is
+    qcore's ``"Z1 X2"``.
+    """
+
+    @property
+    def num_qubits(self) -> int: ...
+
+    def to_sparse_list(self) -> Sequence[tuple[str, Sequence[int], complex]]: ...
 
 
 def _masks(pauli_string: str) -> tuple[int, int, int]:
@@ -137,6 +158,48 @@ class Observable:
                   ) -> Observable:
         """From a mapping ``{"X0 Z3": 0.5, "": -1.0}``, combining equivalent strings."""
         return cls(terms.items(), qubit_count=qubit_count).simplify()
+
+    @classmethod
+    def from_sparse_list(cls, items: Iterable[tuple[str, Sequence[int], complex]], *,
+                         qubit_count: int | None = None) -> Observable:
+        """From ``(letters, qubits, coefficient)`` triples (Qiskit's ``to_sparse_list`` form),
+        combining equal strings: ``("ZX", [1, 2], 0.5)`` is ``0.5 * "Z1 X2"``.
+
+        Raises:
+            ValueError: a letter other than ``I``, ``X``, ``Y``, ``Z`` (e.g. a projector of a
+                Qiskit ``SparseObservable``), letters and qubits of different lengths, a
+                coefficient with an imaginary part (the sum would not be Hermitian), or a qubit
+                named twice.
+            TypeError: a coefficient is not a number.
+        """
+        terms: list[tuple[str, float]] = []
+        for letters, qubits, coefficient in items:
+            qubits = [int(q) for q in qubits]
+            if len(letters) != len(qubits):
+                raise ValueError(f"sparse Pauli term {letters!r} names {len(qubits)} qubits")
+            if bad := set(letters) - set("IXYZ"):
+                raise ValueError(
+                    f"sparse Pauli term {letters!r} has {''.join(sorted(bad))!r}: an observable "
+                    "is a sum of Pauli products (letters I, X, Y, Z)")
+            if isinstance(coefficient, bool) or not isinstance(coefficient, Complex):
+                raise TypeError(f"coefficient of {letters!r} must be a number, not "
+                                f"{type(coefficient).__name__}")
+            value = complex(coefficient)
+            if abs(value.imag) > _IMAG_TOLERANCE * (1.0 + abs(value.real)):
+                raise ValueError(
+                    f"coefficient {value} of {letters!r} {qubits} is not real: qcore observables "
+                    "are Hermitian (real coefficients); simplify() the operator or take its "
+                    "Hermitian part")
+            terms.append((" ".join(f"{p}{q}" for p, q in zip(letters, qubits)), value.real))
+        return cls(terms, qubit_count=qubit_count).simplify()
+
+    @classmethod
+    def from_sparse_source(cls, source: SparsePauliSource) -> Observable:
+        """From a Qiskit ``SparsePauliOp`` (or anything listing itself as
+        :class:`SparsePauliSource` does), on ``source.num_qubits`` qubits; see
+        :meth:`from_sparse_list` for the errors."""
+        return cls.from_sparse_list(source.to_sparse_list(),
+                                    qubit_count=max(1, int(source.num_qubits)))
 
     @classmethod
     def from_proto(cls, message: common_pb2.Observable, *, qubit_count: int | None = None

@@ -38,7 +38,8 @@ Protocols (Krantz et al., Appl. Phys. Rev. 6, 021318 (2019), §V unless noted):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,7 +51,8 @@ from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler.euler import synthesize_1q
 from quantum_service.contract import DeviceParameters, Modality, Simultaneous
 
-__all__ = ["ExperimentSettings", "settings_for", "ExperimentContext", "QUBIT_EXPERIMENTS",
+__all__ = ["ExperimentSettings", "LARGE_DEVICE_QUBITS", "LARGE_DEVICE_QUBITS_PER_RUN",
+           "settings_for", "settings_for_device", "ExperimentContext", "QUBIT_EXPERIMENTS",
            "PAIR_EXPERIMENTS", "wrap"]
 
 _PI = math.pi
@@ -78,6 +80,9 @@ class ExperimentSettings:
             frequency drift then adds ~3 kHz rms between checks (``σ sqrt(2Δ/τ)`` of the OU
             drift), comparable to the threshold, at ~0.2 % of device time
             (``benchmarks/CALIBRATION_REPORT.md``).
+        max_qubits_per_run: most qubits one calibration run recalibrates (``None``: all);
+            the stale nodes of the other qubits are deferred to the next runs, stalest qubits
+            first (rolling calibration; see :func:`settings_for_device`).
     """
 
     shots: int = 400
@@ -97,6 +102,48 @@ class ExperimentSettings:
     readout_threshold: float = 0.015
     phase_threshold_rad: float = 0.03
     canary_period_s: float = 600.0
+    max_qubits_per_run: int | None = None
+
+
+#: Devices with more qubits than this calibrate in rolling runs (:func:`settings_for_device`).
+LARGE_DEVICE_QUBITS = 16
+#: Qubits per calibration run on large devices.
+LARGE_DEVICE_QUBITS_PER_RUN = 8
+
+
+def settings_for_device(modality: Modality, qubit_count: int,
+                        t2_us: Sequence[float] = ()) -> ExperimentSettings:
+    """:func:`settings_for` ``modality``, fitted to one device.
+
+    * Rolling calibration on large devices. A full sweep costs wall time linear in qubits
+      and pairs, dominated by the simulated experiments (~3–5 s per transmon qubit for its
+      six nodes and ~1–2 s per pair on one core): ~7 min for ``sc-wukong-72``. Devices with
+      more than :data:`LARGE_DEVICE_QUBITS` qubits recalibrate at most
+      :data:`LARGE_DEVICE_QUBITS_PER_RUN` qubits (and their pairs) per run, stalest first;
+      each run is one maintenance slot between jobs (~30–60 s) and the deferred nodes follow
+      in the next slots. Canaries stay simultaneous over all qubits (:mod:`.canary`).
+      Devices up to 16 qubits run every stale node at once.
+    * Short-T2 qubits: the Ramsey canary waits ``τ = min(0.6/(2π f_th), 0.2 T2)``, so its
+      detuning noise is ``σ = 1/(2π τ e^{-τ/T2} sqrt(canary_shots))``; the frequency
+      threshold is raised to ``4σ`` of the device's 10th-percentile ``T2`` where that
+      exceeds the modality's (``sc-wukong-72``, T2 ≈ 5 µs: ~25 kHz), so fresh qubits are not
+      flagged as drifted.
+
+    Args:
+        modality, qubit_count: the device's.
+        t2_us: its qubits' calibrated T2 (µs); empty: no threshold adjustment.
+    """
+    settings = settings_for(modality)
+    if qubit_count > LARGE_DEVICE_QUBITS:
+        settings = replace(settings, max_qubits_per_run=LARGE_DEVICE_QUBITS_PER_RUN)
+    if len(t2_us):
+        t2_ns = float(np.percentile(np.asarray(t2_us, dtype=float), 10)) * 1e3
+        tau = min(0.6 / (2 * _PI * settings.frequency_threshold_hz) * 1e9, 0.2 * t2_ns)
+        sigma = 1.0 / (2 * _PI * tau * 1e-9 * math.exp(-tau / t2_ns)
+                       * math.sqrt(settings.canary_shots))
+        if 4 * sigma > settings.frequency_threshold_hz:
+            settings = replace(settings, frequency_threshold_hz=4 * sigma)
+    return settings
 
 
 def settings_for(modality: Modality) -> ExperimentSettings:

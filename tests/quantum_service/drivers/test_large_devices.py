@@ -181,3 +181,17 @@ def test_a_forced_calibration_of_the_wukong_is_spread_over_bounded_runs():
     assert second is not None and second.trigger == "on_demand"
     assert set(second.recalibrated_qubits) == set(range(8, 12)) and not second.deferred
     assert not manager.is_due(slot)
+
+
+def test_a_bell_pair_on_the_wukong_shows_its_declared_nisq_noise():
+    from quantum_service.contract import ExecutionOptions
+
+    driver = SimulatedQpuDriver(*origin_wukong(), seed=2)
+    program = driver.prepare(ghz(2), observable=None)
+    counts = driver.execute(program, np.zeros((1, 0)), ExecutionOptions(shot_count=4000,
+                                                                        seed=3)).counts[0]
+    odd = (counts.get("01", 0) + counts.get("10", 0)) / 4000
+    # readout (~3 % per qubit), CZ (~3 %) and 1q/idle errors: a few percent of odd outcomes,
+    # far from the 50 % of uncorrelated bits
+    assert 0.02 < odd < 0.2
+    assert abs(counts.get("00", 0) - counts.get("11", 0)) / 4000 < 0.1

@@ -26,6 +26,9 @@ Protocols (Krantz et al., Appl. Phys. Rev. 6, 021318 (2019), §V unless noted):
 * ``ms_angle`` (``rxx``): ``k = 1..16`` repeated ``rxx(π/2 + δ)`` gates on ``|00>`` give
   ``<Z_a> = V r^k cos(k (π/2 + δ))``: even ``k`` fix the contrast, odd ``k`` the angle error
   (error amplification).
+* ``ecr_phase`` (``ecr``): ``b`` along ``+X``, then ``2k`` ECRs (``k = 1..8``): two ECRs with
+  the conditional phase error rotate ``b`` about ``Y`` by ``δ`` (``a`` is flipped twice); two
+  quadratures give the angle ``kδ``, fitted by a line.
 * ``xeb_2q``: cross-entropy benchmarking — cycles of Haar-random 1-qubit gates and the native
   gate; per circuit the least-squares fidelity
   ``F = Σ_x (p_meas - 1/4)(p_ideal - 1/4) / Σ_x (p_ideal - 1/4)²`` on readout-mitigated
@@ -427,6 +430,35 @@ def ms_angle(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
     ctx.experiments.append(f"ms_angle:q{a}-q{b}")
 
 
+def ecr_phase(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
+    """The conditional phase error ``δ`` of a drifted ``ecr`` (see the module docstring).
+
+    ECR flips the control ``a`` (``ECR = (X⊗I − Y⊗X)/√2``), so two ECRs with the error
+    ``diag(1, 1, 1, e^{iδ})`` after each rotate the target ``b`` about ``Y`` by ``δ`` and
+    return ``a`` to ``|0>``. ``b`` prepared along ``+X`` is read after ``2k`` ECRs directly
+    (``P1 = (1 + V sin kδ)/2``) and after ``ry(π/2)`` (``P1 = (1 + V cos kδ)/2``); the angle
+    ``kδ = atan2`` of the two, unwrapped over ``k = 1..8``, is fitted by a line through 0
+    (error amplification, as ``ms_angle``; its uncertainty from the residual scatter).
+    """
+    a, b = pair
+    n, shots = ctx.qubit_count, ctx.settings.shots
+    reps = np.arange(1, 9)
+    gate = Operation("ecr", (a, b))
+    prepare = pulse(b, _PI / 2, _PI / 2)
+    circuits = []
+    for k in reps:
+        body = [prepare, *[gate] * (2 * int(k))]
+        circuits += [program(n, body, [b]), program(n, [*body, pulse(b, _PI / 2, _PI / 2)], [b])]
+    p = ctx.corrected(b, ctx.p1(circuits, shots=shots))
+    angles = np.unwrap(np.concatenate([[0.0], np.arctan2(2 * p[0::2] - 1, 2 * p[1::2] - 1)]))[1:]
+    delta = float(reps @ angles / (reps @ reps))
+    residual = angles - reps * delta
+    error = float(math.sqrt(max(residual @ residual, 1e-12) / (len(reps) - 1) / (reps @ reps)))
+    old = ctx.estimates.pair(a, b).two_qubit_phase_rad
+    ctx.set_pair(a, b, {"two_qubit_phase_rad": old + delta}, {"two_qubit_phase_rad": error})
+    ctx.experiments.append(f"ecr_phase:q{a}-q{b}")
+
+
 def _haar_1q(rng: np.random.Generator) -> np.ndarray:
     z = (rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))) / math.sqrt(2)
     q, r = np.linalg.qr(z)
@@ -457,6 +489,7 @@ def xeb_2q(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
     natives = ctx.driver.capabilities.native_gate_names
     basis, use_x = ("sx", "x" in natives) if "sx" in natives else ("r", False)
     entangler = (Operation("cz", (a, b)) if "cz" in natives
+                 else Operation("ecr", (a, b)) if "ecr" in natives
                  else Operation("rxx", (a, b), (ParameterExpression(_PI / 2),)))
     cycles, fidelities, pulses = [], [], {a: 0, b: 0}
     cycle_total = 0
@@ -499,4 +532,5 @@ def xeb_2q(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
 QUBIT_EXPERIMENTS = {"readout": readout, "rabi": rabi, "ramsey": ramsey, "t1": t1,
                      "t2_echo": t2_echo, "rb_1q": rb_1q}
 #: Node name → experiment on one pair.
-PAIR_EXPERIMENTS = {"cphase": cphase, "ms_angle": ms_angle, "xeb_2q": xeb_2q}
+PAIR_EXPERIMENTS = {"cphase": cphase, "ms_angle": ms_angle, "ecr_phase": ecr_phase,
+                    "xeb_2q": xeb_2q}

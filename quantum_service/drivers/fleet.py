@@ -36,7 +36,8 @@ day's calibration):
   250 µs and T2 150 µs (published ranges 100–300 µs and 100–200 µs), 1q error 2.5e-4, ECR
   error 8e-3 (0.7–1 %), readout error 1.5e-2 (1–2 %); frequency 4.8 GHz. The
   coherent error of a drifted ECR is modelled, as for every fixed 2-qubit gate, as an
-  uncompensated conditional phase (:mod:`quantum_service.engines.executable`).
+  uncompensated conditional phase (:mod:`quantum_service.engines.executable`), which the
+  ``ecr_phase`` calibration node measures (:mod:`quantum_service.calibration.experiments`).
 * ``ion-chain-11`` — an 11-ion trapped-ion chain, all-to-all, native ``{r, rz, rxx}`` (``r`` is
   a resonant rotation about an equatorial axis, ``rxx`` a Mølmer–Sørensen gate). ``r`` 10 µs;
   ``rxx`` 200 µs; ``rz`` virtual; readout 130 µs; reset (Doppler cooling + optical pumping)

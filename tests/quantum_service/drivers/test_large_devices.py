@@ -195,3 +195,21 @@ def test_a_bell_pair_on_the_wukong_shows_its_declared_nisq_noise():
     # far from the 50 % of uncorrelated bits
     assert 0.02 < odd < 0.2
     assert abs(counts.get("00", 0) - counts.get("11", 0)) / 4000 < 0.1
+
+
+def test_the_eagle_calibration_graph_measures_the_ecr_phase_error():
+    from quantum_service.calibration.experiments import ExperimentContext, ecr_phase
+    from quantum_service.calibration.graph import default_graph
+
+    caps, nominal = ibm_eagle()
+    graph = default_graph(caps)
+    assert {node.name for node in graph.nodes if node.scope == "pair"} == {"ecr_phase", "xeb_2q"}
+    assert len(graph.pairs) == 144
+    true = nominal.with_pair(0, 1, two_qubit_phase_rad=0.08)
+    driver = SimulatedQpuDriver(caps, true, drift=False)
+    driver.install_snapshot(driver.calibration_snapshot().updated(nominal))
+    ctx = ExperimentContext(driver, nominal, settings_for_device(Modality.SUPERCONDUCTING, 127),
+                            np.random.default_rng(1))
+    ecr_phase(ctx, (0, 1))
+    assert ctx.estimates.pair(0, 1).two_qubit_phase_rad == pytest.approx(0.08, abs=0.02)
+    assert ctx.pair_uncertainties[(0, 1)]["two_qubit_phase_rad"] < 0.02

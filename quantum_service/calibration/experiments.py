@@ -26,6 +26,9 @@ Protocols (Krantz et al., Appl. Phys. Rev. 6, 021318 (2019), §V unless noted):
 * ``ms_angle`` (``rxx``): ``k = 1..16`` repeated ``rxx(π/2 + δ)`` gates on ``|00>`` give
   ``<Z_a> = V r^k cos(k (π/2 + δ))``: even ``k`` fix the contrast, odd ``k`` the angle error
   (error amplification).
+* ``ecr_phase`` (``ecr``): ``b`` along ``+X``, then ``2k`` ECRs (``k = 1..8``): two ECRs with
+  the conditional phase error rotate ``b`` about ``Y`` by ``δ`` (``a`` is flipped twice); two
+  quadratures give the angle ``kδ``, fitted by a line.
 * ``xeb_2q``: cross-entropy benchmarking — cycles of Haar-random 1-qubit gates and the native
   gate; per circuit the least-squares fidelity
   ``F = Σ_x (p_meas - 1/4)(p_ideal - 1/4) / Σ_x (p_ideal - 1/4)²`` on readout-mitigated
@@ -38,7 +41,8 @@ Protocols (Krantz et al., Appl. Phys. Rev. 6, 021318 (2019), §V unless noted):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,7 +54,8 @@ from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
 from quantum_service.compiler.euler import synthesize_1q
 from quantum_service.contract import DeviceParameters, Modality, Simultaneous
 
-__all__ = ["ExperimentSettings", "settings_for", "ExperimentContext", "QUBIT_EXPERIMENTS",
+__all__ = ["ExperimentSettings", "LARGE_DEVICE_QUBITS", "LARGE_DEVICE_QUBITS_PER_RUN",
+           "settings_for", "settings_for_device", "ExperimentContext", "QUBIT_EXPERIMENTS",
            "PAIR_EXPERIMENTS", "wrap"]
 
 _PI = math.pi
@@ -78,6 +83,9 @@ class ExperimentSettings:
             frequency drift then adds ~3 kHz rms between checks (``σ sqrt(2Δ/τ)`` of the OU
             drift), comparable to the threshold, at ~0.2 % of device time
             (``benchmarks/CALIBRATION_REPORT.md``).
+        max_qubits_per_run: most qubits one calibration run recalibrates (``None``: all);
+            the stale nodes of the other qubits are deferred to the next runs, stalest qubits
+            first (rolling calibration; see :func:`settings_for_device`).
     """
 
     shots: int = 400
@@ -97,6 +105,48 @@ class ExperimentSettings:
     readout_threshold: float = 0.015
     phase_threshold_rad: float = 0.03
     canary_period_s: float = 600.0
+    max_qubits_per_run: int | None = None
+
+
+#: Devices with more qubits than this calibrate in rolling runs (:func:`settings_for_device`).
+LARGE_DEVICE_QUBITS = 16
+#: Qubits per calibration run on large devices.
+LARGE_DEVICE_QUBITS_PER_RUN = 8
+
+
+def settings_for_device(modality: Modality, qubit_count: int,
+                        t2_us: Sequence[float] = ()) -> ExperimentSettings:
+    """:func:`settings_for` ``modality``, fitted to one device.
+
+    * Rolling calibration on large devices. A full sweep costs wall time linear in qubits
+      and pairs, dominated by the simulated experiments (~3–5 s per transmon qubit for its
+      six nodes and ~1–2 s per pair on one core): ~7 min for ``sc-wukong-72``. Devices with
+      more than :data:`LARGE_DEVICE_QUBITS` qubits recalibrate at most
+      :data:`LARGE_DEVICE_QUBITS_PER_RUN` qubits (and their pairs) per run, stalest first;
+      each run is one maintenance slot between jobs (~30–60 s) and the deferred nodes follow
+      in the next slots. Canaries stay simultaneous over all qubits (:mod:`.canary`).
+      Devices up to 16 qubits run every stale node at once.
+    * Short-T2 qubits: the Ramsey canary waits ``τ = min(0.6/(2π f_th), 0.2 T2)``, so its
+      detuning noise is ``σ = 1/(2π τ e^{-τ/T2} sqrt(canary_shots))``; the frequency
+      threshold is raised to ``4σ`` of the device's 10th-percentile ``T2`` where that
+      exceeds the modality's (``sc-wukong-72``, T2 ≈ 5 µs: ~25 kHz), so fresh qubits are not
+      flagged as drifted.
+
+    Args:
+        modality, qubit_count: the device's.
+        t2_us: its qubits' calibrated T2 (µs); empty: no threshold adjustment.
+    """
+    settings = settings_for(modality)
+    if qubit_count > LARGE_DEVICE_QUBITS:
+        settings = replace(settings, max_qubits_per_run=LARGE_DEVICE_QUBITS_PER_RUN)
+    if len(t2_us):
+        t2_ns = float(np.percentile(np.asarray(t2_us, dtype=float), 10)) * 1e3
+        tau = min(0.6 / (2 * _PI * settings.frequency_threshold_hz) * 1e9, 0.2 * t2_ns)
+        sigma = 1.0 / (2 * _PI * tau * 1e-9 * math.exp(-tau / t2_ns)
+                       * math.sqrt(settings.canary_shots))
+        if 4 * sigma > settings.frequency_threshold_hz:
+            settings = replace(settings, frequency_threshold_hz=4 * sigma)
+    return settings
 
 
 def settings_for(modality: Modality) -> ExperimentSettings:
@@ -380,6 +430,35 @@ def ms_angle(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
     ctx.experiments.append(f"ms_angle:q{a}-q{b}")
 
 
+def ecr_phase(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
+    """The conditional phase error ``δ`` of a drifted ``ecr`` (see the module docstring).
+
+    ECR flips the control ``a`` (``ECR = (X⊗I − Y⊗X)/√2``), so two ECRs with the error
+    ``diag(1, 1, 1, e^{iδ})`` after each rotate the target ``b`` about ``Y`` by ``δ`` and
+    return ``a`` to ``|0>``. ``b`` prepared along ``+X`` is read after ``2k`` ECRs directly
+    (``P1 = (1 + V sin kδ)/2``) and after ``ry(π/2)`` (``P1 = (1 + V cos kδ)/2``); the angle
+    ``kδ = atan2`` of the two, unwrapped over ``k = 1..8``, is fitted by a line through 0
+    (error amplification, as ``ms_angle``; its uncertainty from the residual scatter).
+    """
+    a, b = pair
+    n, shots = ctx.qubit_count, ctx.settings.shots
+    reps = np.arange(1, 9)
+    gate = Operation("ecr", (a, b))
+    prepare = pulse(b, _PI / 2, _PI / 2)
+    circuits = []
+    for k in reps:
+        body = [prepare, *[gate] * (2 * int(k))]
+        circuits += [program(n, body, [b]), program(n, [*body, pulse(b, _PI / 2, _PI / 2)], [b])]
+    p = ctx.corrected(b, ctx.p1(circuits, shots=shots))
+    angles = np.unwrap(np.concatenate([[0.0], np.arctan2(2 * p[0::2] - 1, 2 * p[1::2] - 1)]))[1:]
+    delta = float(reps @ angles / (reps @ reps))
+    residual = angles - reps * delta
+    error = float(math.sqrt(max(residual @ residual, 1e-12) / (len(reps) - 1) / (reps @ reps)))
+    old = ctx.estimates.pair(a, b).two_qubit_phase_rad
+    ctx.set_pair(a, b, {"two_qubit_phase_rad": old + delta}, {"two_qubit_phase_rad": error})
+    ctx.experiments.append(f"ecr_phase:q{a}-q{b}")
+
+
 def _haar_1q(rng: np.random.Generator) -> np.ndarray:
     z = (rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))) / math.sqrt(2)
     q, r = np.linalg.qr(z)
@@ -410,6 +489,7 @@ def xeb_2q(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
     natives = ctx.driver.capabilities.native_gate_names
     basis, use_x = ("sx", "x" in natives) if "sx" in natives else ("r", False)
     entangler = (Operation("cz", (a, b)) if "cz" in natives
+                 else Operation("ecr", (a, b)) if "ecr" in natives
                  else Operation("rxx", (a, b), (ParameterExpression(_PI / 2),)))
     cycles, fidelities, pulses = [], [], {a: 0, b: 0}
     cycle_total = 0
@@ -452,4 +532,5 @@ def xeb_2q(ctx: ExperimentContext, pair: tuple[int, int]) -> None:
 QUBIT_EXPERIMENTS = {"readout": readout, "rabi": rabi, "ramsey": ramsey, "t1": t1,
                      "t2_echo": t2_echo, "rb_1q": rb_1q}
 #: Node name → experiment on one pair.
-PAIR_EXPERIMENTS = {"cphase": cphase, "ms_angle": ms_angle, "xeb_2q": xeb_2q}
+PAIR_EXPERIMENTS = {"cphase": cphase, "ms_angle": ms_angle, "ecr_phase": ecr_phase,
+                    "xeb_2q": xeb_2q}

@@ -165,7 +165,8 @@ def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
                   CalibrationNode("rb_1q", "qubit", ("t2_echo",), follows_parents=False)]
     else:
         nodes.append(CalibrationNode("rb_1q", "qubit", (frequency,), follows_parents=False))
-    entangler = "cphase" if "cz" in natives else "ms_angle" if "rxx" in natives else None
+    entangler = ("cphase" if "cz" in natives else "ecr_phase" if "ecr" in natives
+                 else "ms_angle" if "rxx" in natives else None)
     if entangler is not None:
         nodes += [CalibrationNode(entangler, "pair", (frequency,)),
                   CalibrationNode("xeb_2q", "pair", ("rb_1q", entangler),

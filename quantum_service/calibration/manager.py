@@ -16,6 +16,14 @@ The manager is the kernel's :class:`~quantum_service.kernel.maintenance.Maintena
 worker asks :meth:`CalibrationManager.is_due` between jobs and then awaits
 :meth:`CalibrationManager.maintain`. New snapshots are announced through a callback (the
 kernel publishes them as telemetry); calibration itself never builds messages.
+
+Rolling runs. When the QPU's settings cap the qubits of a run
+(:attr:`~.experiments.ExperimentSettings.max_qubits_per_run`; by default devices of more than
+16 qubits, :func:`~.experiments.settings_for_device`), a run takes the stale nodes of the
+stalest qubits up to the cap and defers the rest (pairs with a deferred qubit included): the
+QPU stays due, and the next maintenance slots run the deferred nodes with the trigger that
+found them, so a sweep of a 127-qubit device is spread over slots between jobs instead of
+holding its lane for minutes.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from quantum_service.calibration.experiments import (
     QUBIT_EXPERIMENTS,
     ExperimentContext,
     ExperimentSettings,
-    settings_for,
+    settings_for_device,
 )
 from quantum_service.calibration.graph import (
     CALIBRATED_MODALITIES,
@@ -91,6 +99,7 @@ class CalibrationOutcome:
         recalibrated_qubits: qubits whose qubit nodes ran.
         readings: the canary readings taken.
         tasks: the (node, target) pairs run, in order.
+        deferred: stale (node, target) pairs left for the next runs (rolling runs).
     """
 
     snapshot: CalibrationSnapshot
@@ -100,6 +109,7 @@ class CalibrationOutcome:
     recalibrated_qubits: tuple[int, ...]
     readings: tuple[CanaryReading, ...] = ()
     tasks: tuple[Task, ...] = ()
+    deferred: tuple[Task, ...] = ()
 
 
 @dataclass(slots=True)
@@ -109,6 +119,9 @@ class _QpuState:
     last_run: dict[Task, float]
     last_canary_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: stale tasks a capped run left for the next runs, and the trigger that found them
+    deferred: list[Task] = field(default_factory=list)
+    deferred_trigger: str = "schedule"
 
 
 class CalibrationManager:
@@ -119,7 +132,8 @@ class CalibrationManager:
             announces nothing.
         policy: schedule and canary periods.
         seed: seed of experiment shot noise and random sequences.
-        settings: experiment settings per QPU id (default: :func:`settings_for` its modality).
+        settings: experiment settings per QPU id (default: :func:`settings_for_device` its
+            modality, qubit count and calibrated T2).
     """
 
     def __init__(self, announce: Announce | None = None, *,
@@ -155,8 +169,10 @@ class CalibrationManager:
             if state is None:
                 graph = default_graph(caps)
                 clock = driver.device_clock_s
-                state = _QpuState(graph, self._settings.get(caps.qpu_id,
-                                                            settings_for(caps.modality)),
+                settings = self._settings.get(caps.qpu_id) or settings_for_device(
+                    caps.modality, caps.qubit_count,
+                    [q.t2_us for q in driver.calibration_snapshot().parameters.qubits])
+                state = _QpuState(graph, settings,
                                   dict.fromkeys(graph.tasks(), clock), clock)
                 self._states[caps.qpu_id] = state
             return state
@@ -188,7 +204,8 @@ class CalibrationManager:
             return False
         state = self._state(device)
         clock = device.device_clock_s
-        return bool(self._scheduled(state, clock)) or self._canary_due(state, clock)
+        return (bool(state.deferred) or bool(self._scheduled(state, clock))
+                or self._canary_due(state, clock))
 
     def maintain_blocking(self, slot: HasDriver) -> CalibrationOutcome | None:
         """Blocking :meth:`maintain`; returns what ran (``None`` when nothing was due)."""
@@ -199,6 +216,10 @@ class CalibrationManager:
         with state.lock:
             clock = device.device_clock_s
             stale = self._scheduled(state, clock)
+            if state.deferred:
+                carried = [t for t in state.deferred if t not in set(stale)]
+                return self._run(device, state, [*carried, *stale],
+                                 trigger=state.deferred_trigger)
             if stale:
                 return self._run(device, state, stale, trigger="schedule")
             if self._canary_due(state, clock):
@@ -214,7 +235,9 @@ class CalibrationManager:
             slot: has ``.driver``.
             qubits: qubits to consider (pairs with both qubits listed); empty: all.
             force: recalibrate every node of those qubits/pairs, even fresh ones; otherwise
-                only those stale on schedule or found drifted by the canaries.
+                only those stale on schedule or found drifted by the canaries. On a device
+                with rolling runs, nodes beyond the run's cap are deferred to the next
+                maintenance slots (``CalibrationOutcome.deferred``).
         Raises:
             InvalidProgramError: a qubit index outside the device (reason
                 ``QUBIT_OUT_OF_RANGE``).
@@ -287,12 +310,13 @@ class CalibrationManager:
              start_time: float | None = None) -> CalibrationOutcome:
         start = driver.calibration_device_time_s if start_time is None else start_time
         graph = state.graph
+        stale = self._limit(state, stale, trigger=trigger)
         tasks = graph.plan(stale)
         previous = driver.calibration_snapshot()
         if not tasks:
             return CalibrationOutcome(previous, trigger, tuple(canary_experiments),
                                       driver.calibration_device_time_s - start, (),
-                                      tuple(readings))
+                                      tuple(readings), deferred=tuple(state.deferred))
         ctx = self._context(driver, state)
         planned = set(tasks)
         fresh = {t for t in graph.tasks() if t not in planned}
@@ -317,4 +341,34 @@ class CalibrationManager:
         if self._announce_to is not None:
             self._announce_to(snapshot, experiments)
         return CalibrationOutcome(snapshot, trigger, experiments, device_time, recalibrated,
-                                  tuple(readings), tuple(tasks))
+                                  tuple(readings), tuple(tasks), tuple(state.deferred))
+
+    @staticmethod
+    def _limit(state: _QpuState, stale: Sequence[Task], *, trigger: str) -> list[Task]:
+        """The stale tasks of this run under ``max_qubits_per_run``: taken stalest first (then
+        in plan order) while their qubits fit under the cap; the others become
+        ``state.deferred``."""
+        cap = state.settings.max_qubits_per_run
+
+        def qubits_of(task: Task) -> tuple[int, ...]:
+            target = task[1]
+            return (target,) if isinstance(target, int) else target
+
+        unique = list(dict.fromkeys(stale))
+        listed = set(unique)
+        leftover = [t for t in state.deferred if t not in listed]  # other runs' deferrals
+        qubits = {q for t in unique for q in qubits_of(t)}
+        if cap is None or len(qubits) <= cap:
+            state.deferred = leftover
+            return unique
+        # greedily, stalest task first: take its qubits while they fit under the cap
+        chosen: set[int] = set()
+        order = sorted(range(len(unique)), key=lambda i: (state.last_run.get(unique[i], 0.0), i))
+        for i in order:
+            wanted = chosen | set(qubits_of(unique[i]))
+            if len(wanted) <= max(cap, 2):
+                chosen = wanted
+        kept = [t for t in unique if set(qubits_of(t)) <= chosen]
+        state.deferred = [t for t in unique if not set(qubits_of(t)) <= chosen] + leftover
+        state.deferred_trigger = trigger
+        return kept

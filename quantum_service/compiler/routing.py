@@ -103,7 +103,7 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
 
     def distance(index: int) -> float:
         a, b = ops[index].qubits
-        return float(graph.distances[v2p[a], v2p[b]])
+        return hops[v2p[a]][v2p[b]]  # list lookups: numpy scalar indexing dominated routing
 
     def apply_swap(p: int, q: int) -> None:
         nonlocal swap_count, swaps_since_progress

@@ -10,6 +10,34 @@ day's calibration):
   IBM Quantum Platform (2023–2024: sx 36 ns, 2q gates 70–660 ns, median T1 100–300 µs,
   readout error ~1e-2); Krantz et al., "A quantum engineer's guide to superconducting qubits",
   Appl. Phys. Rev. 6, 021318 (2019).
+* ``sc-wukong-72`` — modelled on Origin Quantum's Origin Wukong (in service since
+  2024-01-06). Published: 72 computing qubits and 126 coupler qubits on the "Wukong" chip
+  (KF C72-300), i.e. one tunable coupler per nearest-neighbour pair (Xinhua, 2024-01-06 and
+  2024-01-15; Global Times via Pakistan Today, 2024-01-06). The layout is not published in
+  those sources; 126 couplers are exactly the edges of a 6×12 square lattice, which we take
+  (the lattice of the same tunable-coupler architecture in USTC's Zuchongzhi, Wu et al.,
+  PRL 127, 180501 (2021)). Native ``{rz, sx, x, cz}`` (tunable-coupler CZ; assumed). Gate
+  times are not published: we assume 30 ns for ``sx``/``x`` and 60 ns for ``cz`` (the same
+  architecture runs 25–28 ns single-qubit and 42–45 ns CZ gates on Zuchongzhi 3.0/Willow,
+  Quantum Computing Report, 2025-01-04), readout 2 µs and active reset 1 µs (assumed).
+  Qubit figures are not in Origin Quantum's press material; we take T1 ≈ 15 µs and
+  T2 ≈ 5 µs (assumed from the task's 10–20 µs; a third-party benchmark, ALLONE Lab's
+  "Benchmarking Wukong", reports an average T2 of 2.2 µs, range 0.8–3.1 µs, which is likely
+  T2* of Ramsey), 1q error 3e-3 (fidelity 99.7 %; that benchmark reports ~99.2 %), CZ error
+  3e-2 (fidelity 97 %; reported ~97.8 %), readout error 3e-2 (reported 1.2–4.7 %; 97.74 %
+  readout fidelity on Zuchongzhi 2.1, Sci. Bull. 67, 240 (2022)); frequency 4.5 GHz (assumed).
+* ``sc-eagle-127`` — modelled on IBM Eagle r3 (ibm_sherbrooke, ibm_brisbane, ibm_kyiv):
+  127 fixed-frequency transmons on the heavy-hex lattice (Chamberland et al., PRX 10, 011022
+  (2020); :func:`~quantum_service.drivers.lattices.heavy_hex_lattice`, 144 edges, degree
+  ≤ 3). Native ``{ecr, rz, sx, x}`` (IBM Quantum Platform native gates of Eagle backends;
+  ``rz`` virtual). Durations from Eagle r3 backend properties (IBM Quantum Platform,
+  2023–2024): ``sx``/``x`` 50–60 ns (we take 60 ns), ``ecr`` 533–660 ns (we take 660 ns),
+  readout 1.2–4 µs (we take 4 µs), reset 1 µs (assumed, as ``sc-grid-16``). Median T1
+  250 µs and T2 150 µs (published ranges 100–300 µs and 100–200 µs), 1q error 2.5e-4, ECR
+  error 8e-3 (0.7–1 %), readout error 1.5e-2 (1–2 %); frequency 4.8 GHz. The
+  coherent error of a drifted ECR is modelled, as for every fixed 2-qubit gate, as an
+  uncompensated conditional phase (:mod:`quantum_service.engines.executable`), which the
+  ``ecr_phase`` calibration node measures (:mod:`quantum_service.calibration.experiments`).
 * ``ion-chain-11`` — an 11-ion trapped-ion chain, all-to-all, native ``{r, rz, rxx}`` (``r`` is
   a resonant rotation about an equatorial axis, ``rxx`` a Mølmer–Sørensen gate). ``r`` 10 µs;
   ``rxx`` 200 µs; ``rz`` virtual; readout 130 µs; reset (Doppler cooling + optical pumping)
@@ -52,12 +80,17 @@ entry point, it returns the drivers of one modality (see
 :mod:`quantum_service.drivers.registry`).
 
 Per-qubit values are spread around the medians with a fixed seed per device, so every run of
-qcore sees the same fleet.
+qcore sees the same fleet (:class:`TransmonMedians` for the transmon devices).
+
+``sc-wukong-72`` and ``sc-eagle-127`` declare ``max_simulated_qubits`` = their width: circuits
+of any width compile and route on them; running noisy programs wider than the exact density
+matrix holds needs an engine for wide noisy circuits (see
+:data:`quantum_service.engines.select.DENSITY_MATRIX_MAX_QUBITS`).
 """
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,6 +103,7 @@ from quantum_service.contract import (
     QpuDriver,
     QubitParameters,
 )
+from quantum_service.drivers.lattices import heavy_hex_lattice, square_lattice
 from quantum_service.drivers.neutral_atom import (
     AtomArray,
     NeutralAtomQpuDriver,
@@ -80,7 +114,13 @@ from quantum_service.drivers.photonic import PhotonicLossModel, PhotonicQpuDrive
 from quantum_service.drivers.simulated import SimulatedQpuDriver
 
 __all__ = [
+    "EAGLE_MEDIANS",
+    "GRID_MEDIANS",
     "RB70S_C6_HZ_UM6",
+    "TransmonMedians",
+    "WUKONG_MEDIANS",
+    "ibm_eagle",
+    "origin_wukong",
     "default_fleet",
     "neutral_atom_array",
     "neutral_atom_drivers",
@@ -98,20 +138,67 @@ __all__ = [
 RB70S_C6_HZ_UM6 = 862_690e6
 
 
-def square_lattice(rows: int, cols: int) -> tuple[tuple[int, int], ...]:
-    """Edges of a rows×cols square lattice; qubit ``r * cols + c``."""
-    edges = []
-    for r, c in itertools.product(range(rows), range(cols)):
-        q = r * cols + c
-        if c + 1 < cols:
-            edges.append((q, q + 1))
-        if r + 1 < rows:
-            edges.append((q, q + cols))
-    return tuple(edges)
-
-
 def _spread(rng: np.random.Generator, median: float, relative: float, n: int) -> np.ndarray:
     return median * np.exp(rng.normal(0.0, relative, n))
+
+
+@dataclass(frozen=True, slots=True)
+class TransmonMedians:
+    """Medians (and log-normal relative spreads) of a transmon device's parameters.
+
+    Per-qubit values are clipped to ``[0.2, 16/3]`` × the readout median (at most 0.3),
+    ``[1/6, 10]`` × the 1q median and ``[1/4, 6.25]`` × the 2q median (at most 0.2).
+
+    Attributes:
+        t1_us, t2_us: coherence times, µs (T2 is capped at 1.9 T1 per qubit).
+        readout_error: mean of ``p(1|0)`` and ``p(0|1)``; ``p(1|0) = 0.7 e``,
+            ``p(0|1) = 1.3 e`` (relaxation during readout makes ``p(0|1)`` the larger).
+        single_qubit_error, two_qubit_error: average gate infidelities.
+        frequency_hz: qubit frequency.
+        t1_spread, t2_spread, readout_spread, single_qubit_spread, two_qubit_spread: σ of
+            the log-normal spread of each value across qubits or pairs.
+    """
+
+    t1_us: float
+    t2_us: float
+    readout_error: float
+    single_qubit_error: float
+    two_qubit_error: float
+    frequency_hz: float
+    t1_spread: float = 0.25
+    t2_spread: float = 0.3
+    readout_spread: float = 0.4
+    single_qubit_spread: float = 0.3
+    two_qubit_spread: float = 0.35
+
+
+def _transmon_parameters(medians: TransmonMedians, n: int, edges: tuple[tuple[int, int], ...],
+                         seed: int) -> DeviceParameters:
+    """Per-qubit and per-pair values spread log-normally around ``medians`` (fixed seed)."""
+    m = medians
+    rng = np.random.default_rng(seed)
+    t1 = _spread(rng, m.t1_us, m.t1_spread, n)
+    t2 = np.minimum(_spread(rng, m.t2_us, m.t2_spread, n), 1.9 * t1)
+    ro = np.clip(_spread(rng, m.readout_error, m.readout_spread, n), 0.2 * m.readout_error,
+                 min(0.3, 16 / 3 * m.readout_error))
+    e1 = np.clip(_spread(rng, m.single_qubit_error, m.single_qubit_spread, n),
+                 m.single_qubit_error / 6, 10 * m.single_qubit_error)
+    qubits = tuple(
+        QubitParameters(frequency_hz=float(f), t1_us=float(a), t2_us=float(b),
+                        readout_p01=float(0.7 * r), readout_p10=float(1.3 * r),
+                        single_qubit_gate_fidelity=float(1 - e))
+        for f, a, b, r, e in zip(_spread(rng, m.frequency_hz, 0.03, n), t1, t2, ro, e1)
+    )
+    e2 = np.clip(_spread(rng, m.two_qubit_error, m.two_qubit_spread, len(edges)),
+                 m.two_qubit_error / 4, min(0.2, 6.25 * m.two_qubit_error))
+    pairs = {(a, b): PairParameters(a, b, float(1 - e)) for (a, b), e in zip(edges, e2)}
+    return DeviceParameters(qubits, pairs)
+
+
+#: ``sc-grid-16``'s medians (module docstring).
+GRID_MEDIANS = TransmonMedians(t1_us=120.0, t2_us=90.0, readout_error=0.015,
+                               single_qubit_error=3e-4, two_qubit_error=8e-3,
+                               frequency_hz=4.8e9)
 
 
 def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int = 4,
@@ -119,20 +206,7 @@ def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int
                          ) -> tuple[QpuCapabilities, DeviceParameters]:
     """A transmon device on a square lattice (see the module docstring for sources)."""
     n = rows * cols
-    rng = np.random.default_rng(seed)
-    t1 = _spread(rng, 120.0, 0.25, n)
-    t2 = np.minimum(_spread(rng, 90.0, 0.3, n), 1.9 * t1)
-    ro = np.clip(_spread(rng, 0.015, 0.4, n), 0.003, 0.08)
-    e1 = np.clip(_spread(rng, 3e-4, 0.3, n), 5e-5, 3e-3)
-    qubits = tuple(
-        QubitParameters(frequency_hz=float(f), t1_us=float(a), t2_us=float(b),
-                        readout_p01=float(0.7 * r), readout_p10=float(1.3 * r),
-                        single_qubit_gate_fidelity=float(1 - e))
-        for f, a, b, r, e in zip(_spread(rng, 4.8e9, 0.03, n), t1, t2, ro, e1)
-    )
     edges = square_lattice(rows, cols)
-    e2 = np.clip(_spread(rng, 8e-3, 0.35, len(edges)), 2e-3, 5e-2)
-    pairs = {(a, b): PairParameters(a, b, float(1 - e)) for (a, b), e in zip(edges, e2)}
     caps = QpuCapabilities(
         qpu_id=qpu_id, modality=Modality.SUPERCONDUCTING, qubit_count=n, coupling_map=edges,
         native_gates=(
@@ -144,7 +218,62 @@ def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int
         description=f"superconducting transmons, {rows}x{cols} square lattice "
                     f"({'noisy' if noisy else 'ideal'}; IBM Eagle/Heron-class parameters)",
     )
-    return caps, DeviceParameters(qubits, pairs)
+    return caps, _transmon_parameters(GRID_MEDIANS, n, edges, seed)
+
+
+#: ``sc-wukong-72``'s medians (module docstring: which are published, which assumed).
+WUKONG_MEDIANS = TransmonMedians(t1_us=15.0, t2_us=5.0, readout_error=0.03,
+                                 single_qubit_error=3e-3, two_qubit_error=0.03,
+                                 frequency_hz=4.5e9)
+
+
+def origin_wukong(qpu_id: str = "sc-wukong-72", *, noisy: bool = True, seed: int = 72
+                  ) -> tuple[QpuCapabilities, DeviceParameters]:
+    """A 72-qubit tunable-coupler transmon device modelled on Origin Wukong: a 6×12 square
+    lattice (126 couplers), native ``{rz, sx, x, cz}`` (see the module docstring for sources
+    and assumptions)."""
+    rows, cols = 6, 12
+    n = rows * cols
+    edges = square_lattice(rows, cols)
+    caps = QpuCapabilities(
+        qpu_id=qpu_id, modality=Modality.SUPERCONDUCTING, qubit_count=n, coupling_map=edges,
+        native_gates=(
+            NativeGateInfo("rz", 1, 1, 0.0), NativeGateInfo("sx", 1, 0, 30.0),
+            NativeGateInfo("x", 1, 0, 30.0), NativeGateInfo("cz", 2, 0, 60.0),
+        ),
+        readout_duration_ns=2000.0, reset_duration_ns=1000.0, noisy=noisy,
+        max_simulated_qubits=n,
+        description=f"superconducting transmons with tunable couplers, {rows}x{cols} square "
+                    f"lattice ({'noisy' if noisy else 'ideal'}; Origin Wukong-class "
+                    f"parameters)",
+    )
+    return caps, _transmon_parameters(WUKONG_MEDIANS, n, edges, seed)
+
+
+#: ``sc-eagle-127``'s medians (module docstring).
+EAGLE_MEDIANS = TransmonMedians(t1_us=250.0, t2_us=150.0, readout_error=0.015,
+                                single_qubit_error=2.5e-4, two_qubit_error=8e-3,
+                                frequency_hz=4.8e9)
+
+
+def ibm_eagle(qpu_id: str = "sc-eagle-127", *, noisy: bool = True, seed: int = 127
+              ) -> tuple[QpuCapabilities, DeviceParameters]:
+    """A 127-qubit fixed-frequency transmon device modelled on IBM Eagle r3: the heavy-hex
+    lattice of :func:`~quantum_service.drivers.lattices.heavy_hex_lattice` (144 edges),
+    native ``{rz, sx, x, ecr}`` (see the module docstring for sources)."""
+    n, edges = heavy_hex_lattice()
+    caps = QpuCapabilities(
+        qpu_id=qpu_id, modality=Modality.SUPERCONDUCTING, qubit_count=n, coupling_map=edges,
+        native_gates=(
+            NativeGateInfo("rz", 1, 1, 0.0), NativeGateInfo("sx", 1, 0, 60.0),
+            NativeGateInfo("x", 1, 0, 60.0), NativeGateInfo("ecr", 2, 0, 660.0),
+        ),
+        readout_duration_ns=4000.0, reset_duration_ns=1000.0, noisy=noisy,
+        max_simulated_qubits=n,
+        description=f"superconducting fixed-frequency transmons, 127-qubit heavy-hex lattice "
+                    f"({'noisy' if noisy else 'ideal'}; IBM Eagle r3-class parameters)",
+    )
+    return caps, _transmon_parameters(EAGLE_MEDIANS, n, edges, seed)
 
 
 def trapped_ion_chain(qpu_id: str = "ion-chain-11", *, qubit_count: int = 11,
@@ -288,8 +417,10 @@ def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
 
 
 def superconducting_drivers() -> list[QpuDriver]:
-    """Fleet provider: ``sc-grid-16``."""
-    return [SimulatedQpuDriver(*superconducting_grid())]
+    """Fleet provider: ``sc-grid-16``, ``sc-wukong-72`` and ``sc-eagle-127``."""
+    return [SimulatedQpuDriver(*superconducting_grid()),
+            SimulatedQpuDriver(*origin_wukong(), seed=72),
+            SimulatedQpuDriver(*ibm_eagle(), seed=127)]
 
 
 def trapped_ion_drivers() -> list[QpuDriver]:

@@ -33,11 +33,18 @@ from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.executable import Executable, ParametricStep, build_executable
 from quantum_service.engines.observable import ReadoutObservable, estimate, parse_pauli_term
 from quantum_service.engines.sampling import sample_clbit_counts
-from quantum_service.engines.select import ENGINE_NAMES, engine_names, select_engine
+from quantum_service.engines.select import (
+    DENSITY_MATRIX_MAX_QUBITS,
+    ENGINE_NAMES,
+    check_engine_width,
+    engine_names,
+    select_engine,
+)
 from quantum_service.engines.statevector import FusedStateVectorEngine
 from quantum_service.engines.trajectory import TrajectoryEngine
 
 __all__ = [
+    "DENSITY_MATRIX_MAX_QUBITS",
     "ENGINE_NAMES",
     "Engine",
     "EngineChoice",
@@ -51,6 +58,7 @@ __all__ = [
     "TermMixture",
     "TrajectoryEngine",
     "build_executable",
+    "check_engine_width",
     "engine_names",
     "estimate",
     "parse_pauli_term",

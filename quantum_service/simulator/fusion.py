@@ -195,7 +195,7 @@ def _merge(blocks: list[_Block], qubits: tuple[int, ...], matrix: np.ndarray,
     # kernels need (diagonal, controlled, permutation); entries below SNAP_ATOL are zeroed.
     product[np.abs(product) < SNAP_ATOL] = 0.0
     merged = _Block(union, product, source)
-    merged.sources = sorted(s for b in blocks for s in b.sources) + [source]
+    merged.pending = blocks  # sources are joined once the block is kept (:meth:`_Block.settle`)
     return merged
 
 
@@ -218,13 +218,29 @@ def _merge_parametric(blocks: list[_Block], qubits: tuple[int, ...], matrix: np.
 
 
 class _Block:
-    __slots__ = ("matrix", "members", "qubits", "sources")
+    __slots__ = ("matrix", "members", "pending", "qubits", "sources")
 
     def __init__(self, qubits: tuple[int, ...], matrix: np.ndarray | None, source: int) -> None:
         self.qubits = qubits
         self.matrix = matrix  # None: a parametric block
         self.sources = [source]
         self.members: list[Member] = [(source, qubits, matrix)] if matrix is None else []
+        self.pending: list[_Block] = []  # constant blocks merged into this one, not yet joined
+
+    def settle(self) -> None:
+        """Joins the sources of the blocks :func:`_merge` absorbed, once this block is kept:
+        theirs come first (each list ascending). The list of a single absorbed block is
+        extended in place — it is discarded — so a long chain fused into one block (a 1-qubit
+        RB sequence) costs linear, not quadratic, time."""
+        if not self.pending:
+            return
+        own = self.sources
+        if len(self.pending) == 1:
+            self.sources = self.pending[0].sources
+        else:
+            self.sources = sorted(s for b in self.pending for s in b.sources)
+        self.sources.extend(own)
+        self.pending = []
 
     def step(self) -> FusionStep:
         if self.matrix is not None:
@@ -463,6 +479,7 @@ def fuse(qubit_count: int, ops: Sequence[UnitaryOp | tuple[Sequence[int], None]]
                 del open_blocks[q]
 
     def open_block(block: _Block, absorbed: list[_Block]) -> None:
+        block.settle()
         for b in absorbed:
             for q in b.qubits:
                 del open_blocks[q]

@@ -82,6 +82,20 @@ def target(driver: QpuDriver) -> CompileTarget:
                          coupling_map=caps.coupling_map)
 
 
+def check_teeth(driver: QpuDriver, bound: float, limit: float) -> None:
+    """The bound must be informative (below ``limit``). On devices declared noisier than 1 %
+    median 2-qubit error (``sc-wukong-72``: CZ 3 %, readout 3 %, T2 5 µs) this conservative
+    bound exceeds what random outcomes give, so the test is skipped there, visibly (their
+    noise is checked against the model in ``test_large_devices.py``); elsewhere a loose
+    bound fails the test."""
+    pairs = list(driver.calibration_snapshot().parameters.pairs.values())
+    median = float(np.median([1 - p.two_qubit_gate_fidelity for p in pairs])) if pairs else 0.0
+    if bound >= limit and median > 0.01:
+        pytest.skip(f"{driver.capabilities.qpu_id}: the declared-noise bound {bound:.2f} has no "
+                    f"teeth (median 2-qubit error {median:.3f})")
+    assert bound < limit
+
+
 def error_budget(driver: QpuDriver, circuit: Circuit, readout_qubits: int | None = None) -> float:
     """Upper bound on the probability that anything goes wrong in one shot (module docstring).
 
@@ -253,7 +267,7 @@ def test_bell_pairs_are_correlated_within_the_declared_noise(driver):
     kept = sum(counts.values())
     assert kept >= 100, f"too few kept shots ({kept}) for a meaningful test"
     budget = error_budget(driver, circuit)
-    assert budget < 0.2  # the bound has teeth
+    check_teeth(driver, budget, 0.2)
     odd = counts.get("01", 0) + counts.get("10", 0)
     assert odd / kept <= tolerance(budget, kept)
     # Both correlated outcomes occur about equally often (a fair coin, up to the noise).
@@ -270,7 +284,7 @@ def test_the_same_ghz_program_runs_on_every_modality(driver):
     kept = sum(counts.values())
     assert kept >= 100, f"too few kept shots ({kept}) for a meaningful test"
     budget = error_budget(driver, circuit)
-    assert budget < 0.25
+    check_teeth(driver, budget, 0.25)
     wrong = kept - counts.get("000", 0) - counts.get("111", 0)
     assert wrong / kept <= tolerance(budget, kept)
     assert counts.get("000", 0) > 0.3 * kept and counts.get("111", 0) > 0.3 * kept
@@ -296,7 +310,7 @@ def test_the_same_parametric_program_gives_the_ideal_values_within_noise(driver)
     reference = ideal_values(circuit)
     coefficient_sum = sum(abs(c) for _, c in OBSERVABLE)
     bound = 2.0 * coefficient_sum * error_budget(driver, circuit, readout_qubits=2)
-    assert bound < 1.0
+    check_teeth(driver, bound, 1.0)
     deviation = np.abs(out.expectation_values - reference)
     assert np.all(deviation <= bound + 1e-9)
     if driver.capabilities.noisy:

@@ -314,8 +314,8 @@ def test_installed_providers_are_loaded_and_broken_ones_skipped(installed_plugin
     with caplog.at_level(logging.WARNING, logger="quantum_service.drivers.registry"):
         drivers = load_drivers()
     ids = [d.capabilities.qpu_id for d in drivers]
-    assert ids == ["sc-grid-16", "ion-chain-11", "ion-ideal-24", "na-array-16",
-                   "ph-dualrail-8", "acme-ph-2"]
+    assert ids == ["sc-grid-16", "sc-wukong-72", "sc-eagle-127", "ion-chain-11",
+                   "ion-ideal-24", "na-array-16", "ph-dualrail-8", "acme-ph-2"]
     assert "broken" in caplog.text and "qcore_test_missing_module" in caplog.text
     assert [ep.name for ep in provider_entry_points(include_installed=False)] == \
         list(BUILTIN_PROVIDERS)
@@ -342,7 +342,7 @@ def test_the_service_fleet_comes_from_the_registry():
 
     drivers = default_drivers()
     by_id = {d.capabilities.qpu_id: d for d in drivers}
-    assert {"sc-grid-16", "ion-chain-11", "ion-ideal-24", "na-array-16", "ph-dualrail-8"} <= \
-        set(by_id)
+    assert {"sc-grid-16", "sc-wukong-72", "sc-eagle-127", "ion-chain-11", "ion-ideal-24",
+            "na-array-16", "ph-dualrail-8"} <= set(by_id)
     assert isinstance(by_id["na-array-16"], NeutralAtomQpuDriver)
     assert isinstance(by_id["ph-dualrail-8"], PhotonicQpuDriver)

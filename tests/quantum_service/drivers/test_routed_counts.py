@@ -318,7 +318,9 @@ def test_physical_programs_compiled_at_every_level_give_the_logical_distribution
     check_counts(sample(driver, program, seed=level + 3), circuit)
 
 
-@pytest.mark.parametrize("qpu_id", [d.capabilities.qpu_id for d in COUPLED])
+@pytest.mark.parametrize("qpu_id", [d.capabilities.qpu_id for d in COUPLED
+                                    if d.capabilities.max_simulated_qubits
+                                    < d.capabilities.qubit_count])
 def test_a_ten_qubit_program_compiles_onto_ten_active_qubits(qpu_id):
     """With a 10-qubit limit on active qubits (the region routing stays in), routing never
     touches an 11th qubit."""

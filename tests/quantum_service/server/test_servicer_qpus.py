@@ -24,6 +24,8 @@ COMMON = {"gradients": True, "readout_mitigation": True, "mid_circuit_measuremen
           "multi_programming": True}
 SUPPORTS = {
     "sc-grid-16": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
+    "sc-wukong-72": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
+    "sc-eagle-127": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
     "ion-chain-11": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
     "ion-ideal-24": {"post_selection": False, "adjoint_gradients": True, "calibration": False},
     "na-array-16": {"post_selection": True, "atom_loss": True, "adjoint_gradients": False,
@@ -33,6 +35,8 @@ SUPPORTS = {
 }
 PROPERTIES = {
     "sc-grid-16": {"max_simulated_qubits": 16.0},
+    "sc-wukong-72": {"max_simulated_qubits": 72.0},
+    "sc-eagle-127": {"max_simulated_qubits": 127.0},
     "ion-chain-11": {"max_simulated_qubits": 11.0},
     "ion-ideal-24": {"max_simulated_qubits": 24.0},
     "na-array-16": {"max_simulated_qubits": 16.0, "blockade_radius_um": 7.57,

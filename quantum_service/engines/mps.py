@@ -493,17 +493,17 @@ class MatrixProductStateBackend:
             for k in range(end, start, -1):
                 rows = theta.reshape(-1, 2 * theta.shape[-1])
                 u, s, vh = self._truncated_svd(state, rows)
-                tensors[k] = vh.reshape(len(s), 2, -1)
+                tensors[k] = np.ascontiguousarray(vh).reshape(len(s), 2, -1)
                 theta = (u * s).reshape(theta.shape[:-2] + (len(s),))
-            tensors[start] = theta.reshape(theta.shape[0], 2, -1)
+            tensors[start] = np.ascontiguousarray(theta).reshape(theta.shape[0], 2, -1)
             state.centre = start
         else:
             for k in range(start, end):
                 rows = theta.reshape(theta.shape[0] * 2, -1)
                 u, s, vh = self._truncated_svd(state, rows)
-                tensors[k] = u.reshape(theta.shape[0], 2, len(s))
+                tensors[k] = np.ascontiguousarray(u).reshape(theta.shape[0], 2, len(s))
                 theta = (s[:, None] * vh).reshape((len(s),) + theta.shape[2:])
-            tensors[end] = theta.reshape(theta.shape[0], 2, -1)
+            tensors[end] = np.ascontiguousarray(theta).reshape(theta.shape[0], 2, -1)
             state.centre = end
 
     def _truncated_svd(self, state: MatrixProductState, matrix: np.ndarray
@@ -565,12 +565,12 @@ def _move_centre_in(tensors: list[np.ndarray], centre: int, site: int) -> None:
     for k in range(centre, site):
         a = tensors[k]
         q, r = np.linalg.qr(a.reshape(a.shape[0] * 2, a.shape[2]))
-        tensors[k] = q.reshape(a.shape[0], 2, q.shape[1])
+        tensors[k] = np.ascontiguousarray(q).reshape(a.shape[0], 2, q.shape[1])
         tensors[k + 1] = np.tensordot(r, tensors[k + 1], axes=([1], [0]))
     for k in range(centre, site, -1):
         a = tensors[k]
         q, r = np.linalg.qr(a.reshape(a.shape[0], 2 * a.shape[2]).conj().T)
-        tensors[k] = q.conj().T.reshape(q.shape[1], 2, a.shape[2])
+        tensors[k] = np.ascontiguousarray(q.conj().T).reshape(q.shape[1], 2, a.shape[2])
         tensors[k - 1] = np.tensordot(tensors[k - 1], r.conj().T, axes=([2], [0]))
 
 

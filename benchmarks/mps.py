@@ -55,15 +55,17 @@ def brickwork(n: int, layers: int, seed: int) -> Ops:
 
 
 def _measure(task: Callable[[], dict[str, float]], repeat: int) -> dict[str, float]:
-    times, peaks, extra = [], [], {}
+    times, cpu_times, peaks, extra = [], [], [], {}
     for _ in range(repeat):
         tracemalloc.start()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         extra = task()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
-    return {"time_s": statistics.median(times), "peak_mib": max(peaks) / 2**20, **extra}
+    return {"time_s": statistics.median(times), "cpu_s": statistics.median(cpu_times),
+            "peak_mib": max(peaks) / 2**20, **extra}
 
 
 def qcore_mps(n: int, ops: Ops, cap: int) -> Callable[[], dict[str, float]]:
@@ -109,8 +111,9 @@ def aer_mps(n: int, ops: Ops, cap: int) -> Callable[[], dict[str, float]] | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    repeat = 1 if args.quick else 3
+    repeat = 1 if args.quick else args.repeat
     out = Path("out/mps-quick.md") if args.quick else REPORT
     cases: list[tuple[str, int, Ops, int]] = [("GHZ", 72, ghz(72), 64)]
     for layers in (4, 8):
@@ -124,25 +127,34 @@ def main() -> None:
              f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
              f"{sys.version.split()[0]}, numpy {np.__version__}; load average before "
              f"{load_before:.2f}. Each row: prepare + run from |0...0> + {SHOTS} shots of "
-             f"every qubit; qcore: median of {repeat} run(s), Aer: one run. Peak memory: tracemalloc peak of the "
-             f"task (tensors and temporaries).", "",
-             "| circuit | qubits | χ cap | qcore MPS s | peak MiB | max χ | truncation error Σε "
-             "| fidelity ≥ | Aer MPS s |", "|---|---|---|---|---|---|---|---|---|"]
+             f"every qubit; qcore: median of {repeat} run(s), Aer: one run. Peak memory: "
+             f"tracemalloc peak of the task (tensors and temporaries). Wall and process CPU "
+             f"seconds (all threads); on a shared machine CPU seconds are the steadier figure.",
+             "",
+             "| circuit | qubits | χ cap | qcore MPS wall s | CPU s | peak MiB | max χ | "
+             "truncation error Σε | fidelity ≥ | Aer MPS wall s | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, n, ops, cap in cases:
         row = _measure(qcore_mps(n, ops, cap), repeat)
         peer = aer_mps(n, ops, cap)
-        peer_s = peer if isinstance(peer, str) else f"{_measure(peer, 1)['time_s']:.3g}"
-        lines.append(f"| {label} | {n} | {cap} | {row['time_s']:.3g} | {row['peak_mib']:.3g} | "
+        if isinstance(peer, str):
+            peer_s = f"{peer} | —"
+        else:
+            peer_row = _measure(peer, 1)
+            peer_s = f"{peer_row['time_s']:.3g} | {peer_row['cpu_s']:.3g}"
+        lines.append(f"| {label} | {n} | {cap} | {row['time_s']:.3g} | {row['cpu_s']:.3g} | "
+                     f"{row['peak_mib']:.3g} | "
                      f"{row['chi']:.0f} | {row['error']:.3g} | {row['bound']:.3g} | {peer_s} |")
     n, ops = 20, brickwork(20, 8, 20)
     mps_row = _measure(qcore_mps(n, ops, 256), repeat)
     sv_row = _measure(qcore_statevector(n, ops), repeat)
     lines += ["", f"## {n} qubits, 8 brickwork layers of Haar-random 2-qubit gates "
                   f"({len(ops)} gates), exact", "",
-              "| backend | s | peak MiB | max χ |", "|---|---|---|---|",
-              f"| qcore MPS (χ cap 256) | {mps_row['time_s']:.3g} | {mps_row['peak_mib']:.3g} | "
-              f"{mps_row['chi']:.0f} |",
-              f"| qcore state vector | {sv_row['time_s']:.3g} | {sv_row['peak_mib']:.3g} | — |",
+              "| backend | wall s | CPU s | peak MiB | max χ |", "|---|---|---|---|---|",
+              f"| qcore MPS (χ cap 256) | {mps_row['time_s']:.3g} | {mps_row['cpu_s']:.3g} | "
+              f"{mps_row['peak_mib']:.3g} | {mps_row['chi']:.0f} |",
+              f"| qcore state vector | {sv_row['time_s']:.3g} | {sv_row['cpu_s']:.3g} | "
+              f"{sv_row['peak_mib']:.3g} | — |",
               "", f"Load average after: {os.getloadavg()[0]:.2f}.", ""]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines))

@@ -32,15 +32,15 @@ Operations (:class:`MatrixProductStateBackend`):
   sum to less than ``truncation_threshold`` times the block's total weight (the current
   ``<ψ|ψ>``), and beyond ``max_bond_dimension`` (the same rule as Qiskit Aer's MPS method,
   ``matrix_product_state_truncation_threshold`` / ``..._max_bond_dimension``). The relative
-  discarded weight ``ε`` of each step is accumulated (:meth:`~MatrixProductStateBackend.truncation_error`)
-  and the kept singular values are rescaled so that truncation never changes ``<ψ|ψ>``: the
-  trajectory engine reads norms of unnormalised states as jump probabilities, which
-  truncation must not disturb. Nothing renormalises the state otherwise.
-  Fidelity bound (circuits of unitaries): the truncated state ``φ`` obeys
-  ``|<ψ|φ>|² / (<ψ|ψ><φ|φ>) >= cos²(Σ_i arcsin sqrt(ε_i))`` while the sum is below π/2 (each
-  truncation turns the state by the angle ``arcsin sqrt(ε_i)``, unitaries preserve angles, and
-  the Fubini-Study angle obeys the triangle inequality); the usual estimate is
-  ``Π (1 - ε_i)`` (Zhou,
+  discarded weight ``ε`` of each step is accumulated
+  (:meth:`~MatrixProductStateBackend.truncation_error`) and the kept singular values are
+  rescaled so that truncation never changes ``<ψ|ψ>``: the trajectory engine reads norms of
+  unnormalised states as jump probabilities, which truncation must not disturb. Nothing
+  renormalises the state otherwise. Fidelity bound (circuits of unitaries): the truncated
+  state ``φ`` obeys ``|<ψ|φ>|² / (<ψ|ψ><φ|φ>) >= cos²(Σ_i arcsin sqrt(ε_i))`` while the sum is
+  below π/2 (each truncation turns the state by the angle ``arcsin sqrt(ε_i)``, unitaries
+  preserve angles, and the Fubini-Study angle obeys the triangle inequality); the usual
+  estimate is ``Π (1 - ε_i)`` (Zhou,
   Stoudenmire & Waintal, PRX 10, 041038 (2020)). :func:`fidelity_lower_bound` gives the bound.
 
 Reads never change the state: reduced density matrices and Pauli expectations contract
@@ -416,6 +416,9 @@ class MatrixProductStateBackend:
         return out
 
     def term_expectations(self, state: MatrixProductState, pauli_sum: PauliSum) -> np.ndarray:
+        """:meth:`pauli_expectations` of ``pauli_sum``'s terms (a :class:`PauliSum` holds at
+        most :data:`~quantum_service.simulator.pauli.MAX_PAULI_QUBITS` qubits; wider
+        observables go through :meth:`pauli_expectations`)."""
         terms = [{int(f[1:]): f[0] for f in s.split()} for s, _ in pauli_sum.terms]
         return self.pauli_expectations(state, terms)
 

@@ -82,10 +82,10 @@ entry point, it returns the drivers of one modality (see
 Per-qubit values are spread around the medians with a fixed seed per device, so every run of
 qcore sees the same fleet (:class:`TransmonMedians` for the transmon devices).
 
-``sc-wukong-72`` and ``sc-eagle-127`` declare ``max_simulated_qubits`` = their width: circuits
-of any width compile and route on them; running noisy programs wider than the exact density
-matrix holds needs an engine for wide noisy circuits (see
-:data:`quantum_service.engines.select.DENSITY_MATRIX_MAX_QUBITS`).
+Every QPU declares ``max_simulated_qubits`` = its width: noisy programs wider than the exact
+density matrix (:data:`quantum_service.engines.select.DENSITY_MATRIX_MAX_QUBITS`) run as
+quantum trajectories, on a matrix-product state on ``sc-wukong-72`` and ``sc-eagle-127``
+(:func:`quantum_service.engines.select.select_engine`).
 """
 
 from __future__ import annotations

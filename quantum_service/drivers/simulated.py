@@ -63,7 +63,6 @@ from quantum_service.devices.drift import DRIFT_RATES, DriftingDevice, DriftRate
 from quantum_service.engines import (
     Engine,
     ReadoutObservable,
-    check_engine_width,
     engine_names,
     estimate,
     parse_pauli_term,
@@ -286,10 +285,8 @@ class SimulatedQpuDriver(QpuDriver):
         if exe.qubit_count > caps.max_simulated_qubits:
             raise InvalidProgramError(
                 f"the compiled circuit is active on {exe.qubit_count} qubits; QPU "
-                f"{caps.qpu_id!r} simulates at most {caps.max_simulated_qubits} "
-                f"({'density-matrix noise model' if caps.noisy else 'state vector'})",
+                f"{caps.qpu_id!r} simulates at most {caps.max_simulated_qubits}",
                 reason="TOO_MANY_QUBITS")
-        check_engine_width(exe)
         if observable is None and not exe.measured:
             raise InvalidProgramError(
                 "the program measures nothing and has no observable: add measure "

@@ -36,7 +36,6 @@ from quantum_service.engines.sampling import sample_clbit_counts
 from quantum_service.engines.select import (
     DENSITY_MATRIX_MAX_QUBITS,
     ENGINE_NAMES,
-    check_engine_width,
     engine_names,
     select_engine,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "TermMixture",
     "TrajectoryEngine",
     "build_executable",
-    "check_engine_width",
     "engine_names",
     "estimate",
     "parse_pauli_term",

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from quantum_service.engines.backend import StateVectorBackend
+from quantum_service.engines.backend import PureStateBackend, StateVectorBackend
 from quantum_service.engines.base import Engine, EngineChoice
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
-from quantum_service.engines.executable import Executable
+from quantum_service.engines.executable import ConditionalStep, Executable
+from quantum_service.engines.mps import MatrixProductStateBackend, mps_suitable
 from quantum_service.engines.statevector import FusedStateVectorEngine
 from quantum_service.engines.trajectory import TrajectoryEngine
 
 __all__ = ["DENSITY_MATRIX_MAX_QUBITS", "ENGINE_NAMES", "engine_names", "select_engine"]
 
 #: Engine names as recorded on results (``ExperimentResult.engine``).
-ENGINE_NAMES = ("statevector", "density_matrix", "trajectories")
+ENGINE_NAMES = ("statevector", "density_matrix", "trajectories", "mps")
 
 #: Widest noisy executable simulated exactly as a density matrix (``16**k`` bytes: 16 MiB at
 #: 10 qubits); wider noisy executables run as trajectories.
@@ -21,7 +22,26 @@ DENSITY_MATRIX_MAX_QUBITS = 10
 
 def engine_names(*, noisy: bool) -> tuple[str, ...]:
     """The engines :func:`select_engine` may choose for a noisy or a noiseless device."""
-    return ("density_matrix", "trajectories") if noisy else ("statevector", "trajectories")
+    exact = "density_matrix" if noisy else "statevector"
+    return (exact, "trajectories", "mps")
+
+
+def _two_qubit_pairs(steps: list[object]) -> list[tuple[int, int]]:
+    pairs: list[tuple[int, int]] = []
+    for step in steps:
+        if isinstance(step, ConditionalStep):
+            pairs += _two_qubit_pairs(list(step.steps))
+        elif isinstance(step, tuple) and len(step[0]) == 2:
+            pairs.append((step[0][0], step[0][1]))
+    return pairs
+
+
+def _pure_backend(exe: Executable) -> tuple[PureStateBackend, str, str]:
+    """The pure-state form for trajectories: ``(backend, engine name, reason)``."""
+    use_mps, why = mps_suitable(_two_qubit_pairs(exe.steps), exe.qubit_count)
+    if use_mps:
+        return MatrixProductStateBackend(exe.qubit_count), "mps", why
+    return StateVectorBackend(exe.qubit_count), "trajectories", why
 
 
 def select_engine(exe: Executable) -> Engine:
@@ -35,20 +55,26 @@ def select_engine(exe: Executable) -> Engine:
        matrix;
     3. noisy and wider → shot-branching trajectories of the same noise model;
     4. noiseless → the fused state vector.
+
+    Trajectories (1, 3) and wide noiseless executables run on a dense state vector while it is
+    preferred by :func:`~.mps.mps_suitable` (below 25 qubits, within the memory budget), else
+    on a matrix-product state (engine name ``mps``; its truncation error is recorded).
     """
     k = exe.qubit_count
-    if exe.dynamic:
-        noise = "noisy" if exe.noisy else "noiseless"
-        return TrajectoryEngine(exe, StateVectorBackend(k), EngineChoice(
-            "trajectories", f"dynamic circuit on a {noise} device: shot-branching "
-                            f"trajectories on a state vector of {k} active qubit(s)"))
-    if exe.noisy and k <= DENSITY_MATRIX_MAX_QUBITS:
+    noise = "noisy" if exe.noisy else "noiseless"
+    if exe.dynamic or (exe.noisy and k > DENSITY_MATRIX_MAX_QUBITS):
+        backend, name, why = _pure_backend(exe)
+        what = "dynamic circuit" if exe.dynamic else (
+            f"noisy device, {k} active qubits (> {DENSITY_MATRIX_MAX_QUBITS} for an exact "
+            f"density matrix)")
+        return TrajectoryEngine(exe, backend, EngineChoice(
+            name, f"{what}: shot-branching trajectories; {why}"))
+    if exe.noisy:
         return FusedDensityMatrixEngine(exe, EngineChoice(
             "density_matrix", f"noisy device: exact density matrix of {k} active qubit(s)"))
-    if exe.noisy:
-        return TrajectoryEngine(exe, StateVectorBackend(k), EngineChoice(
-            "trajectories", f"noisy device, {k} active qubits (> {DENSITY_MATRIX_MAX_QUBITS} "
-                            f"for an exact density matrix): shot-branching trajectories on a "
-                            f"state vector"))
+    backend, name, why = _pure_backend(exe)
+    if name == "mps":
+        return TrajectoryEngine(exe, backend, EngineChoice(
+            name, f"{noise} device: one trajectory; {why}"))
     return FusedStateVectorEngine(exe, EngineChoice(
-        "statevector", f"noiseless device: fused state vector of {k} active qubit(s)"))
+        "statevector", f"{noise} device: fused state vector of {k} active qubit(s)"))

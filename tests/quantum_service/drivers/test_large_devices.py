@@ -24,7 +24,6 @@ from quantum_service.drivers.fleet import (
 )
 from quantum_service.drivers.lattices import heavy_hex_lattice
 from quantum_service.drivers.simulated import SimulatedQpuDriver
-from quantum_service.engines import DENSITY_MATRIX_MAX_QUBITS
 from quantum_service.errors import InvalidProgramError
 from quantum_service.kernel.multiprogramming import CROSSTALK_PHASE_RAD, pack
 
@@ -142,17 +141,24 @@ def test_multiprogramming_packs_jobs_onto_disjoint_connected_regions(qpu_id):
         assert touched <= set(plan.region)
 
 
-def test_a_small_noisy_program_runs_and_a_wide_one_is_rejected_at_prepare():
-    driver = SimulatedQpuDriver(*ibm_eagle(), seed=1)
+def test_a_72_qubit_noisy_ghz_runs_as_mps_trajectories():
     from quantum_service.contract import ExecutionOptions
 
+    driver = SimulatedQpuDriver(*ibm_eagle(), seed=1)
     program = driver.prepare(ghz(3), observable=None)
     counts = driver.execute(program, np.zeros((1, 0)), ExecutionOptions(shot_count=200,
                                                                         seed=1)).counts[0]
     assert counts.get("000", 0) + counts.get("111", 0) > 150
-    with pytest.raises(InvalidProgramError) as info:
-        driver.prepare(ghz(DENSITY_MATRIX_MAX_QUBITS + 1), observable=None)
-    assert info.value.reason == "TOO_MANY_QUBITS"
+    wukong = SimulatedQpuDriver(*origin_wukong(), seed=1)
+    out = wukong.execute(wukong.prepare(ghz(72), observable=None), np.zeros((1, 0)),
+                         ExecutionOptions(shot_count=100, seed=2))
+    assert out.engine == "mps"
+    counts = out.counts[0]
+    assert sum(counts.values()) == 100
+    # noisy (≈ 3 % CZ error × 71 CZs + readout): all-equal strings are rare, but the bits of a
+    # shot are strongly correlated: most shots are far from half ones
+    ones = np.array([k.count("1") for k in counts for _ in range(counts[k])])
+    assert np.mean(np.abs(ones - 36) > 12) > 0.5
 
 
 def test_large_devices_calibrate_in_rolling_runs_and_short_t2_widens_the_ramsey_canary():

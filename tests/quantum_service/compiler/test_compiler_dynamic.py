@@ -308,7 +308,8 @@ def test_depth_orders_a_conditional_gate_after_the_measurement_it_reads() -> Non
 
 # -- the reference simulator against Qiskit Aer ----------------------------------------------
 
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program", [
+    pytest.param(p, marks=pytest.mark.slow) if p == "bb84_n8.qasm" else p for p in PROGRAMS])
 def test_reference_distribution_matches_qiskit_aer(program: str) -> None:
     pytest.importorskip("qiskit_aer")
     circuit = load(program)

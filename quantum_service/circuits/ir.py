@@ -287,7 +287,8 @@ class Circuit:
         """Returns the circuit with every parameter replaced by its value."""
         mapping = self.parameter_map(values)
         ops = tuple(
-            Operation(op.name, op.qubits, tuple(ParameterExpression(p.bind(mapping)) for p in op.params),
+            Operation(op.name, op.qubits,
+                      tuple(ParameterExpression(p.bind(mapping)) for p in op.params),
                       op.clbits, op.condition)
             if op.is_parametric else op
             for op in self.operations

@@ -288,7 +288,8 @@ def pack(jobs: Sequence[tuple[str, Circuit]], caps: QpuCapabilities, device: Dev
     The first job always gets its best region; each next one is added when a region is free,
     the active qubits stay within ``caps.max_simulated_qubits`` and no packed job's predicted
     fidelity loss exceeds ``max_fidelity_loss``. Dynamic circuits (mid-circuit measurement,
-    reset or conditional operations, :attr:`Circuit.is_dynamic`) are never packed. Returns ``None`` when fewer than two jobs fit.
+    reset or conditional operations, :attr:`Circuit.is_dynamic`) are never packed. Returns ``None``
+    when fewer than two jobs fit.
     """
     free = set(range(caps.qubit_count))
     plans: list[RegionPlan] = []

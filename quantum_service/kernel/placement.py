@@ -3,8 +3,8 @@
 Candidates are the QPUs whose capabilities fit the program: enough physical qubits, within
 the simulation limit, and — when the job asks for exact expectation values (``shot_count = 0``)
 — noiseless; a dynamic circuit (mid-circuit measurement, reset, feed-forward) only goes to QPUs
-declaring ``dynamic_circuits``. For each candidate the program is compiled for the QPU and its estimated success
-probability ``ESP`` is computed from the QPU's *calibrated* fidelities
+declaring ``dynamic_circuits``. For each candidate the program is compiled for the QPU and its
+estimated success probability ``ESP`` is computed from the QPU's *calibrated* fidelities
 (:func:`~quantum_service.kernel.estimate.estimated_success_probability`); the predicted wait is
 the device time queued ahead of it. QPUs with heralded (probabilistic) two-qubit gates, whose
 kept shots are a small fraction of those asked for, are only used when a job names them. The

@@ -68,8 +68,8 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
     """Capability flags of a QPU (``QpuDescription.supports``).
 
     The interface defaults (``gradients``, ``readout_mitigation``, ``post_selection``, and
-    ``mid_circuit_measurement`` = ``capabilities.dynamic_circuits``), overridden by what the driver declares in
-    :attr:`~quantum_service.contract.driver.QpuDriver.supports` (e.g.
+    ``mid_circuit_measurement`` = ``capabilities.dynamic_circuits``), overridden by what the
+    driver declares in :attr:`~quantum_service.contract.driver.QpuDriver.supports` (e.g.
     ``heralded_two_qubit_gates``, ``atom_loss``), then the kernel's own facts, which no driver
     overrides: ``adjoint_gradients`` (exact, noiseless evaluation only),
     ``multi_programming`` and ``calibration`` (kept calibrated by the service).

@@ -99,7 +99,8 @@ def attach(operations: Iterable[Operation], condition: Condition | bool) -> list
     """The operations of an ``if`` branch, each carrying ``condition``.
 
     ``True`` leaves them unconditional, ``False`` drops them; a ``barrier`` stays
-    unconditional; an operation already conditional (a nested ``if``) gets both conditions. The condition is read when each operation runs, so no operation but the
+    unconditional; an operation already conditional (a nested ``if``) gets both conditions. The
+    condition is read when each operation runs, so no operation but the
     branch's last may ``measure`` into a bit the condition reads.
 
     Raises:

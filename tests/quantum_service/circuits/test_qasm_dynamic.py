@@ -93,7 +93,8 @@ def test_openqasm3_measure_forms_mid_circuit() -> None:
 
 def test_openqasm2_if_conditions_on_the_whole_register() -> None:
     source = Q2 + ("h q[0];\nmeasure q[0] -> c[0];\nif (c == 1) u1(pi/2) q[1];\n"
-                   "if(c==2) measure q[1] -> d[0];\nif (d==1) reset q;\nif (c == 3) cx q[0], q[1];\n")
+                   "if(c==2) measure q[1] -> d[0];\nif (d==1) reset q;\n"
+                   "if (c == 3) cx q[0], q[1];\n")
     circuit = parse_qasm(source)
     assert circuit == parse_qasm_reference(source)
     ops = circuit.operations[2:]

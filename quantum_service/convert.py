@@ -127,6 +127,18 @@ def circuit_from_proto(msg: common_pb2.Circuit) -> Circuit:
 
 
 def circuit_to_proto(circuit: Circuit) -> common_pb2.Circuit:
+    """The structured message of a circuit.
+
+    Raises:
+        InvalidProgramError: a conditional operation: the structured ``Circuit`` message has no
+            conditions; send dynamic circuits as OpenQASM (reason ``UNSUPPORTED_OPERATION``).
+    """
+    conditional = next((op for op in circuit.operations if op.condition is not None), None)
+    if conditional is not None:
+        raise InvalidProgramError(
+            f"conditional operation {conditional.name!r} cannot be written as a structured "
+            "qcore.v1.Circuit (it has no conditions); send the program as OpenQASM 3",
+            reason="UNSUPPORTED_OPERATION")
     msg = common_pb2.Circuit(qubit_count=circuit.qubit_count, clbit_count=circuit.clbit_count,
                              parameters=circuit.parameters, name=circuit.name)
     for op in circuit.operations:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["Circuit", "Condition", "Operation", "ParameterExpression", "NON_UNITARY_OPERATIONS"]
+__all__ = ["Circuit", "Condition", "MAX_CONDITION_CLBITS", "Operation", "ParameterExpression",
+           "NON_UNITARY_OPERATIONS"]
 
 #: Operations that are not unitary gates.
 NON_UNITARY_OPERATIONS = frozenset({"measure", "barrier", "reset"})
@@ -134,29 +135,64 @@ class ParameterExpression:
         return " + ".join(parts)
 
 
+#: Most classical bits one :class:`Condition` reads (its value is a 64-bit register value).
+MAX_CONDITION_CLBITS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """Classical condition of an operation (feed-forward): the operation runs when
-    ``(value in values) != negated``, where ``value = sum(bit(clbits[i]) << i)`` is read from
-    the shot's classical bits at that point.
+    """Classical condition of an operation: it runs when ``(value in values) != negated``, where
+    ``value = sum(bit(clbits[i]) << i)`` is read from the classical bits at that point of the shot.
+
+    This is the classical feed-forward of dynamic circuits (OpenQASM 2 ``if (c == n)``,
+    OpenQASM 3 ``if (...) { } else { }``; Cross et al., ACM TQC 3, 12 (2022), §3.6).
 
     Attributes:
-        clbits: the bits read, least significant first.
-        values: accepted values of those bits.
+        clbits: the bits read, least significant first; 1 to :data:`MAX_CONDITION_CLBITS`
+            distinct non-negative indices.
+        values: the accepted register values, each in ``[0, 2**len(clbits))``.
         negated: run when the value is *not* accepted (an ``else`` branch).
+    Raises:
+        InvalidProgramError: no clbits, too many, repeated or negative ones, or a value out of
+            range.
     """
 
     clbits: tuple[int, ...]
     values: frozenset[int]
     negated: bool = False
 
+    def __post_init__(self) -> None:
+        clbits = tuple(int(c) for c in self.clbits)
+        if not 1 <= len(clbits) <= MAX_CONDITION_CLBITS:
+            raise InvalidProgramError(
+                f"a condition reads 1 to {MAX_CONDITION_CLBITS} classical bits, got "
+                f"{len(clbits)}")
+        if len(set(clbits)) != len(clbits) or min(clbits) < 0:
+            raise InvalidProgramError(f"a condition's clbits must be distinct and >= 0, got "
+                                      f"{list(clbits)}")
+        values = frozenset(int(v) for v in self.values)
+        limit = 1 << len(clbits)
+        bad = sorted(v for v in values if not 0 <= v < limit)
+        if bad:
+            raise InvalidProgramError(
+                f"condition value(s) {bad[:4]} are out of range for {len(clbits)} bit(s) "
+                f"(0 to {limit - 1})")
+        object.__setattr__(self, "clbits", clbits)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "negated", bool(self.negated))
+
+    def value(self, register: int) -> int:
+        """The value the condition reads from ``register`` (bit ``c`` = clbit ``c``)."""
+        return sum(((register >> c) & 1) << i for i, c in enumerate(self.clbits))
+
     def holds(self, register: int) -> bool:
-        """Whether the operation runs for a shot whose classical bits are ``register``
-        (bit ``c`` = clbit ``c``)."""
-        value = 0
-        for i, c in enumerate(self.clbits):
-            value |= ((register >> c) & 1) << i
-        return (value in self.values) != self.negated
+        """Whether the operation runs, given all clbits of the shot as one int (bit ``c`` =
+        clbit ``c``)."""
+        return (self.value(register) in self.values) != self.negated
+
+    def inverted(self) -> Condition:
+        """The condition of the ``else`` branch."""
+        return Condition(self.clbits, self.values, not self.negated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +205,7 @@ class Operation:
         qubits: qubit indices, in the gate's matrix order (see the module docstring).
         params: gate parameters (radians).
         clbits: for ``measure``, the classical bit receiving each qubit's outcome.
-        condition: for a classically controlled operation, when it runs; None: always.
+        condition: classical condition (feed-forward); ``None`` runs unconditionally.
     """
 
     name: str
@@ -251,8 +287,9 @@ class Circuit:
         """Returns the circuit with every parameter replaced by its value."""
         mapping = self.parameter_map(values)
         ops = tuple(
-            Operation(op.name, op.qubits, tuple(ParameterExpression(p.bind(mapping)) for p in op.params),
-                      op.clbits)
+            Operation(op.name, op.qubits,
+                      tuple(ParameterExpression(p.bind(mapping)) for p in op.params),
+                      op.clbits, op.condition)
             if op.is_parametric else op
             for op in self.operations
         )
@@ -265,6 +302,37 @@ class Circuit:
             self.qubit_count if qubit_count is None else qubit_count,
             tuple(operations), self.clbit_count, self.parameters, self.name,
         )
+
+    @property
+    def is_dynamic(self) -> bool:
+        """True when the circuit needs dynamic-circuit support: see :meth:`dynamic_feature`."""
+        return self.dynamic_feature() is not None
+
+    def dynamic_feature(self) -> str | None:
+        """What makes the circuit dynamic, in words, or ``None``: a conditional operation, an
+        operation on a qubit after it was measured (mid-circuit measurement), or a ``reset``
+        after a gate on its qubit (mid-circuit reset; a reset before any gate is a no-op since
+        qubits start in ``|0>``). ``barrier`` counts as nothing."""
+        measured: set[int] = set()
+        touched: set[int] = set()
+        for op in self.operations:
+            if op.condition is not None:
+                return f"conditional operation {op.name!r} on qubit(s) {list(op.qubits)}"
+            if op.name == "barrier":
+                continue
+            if op.name == "measure":
+                measured.update(op.qubits)
+                continue
+            if measured & set(op.qubits):
+                return (f"{op.name!r} on qubit(s) {sorted(measured & set(op.qubits))} after "
+                        "they were measured (mid-circuit measurement)")
+            if op.name == "reset":
+                if touched & set(op.qubits):
+                    return (f"reset of qubit(s) {sorted(touched & set(op.qubits))} after a gate "
+                            "(mid-circuit reset)")
+                continue
+            touched.update(op.qubits)
+        return None
 
     @property
     def measured_qubits(self) -> tuple[int, ...]:

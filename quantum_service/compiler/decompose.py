@@ -35,7 +35,7 @@ import scipy.linalg
 from quantum_service.circuits.gates import gate_matrix, gate_spec
 from quantum_service.circuits.ir import Operation, ParameterExpression
 from quantum_service.compiler.euler import zyz_angles
-from quantum_service.compiler.operations import gate
+from quantum_service.compiler.operations import conditioned, gate
 from quantum_service.errors import InvalidProgramError
 
 __all__ = [
@@ -62,7 +62,8 @@ def validate_operation(op: Operation, *, qubit_count: int, clbit_count: int) -> 
     Raises:
         InvalidProgramError: unknown gate (reason ``UNKNOWN_GATE``), wrong qubit or parameter
             count, a non-finite parameter, a qubit outside ``[0, qubit_count)``, a repeated
-            qubit, or a bad ``measure``.
+            qubit, a bad ``measure``, or a condition reading a clbit outside
+            ``[0, clbit_count)`` or attached to a ``barrier``.
     """
     bad_qubits = [q for q in op.qubits if not 0 <= q < qubit_count]
     if bad_qubits:
@@ -71,6 +72,14 @@ def validate_operation(op: Operation, *, qubit_count: int, clbit_count: int) -> 
         )
     if len(set(op.qubits)) != len(op.qubits):
         raise InvalidProgramError(f"operation {op.name!r} repeats a qubit: {list(op.qubits)}")
+    if op.condition is not None:
+        if op.name == "barrier":
+            raise InvalidProgramError("a barrier cannot be conditional")
+        bad_clbits = [c for c in op.condition.clbits if not 0 <= c < clbit_count]
+        if bad_clbits:
+            raise InvalidProgramError(
+                f"the condition of {op.name!r} on qubits {list(op.qubits)} reads clbit(s) "
+                f"{bad_clbits} outside [0, {clbit_count})")
     if op.name == "barrier":
         return
     if op.name in ("measure", "reset"):
@@ -112,8 +121,8 @@ def decompose_operations(operations: list[Operation] | tuple[Operation, ...]) ->
         expansion = _expand(op)
         if expansion is None:
             out.append(op)
-        else:
-            stack.extend(reversed(expansion))
+        else:  # the expansion of a conditional gate is conditional as a whole
+            stack.extend(reversed(conditioned(expansion, op.condition)))
     return out
 
 

@@ -1,6 +1,9 @@
 """Terminal measurements are deferred past routing.
 
-A *terminal* measurement reads a logical qubit on which no gate or ``reset`` follows. Routing
+A *terminal* measurement reads a logical qubit on which no gate or ``reset`` follows, into a
+classical bit that no later operation reads (a condition) or writes (another ``measure``); an
+unconditional ``measure`` only. Every other ``measure`` (mid-circuit measurement, feed-forward)
+stays in place. Routing
 may still move that qubit afterwards (a SWAP through its physical qubit makes way for other
 qubits), so measuring at the original position would read whichever logical qubit sits there
 later. SWAPs only permute qubits, so measuring a logical qubit at the end of the circuit, on the
@@ -28,24 +31,33 @@ def split_terminal_measurements(operations: Sequence[Operation]
     Args:
         operations: on logical qubits, ``barrier`` and ``id`` already dropped.
     Returns:
-        The operations without terminal measurements (the qubits of a ``measure`` that a gate
-        or ``reset`` follows stay in place, as one ``measure``), and the terminal measurements
+        The operations without terminal measurements (the qubits of a ``measure`` that is not
+        terminal stay in place, as one ``measure``), and the terminal measurements
         in program order (one ``measure`` per source ``measure``, its terminal qubits only).
     """
     last_action: dict[int, int] = {}
+    last_read: dict[int, int] = {}  # clbit -> last operation whose condition reads it
+    last_write: dict[int, int] = {}  # clbit -> last measure writing it
     for index, op in enumerate(operations):
         if op.name not in ("measure", "barrier"):
             for q in op.qubits:
                 last_action[q] = index
+        if op.condition is not None:
+            for c in op.condition.clbits:
+                last_read[c] = index
+        if op.name == "measure":
+            for c in op.clbits:
+                last_write[c] = index
     kept: list[Operation] = []
     terminal: list[Operation] = []
     for index, op in enumerate(operations):
-        if op.name != "measure":
+        if op.name != "measure" or op.condition is not None:
             kept.append(op)
             continue
         pairs = list(zip(op.qubits, op.clbits))
-        done = [(q, c) for q, c in pairs if last_action.get(q, -1) < index]
-        pending = [(q, c) for q, c in pairs if last_action.get(q, -1) > index]
+        done = [(q, c) for q, c in pairs if last_action.get(q, -1) < index
+                and last_read.get(c, -1) < index and last_write[c] == index]
+        pending = [pair for pair in pairs if pair not in done]
         for group, out in ((pending, kept), (done, terminal)):
             if group:
                 out.append(Operation("measure", tuple(q for q, _ in group), (),

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
-from quantum_service.circuits.ir import NON_UNITARY_OPERATIONS, Operation, ParameterExpression
+from quantum_service.circuits.ir import (
+    NON_UNITARY_OPERATIONS,
+    Condition,
+    Operation,
+    ParameterExpression,
+)
 
 __all__ = [
     "ANGLE_TOLERANCE",
     "PAULI_ROTATIONS",
     "SHIFT_RULE_GATES",
     "Angle",
+    "conditioned",
     "gate",
     "gate_depth",
     "is_constant_1q",
     "is_gate",
     "is_zero_angle",
+    "relabeled",
+    "wires",
     "wrap_angle",
 ]
 
@@ -39,14 +48,41 @@ def gate(name: str, qubits: tuple[int, ...] | list[int], *params: Angle) -> Oper
     return Operation(name, tuple(qubits), tuple(ParameterExpression.of(p) for p in params))
 
 
+def conditioned(operations: Iterable[Operation], condition: Condition | None
+                ) -> list[Operation]:
+    """``operations`` each carrying ``condition`` (unchanged when it is ``None``): the expansion
+    of a conditional operation is conditional as a whole."""
+    if condition is None:
+        return list(operations)
+    return [replace(op, condition=condition) for op in operations]
+
+
+def relabeled(op: Operation, qubit_map: Sequence[int] | Mapping[int, int]) -> Operation:
+    """``op`` on qubits ``qubit_map[q]``; parameters, clbits and condition kept."""
+    return replace(op, qubits=tuple(qubit_map[q] for q in op.qubits))
+
+
+def wires(op: Operation) -> tuple[int, ...]:
+    """The wires an operation orders against: its qubits ``q >= 0``, and each classical bit
+    ``c`` it writes (``measure``) or reads (its condition) as ``-1 - c``. Two operations
+    sharing a wire keep their relative order in every pass; a conditional operation therefore
+    stays after every ``measure`` writing a bit it reads."""
+    if op.condition is None and not op.clbits:
+        return op.qubits
+    classical = dict.fromkeys((*op.clbits, *(op.condition.clbits if op.condition else ())))
+    return (*op.qubits, *(-1 - c for c in classical))
+
+
 def is_gate(op: Operation) -> bool:
     """True for a unitary gate (not ``measure``, ``reset`` or ``barrier``)."""
     return op.name not in NON_UNITARY_OPERATIONS
 
 
 def is_constant_1q(op: Operation) -> bool:
-    """True for a single-qubit gate whose parameters are all constant."""
-    return len(op.qubits) == 1 and is_gate(op) and not op.is_parametric
+    """True for an unconditional single-qubit gate whose parameters are all constant (the gates
+    single-qubit synthesis may merge)."""
+    return (len(op.qubits) == 1 and is_gate(op) and not op.is_parametric
+            and op.condition is None)
 
 
 def wrap_angle(angle: float) -> float:
@@ -62,15 +98,18 @@ def is_zero_angle(angle: ParameterExpression | float) -> bool:
 
 
 def gate_depth(operations: Iterable[Operation]) -> int:
-    """Circuit depth counting gates only: the longest chain of gates sharing qubits
-    (``measure``, ``reset`` and ``barrier`` add no layer)."""
+    """Circuit depth counting gates only: the longest chain of gates sharing qubits or
+    classical bits (:func:`wires`). ``measure`` and ``reset`` add no layer but pass their
+    qubit's layer on to the bits they write, so a gate conditioned on a mid-circuit
+    measurement comes after the gates before that measurement; ``barrier`` is ignored."""
     level: dict[int, int] = {}
     depth = 0
     for op in operations:
-        if not is_gate(op):
+        if op.name == "barrier":
             continue
-        layer = 1 + max((level.get(q, 0) for q in op.qubits), default=0)
-        for q in op.qubits:
-            level[q] = layer
+        on = wires(op)
+        layer = max((level.get(w, 0) for w in on), default=0) + (1 if is_gate(op) else 0)
+        for w in on:
+            level[w] = layer
         depth = max(depth, layer)
     return depth

@@ -15,6 +15,7 @@ rotations.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from quantum_service.compiler.euler import synthesize_1q
 from quantum_service.compiler.operations import (
     ANGLE_TOLERANCE,
     PAULI_ROTATIONS,
+    conditioned,
     is_constant_1q,
     is_gate,
     is_zero_angle,
@@ -44,7 +46,9 @@ def synthesize_single_qubit_gates(operations: Sequence[Operation], target: Compi
     """Rewrites constant single-qubit gates into the target's native basis.
 
     Args:
-        operations: on any qubits; symbolic and multi-qubit gates pass through unchanged.
+        operations: on any qubits; symbolic and multi-qubit gates pass through unchanged; a
+            conditional single-qubit gate is never merged and is synthesised alone into
+            native gates carrying its condition.
         target: supplies the basis (:attr:`CompileTarget.one_qubit_basis`).
         merge: multiply each run of consecutive constant single-qubit gates on a qubit before
             synthesis (otherwise each non-native gate is synthesised on its own and native ones
@@ -81,6 +85,13 @@ def synthesize_single_qubit_gates(operations: Sequence[Operation], target: Compi
             continue
         for qubit in op.qubits:
             flush(qubit)
+        if (op.condition is not None and len(op.qubits) == 1 and is_gate(op)
+                and not op.is_parametric and op.name not in target.native_gates):
+            # a conditional gate is synthesised on its own into conditional native gates
+            matrix = gate_matrix(op.name, [p.constant for p in op.params])
+            out.extend(conditioned(synthesize_1q(matrix, op.qubits[0], basis=basis,
+                                                 use_x=use_x), op.condition))
+            continue
         out.append(op)
     for qubit in sorted(pending):
         flush(qubit)
@@ -97,7 +108,7 @@ def _normalized(op: Operation) -> Operation | None:
         params = tuple(
             ParameterExpression(wrap_angle(p.constant)) if p.is_constant else p for p in op.params
         )
-        return Operation(op.name, op.qubits, params, op.clbits)
+        return replace(op, params=params)
     return op
 
 
@@ -133,7 +144,9 @@ def _combine(first: Operation, second: Operation) -> Operation | None | object:
 def peephole(operations: Sequence[Operation]) -> list[Operation]:
     """One left-to-right pass of merges and cancellations (see the module docstring).
 
-    ``measure``, ``reset`` and ``barrier`` block merging across them on their qubits.
+    ``measure``, ``reset``, ``barrier`` and conditional operations block merging across them
+    on their qubits; a conditional rotation by a multiple of 2π is dropped like an
+    unconditional one (it is a global phase on the branches where it runs).
     """
     out: list[Operation | None] = []
     stacks: dict[int, list[int]] = {}  # qubit -> indices into `out` of live ops on it
@@ -142,10 +155,12 @@ def peephole(operations: Sequence[Operation]) -> list[Operation]:
         if op is None:
             continue
         tops = {stacks[q][-1] if stacks.get(q) else -1 for q in op.qubits}
-        if is_gate(op) and len(tops) == 1 and (index := tops.pop()) >= 0:
+        if is_gate(op) and op.condition is None and len(tops) == 1 \
+                and (index := tops.pop()) >= 0:
             previous = out[index]
             assert previous is not None
-            if set(previous.qubits) == set(op.qubits):
+            # a conditional operation is a barrier: nothing merges with it or across it
+            if previous.condition is None and set(previous.qubits) == set(op.qubits):
                 combined = _combine(previous, op)
                 if combined is not _KEEP_BOTH:
                     if combined is None:

@@ -15,7 +15,7 @@ from quantum_service.compiler.measurement import (
     place_terminal_measurements,
     split_terminal_measurements,
 )
-from quantum_service.compiler.operations import gate_depth, is_gate
+from quantum_service.compiler.operations import gate_depth, is_gate, relabeled
 from quantum_service.compiler.optimize import (
     optimize_native,
     peephole,
@@ -177,12 +177,10 @@ def _route_in_region(operations: list[Operation], used: list[int], logical_count
     take the physical qubits outside it first, then the region's spare ones."""
     sub = region_graph(graph, region)
     local = {v: i for i, v in enumerate(used)}
-    compact = [Operation(op.name, tuple(local[q] for q in op.qubits), op.params, op.clbits)
-               for op in operations]
+    compact = [relabeled(op, local) for op in operations]
     layout = _initial_layout(compact, len(used), sub, optimization_level)
     routed = route(compact, layout, sub)
-    ops = [Operation(op.name, tuple(region[q] for q in op.qubits), op.params, op.clbits)
-           for op in routed.operations]
+    ops = [relabeled(op, region) for op in routed.operations]
     inside = set(region)
     # (start, end) physical qubit of each slot an unused logical qubit can take
     slots = [(p, p) for p in range(graph.qubit_count) if p not in inside]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from quantum_service.circuits.ir import Operation
 from quantum_service.compiler.layout import CouplingGraph
-from quantum_service.compiler.operations import is_gate
+from quantum_service.compiler.operations import is_gate, relabeled, wires
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["RoutedCircuit", "refine_layout", "route"]
@@ -59,7 +59,9 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
 
     Args:
         operations: gates on at most two qubits, plus ``measure``/``reset`` on any number;
-            qubits are virtual indices in ``[0, P)``.
+            qubits are virtual indices in ``[0, P)``. Conditional operations are routed like
+            unconditional ones, after the measurements writing the bits they read; inserted
+            SWAPs are never conditional.
         layout: initial ``v2p``, a permutation of ``range(P)``.
         graph: the coupling graph (``P`` qubits).
         extended_set_size: look-ahead window of two-qubit gates.
@@ -79,12 +81,15 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
             raise InvalidProgramError(
                 f"routing needs one- and two-qubit gates; decompose {op.name!r} first"
             )
-        predecessors = {last_on_qubit[q] for q in op.qubits if q in last_on_qubit}
+        # classical bits are wires too: a conditional operation waits for the measurements
+        # writing the bits it reads, and a measurement for the conditions reading its bits
+        on = wires(op)
+        predecessors = {last_on_qubit[w] for w in on if w in last_on_qubit}
         pending_predecessors[index] = len(predecessors)
         for p in predecessors:
             successors[p].append(index)
-        for q in op.qubits:
-            last_on_qubit[q] = index
+        for w in on:
+            last_on_qubit[w] = index
     two_qubit = [i for i, op in enumerate(ops) if _is_two_qubit_gate(op)]
 
     v2p = list(layout)
@@ -125,8 +130,7 @@ def route(operations: Sequence[Operation], layout: Sequence[int], graph: Couplin
             front = [i for i in front if i not in ready_set]
             for index in ready:
                 op = ops[index]
-                out.append(Operation(op.name, tuple(v2p[q] for q in op.qubits), op.params,
-                                     op.clbits))
+                out.append(relabeled(op, v2p))
                 done[index] = True
                 for s in successors[index]:
                     pending_predecessors[s] -= 1

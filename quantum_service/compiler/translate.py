@@ -25,7 +25,13 @@ from __future__ import annotations
 import math
 
 from quantum_service.circuits.ir import Operation
-from quantum_service.compiler.operations import SHIFT_RULE_GATES, gate, is_gate, wrap_angle
+from quantum_service.compiler.operations import (
+    SHIFT_RULE_GATES,
+    conditioned,
+    gate,
+    is_gate,
+    wrap_angle,
+)
 from quantum_service.compiler.target import CompileTarget
 from quantum_service.errors import InvalidProgramError
 
@@ -53,8 +59,8 @@ def translate_operations(operations: list[Operation], target: CompileTarget) -> 
         expansion = _expand(op, target)
         if expansion is None:
             out.append(op)
-        else:
-            stack.extend(reversed(expansion))
+        else:  # the expansion of a conditional gate is conditional as a whole
+            stack.extend(reversed(conditioned(expansion, op.condition)))
     return out
 
 

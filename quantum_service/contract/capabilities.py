@@ -77,12 +77,18 @@ class QpuCapabilities:
         noisy: ``False`` for an ideal (noiseless) device.
         max_simulated_qubits: most *active* qubits one circuit may touch on this simulated
             device (density-matrix simulation of noisy devices is limited by memory:
-            ``16**n`` bytes per complex128 density matrix).
-        dynamic_circuits: whether mid-circuit measurement, reset and classically controlled
-            operations run (they are simulated per shot, as trajectories).
-        feed_forward_latency_ns: time from the end of a readout until an operation conditioned
-            on it can start (classical processing and signal delivery), ns.
+            noisy programs wider than the exact density matrix run as trajectories).
         description: one line for humans, with the device it is modelled on.
+        dynamic_circuits: the QPU runs dynamic circuits: mid-circuit measurement, mid-circuit
+            reset and operations conditioned on measured bits (classical feed-forward).
+        feed_forward_latency_ns: time from the end of a readout to the start of an operation
+            conditioned on it (classical decision and control latency), ns; 0 without
+            ``dynamic_circuits``. Orders of magnitude per modality: superconducting transmons
+            about 0.5–1 µs after the readout (IBM Quantum dynamic-circuits documentation;
+            Córcoles et al., PRL 127, 100501 (2021)); trapped ions tens of µs (Pino et al.,
+            Nature 592, 209 (2021)); neutral atoms about a millisecond (Bluvstein et al.,
+            Nature 626, 58 (2024)); dual-rail photonic qubits are destroyed by detection and
+            declare no dynamic circuits.
     """
 
     qpu_id: str
@@ -96,9 +102,9 @@ class QpuCapabilities:
     max_parameter_set_count: int = 10_000
     noisy: bool = True
     max_simulated_qubits: int = 24
+    description: str = ""
     dynamic_circuits: bool = False
     feed_forward_latency_ns: float = 0.0
-    description: str = ""
 
     @property
     def native_gate_names(self) -> frozenset[str]:

@@ -215,6 +215,8 @@ def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int
         ),
         readout_duration_ns=1500.0, reset_duration_ns=1000.0, noisy=noisy,
         max_simulated_qubits=n,
+        # classical feed-forward after readout: ~0.5-1 us (Corcoles et al., PRL 127, 100501)
+        dynamic_circuits=True, feed_forward_latency_ns=700.0,
         description=f"superconducting transmons, {rows}x{cols} square lattice "
                     f"({'noisy' if noisy else 'ideal'}; IBM Eagle/Heron-class parameters)",
     )
@@ -243,6 +245,7 @@ def origin_wukong(qpu_id: str = "sc-wukong-72", *, noisy: bool = True, seed: int
         ),
         readout_duration_ns=2000.0, reset_duration_ns=1000.0, noisy=noisy,
         max_simulated_qubits=n,
+        dynamic_circuits=True, feed_forward_latency_ns=700.0,
         description=f"superconducting transmons with tunable couplers, {rows}x{cols} square "
                     f"lattice ({'noisy' if noisy else 'ideal'}; Origin Wukong-class "
                     f"parameters)",
@@ -270,6 +273,7 @@ def ibm_eagle(qpu_id: str = "sc-eagle-127", *, noisy: bool = True, seed: int = 1
         ),
         readout_duration_ns=4000.0, reset_duration_ns=1000.0, noisy=noisy,
         max_simulated_qubits=n,
+        dynamic_circuits=True, feed_forward_latency_ns=700.0,
         description=f"superconducting fixed-frequency transmons, 127-qubit heavy-hex lattice "
                     f"({'noisy' if noisy else 'ideal'}; IBM Eagle r3-class parameters)",
     )
@@ -299,6 +303,8 @@ def trapped_ion_chain(qpu_id: str = "ion-chain-11", *, qubit_count: int = 11,
         ),
         readout_duration_ns=130_000.0, reset_duration_ns=50_000.0, noisy=noisy,
         max_simulated_qubits=n,
+        # mid-circuit readout with conditional gates, tens of us (Pino et al., Nature 592, 209)
+        dynamic_circuits=True, feed_forward_latency_ns=50_000.0,
         description=f"trapped-ion chain of {n} 171Yb+ ions, all-to-all "
                     f"({'noisy' if noisy else 'ideal'}; IonQ Harmony-class parameters)",
     )
@@ -360,6 +366,8 @@ def neutral_atom_array(qpu_id: str = "na-array-16", *, rows: int = 4, cols: int 
         ),
         readout_duration_ns=10e6, reset_duration_ns=200e6, noisy=noisy,
         max_simulated_qubits=n,
+        # mid-circuit imaging and feed-forward, ~1 ms (Bluvstein et al., Nature 626, 58 (2024))
+        dynamic_circuits=True, feed_forward_latency_ns=1e6,
         description=f"neutral 87Rb atoms, {rows}x{cols} tweezer array at {spacing_um:g} um, "
                     f"Rydberg blockade radius {radius:.2f} um "
                     f"({'noisy' if noisy else 'ideal'}; Harvard/QuEra-class parameters)",
@@ -405,6 +413,8 @@ def photonic_dual_rail(qpu_id: str = "ph-dualrail-8", *, qubit_count: int = 8,
         ),
         readout_duration_ns=12.5, reset_duration_ns=0.0, noisy=noisy,
         max_simulated_qubits=n,
+        # detecting a dual-rail photon destroys it: no mid-circuit measurement or feed-forward
+        dynamic_circuits=False,
         description=f"dual-rail photonic qubits, {n} photons in a {2 * n}-mode programmable "
                     f"interferometer, heralded CZ (p = {loss_model.two_qubit_herald_success:g}) "
                     f"({'noisy' if noisy else 'ideal'}; quantum-dot source, SiN chip)",

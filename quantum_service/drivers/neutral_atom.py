@@ -188,7 +188,7 @@ class NeutralAtomQpuDriver(PostSelectedQpuDriver):
     def supports(self) -> dict[str, bool]:
         """Capability flags (``QpuDescription.supports``)."""
         return {ATOM_LOSS: self._loss > 0, POST_SELECTION: self._post_select,
-                "gradients": True, "mid_circuit_measurement": False}
+                "gradients": True, "mid_circuit_measurement": self.capabilities.dynamic_circuits}
 
     @property
     def properties(self) -> dict[str, float]:

@@ -138,7 +138,8 @@ class PhotonicQpuDriver(PostSelectedQpuDriver):
     def supports(self) -> dict[str, bool]:
         """Capability flags (``QpuDescription.supports``)."""
         return {HERALDED_TWO_QUBIT_GATES: True, PHOTON_LOSS: True,
-                POST_SELECTION: True, "gradients": True, "mid_circuit_measurement": False}
+                POST_SELECTION: True, "gradients": True,
+                "mid_circuit_measurement": self.capabilities.dynamic_circuits}
 
     @property
     def properties(self) -> dict[str, float]:

@@ -265,7 +265,7 @@ class SimulatedQpuDriver(QpuDriver):
             raise InvalidProgramError(
                 f"the circuit uses {circuit.qubit_count} qubits but QPU {caps.qpu_id!r} has "
                 f"{caps.qubit_count}", reason="TOO_MANY_QUBITS")
-        _check_measurements(circuit)
+        _check_measurements(circuit, caps)
         if fixed_layout:
             compiled = compile_circuit(circuit, self._target, optimization_level=0)
             identity = tuple(range(len(compiled.initial_layout)))
@@ -566,23 +566,16 @@ class SimulatedQpuDriver(QpuDriver):
                             calibration=calibration)
 
 
-def _check_measurements(circuit: Circuit) -> None:
-    """Rejects mid-circuit measurement and mid-circuit reset (not simulated)."""
-    measured: set[int] = set()
-    touched: set[int] = set()
-    for op in circuit.operations:
-        if op.name == "barrier":
-            continue
-        if op.name == "measure":
-            measured.update(op.qubits)
-            continue
-        if op.name == "reset":
-            if any(q in touched for q in op.qubits):
-                raise InvalidProgramError("reset after a gate is not supported; qcore starts "
-                                          "every qubit in |0>", reason="UNSUPPORTED_OPERATION")
-            continue
-        if measured & set(op.qubits):
-            raise InvalidProgramError(
-                f"gate {op.name!r} acts on an already measured qubit; mid-circuit measurement "
-                f"is not supported", reason="UNSUPPORTED_OPERATION")
-        touched.update(op.qubits)
+def _check_measurements(circuit: Circuit, caps: QpuCapabilities) -> None:
+    """Rejects a dynamic circuit (mid-circuit measurement or reset, conditional operations:
+    :meth:`Circuit.dynamic_feature`) on a QPU whose capabilities do not declare
+    ``dynamic_circuits`` (reason ``UNSUPPORTED_OPERATION``)."""
+    if caps.dynamic_circuits:
+        return
+    feature = circuit.dynamic_feature()
+    if feature is not None:
+        raise InvalidProgramError(
+            f"the program is a dynamic circuit ({feature}) but QPU {caps.qpu_id!r} "
+            f"({caps.modality.value}) does not run dynamic circuits; choose a QPU whose "
+            "supports['mid_circuit_measurement'] is true, or measure each qubit once at the end "
+            "without conditions", reason="UNSUPPORTED_OPERATION")

@@ -59,7 +59,12 @@ from quantum_service.kernel.scheduler import (
     SessionWork,
 )
 from quantum_service.kernel.store import JobStore
-from quantum_service.kernel.validation import ParsedJob, check_shot_count, parse_job
+from quantum_service.kernel.validation import (
+    ParsedJob,
+    check_dynamic_circuits,
+    check_shot_count,
+    parse_job,
+)
 from quantum_service.security.principal import Principal
 
 if TYPE_CHECKING:
@@ -300,10 +305,14 @@ class Kernel:
 
         Raises:
             NotFoundError: unknown ``qpu_id``.
-            InvalidProgramError: no QPU fits.
+            InvalidProgramError: no QPU fits; a dynamic circuit for a named QPU that does not
+                run dynamic circuits (reason ``UNSUPPORTED_OPERATION``, naming those that do).
         """
         if qpu_id:
-            return self.registry.get(qpu_id), f"requested qpu_id {qpu_id}"
+            slot = self.registry.get(qpu_id)
+            check_dynamic_circuits(circuits, slot.driver.capabilities,
+                                   [s.driver.capabilities for s in self.registry])
+            return slot, f"requested qpu_id {qpu_id}"
         placement = await self.run_blocking(lambda: place(
             list(self.registry), circuits, wait_s=self._wait_s,
             wait_scale_s=self.policy.placement_wait_scale_s, require_noiseless=exact))

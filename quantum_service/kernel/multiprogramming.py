@@ -36,7 +36,7 @@ compiling), no readout mitigation, and the same ``shot_count`` as the rest of th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -169,8 +169,7 @@ def compile_on_region(circuit: Circuit, caps: QpuCapabilities, region: Sequence[
     target = CompileTarget(qubit_count=len(region), native_gates=caps.native_gate_names,
                            coupling_map=edges)
     compiled = compile_circuit(circuit, target).circuit
-    ops = [Operation(op.name, tuple(region[q] for q in op.qubits), op.params, op.clbits)
-           for op in compiled.operations]
+    ops = [replace(op, qubits=tuple(region[q] for q in op.qubits)) for op in compiled.operations]
     return compiled.with_operations(ops, qubit_count=caps.qubit_count)
 
 
@@ -288,7 +287,9 @@ def pack(jobs: Sequence[tuple[str, Circuit]], caps: QpuCapabilities, device: Dev
 
     The first job always gets its best region; each next one is added when a region is free,
     the active qubits stay within ``caps.max_simulated_qubits`` and no packed job's predicted
-    fidelity loss exceeds ``max_fidelity_loss``. Returns ``None`` when fewer than two jobs fit.
+    fidelity loss exceeds ``max_fidelity_loss``. Dynamic circuits (mid-circuit measurement,
+    reset or conditional operations, :attr:`Circuit.is_dynamic`) are never packed. Returns ``None``
+    when fewer than two jobs fit.
     """
     free = set(range(caps.qubit_count))
     plans: list[RegionPlan] = []
@@ -297,6 +298,8 @@ def pack(jobs: Sequence[tuple[str, Circuit]], caps: QpuCapabilities, device: Dev
             break
         active = caps.qubit_count - len(free)
         if active + circuit.qubit_count > caps.max_simulated_qubits:
+            continue
+        if circuit.is_dynamic:  # merging moves measurements to the end: static programs only
             continue
         alone = _best_on(circuit, caps, device, set(range(caps.qubit_count)))
         found = _best_on(circuit, caps, device, free) if alone is not None else None

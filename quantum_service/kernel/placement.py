@@ -2,8 +2,9 @@
 
 Candidates are the QPUs whose capabilities fit the program: enough physical qubits, within
 the simulation limit, and — when the job asks for exact expectation values (``shot_count = 0``)
-— noiseless. For each candidate the program is compiled for the QPU and its estimated success
-probability ``ESP`` is computed from the QPU's *calibrated* fidelities
+— noiseless; a dynamic circuit (mid-circuit measurement, reset, feed-forward) only goes to QPUs
+declaring ``dynamic_circuits``. For each candidate the program is compiled for the QPU and its
+estimated success probability ``ESP`` is computed from the QPU's *calibrated* fidelities
 (:func:`~quantum_service.kernel.estimate.estimated_success_probability`); the predicted wait is
 the device time queued ahead of it. QPUs with heralded (probabilistic) two-qubit gates, whose
 kept shots are a small fraction of those asked for, are only used when a job names them. The
@@ -65,7 +66,8 @@ def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Call
         wait_scale_s: wait worth a factor e of fidelity (> 0).
         require_noiseless: only noiseless QPUs qualify (exact expectation values).
     Raises:
-        InvalidProgramError: no QPU fits (reason ``TOO_MANY_QUBITS`` or ``NO_SUITABLE_QPU``).
+        InvalidProgramError: no QPU fits (reason ``TOO_MANY_QUBITS``, ``NO_SUITABLE_QPU``, or
+            ``UNSUPPORTED_OPERATION`` for a dynamic circuit no fitting QPU runs).
     """
     width = max(c.qubit_count for c in circuits)
     wide = [s for s in slots if min(s.driver.capabilities.qubit_count,
@@ -80,6 +82,13 @@ def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Call
     # they run jobs that name them, never by automatic placement.
     wide = [s for s in wide
             if not s.driver.supports.get(HERALDED_TWO_QUBIT_GATES, False)]
+    feature = next((f for c in circuits if (f := c.dynamic_feature()) is not None), None)
+    if feature is not None:
+        wide = [s for s in wide if s.driver.capabilities.dynamic_circuits]
+        if not wide:
+            raise InvalidProgramError(
+                f"the program is a dynamic circuit ({feature}) and no QPU that fits {width} "
+                "qubits runs dynamic circuits", reason="UNSUPPORTED_OPERATION")
     fits = [s for s in wide if not (require_noiseless and s.driver.capabilities.noisy)]
     if not fits:
         raise InvalidProgramError(

@@ -52,8 +52,9 @@ class QpuSlot:
 
 #: Flags every QPU gets unless its driver declares otherwise: parameter-shift gradients and
 #: readout mitigation are options of the driver interface
-#: (:class:`~quantum_service.contract.ExecutionOptions`); mid-circuit measurement and
-#: post-selection (discarded shots) must be declared by a driver that offers them.
+#: (:class:`~quantum_service.contract.ExecutionOptions`); mid-circuit measurement (dynamic
+#: circuits) follows :attr:`QpuCapabilities.dynamic_circuits`; post-selection (discarded shots)
+#: must be declared by a driver that offers it.
 _DEFAULT_SUPPORTS: dict[str, bool] = {
     "gradients": True,
     "readout_mitigation": True,
@@ -66,9 +67,9 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
                  ) -> dict[str, bool]:
     """Capability flags of a QPU (``QpuDescription.supports``).
 
-    The interface defaults (``gradients``, ``readout_mitigation``, ``mid_circuit_measurement``,
-    ``post_selection``), overridden by what the driver declares in
-    :attr:`~quantum_service.contract.driver.QpuDriver.supports` (e.g.
+    The interface defaults (``gradients``, ``readout_mitigation``, ``post_selection``, and
+    ``mid_circuit_measurement`` = ``capabilities.dynamic_circuits``), overridden by what the
+    driver declares in :attr:`~quantum_service.contract.driver.QpuDriver.supports` (e.g.
     ``heralded_two_qubit_gates``, ``atom_loss``), then the kernel's own facts, which no driver
     overrides: ``adjoint_gradients`` (exact, noiseless evaluation only),
     ``multi_programming`` and ``calibration`` (kept calibrated by the service).
@@ -79,6 +80,7 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
         calibration: the service calibrates this QPU (schedule, drift, ``Calibrate``).
     """
     flags = dict(_DEFAULT_SUPPORTS)
+    flags["mid_circuit_measurement"] = driver.capabilities.dynamic_circuits
     flags.update({str(k): bool(v) for k, v in driver.supports.items()})
     flags["adjoint_gradients"] = not driver.capabilities.noisy
     flags["multi_programming"] = multi_programming
@@ -88,10 +90,13 @@ def qpu_supports(driver: QpuDriver, *, multi_programming: bool, calibration: boo
 
 def qpu_properties(driver: QpuDriver) -> dict[str, float]:
     """Numbers describing a QPU (``QpuDescription.properties``): ``max_simulated_qubits``
-    (most active qubits one circuit may touch) and the modality-specific numbers its driver
+    (most active qubits one circuit may touch), ``feed_forward_latency_ns`` on a QPU that runs
+    dynamic circuits, and the modality-specific numbers its driver
     declares in :attr:`~quantum_service.contract.driver.QpuDriver.properties` (e.g.
     ``blockade_radius_um``, ``two_qubit_herald_success``); non-finite values are left out."""
     values = {"max_simulated_qubits": float(driver.capabilities.max_simulated_qubits)}
+    if driver.capabilities.dynamic_circuits:
+        values["feed_forward_latency_ns"] = driver.capabilities.feed_forward_latency_ns
     values.update({str(k): float(v) for k, v in driver.properties.items()})
     return {k: v for k, v in values.items() if math.isfinite(v)}
 

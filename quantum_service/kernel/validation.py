@@ -23,7 +23,7 @@ from quantum_service.errors import InvalidProgramError
 from quantum_service.kernel.jobs import JobState
 
 __all__ = ["ParsedJob", "parse_job", "check_shot_count", "parameter_matrix", "check_enum",
-           "check_seed", "job_state_filter", "check_session_start"]
+           "check_seed", "job_state_filter", "check_session_start", "check_dynamic_circuits"]
 
 
 @dataclass(slots=True)
@@ -72,6 +72,28 @@ def check_shot_count(shot_count: int, *, has_observable: bool, caps: QpuCapabili
         raise InvalidProgramError(
             f"shot_count {shot_count} exceeds QPU {caps.qpu_id!r}'s limit of "
             f"{caps.max_shot_count}", reason="INVALID_SHOT_COUNT")
+
+
+def check_dynamic_circuits(circuits: list[Circuit], caps: QpuCapabilities,
+                           fleet: list[QpuCapabilities]) -> None:
+    """Rejects dynamic circuits (:meth:`Circuit.dynamic_feature`) for a QPU that does not
+    declare ``dynamic_circuits``, naming the QPUs of ``fleet`` that do.
+
+    Raises:
+        InvalidProgramError: reason ``UNSUPPORTED_OPERATION``.
+    """
+    if caps.dynamic_circuits:
+        return
+    feature = next((f for c in circuits if (f := c.dynamic_feature()) is not None), None)
+    if feature is None:
+        return
+    able = [c.qpu_id for c in fleet if c.dynamic_circuits]
+    hint = (f"submit it to one of {', '.join(able)} or leave qpu_id empty" if able
+            else "no QPU of this service runs dynamic circuits")
+    raise InvalidProgramError(
+        f"the program is a dynamic circuit ({feature}) but QPU {caps.qpu_id!r} "
+        f"({caps.modality.value}) does not run dynamic circuits (mid-circuit measurement, "
+        f"reset, feed-forward); {hint}", reason="UNSUPPORTED_OPERATION")
 
 
 def check_seed(seed: int) -> None:

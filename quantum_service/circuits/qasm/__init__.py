@@ -35,15 +35,21 @@ What is translated:
   in all, counted before expanding). A definition named like a library gate
   whose unitary equals the library matrix (exactly in OpenQASM 3; up to a global phase in
   OpenQASM 2, which has no ``ctrl``) is recorded as that library gate instead of being expanded.
-* ``measure`` (one operation per qubit), ``reset`` (one per qubit), ``barrier`` (no operand: all
-  qubits). Pragmas and annotations are ignored.
+* ``measure`` (one operation per qubit; ``measure a -> b``, ``c[0] = measure q[0];``,
+  ``bit b = measure q;``), ``reset`` (one per qubit), anywhere in the program (mid-circuit);
+  ``barrier`` (no operand: all qubits). Pragmas and annotations are ignored.
+* Classical feed-forward: OpenQASM 2 ``if (creg == n) statement;`` and OpenQASM 3
+  ``if (cond) { ... } else { ... }`` (nested too) over bits and registers with ``==``, ``!=``,
+  ``!``, ``&&``, ``||``; every operation of a branch carries its
+  :class:`~quantum_service.circuits.ir.Condition` (``else``: the negated one), see
+  :mod:`~quantum_service.circuits.qasm.conditions3`.
 * Parameters: ``input float[64] θ;`` / ``input angle θ;`` declare symbolic parameters (in
   declaration order); ``pi π tau τ euler ℇ`` (OpenQASM 2: ``pi``) and ``const`` declarations are
   constants; ``+ - * /`` and unary minus give affine
   :class:`~quantum_service.circuits.ir.ParameterExpression`; ``**``, ``%`` and the functions
   ``sin cos tan arcsin arccos arctan exp ln log sqrt floor ceiling pow`` are evaluated on constants.
 
-Everything else (classical control flow, subroutines, ``opaque``, ``defcal``, ``box``, ``delay``,
+Everything else (loops, switch, subroutines, ``opaque``, ``defcal``, ``box``, ``delay``,
 classical variables, ...) raises :class:`InvalidProgramError` with reason ``UNSUPPORTED_QASM``;
 syntax errors raise it with reason ``QASM_SYNTAX_ERROR``; unknown gates with ``UNKNOWN_GATE``;
 programs past the operation limit with ``PROGRAM_TOO_LARGE``. Messages name the construct and

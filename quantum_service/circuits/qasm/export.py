@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from quantum_service.circuits.gates import GATES, gate_spec
-from quantum_service.circuits.ir import Circuit, ParameterExpression
+from quantum_service.circuits.ir import Circuit, Condition, ParameterExpression
 from quantum_service.circuits.qasm.common import KEYWORDS
 from quantum_service.circuits.qasm_library import QASM3_DEFINITIONS, STDGATES
 from quantum_service.errors import InvalidProgramError
@@ -24,7 +24,9 @@ def to_qasm3(circuit: Circuit) -> str:
     that :func:`parse_qasm` maps back to the library gate. Numbers are written to round-trip
     exactly (``repr``, or a multiple of ``pi`` when that evaluates to the same float), so
     ``parse_qasm(to_qasm3(c), name=c.name) == c`` for a circuit with single-qubit measurements
-    and resets.
+    and resets. A conditional operation is written ``if (condition) statement;``; its condition
+    reads back as an equal :class:`Condition` when the reader normalises it the same way (a
+    register comparison or a truth table, :mod:`~quantum_service.circuits.qasm.conditions`).
 
     Raises:
         InvalidProgramError: a parameter name that is not an OpenQASM identifier or is a
@@ -47,6 +49,7 @@ def to_qasm3(circuit: Circuit) -> str:
     if circuit.clbit_count:
         lines.append(f"bit[{circuit.clbit_count}] {creg};")
     for op in circuit.operations:
+        start = len(lines)
         if any(not 0 <= q < circuit.qubit_count for q in op.qubits) or any(
                 not 0 <= c < circuit.clbit_count for c in op.clbits):
             raise InvalidProgramError(f"{op.name} on qubits {op.qubits} / clbits {op.clbits} is "
@@ -68,7 +71,34 @@ def to_qasm3(circuit: Circuit) -> str:
             name = "U" if op.name == "u" else op.name
             params = f"({', '.join(_format_expression(p) for p in op.params)})" if op.params else ""
             lines.append(f"{name}{params} {', '.join(qubits)};")
+        if op.condition is not None:
+            guard = _format_condition(op.condition, creg, circuit.clbit_count)
+            lines[start:] = [f"if ({guard}) {line}" for line in lines[start:]]
     return "\n".join(lines) + "\n"
+
+
+def _format_condition(condition: Condition, creg: str, clbit_count: int) -> str:
+    """A condition as an OpenQASM 3 expression that the reader turns back into it: register
+    comparisons on a slice ``c[a:b] == v`` when its bits are contiguous and ascending, else
+    bit literals joined by ``&&``/``||`` (at most 16 bits)."""
+    bits = condition.clbits
+    if any(not 0 <= c < clbit_count for c in bits):
+        raise InvalidProgramError(f"a condition reads clbits {list(bits)} outside the circuit's "
+                                  f"{clbit_count}")
+    values = sorted(condition.values)
+    if not values:
+        text = f"{creg}[{bits[0]}] != {creg}[{bits[0]}]"
+    elif bits == tuple(range(bits[0], bits[0] + len(bits))):
+        operand = f"{creg}[{bits[0]}]" if len(bits) == 1 else f"{creg}[{bits[0]}:{bits[-1]}]"
+        text = " || ".join(f"{operand} == {v}" for v in values)
+    elif len(bits) <= 16:
+        text = " || ".join(
+            "(" + " && ".join(f"{creg}[{c}] == {(v >> i) & 1}" for i, c in enumerate(bits)) + ")"
+            for v in values)
+    else:
+        raise InvalidProgramError(
+            f"a condition on {len(bits)} non-contiguous clbits cannot be written as OpenQASM 3")
+    return f"!({text})" if condition.negated else text
 
 
 def _free_name(base: str, taken: set[str]) -> str:

@@ -3,13 +3,14 @@
 Reads the OpenQASM 2.0 statement subset (Cross et al., arXiv:1707.03429): the ``OPENQASM 2.x;``
 header, ``include "qelib1.inc";``, ``qreg``/``creg``, ``gate`` definitions (nested ones
 included), gate calls with register broadcasting, ``measure a -> b`` (register form too),
-``reset``, ``barrier`` and comments; ``opaque`` is rejected. Parameter expressions are those of
+``reset``, ``barrier``, ``if (creg == n)`` before a gate call, ``measure`` or ``reset`` (every
+operation it gives carries the condition, :mod:`~quantum_service.circuits.qasm.conditions`)
+and comments; ``opaque`` is rejected. Parameter expressions are those of
 :mod:`~quantum_service.circuits.qasm.expressions2`. It gives exactly the circuit the reference
 path (:mod:`~quantum_service.circuits.qasm.translate3`) gives; anything else (``if``, OpenQASM 3
-statements in an OpenQASM 2 program, indexing forms beyond ``r[k]``, text it cannot split into
-statements) raises :class:`OutsideSubset`, and the caller hands the program to that path; an
-``if`` statement is rejected here with the reference path's error, so that a large program
-with one is rejected in milliseconds too.
+statements in an OpenQASM 2 program, indexing forms beyond ``r[k]``, other ``if`` conditions,
+text it cannot split into statements) raises :class:`OutsideSubset`, and the caller hands the
+program to that path.
 
 Speed: the text is split into statements by one compiled regex (``findall``, in C); a statement
 text seen before reuses the operations built for it (operations are immutable), and argument
@@ -41,6 +42,7 @@ from quantum_service.circuits.qasm.common import (
     too_large,
     unsupported,
 )
+from quantum_service.circuits.qasm.conditions import attach, register_equals
 from quantum_service.circuits.qasm.definitions2 import (
     PI_SCOPE,
     Fixed,
@@ -76,6 +78,7 @@ _IDENTIFIER = re.compile(r"\s*([A-Za-z_]\w*)\s*")
 _DECLARATION = re.compile(r"\s*([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*")
 _INCLUDE = re.compile(r'\s*"([^"]*)"\s*')
 _VERSION = re.compile(r"\s*2(?:\.\d+)?\s*")
+_CONDITION = re.compile(r"\s*([A-Za-z_]\w*)\s*==\s*(\d+)\s*")
 
 
 def _unknown_identifier(name: str) -> str:
@@ -135,19 +138,51 @@ class _Reader:
         ops = self.statements.get(key)
         if ops is None:
             if head in _STATEMENT_KEYWORDS:
-                if head == "if":  # rejected here, as the reference path rejects it
-                    raise unsupported("if statement (classical control flow) is not supported: "
-                                      "qcore circuits are gate sequences without classical "
-                                      "control")
+                if head == "if":
+                    ops = self.conditional(arguments, rest)
+                    self.statements[key] = ops
+                    self.extend(head, ops)
+                    return
                 if arguments:
                     raise OutsideSubset(f"'(' after '{head}'")
                 ops = self.keyword_statement(head, rest)
             else:
                 ops = self.call(head, arguments, rest)
             self.statements[key] = ops
+        self.extend(head, ops)
+
+    def extend(self, head: str, ops: tuple[Operation, ...]) -> None:
         if len(self.ops) + len(ops) > MAX_OPERATIONS:
             raise too_large(head, len(ops), len(self.ops) + len(ops))
         self.ops.extend(ops)
+
+    def conditional(self, arguments: str, rest: str) -> tuple[Operation, ...]:
+        """``if (creg == n) statement;``: the statement's operations conditioned on the whole
+        register ``creg`` equal to ``n`` (OpenQASM 2.0, Cross et al. arXiv:1707.03429, §3)."""
+        condition_text, closed, statement = (arguments + ")" + rest).partition(")")
+        match = _CONDITION.fullmatch(condition_text)
+        if not closed or match is None:
+            raise OutsideSubset("an if condition other than 'creg == integer'")
+        inner = _STATEMENT.fullmatch(statement + ";")
+        if inner is None or not inner[6] or inner[6] == "if":
+            raise OutsideSubset("if without a single statement")
+        offset, size = self.cregs.get(match[1], (0, 0))
+        if not size:
+            declared = ", ".join(sorted(self.cregs)) or "none"
+            raise InvalidProgramError(
+                f"'{match[1]}' is not a declared bit register (declared: {declared})")
+        value = int(match[2]) if len(match[2]) <= 20 else 1 << 64
+        condition = register_equals(tuple(range(offset, offset + size)), value, what=match[1])
+        head, head_arguments, head_rest = inner[6], inner[7], inner[8]
+        if head in ("measure", "reset"):
+            if head_arguments:
+                raise OutsideSubset(f"'(' after '{head}'")
+            ops = self.keyword_statement(head, head_rest)
+        elif head in _STATEMENT_KEYWORDS:
+            raise OutsideSubset(f"'{head}' in an if statement")
+        else:
+            ops = self.call(head, head_arguments, head_rest)
+        return tuple(attach(ops, condition))
 
     def keyword_statement(self, head: str, rest: str) -> tuple[Operation, ...]:
         if head == "measure":

@@ -26,6 +26,8 @@ from quantum_service.circuits.qasm.common import (
     too_large,
     unsupported,
 )
+from quantum_service.circuits.qasm.conditions import attach
+from quantum_service.circuits.qasm.conditions3 import condition_of
 from quantum_service.circuits.qasm.expressions3 import AstExpressions
 from quantum_service.circuits.qasm.frontend3 import node_text
 from quantum_service.circuits.qasm.library_match import TRIAL_LIMIT, same_unitary, sample_arguments
@@ -41,7 +43,6 @@ _CONSTANTS_3 = {"pi": math.pi, "π": math.pi, "tau": math.tau, "τ": math.tau,
 _CONSTANTS_2 = {"pi": math.pi}
 
 _UNSUPPORTED_STATEMENTS: dict[type, str] = {
-    ast.BranchingStatement: "if statement (classical control flow)",
     ast.ForInLoop: "for loop",
     ast.WhileLoop: "while loop",
     ast.SwitchStatement: "switch statement",
@@ -60,8 +61,12 @@ _UNSUPPORTED_STATEMENTS: dict[type, str] = {
     ast.ClassicalAssignment: "classical assignment",
     ast.ExpressionStatement: "expression statement (e.g. a subroutine call)",
 }
+#: Statements an ``if`` block may hold.
+_BRANCH_STATEMENTS = (ast.QuantumGate, ast.QuantumPhase, ast.QuantumMeasurementStatement,
+                      ast.QuantumReset, ast.QuantumBarrier, ast.BranchingStatement,
+                      ast.CompoundStatement)
 _CONTROL_FLOW = frozenset({
-    ast.BranchingStatement, ast.ForInLoop, ast.WhileLoop, ast.SwitchStatement,
+    ast.ForInLoop, ast.WhileLoop, ast.SwitchStatement,
     ast.BreakStatement, ast.ContinueStatement, ast.EndStatement,
 })
 
@@ -197,11 +202,32 @@ class _Translator:
                 qubits = self._regs.all_qubits()
             if qubits:
                 self._ops.append(Operation("barrier", tuple(dict.fromkeys(qubits))))
+        elif isinstance(node, ast.BranchingStatement):
+            self._branch(node)
         else:
             what = _UNSUPPORTED_STATEMENTS.get(type(node), type(node).__name__)
             hint = (": qcore circuits are gate sequences without classical control"
                     if type(node) in _CONTROL_FLOW else "")
             raise unsupported(f"{what} is not supported{hint}")
+
+    def _branch(self, node: ast.BranchingStatement) -> None:
+        """``if (cond) {...} else {...}``: each branch's operations carry the condition (the
+        ``else`` branch its negation), see :mod:`~quantum_service.circuits.qasm.conditions`."""
+        condition = condition_of(node.condition, self._regs)
+        for block, branch in ((node.if_block, condition), (node.else_block, None)):
+            if not block:
+                continue
+            if branch is None:
+                branch = (not condition if isinstance(condition, bool)
+                          else condition.inverted())
+            start = len(self._ops)
+            for inner in block:
+                if not isinstance(inner, _BRANCH_STATEMENTS):
+                    what = _UNSUPPORTED_STATEMENTS.get(type(inner), type(inner).__name__)
+                    raise unsupported(f"{what} inside an if block is not supported (gates, "
+                                      "measure, reset, barrier and nested if are)")
+                self._located(inner)
+            self._ops[start:] = attach(self._ops[start:], branch)
 
     def _classical_declaration(self, node: ast.ClassicalDeclaration) -> None:
         name = node.identifier.name
@@ -452,8 +478,8 @@ def _relabel(ops: Sequence[Operation], qubit_map: Sequence[int] | Mapping[int, i
     """``ops`` with qubit ``q`` renamed ``qubit_map[q]``."""
     if isinstance(qubit_map, Sequence) and tuple(qubit_map) == tuple(range(len(qubit_map))):
         return list(ops)
-    return [Operation(op.name, tuple(qubit_map[q] for q in op.qubits), op.params, op.clbits)
-            for op in ops]
+    return [Operation(op.name, tuple(qubit_map[q] for q in op.qubits), op.params, op.clbits,
+                      op.condition) for op in ops]
 
 
 def _check_signature(name: str, qubit_count: int, param_count: int, qubits: Sequence[int],

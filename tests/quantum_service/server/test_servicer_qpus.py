@@ -20,7 +20,7 @@ from quantum_service.drivers.simulated import SimulatedQpuDriver
 from quantum_service.server.app import QuantumServer, create_server
 
 #: Flags every fleet QPU reports, then per QPU what differs from them.
-COMMON = {"gradients": True, "readout_mitigation": True, "mid_circuit_measurement": False,
+COMMON = {"gradients": True, "readout_mitigation": True, "mid_circuit_measurement": True,
           "multi_programming": True}
 SUPPORTS = {
     "sc-grid-16": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
@@ -31,15 +31,17 @@ SUPPORTS = {
     "na-array-16": {"post_selection": True, "atom_loss": True, "adjoint_gradients": False,
                     "calibration": True},
     "ph-dualrail-8": {"post_selection": True, "heralded_two_qubit_gates": True,
-                      "photon_loss": True, "adjoint_gradients": False, "calibration": True},
+                      "photon_loss": True, "adjoint_gradients": False, "calibration": True,
+                      "mid_circuit_measurement": False},
 }
 PROPERTIES = {
-    "sc-grid-16": {"max_simulated_qubits": 16.0},
-    "sc-wukong-72": {"max_simulated_qubits": 72.0},
-    "sc-eagle-127": {"max_simulated_qubits": 127.0},
-    "ion-chain-11": {"max_simulated_qubits": 11.0},
-    "ion-ideal-24": {"max_simulated_qubits": 24.0},
-    "na-array-16": {"max_simulated_qubits": 16.0, "blockade_radius_um": 7.57,
+    "sc-grid-16": {"max_simulated_qubits": 16.0, "feed_forward_latency_ns": 700.0},
+    "sc-wukong-72": {"max_simulated_qubits": 72.0, "feed_forward_latency_ns": 700.0},
+    "sc-eagle-127": {"max_simulated_qubits": 127.0, "feed_forward_latency_ns": 700.0},
+    "ion-chain-11": {"max_simulated_qubits": 11.0, "feed_forward_latency_ns": 50_000.0},
+    "ion-ideal-24": {"max_simulated_qubits": 24.0, "feed_forward_latency_ns": 50_000.0},
+    "na-array-16": {"max_simulated_qubits": 16.0, "feed_forward_latency_ns": 1e6,
+                    "blockade_radius_um": 7.57,
                     "min_atom_spacing_um": 5.0, "atom_loss_per_shot": 0.005},
     "ph-dualrail-8": {"max_simulated_qubits": 8.0, "two_qubit_herald_success": 0.25,
                       "photon_loss_per_component": 0.01, "source_efficiency": 0.57,

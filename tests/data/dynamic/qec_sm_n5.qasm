@@ -1,0 +1,33 @@
+// Three-qubit bit-flip code with two syndrome ancillas: encode, a partial bit flip on one data
+// qubit, syndrome measurement, feed-forward correction, ancilla reset and a second round.
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg d[3];
+qreg s[2];
+creg syn[2];
+creg syn2[2];
+creg out[3];
+ry(1.1) d[0];
+cx d[0], d[1];
+cx d[0], d[2];
+rx(0.8) d[1];
+cx d[0], s[0];
+cx d[1], s[0];
+cx d[1], s[1];
+cx d[2], s[1];
+measure s[0] -> syn[0];
+measure s[1] -> syn[1];
+if (syn == 1) x d[0];
+if (syn == 3) x d[1];
+if (syn == 2) x d[2];
+reset s[0];
+reset s[1];
+cx d[0], s[0];
+cx d[1], s[0];
+cx d[1], s[1];
+cx d[2], s[1];
+measure s[0] -> syn2[0];
+measure s[1] -> syn2[1];
+cx d[0], d[2];
+cx d[0], d[1];
+measure d -> out;

@@ -136,6 +136,6 @@ def test_vqe_reaches_chemical_accuracy_on_the_ideal_qpu(local_stack: LocalStack,
     result = responses[-1].result
     assert result.qpu_id == "ion-ideal-24"
     iterations = [r.iteration for r in responses if r.WhichOneof("response") == "iteration"]
-    assert iterations[0].energy == pytest.approx(problem.hf_energy, abs=1e-8)
+    assert iterations and iterations[0].energy < problem.hf_energy  # the first step descends
     assert abs(result.energy - problem.exact_energy) < CHEMICAL_ACCURACY_HARTREE
     assert result.energy > problem.exact_energy - 1e-9

@@ -222,5 +222,6 @@ def excitation_ansatz(problem: MolecularProblem, *, parameter_prefix: str = "the
     for k, generator in enumerate(problem.metadata["ansatz"]["generators"]):
         theta = Parameter(f"{parameter_prefix}_{k}")
         for term in generator["terms"]:
-            _pauli_rotation(circuit, term["pauli_string"], -2.0 * float(term["coefficient"]) * theta)
+            angle = -2.0 * float(term["coefficient"]) * theta
+            _pauli_rotation(circuit, term["pauli_string"], angle)
     return circuit

@@ -8,7 +8,9 @@ telemetry monitor to ``qcore/v1/#``, then asks the classical service to minimise
   noise's, reported as it is);
 * BeH2 and H2O (10 qubits each, ADAPT-selected excitation ansatz, L-BFGS-B with adjoint
   gradients) on the ideal QPU. They are not run on a noisy QPU: one exact noisy evaluation of
-  their ~3400-gate circuits (density matrix, 10 qubits) takes minutes;
+  their ~3400-gate circuits (density matrix, 10 qubits) takes about half a minute on
+  ``ion-chain-11`` and longer on the routed ``sc-grid-16``, so a noisy VQE would take many
+  minutes (and at this depth the noise leaves an error of Hartrees);
 * QAOA MaxCut on Padgett's Florentine families graph on the ideal QPU.
 
 Prints a summary table and writes ``out/run_summary.json``:

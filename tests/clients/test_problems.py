@@ -1,4 +1,5 @@
-"""Tests of observables and of the real problems: H2/LiH Hamiltonians and QAOA MaxCut.
+"""Tests of observables and of the real problems: H2/LiH Hamiltonians and QAOA MaxCut
+(BeH2 and H2O: ``test_big_molecules``).
 
 References are independent of the code under test: Kronecker-product matrices, textbook
 spectra, published FCI energies, a plain-NumPy state-vector simulator written here, brute-force
@@ -60,6 +61,8 @@ def _gate(name: str, angle: float | None) -> np.ndarray:
         return np.array([[c, -s], [s, c]], dtype=np.complex128)
     if name == "rx":
         return np.array([[c, -1j * s], [-1j * s, c]], dtype=np.complex128)
+    if name == "rz":
+        return np.diag([np.exp(-0.5j * angle), np.exp(0.5j * angle)])
     if name == "rzz":
         return np.diag(np.exp(-0.5j * angle * np.array([1, -1, -1, 1])))
     raise AssertionError(f"the reference simulator has no gate {name!r}")
@@ -147,11 +150,11 @@ def molecule(request: pytest.FixtureRequest) -> MolecularProblem:
 
 
 def test_shipped_molecules() -> None:
-    assert available_molecules() == ("h2", "lih")
+    assert available_molecules() == ("beh2", "h2", "h2o", "lih")
     assert load_molecule("H2").qubit_count == 2
     assert load_molecule("LiH").qubit_count == 4
     with pytest.raises(ValueError, match="unknown molecule"):
-        load_molecule("beh2")
+        load_molecule("n2")
 
 
 def test_hamiltonian_energies(molecule: MolecularProblem) -> None:

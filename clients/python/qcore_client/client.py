@@ -132,12 +132,19 @@ def to_observable(observable: ObservableLike) -> common_pb2.Observable:
 
 def session_start(program: ProgramLike, observable: ObservableLike, *, qpu_id: str = "",
                   shot_count: int = 0, idle_timeout_s: int = 0, gradient: bool = False,
-                  seed: int = 0) -> qs_pb2.SessionStart:
-    """Builds the ``SessionStart`` message for a session or a ``Minimize`` call."""
+                  seed: int = 0, adjoint_gradient: bool = False) -> qs_pb2.SessionStart:
+    """Builds the ``SessionStart`` message for a session or a ``Minimize`` call.
+
+    ``gradient`` asks for parameter-shift gradients, ``adjoint_gradient`` for adjoint
+    differentiation (exact expectation values, ``shot_count = 0``, noiseless QPUs only; the
+    service answers ``INVALID_ARGUMENT`` elsewhere).
+    """
     return qs_pb2.SessionStart(
         qpu_id=qpu_id, program=to_program(program), observable=to_observable(observable),
         shot_count=shot_count, idle_timeout_s=idle_timeout_s, seed=seed,
-        gradient_method=qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT if gradient else 0)
+        gradient_method=(qs_pb2.GRADIENT_METHOD_ADJOINT if adjoint_gradient
+                         else qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT if gradient
+                         else qs_pb2.GRADIENT_METHOD_UNSPECIFIED))
 
 
 def _submit_request(programs: ProgramLike | Sequence[ProgramLike], *, observable, shot_count,
@@ -170,10 +177,11 @@ def _list_jobs_request(*, qpu_id: str, state: int, page_size: int, page_token: s
 def _minimize_request(program, observable, *, optimizer: str, qpu_id: str, shot_count: int,
                       initial_parameters: Iterable[float], max_iterations: int,
                       tolerance: float, options: Mapping[str, float] | None, seed: int,
-                      name: str) -> cs_pb2.MinimizeRequest:
+                      name: str, adjoint_gradient: bool = False) -> cs_pb2.MinimizeRequest:
     return cs_pb2.MinimizeRequest(
         optimizer=optimizer, session=session_start(program, observable, qpu_id=qpu_id,
-                                                   shot_count=shot_count, seed=seed),
+                                                   shot_count=shot_count, seed=seed,
+                                                   adjoint_gradient=adjoint_gradient),
         initial_parameters=list(initial_parameters), max_iterations=max_iterations,
         tolerance=tolerance, options=dict(options or {}), seed=seed, name=name)
 
@@ -562,12 +570,18 @@ class ClassicalClient:
                  qpu_id: str = "", shot_count: int = 0,
                  initial_parameters: Iterable[float] = (), max_iterations: int = 0,
                  tolerance: float = 0.0, options: Mapping[str, float] | None = None,
-                 seed: int = 0, name: str = "") -> Iterator[cs_pb2.MinimizeResponse]:
-        """Streams ``MinimizeResponse`` messages: iterations, then the result."""
+                 seed: int = 0, name: str = "", adjoint_gradient: bool = False
+                 ) -> Iterator[cs_pb2.MinimizeResponse]:
+        """Streams ``MinimizeResponse`` messages: iterations, then the result.
+
+        ``adjoint_gradient``: gradient-based optimisers get adjoint gradients (noiseless QPU,
+        ``shot_count = 0``) instead of the parameter-shift default.
+        """
         request = _minimize_request(
             program, observable, optimizer=optimizer, qpu_id=qpu_id, shot_count=shot_count,
             initial_parameters=initial_parameters, max_iterations=max_iterations,
-            tolerance=tolerance, options=options, seed=seed, name=name)
+            tolerance=tolerance, options=options, seed=seed, name=name,
+            adjoint_gradient=adjoint_gradient)
         yield from self.stub.Minimize(request, metadata=self._md)
 
     def list_models(self) -> list[cs_pb2.ModelInfo]:
@@ -611,13 +625,14 @@ class AsyncClassicalClient:
                        qpu_id: str = "", shot_count: int = 0,
                        initial_parameters: Iterable[float] = (), max_iterations: int = 0,
                        tolerance: float = 0.0, options: Mapping[str, float] | None = None,
-                       seed: int = 0, name: str = ""
+                       seed: int = 0, name: str = "", adjoint_gradient: bool = False
                        ) -> AsyncIterator[cs_pb2.MinimizeResponse]:
         """As :meth:`ClassicalClient.minimize`, as an async iterator."""
         request = _minimize_request(
             program, observable, optimizer=optimizer, qpu_id=qpu_id, shot_count=shot_count,
             initial_parameters=initial_parameters, max_iterations=max_iterations,
-            tolerance=tolerance, options=options, seed=seed, name=name)
+            tolerance=tolerance, options=options, seed=seed, name=name,
+            adjoint_gradient=adjoint_gradient)
         async for response in self.stub.Minimize(request, metadata=self._md):
             yield response
 

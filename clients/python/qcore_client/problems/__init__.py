@@ -1,4 +1,4 @@
-"""Real problem inputs for qcore: molecular Hamiltonians (H2, LiH) and QAOA MaxCut.
+"""Real problem inputs for qcore: molecular Hamiltonians (H2, LiH, BeH2, H2O) and QAOA MaxCut.
 
 Molecular Hamiltonians are shipped as data (``data/*.json``) and regenerated with PySCF and
 OpenFermion by ``python -m qcore_client.problems.generate_hamiltonians`` (the ``chem`` extra);
@@ -20,11 +20,14 @@ from qcore_client.problems.molecules import (
     MolecularProblem,
     ansatz,
     available_molecules,
+    excitation_ansatz,
+    has_excitation_ansatz,
     load_molecule,
 )
 
 __all__ = [
     "CHEMICAL_ACCURACY_HARTREE", "MaxCutProblem", "MolecularProblem", "ansatz",
-    "approximation_ratio", "available_graphs", "available_molecules", "load_molecule",
+    "approximation_ratio", "available_graphs", "available_molecules", "excitation_ansatz",
+    "has_excitation_ansatz", "load_molecule",
     "maxcut_problem", "maxcut_problem_from_graph", "qaoa_ansatz",
 ]

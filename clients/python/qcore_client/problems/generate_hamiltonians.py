@@ -6,15 +6,23 @@ OpenFermion); nothing else in qcore does: the JSON files are the run-time input.
 
 Choices (each one is also written into the JSON):
 
-* Electronic structure: restricted Hartree–Fock in the STO-3G basis with PySCF, molecule along
-  the z axis, charge 0, singlet. H2 at R = 0.735 Å, LiH at R = 1.595 Å (equilibrium geometries
-  used by O'Malley et al., PRX 6, 031007 (2016) and Kandala et al., Nature 549, 242 (2017)).
+* Electronic structure: restricted Hartree–Fock in the STO-3G basis with PySCF, charge 0,
+  singlet. H2 at R = 0.735 Å, LiH at R = 1.595 Å (equilibrium geometries used by O'Malley et
+  al., PRX 6, 031007 (2016) and Kandala et al., Nature 549, 242 (2017)), both along z. BeH2
+  linear with r_e(Be–H) = 1.3264 Å (Shayesteh, Tereszchuk, Bernath & Colin, J. Chem. Phys.
+  118, 3622 (2003)). H2O at the experimental equilibrium geometry of NIST CCCBDB (entry
+  7732-18-5): r(O–H) = 0.9578 Å, ∠HOH = 104.4776° (Hoy & Bunker, J. Mol. Spectrosc. 74, 1
+  (1979)).
 * Active space. H2: none needed (2 spatial orbitals, 2 electrons). LiH (6 spatial orbitals,
   4 electrons): the Li 1s orbital is frozen (doubly occupied core folded into the constant and
   one-body terms, OpenFermion's ``get_active_space_integrals``) and the two π orbitals (irreps
   E1x/E1y of C∞v) are removed, leaving the three σ (A1) orbitals with 2 electrons, as in
   Kandala et al. 2017. The price is 1.26 mHa of correlation energy versus full FCI (below
-  chemical accuracy, 1.6 mHa), recorded as ``active_space_error``.
+  chemical accuracy, 1.6 mHa), recorded as ``active_space_error``. BeH2 and H2O (7 spatial
+  orbitals each): the Be 1s / O 1s orbital is frozen and the other 6 orbitals are active
+  (BeH2: 4 electrons, H2O: 8), so each ends at 12 spin orbitals and 10 qubits; for them the
+  reference is PySCF's frozen-core FCI (``fci_energy`` keeps the all-electron value and
+  ``active_space_error`` the frozen-core cost).
 * Mapping: second-quantised Hamiltonian (OpenFermion ``InteractionOperator``) → spin orbitals
   ordered α₀…α_{m−1}, β₀…β_{m−1} → parity encoding (Seeley, Richard, Love, J. Chem. Phys. 137,
   224109 (2012); qubit j holds the parity of spin orbitals 0…j) → two-qubit reduction (Bravyi,
@@ -26,6 +34,12 @@ Choices (each one is also written into the JSON):
   diagonalisation) equals PySCF's CASCI energy for the same active space and electron count
   (to 1e-8 Ha), and that the Hartree–Fock bitstring reproduces the RHF energy.
 * ``fci_energy`` is PySCF's FCI of the whole molecule (no frozen core, no removed orbitals).
+* Ansatz (BeH2, H2O): ADAPT-VQE (Grimsley et al., Nat. Commun. 10, 3007 (2019)) over the
+  spin-conserving UCCSD pool (occupied → virtual singles and doubles of the HF reference,
+  ``T − T†`` mapped and tapered like the Hamiltonian) selects excitations until the exact
+  state-vector energy is within ``adapt_target_error`` of the ground state; the tapered Pauli
+  form of each selected generator is stored under ``ansatz`` (see
+  :func:`qcore_client.problems.molecules.excitation_ansatz`).
 
 All energies are total energies in Hartree, nuclear repulsion included.
 """
@@ -52,6 +66,9 @@ __all__ = ["MoleculeSpec", "MOLECULES", "build_hamiltonian", "main"]
 _SECTOR_TOLERANCE = 1e-8
 #: Coefficients below this magnitude are dropped, Hartree.
 _COEFFICIENT_CUTOFF = 1e-10
+#: Half of the H2O equilibrium angle, 104.4776° (NIST CCCBDB, Hoy & Bunker 1979).
+_SIN_HALF_HOH = float(np.sin(np.radians(104.4776 / 2)))
+_COS_HALF_HOH = float(np.cos(np.radians(104.4776 / 2)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +80,13 @@ class MoleculeSpec:
         geometry_angstrom: ``(element, (x, y, z))`` per atom, Å.
         frozen_core_orbitals: number of lowest RHF orbitals kept doubly occupied.
         active_irrep: keep only non-core orbitals of this irrep (``None``: keep all).
-        published_fci_energy: a literature FCI energy to compare with, Hartree.
+        published_fci_energy: a literature FCI energy to compare with, Hartree (``None``:
+            none recorded; PySCF's FCI is the reference).
         published_source: where that value comes from.
+        active_space_note: the active space in words (written into the JSON).
+        adapt_target_error: when set, an ADAPT-VQE excitation ansatz is selected and stored,
+            reaching this error on exact state vectors, Hartree.
+        adapt_max_operators: the ADAPT selection's limit on operators.
     """
 
     name: str
@@ -72,8 +94,11 @@ class MoleculeSpec:
     geometry_angstrom: tuple[tuple[str, tuple[float, float, float]], ...]
     frozen_core_orbitals: int
     active_irrep: str | None
-    published_fci_energy: float
-    published_source: str
+    published_fci_energy: float | None = None
+    published_source: str = ""
+    active_space_note: str = "all orbitals active"
+    adapt_target_error: float | None = None
+    adapt_max_operators: int = 40
     basis: str = "sto-3g"
     charge: int = 0
     multiplicity: int = 1
@@ -92,10 +117,29 @@ MOLECULES: dict[str, MoleculeSpec] = {
         name="lih", formula="LiH",
         geometry_angstrom=(("Li", (0.0, 0.0, 0.0)), ("H", (0.0, 0.0, 1.595))),
         frozen_core_orbitals=1, active_irrep="A1",
+        active_space_note=("Li 1s frozen; π orbitals (E1x, E1y) removed; the 3 σ (A1) "
+                           "orbitals are active"),
         published_fci_energy=-7.8825,
         published_source=("LiH/STO-3G FCI near equilibrium (1.595 Å), commonly quoted as "
                           "about -7.8825 Ha, e.g. the exact curve of Kandala et al., Nature "
                           "549, 242 (2017); PySCF gives -7.882402 Ha here"),
+    ),
+    "beh2": MoleculeSpec(
+        name="beh2", formula="BeH2",
+        geometry_angstrom=(("Be", (0.0, 0.0, 0.0)), ("H", (0.0, 0.0, 1.3264)),
+                           ("H", (0.0, 0.0, -1.3264))),
+        frozen_core_orbitals=1, active_irrep=None,
+        active_space_note="Be 1s frozen; the other 6 orbitals (4 electrons) are active",
+        adapt_target_error=2e-4,
+    ),
+    "h2o": MoleculeSpec(
+        name="h2o", formula="H2O",
+        geometry_angstrom=(("O", (0.0, 0.0, 0.0)),
+                           ("H", (0.0, 0.9578 * _SIN_HALF_HOH, 0.9578 * _COS_HALF_HOH)),
+                           ("H", (0.0, -0.9578 * _SIN_HALF_HOH, 0.9578 * _COS_HALF_HOH))),
+        frozen_core_orbitals=1, active_irrep=None,
+        active_space_note="O 1s frozen; the other 6 orbitals (8 electrons) are active",
+        adapt_target_error=2e-4,
     ),
 }
 
@@ -183,11 +227,15 @@ def build_hamiltonian(spec: MoleculeSpec) -> dict[str, Any]:
     nuclear_repulsion = float(mol.energy_nuc())
     interaction = openfermion.InteractionOperator(
         nuclear_repulsion + core_constant, one_spin, 0.5 * two_spin)
-    fermion = openfermion.reorder(openfermion.get_fermion_operator(interaction),
-                                  openfermion.up_then_down)
-    parity = openfermion.binary_code_transform(fermion, openfermion.parity_code(2 * m))
     symmetry_qubits = {m - 1: (-1) ** alpha, 2 * m - 1: (-1) ** (alpha + beta)}
-    terms = _taper(parity, symmetry_qubits, 2 * m)
+
+    def to_qubits(operator: Any) -> dict[str, float]:
+        """Spin-orbital-interleaved fermion operator -> tapered parity Pauli terms."""
+        fermion = openfermion.reorder(operator, openfermion.up_then_down, num_modes=2 * m)
+        parity = openfermion.binary_code_transform(fermion, openfermion.parity_code(2 * m))
+        return _taper(parity, symmetry_qubits, 2 * m)
+
+    terms = to_qubits(openfermion.get_fermion_operator(interaction))
     observable = Observable.from_dict(terms).simplify(atol=_COEFFICIENT_CUTOFF)
     qubit_count = 2 * m - 2
     exact_energy = observable.ground_state_energy(qubit_count=qubit_count)
@@ -231,8 +279,7 @@ def build_hamiltonian(spec: MoleculeSpec) -> dict[str, Any]:
             "active_electron_count": electrons, "alpha_electron_count": alpha,
             "beta_electron_count": beta,
             "frozen_core_energy": float(core_constant),
-            "note": ("Li 1s frozen; π orbitals (E1x, E1y) removed; the 3 σ (A1) orbitals "
-                     "are active" if removed else "all orbitals active"),
+            "note": spec.active_space_note,
         },
         "mapping": {
             "encoding": "parity",
@@ -253,15 +300,80 @@ def build_hamiltonian(spec: MoleculeSpec) -> dict[str, Any]:
         "hf_bitstring": hf_bitstring,
         "hf_bitstring_order": "qubit 0 is the rightmost character (as in common.proto)",
         "hf_basis_index": hf_index,
-        "published_reference": {
+        **({} if spec.published_fci_energy is None else {"published_reference": {
             "fci_energy": spec.published_fci_energy, "source": spec.published_source,
-            "difference": fci_energy - spec.published_fci_energy,
-        },
+            "difference": fci_energy - spec.published_fci_energy}}),
+        **({} if spec.adapt_target_error is None else {"ansatz": _adapt_ansatz(
+            spec, observable, to_qubits, alpha, beta, m, hf_index, exact_energy)}),
         "generated_by": "python -m qcore_client.problems.generate_hamiltonians",
         "versions": {
             "python": platform.python_version(), "pyscf": pyscf.__version__,
             "openfermion": openfermion.__version__, "numpy": np.__version__,
         },
+    }
+
+
+def _excitation_pool(alpha: int, beta: int, m: int) -> list[tuple[str, Any]]:
+    """Spin-conserving UCCSD pool: ``(label, T − T†)`` as OpenFermion FermionOperators.
+
+    Spin orbitals interleaved (``2p`` = α of spatial orbital ``p``, ``2p + 1`` = β), as
+    ``spinorb_from_spatial`` orders them; occupied are the HF orbitals ``p < alpha`` (α) and
+    ``p < beta`` (β).
+    """
+    from openfermion import FermionOperator, hermitian_conjugated
+
+    occupied = [2 * p for p in range(alpha)] + [2 * p + 1 for p in range(beta)]
+    virtual = [2 * p for p in range(alpha, m)] + [2 * p + 1 for p in range(beta, m)]
+    pool: list[tuple[str, Any]] = []
+    for i in occupied:
+        for a in virtual:
+            if i % 2 == a % 2:
+                t = FermionOperator(((a, 1), (i, 0)))
+                pool.append((f"{a}^ {i}", t - hermitian_conjugated(t)))
+    for x, i in enumerate(occupied):
+        for j in occupied[x + 1:]:
+            for y, a in enumerate(virtual):
+                for b in virtual[y + 1:]:
+                    if sorted((i % 2, j % 2)) == sorted((a % 2, b % 2)):
+                        t = FermionOperator(((a, 1), (b, 1), (j, 0), (i, 0)))
+                        pool.append((f"{a}^ {b}^ {j} {i}", t - hermitian_conjugated(t)))
+    return pool
+
+
+def _adapt_ansatz(spec: MoleculeSpec, observable: Observable, to_qubits: Any, alpha: int,
+                  beta: int, m: int, hf_index: int, exact_energy: float) -> dict[str, Any]:
+    """Selects the excitation ansatz by ADAPT-VQE and returns its JSON block."""
+    from qcore_client.problems.adapt_selection import adapt_select
+
+    n = 2 * m - 2
+    pool = []
+    for label, generator in _excitation_pool(alpha, beta, m):
+        # A = −i(T − T†) is Hermitian with real Pauli coefficients; exp(θ(T − T†)) = exp(iθA).
+        hermitian = to_qubits(-1j * generator)
+        terms = Observable.from_dict(hermitian).simplify(atol=_COEFFICIENT_CUTOFF)
+        pool.append((label, terms))
+    matrices = [1j * terms.sparse_matrix(qubit_count=n) for _, terms in pool]
+    reference = np.zeros(2**n)
+    reference[hf_index] = 1.0
+    result = adapt_select(observable.sparse_matrix(qubit_count=n), matrices, reference,
+                          exact_energy=exact_energy, target_error=spec.adapt_target_error,
+                          max_operators=spec.adapt_max_operators)
+    return {
+        "kind": "adapt-uccsd",
+        "method": ("ADAPT-VQE selection (Grimsley et al., Nat. Commun. 10, 3007 (2019)) from "
+                   "the spin-conserving UCCSD pool on exact state vectors"),
+        "state": "prod_k exp(i theta_k A_k) |hf>, k = 0 first; A_k = sum_j c_j P_j",
+        "pool_size": len(pool),
+        "target_error": spec.adapt_target_error,
+        "generators": [{"excitation": pool[i][0],
+                        "spin_orbital_order": "interleaved (2p alpha, 2p+1 beta)",
+                        "terms": [{"pauli_string": s, "coefficient": c}
+                                  for s, c in sorted(pool[i][1].terms, key=_term_order)]}
+                       for i in result.selected],
+        "adapt_energies": list(result.energies),
+        "adapt_angles": list(result.angles),
+        "adapt_error": result.energies[-1] - exact_energy,
+        "zero_start_error": result.zero_start_energy - exact_energy,
     }
 
 

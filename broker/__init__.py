@@ -7,5 +7,6 @@ Modules (imported individually, so that a topic lookup does not load the MQTT st
 * :mod:`broker.publisher` — :class:`~broker.publisher.TelemetryPublisher`, never blocking;
 * :mod:`broker.subscriber` — decoded subscriptions and a collector for monitors;
 * :mod:`broker.embedded` — an in-process amqtt broker; ``python -m broker`` runs it;
-* ``broker/mosquitto.conf`` — the production broker's configuration.
+* ``broker/mosquitto.conf`` — the production broker's configuration;
+* :mod:`broker.tracing` — the services' other side channel: OpenTelemetry traces (``OTEL_*``).
 """

@@ -33,6 +33,9 @@ class QuantumSettings(BaseSettings):
                                    "drift canaries) and serve the Calibrate RPC")
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
     grace_s: float = Field(2.0, ge=0, description="graceful shutdown period")
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Prometheus /metrics port on `host` (0 = a free "
+        "port); None = no metrics endpoint")
 
     # -- scheduler (see quantum_service/kernel/scheduler.py for the formulas and sources) -----
     fair_share_half_life_s: float = Field(

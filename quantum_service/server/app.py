@@ -81,11 +81,11 @@ async def create_server(settings: QuantumSettings | None = None, *,
 
     ``settings.port = 0`` binds a free port (tests); ``settings.metrics_port`` (when set)
     serves Prometheus metrics (:mod:`quantum_service.server.metrics`); spans of each call follow
-    the W3C trace context of its metadata (OpenTelemetry; see :mod:`broker.tracing`). Health (``grpc.health.v1``) and server
-    reflection are registered, so grpcurl/grpcui work without the .proto files. Every other
-    call needs an API token from the ``api_tokens`` table of ``settings.db_path``
-    (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with ``qcore token
-    create`` or ``QuantumServer.tokens.create``).
+    the W3C trace context of its metadata (OpenTelemetry; see :mod:`broker.tracing`). Health
+    (``grpc.health.v1``) and server reflection are registered, so grpcurl/grpcui work without
+    the .proto files. Every other call needs an API token from the ``api_tokens`` table of
+    ``settings.db_path`` (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with
+    ``qcore token create`` or ``QuantumServer.tokens.create``).
     """
     settings = settings or QuantumSettings()
     address = f"{settings.host}:{settings.port}"
@@ -118,7 +118,7 @@ async def create_server(settings: QuantumSettings | None = None, *,
         kernel.maintenance = kernel.calibration
     await kernel.start()
     sessions = SessionManager(kernel)
-    metrics.export_kernel(kernel, sessions)
+    metrics.export_kernel(kernel)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(
         QuantumServicer(kernel, sessions), server)
     health_servicer = health.aio.HealthServicer()

@@ -39,7 +39,6 @@ from quantum_service.contract import CalibrationSnapshot
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuStatus
-from quantum_service.kernel.sessions import SessionManager
 
 __all__ = ["ServiceMetrics", "MetricsEndpoint", "RpcMetricsInterceptor", "start_metrics_endpoint"]
 
@@ -52,9 +51,8 @@ RPC_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 class _KernelCollector(Collector):
     """Reads the kernel's state at scrape time (see the module docstring)."""
 
-    def __init__(self, kernel: Kernel, sessions: SessionManager) -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
-        self.sessions = sessions
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         jobs = GaugeMetricFamily("qcore_jobs", "Jobs in the store by QPU and job state",
@@ -98,9 +96,9 @@ class ServiceMetrics:
             "qcore_rpc_duration_seconds", "Handling time of gRPC calls, s",
             labelnames=["method", "code"], buckets=RPC_BUCKETS_S, registry=self.registry)
 
-    def export_kernel(self, kernel: Kernel, sessions: SessionManager) -> None:
-        """Exports ``kernel``'s jobs, queues, statuses, device time and sessions."""
-        self.registry.register(_KernelCollector(kernel, sessions))
+    def export_kernel(self, kernel: Kernel) -> None:
+        """Exports ``kernel``'s jobs, queues, statuses, device time and session leases."""
+        self.registry.register(_KernelCollector(kernel))
 
     def counting_calibrations(
             self, announce: Callable[[CalibrationSnapshot, Sequence[str]], None]

@@ -19,7 +19,8 @@ The view (``dict``; times are RFC 3339 UTC strings, durations in seconds)::
                               "qubits": {str(qubit): {"t1_us": [float], "t2_us": [float],
                                                       "readout_fidelity": [float],
                                                       "single_qubit_gate_fidelity": [float]}},
-                              "two_qubit_gate_fidelity_mean": [float]}}}
+                              "two_qubit_gate_fidelity_mean": [float | None]}},
+     "error": str | None}                # the last poll's failure ("UNAVAILABLE: ..."), if any
 
 Calibration history is the sequence of calibration snapshots the poller has seen since it
 started, each placed at the QPU's device time when it was first seen (the API serves the

@@ -4,6 +4,8 @@ gRPC metadata (the session stream) and in ``SessionEvaluate.trace_context`` (eac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -22,14 +24,17 @@ _EXPORTER = InMemorySpanExporter()
 
 
 @pytest.fixture(scope="module")
-def spans() -> InMemorySpanExporter:
-    """Every span of this process, kept in memory (the global provider is set once)."""
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span of this process while this module runs, kept in memory (the global provider
+    is set once per process; the exporter stops keeping spans after the module)."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
     trace.set_tracer_provider(provider)
     if trace.get_tracer_provider() is not provider:
         pytest.skip("another tracer provider was installed in this process first")
-    return _EXPORTER
+    yield _EXPORTER
+    _EXPORTER.clear()
+    _EXPORTER.shutdown()
 
 
 def _parent(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> ReadableSpan | None:

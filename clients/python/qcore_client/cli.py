@@ -226,7 +226,7 @@ def dashboard(host: Annotated[str, typer.Option(help="interface the web server b
     """Web dashboard on http://HOST:PORT/: fleet, queues, live jobs, calibration history.
 
     Reads the quantum service's gRPC API with the API token (an admin token sees every
-    user's jobs); needs the observe extra (pip install 'qcore[observe]').
+    user's jobs); needs the observe extra of the qcore package.
     """
     from qcore_client.auth import resolve_token
     from qcore_client.dashboard.app import serve_dashboard

@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.qcore-installed
 PROTOS := $(wildcard protos/qcore/v1/*.proto)
 BENCH_ARGS ?=
 
-.PHONY: install run test test-offline test-slow bench protos services clean help
+.PHONY: install run test test-offline test-slow bench protos services dashboard browsers \
+	node-deps clean help
 
 help:
 	@echo "make run        set up, start broker + services, run the VQE/QAOA main job, stop"
@@ -17,6 +18,9 @@ help:
 	@echo "make bench      run the benchmarks against the peers and write benchmarks/*REPORT.md"
 	@echo "                (BENCH_ARGS=--quick: a smoke test of benchmarks.run into out/bench-quick.md)"
 	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
+	@echo "make dashboard  web dashboard of the running services on http://127.0.0.1:8050/"
+	@echo "make browsers   install Chromium for the dashboard's browser test (CI runs it)"
+	@echo "make node-deps  npm ci for the Node.js client in clients/node (make test runs it)"
 	@echo "make services   run broker + services in the foreground on 50051/50052 (Ctrl-C stops them;"
 	@echo "                QCORE_QUANTUM_PORT / QCORE_CLASSICAL_PORT move them)"
 
@@ -31,7 +35,25 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m qcore_client.mainjob --out out/run_summary.json
 
-test: $(STAMP)
+# The Node.js client's packages (its test is skipped without node/npm or these).
+NODE_STAMP := clients/node/node_modules/.package-lock.json
+$(NODE_STAMP): clients/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix clients/node --no-audit --no-fund; \
+	else echo "note: npm not found; the Node.js client test will be skipped"; fi
+
+node-deps: $(NODE_STAMP)
+
+# Chromium for the dashboard's browser test: Playwright's build, else the distribution's
+# package (root + apt), else a note (the test is then skipped with the reason).
+browsers: $(STAMP)
+	@$(BIN)/python -m playwright install chromium >/dev/null 2>&1 \
+		|| command -v chromium >/dev/null 2>&1 \
+		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+			&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "note: no Chromium installed; the dashboard browser test will be skipped"
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q
 
 # test-offline: a private network namespace (only loopback, brought up here) hides any MQTT
@@ -60,6 +82,10 @@ protos: $(STAMP)
 # (50052), where the SDK and CLI connect by default; a taken port fails with one line.
 services: $(STAMP)
 	$(BIN)/python -m qcore_client.mainjob --services-only
+
+# dashboard: the web dashboard of the services `make services` runs (token: var/admin.token).
+dashboard: $(STAMP)
+	$(BIN)/qcore dashboard
 
 clean:
 	rm -rf out var .pytest_cache

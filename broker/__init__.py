@@ -11,4 +11,5 @@ Modules (imported individually, so that a topic lookup does not load the MQTT st
 * :mod:`broker.embedded` — an in-process amqtt broker; ``python -m broker`` runs it;
 * ``broker/mosquitto.conf`` — the production broker's configuration;
 * ``broker/monitoring/`` — a Telegraf MQTT-consumer config and a Grafana dashboard.
+* :mod:`broker.tracing` — the services' other side channel: OpenTelemetry traces (``OTEL_*``).
 """

@@ -3,7 +3,9 @@
 :class:`SessionObjective` opens ``OpenSession`` on the quantum service (the classical service
 only knows the proto contract) and turns each batch of parameter sets into one
 ``SessionEvaluate`` message with packed little-endian float64 values; the reply carries the
-expectation values (and gradients) the optimiser asked for. It is synchronous and meant to run on
+expectation values (and gradients) the optimiser asked for. Each batch is a ``minimize.step``
+span whose W3C Trace Context rides in ``SessionEvaluate.trace_context``, so the quantum
+service's spans for it are its children. It is synchronous and meant to run on
 a worker thread, as SciPy's optimisers call their objective synchronously.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import grpc
 import numpy as np
+from opentelemetry import propagate, trace
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
@@ -22,6 +25,7 @@ from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 __all__ = ["SessionObjective", "QuantumServiceError"]
 
 _CLOSE = object()
+tracer = trace.get_tracer(__name__)
 
 
 class QuantumServiceError(Exception):
@@ -94,11 +98,17 @@ class SessionObjective:
         if values.ndim == 1:
             values = values[None, :]
         m, n = values.shape
-        with self._lock:
+        with self._lock, tracer.start_as_current_span(
+                "minimize.step", attributes={"qcore.parameter_set_count": m,
+                                             "qcore.gradient": gradient}):
             self._sequence += 1
-            self._requests.put(qs_pb2.OpenSessionRequest(evaluate=qs_pb2.SessionEvaluate(
+            evaluate = qs_pb2.SessionEvaluate(
                 sequence=self._sequence, parameter_values=values.tobytes(),
-                parameter_set_count=m, compute_gradient=gradient)))
+                parameter_set_count=m, compute_gradient=gradient)
+            # This step's span is the parent of the quantum service's SessionEvaluate span
+            # (W3C Trace Context; empty when tracing is off).
+            propagate.inject(evaluate.trace_context)
+            self._requests.put(qs_pb2.OpenSessionRequest(evaluate=evaluate))
             reply = self._next().result
         energies = np.frombuffer(reply.expectation_values, dtype="<f8")
         gradients = (np.frombuffer(reply.gradients, dtype="<f8").reshape(m, n)

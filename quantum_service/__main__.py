@@ -6,12 +6,14 @@ import asyncio
 import logging
 import signal
 
+from broker.tracing import configure_tracing
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import create_server
 
 
 async def _main() -> None:
     settings = QuantumSettings()
+    tracing = configure_tracing("quantum")  # OTEL_TRACES_EXPORTER; off by default
     running = await create_server(settings)
     print(f"quantum service listening on {settings.host}:{running.port}", flush=True)
     stop = asyncio.Event()
@@ -20,6 +22,8 @@ async def _main() -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await running.stop(settings.grace_s)
+    if tracing is not None:
+        tracing.shutdown()  # flushes the spans still buffered
 
 
 def main() -> None:

@@ -38,6 +38,9 @@ class QuantumSettings(BaseSettings):
     topic_prefix: str = Field(DEFAULT_PREFIX, validation_alias=PREFIX_ENV_VAR,
                               description="MQTT topic prefix of this deployment")
     grace_s: float = Field(2.0, ge=0, description="graceful shutdown period")
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Prometheus /metrics port on `host` (0 = a free "
+        "port); None = no metrics endpoint")
 
     # -- scheduler (see quantum_service/kernel/scheduler.py for the formulas and sources) -----
     fair_share_half_life_s: float = Field(

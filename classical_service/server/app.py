@@ -10,6 +10,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
+from broker.tracing import TracingServerInterceptor
 from classical_service.config import ClassicalSettings
 from classical_service.server.auth import ForwardingAuthInterceptor
 from classical_service.server.servicer import ClassicalServicer
@@ -50,7 +51,8 @@ async def create_server(settings: ClassicalSettings | None = None) -> ClassicalS
     """
     settings = settings or ClassicalSettings()
     auth = ForwardingAuthInterceptor(settings.quantum_address)
-    server = grpc.aio.server(interceptors=[auth])
+    # Trace context from call metadata (W3C) first, then authentication.
+    server = grpc.aio.server(interceptors=[TracingServerInterceptor(), auth])
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
     telemetry = await start_service_telemetry(
         "classical", address=f"{settings.host}:{port}", url=settings.mqtt_url,

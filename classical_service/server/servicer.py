@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry.instrumentation.grpc import client_interceptor, intercept_channel
 
 from classical_service.hybrid import QuantumServiceError, SessionObjective
 from classical_service.server.ai_servicer import AiServicer
@@ -56,7 +58,9 @@ class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
         self.quantum_address = quantum_address
         self.telemetry = telemetry
         self._slots = asyncio.Semaphore(max_concurrent_runs)
-        self._channel = grpc.insecure_channel(quantum_address)
+        # Sessions carry the caller's trace context to the quantum service in call metadata.
+        self._channel = intercept_channel(grpc.insecure_channel(quantum_address),
+                                          client_interceptor())
 
     def close(self) -> None:
         self.close_ai()
@@ -156,7 +160,8 @@ class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
                 push(_DONE)
 
         async with self._slots:
-            worker = loop.run_in_executor(None, run)
+            # In a copy of this context: the Minimize span stays the parent of the session.
+            worker = loop.run_in_executor(None, contextvars.copy_context().run, run)
             try:
                 while True:
                     item = await updates.get()

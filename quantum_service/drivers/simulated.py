@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
+from opentelemetry import trace
 
 from quantum_service.calibration.mitigation import mitigate_counts
 from quantum_service.circuits.ir import Circuit
@@ -73,6 +74,8 @@ from quantum_service.errors import FailedPreconditionError, InvalidProgramError
 from quantum_service.simulator import AdjointProgram
 
 __all__ = ["SimulatedQpuDriver"]
+
+tracer = trace.get_tracer(__name__)
 
 
 @dataclass(slots=True)
@@ -345,7 +348,10 @@ class SimulatedQpuDriver(QpuDriver):
 
     def execute(self, program: PreparedProgram, parameter_sets: np.ndarray,
                 options: ExecutionOptions) -> ExecutionResult:
-        return self._run(cast(_Program, program.payload), parameter_sets, options)
+        with tracer.start_as_current_span("engine.run") as span:  # binding + simulation
+            result = self._run(cast(_Program, program.payload), parameter_sets, options)
+            span.set_attribute("qcore.engine", result.engine)
+            return result
 
     def execute_native(self, circuit: Circuit, parameter_sets: np.ndarray, *, shot_count: int,
                        seed: int | None = None, calibrated: DeviceParameters | None = None

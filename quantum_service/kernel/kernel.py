@@ -22,6 +22,7 @@ runs on it and ``ONLINE`` otherwise; every change is published as a ``QpuStatusE
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import time
@@ -30,6 +31,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from opentelemetry import trace
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.ir import Circuit
@@ -73,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["Kernel", "Maintenance", "Telemetry"]
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 T = TypeVar("T")
 
@@ -189,8 +193,10 @@ class Kernel:
         self.store.close()
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        """Runs ``fn(*args)`` on the kernel's worker threads."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        """Runs ``fn(*args)`` on the kernel's worker threads, in a copy of the caller's context
+        (as :func:`asyncio.to_thread` does: the current trace span stays the parent)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(contextvars.copy_context().run, fn, *args))
 
     async def run_on_qpu(self, slot: QpuSlot, fn: Callable[[], T]) -> T:
         """Runs ``fn()`` (a session evaluation) through the session lane of ``slot``'s QPU.
@@ -198,12 +204,16 @@ class Kernel:
         The QPU's worker serves the lane before queued jobs and between the chunks of a
         running job, so a session never waits behind the job queue.
         """
-        queue = self.board.queues.get(slot.driver.capabilities.qpu_id)
-        if queue is None or not self._tasks:  # kernel not started: run directly
-            return await self.run_blocking(fn)
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        queue.add_session_work(SessionWork(fn, future))
-        return await future
+        qpu_id = slot.driver.capabilities.qpu_id
+        with tracer.start_as_current_span("kernel.run_on_qpu",
+                                          attributes={"qcore.qpu_id": qpu_id}):
+            queue = self.board.queues.get(qpu_id)
+            if queue is None or not self._tasks:  # kernel not started: run directly
+                return await self.run_blocking(fn)
+            future: asyncio.Future = asyncio.get_running_loop().create_future()
+            queue.add_session_work(SessionWork(
+                functools.partial(contextvars.copy_context().run, fn), future))
+            return await future
 
     def record_usage(self, owner: str, device_s: float) -> None:
         """Charges ``device_s`` device seconds to ``owner`` (fair share and quota)."""

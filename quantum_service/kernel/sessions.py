@@ -14,6 +14,7 @@ from datetime import timedelta
 from dataclasses import dataclass
 
 import numpy as np
+from opentelemetry import trace
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import telemetry_pb2
@@ -28,6 +29,7 @@ from quantum_service.kernel.validation import check_session_start, check_shot_co
 __all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S"]
 
 DEFAULT_IDLE_TIMEOUT_S = 300
+tracer = trace.get_tracer(__name__)
 
 
 @dataclass(slots=True)
@@ -144,8 +146,12 @@ class SessionManager:
         options = ExecutionOptions(shot_count=session.shot_count, gradient=gradient,
                                    seed=session.seed + session.request_count,
                                    gradient_method=method)
-        out: ExecutionResult = await self.kernel.run_on_qpu(
-            session.slot, lambda: session.slot.driver.execute(session.program, values, options))
+        def execute() -> ExecutionResult:
+            with tracer.start_as_current_span("driver.execute",
+                                              attributes={"qcore.qpu_id": session.qpu_id}):
+                return session.slot.driver.execute(session.program, values, options)
+
+        out: ExecutionResult = await self.kernel.run_on_qpu(session.slot, execute)
         self.kernel.record_usage(session.owner, out.device_time_s)
         session.evaluation_count += out.circuit_executions
         session.device_time_s += out.device_time_s

@@ -170,6 +170,13 @@ class JobStore:
             ).fetchall()
         return [self._record(r) for r in rows]
 
+    def count_by_qpu_and_state(self) -> dict[tuple[str, JobState], int]:
+        """Number of stored jobs per ``(qpu_id, state)`` (pairs with no job are absent)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT qpu_id, state, COUNT(*) FROM jobs GROUP BY qpu_id, state").fetchall()
+        return {(qpu_id, JobState(state)): count for qpu_id, state, count in rows}
+
     def _annotated(self, job: JobRecord) -> JobRecord:
         if self.annotate is not None:
             self.annotate(job)

@@ -10,6 +10,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
+from broker.tracing import TracingServerInterceptor
 from qcore.v1 import quantum_service_pb2, quantum_service_pb2_grpc
 from quantum_service.calibration.manager import CalibrationManager
 from quantum_service.config import QuantumSettings
@@ -22,6 +23,12 @@ from quantum_service.kernel.sessions import SessionManager
 from quantum_service.kernel.store import JobStore
 from quantum_service.security.tokens import TokenStore
 from quantum_service.server.auth import AuthInterceptor
+from quantum_service.server.metrics import (
+    MetricsEndpoint,
+    RpcMetricsInterceptor,
+    ServiceMetrics,
+    start_metrics_endpoint,
+)
 from quantum_service.server.servicer import QuantumServicer
 
 __all__ = ["QuantumServer", "create_server", "serve", "default_drivers"]
@@ -49,6 +56,9 @@ class QuantumServer:
     health: health.aio.HealthServicer
     #: The API tokens the service accepts (the ``api_tokens`` table of ``settings.db_path``).
     tokens: TokenStore
+    metrics: ServiceMetrics
+    #: The ``/metrics`` endpoint, when ``settings.metrics_port`` is set.
+    metrics_endpoint: MetricsEndpoint | None = None
 
     @property
     def address(self) -> str:
@@ -59,6 +69,8 @@ class QuantumServer:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         await self.kernel.stop()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.stop()
         self.tokens.close()
         await self.telemetry.stop()
 
@@ -67,17 +79,31 @@ async def create_server(settings: QuantumSettings | None = None, *,
                         drivers: list[QpuDriver] | None = None) -> QuantumServer:
     """Builds and starts the quantum service; returns it with its bound port.
 
-    ``settings.port = 0`` binds a free port (tests). Health (``grpc.health.v1``) and server
-    reflection are registered, so grpcurl/grpcui work without the .proto files. Every other
-    call needs an API token from the ``api_tokens`` table of ``settings.db_path``
-    (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with ``qcore token
-    create`` or ``QuantumServer.tokens.create``).
+    ``settings.port = 0`` binds a free port (tests); ``settings.metrics_port`` (when set)
+    serves Prometheus metrics (:mod:`quantum_service.server.metrics`); spans of each call follow
+    the W3C trace context of its metadata (OpenTelemetry; see :mod:`broker.tracing`). Health
+    (``grpc.health.v1``) and server reflection are registered, so grpcurl/grpcui work without
+    the .proto files. Every other call needs an API token from the ``api_tokens`` table of
+    ``settings.db_path`` (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with
+    ``qcore token create`` or ``QuantumServer.tokens.create``).
     """
     settings = settings or QuantumSettings()
     address = f"{settings.host}:{settings.port}"
     tokens = TokenStore(settings.db_path)
-    server = grpc.aio.server(interceptors=[AuthInterceptor(tokens)])
+    # Outermost first: trace context from call metadata (W3C), RPC timing, authentication.
+    metrics = ServiceMetrics()
+    server = grpc.aio.server(interceptors=[TracingServerInterceptor(),
+                                           RpcMetricsInterceptor(metrics),
+                                           AuthInterceptor(tokens)])
     port = server.add_insecure_port(address)
+    endpoint = None
+    if settings.metrics_port is not None:
+        try:
+            endpoint = start_metrics_endpoint(metrics, host=settings.host,
+                                              port=settings.metrics_port)
+        except OSError:
+            tokens.close()
+            raise
     telemetry = await start_service_telemetry(
         "quantum", address=f"{settings.host}:{port}", url=settings.mqtt_url,
         enabled=settings.telemetry, prefix=settings.topic_prefix)
@@ -87,10 +113,12 @@ async def create_server(settings: QuantumSettings | None = None, *,
                     workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
     if settings.auto_calibration:
         # Calibration runs on the devices between jobs (schedule, drift canaries) and on demand.
-        kernel.calibration = CalibrationManager(kernel.publish_calibration_snapshot)
+        kernel.calibration = CalibrationManager(
+            metrics.counting_calibrations(kernel.publish_calibration_snapshot))
         kernel.maintenance = kernel.calibration
     await kernel.start()
     sessions = SessionManager(kernel)
+    metrics.export_kernel(kernel)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(
         QuantumServicer(kernel, sessions), server)
     health_servicer = health.aio.HealthServicer()
@@ -100,9 +128,11 @@ async def create_server(settings: QuantumSettings | None = None, *,
          reflection.SERVICE_NAME), server)
     await server.start()
     await _set_serving(health_servicer, SERVICE_NAME)
-    log.info("quantum service listening on %s:%d (telemetry: %s)", settings.host, port,
-             telemetry.url or "off")
-    return QuantumServer(server, port, kernel, sessions, telemetry, health_servicer, tokens)
+    log.info("quantum service listening on %s:%d (telemetry: %s, metrics: %s)", settings.host,
+             port, telemetry.url or "off",
+             f"http://{settings.host}:{endpoint.port}/metrics" if endpoint else "off")
+    return QuantumServer(server, port, kernel, sessions, telemetry, health_servicer, tokens,
+                         metrics, endpoint)
 
 
 async def _set_serving(servicer: health.aio.HealthServicer, name: str) -> None:

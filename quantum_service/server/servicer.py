@@ -7,6 +7,7 @@ import base64
 import logging
 
 import grpc
+from opentelemetry import propagate, trace
 
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
@@ -24,6 +25,7 @@ from quantum_service.server.status import abort_for_exception, abort_with, map_e
 __all__ = ["QuantumServicer"]
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 _DEFAULT_PAGE_SIZE = 50
 _MAX_PAGE_SIZE = 1000
@@ -172,7 +174,11 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
                     await abort_with(context, grpc.StatusCode.INVALID_ARGUMENT,
                                      "after `start`, send only `evaluate` messages",
                                      "SESSION_ALREADY_STARTED")
-                result = await self.sessions.evaluate(session, message.evaluate)
+                # The caller's span for this evaluation, else the stream's (call metadata).
+                parent = (propagate.extract(message.evaluate.trace_context)
+                          if message.evaluate.trace_context else None)
+                with tracer.start_as_current_span("SessionEvaluate", context=parent):
+                    result = await self.sessions.evaluate(session, message.evaluate)
                 await context.write(qs_pb2.OpenSessionResponse(result=result))
         except (grpc.aio.AbortError, asyncio.CancelledError):
             raise

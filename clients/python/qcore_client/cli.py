@@ -13,6 +13,7 @@ Examples::
     qcore watch job-1a2b3c
     qcore vqe h2 --qpu ion-ideal-24
     qcore monitor
+    qcore dashboard --port 8050            # web dashboard on http://127.0.0.1:8050/
     qcore token create --user alice        # on the service host: prints alice's new token
     qcore qpu show sc-grid-16 --json
     qcore calibrate sc-grid-16 --force     # admin token
@@ -491,6 +492,31 @@ def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
     print(f"E = {result.energy:.6f} Ha, exact {problem.exact_energy:.6f} Ha, error "
           f"{error * 1e3:+.3f} mHa, {result.iteration_count} iterations, "
           f"{result.evaluation_count} circuit executions on {result.qpu_id}")
+
+
+def dashboard(host: Annotated[str, typer.Option(help="interface the web server binds")]
+              = "127.0.0.1",
+              port: Annotated[int, typer.Option(envvar="QCORE_DASHBOARD_PORT",
+                                                help="HTTP port of the page")] = 8050,
+              interval: Annotated[float, typer.Option(help="seconds between polls of the "
+                                                      "quantum service")] = 1.0,
+              quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS, token: Token = None) -> None:
+    """Web dashboard on http://HOST:PORT/: fleet, queues, live jobs, calibration history.
+
+    Reads the quantum service's gRPC API with the API token (an admin token sees every
+    user's jobs); needs the observe extra of the qcore package.
+    """
+    from qcore_client.auth import resolve_token
+    from qcore_client.dashboard.app import serve_dashboard
+    from qcore_client.dashboard.fleet import FleetPoller
+
+    resolved = resolve_token(token)
+    if resolved is None:
+        console.print("[red]error[/] no API token: pass --token or set QCORE_TOKEN")
+        raise typer.Exit(1)
+    console.print(f"qcore dashboard on http://{host}:{port}/ (quantum service {quantum})")
+    serve_dashboard(FleetPoller(quantum, resolved, interval_s=interval), host=host,
+                    port=port).run()
 
 
 @app.command()

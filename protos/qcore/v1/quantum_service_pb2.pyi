@@ -261,16 +261,25 @@ class SessionStart(_message.Message):
     def __init__(self, qpu_id: _Optional[str] = ..., program: _Optional[_Union[_common_pb2.Program, _Mapping]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., shot_count: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ..., gradient_method: _Optional[_Union[GradientMethod, str]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class SessionEvaluate(_message.Message):
-    __slots__ = ("sequence", "parameter_values", "parameter_set_count", "compute_gradient")
+    __slots__ = ("sequence", "parameter_values", "parameter_set_count", "compute_gradient", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_VALUES_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_SET_COUNT_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_GRADIENT_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     parameter_values: bytes
     parameter_set_count: int
     compute_gradient: bool
-    def __init__(self, sequence: _Optional[int] = ..., parameter_values: _Optional[bytes] = ..., parameter_set_count: _Optional[int] = ..., compute_gradient: _Optional[bool] = ...) -> None: ...
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, sequence: _Optional[int] = ..., parameter_values: _Optional[bytes] = ..., parameter_set_count: _Optional[int] = ..., compute_gradient: _Optional[bool] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class OpenSessionRequest(_message.Message):
     __slots__ = ("start", "evaluate")

@@ -319,14 +319,19 @@ class TrajectoryEngine:
         saved = backend.copy(state) if highest > segment.floor else None
         local = {i: bound[p] for i, p in segment.parametric.items()}
         state = backend.run(segment.prepared, state, local)
-        weight = segment.scalar * backend.norm_squared(state)
+        norm2 = backend.norm_squared(state)
+        weight = segment.scalar * norm2
         if saved is None or highest <= weight:
-            self._renormalise(state, groups, weight)
+            self._renormalise(state, groups, norm2, weight)
             return state, groups
         return self._replay(segment, 0, saved, 1.0, groups, items, index, bound, rng, sink)
 
-    def _renormalise(self, state: Any, groups: list[_Group], weight: float) -> None:
-        self._backend.scale(state, 1.0 / math.sqrt(weight))
+    def _renormalise(self, state: Any, groups: list[_Group], norm2: float, weight: float
+                     ) -> None:
+        """Normalises ``state`` (its norm² is ``norm2``; scalar no-jump factors are kept out of
+        the state) and rescales the thresholds of the shots that did not jump by the no-jump
+        probability ``weight``: given no jump, ``r ~ U(0, weight)``, so ``r/weight ~ U(0, 1)``."""
+        self._backend.scale(state, 1.0 / math.sqrt(norm2))
         for g in groups:
             g.thresholds = g.thresholds / weight
 
@@ -386,7 +391,7 @@ class TrajectoryEngine:
                 state = backend.run(payload[1], state, {})
             scalar *= u.scalar
             weight = after
-        self._renormalise(state, groups, weight)
+        self._renormalise(state, groups, weight / scalar, weight)
         return state, groups
 
     def _branch_on_outcome(self, step: MeasureStep | ResetStep, state: Any,

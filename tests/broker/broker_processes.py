@@ -131,18 +131,21 @@ async def recording_subscriber(url: str, filters: Iterable[str], *, client_id: s
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def retained_now(url: str, topic_filter: str, *, settle_s: float = 1.0) -> dict[str, bytes]:
-    """The retained messages under ``topic_filter`` now, as a fresh subscriber sees them."""
+async def retained_now(url: str, topic_filter: str, *, settle_s: float = 1.0,
+                       max_s: float = 30.0) -> dict[str, bytes]:
+    """The retained messages under ``topic_filter`` now, as a fresh subscriber sees them:
+    collected until none arrives for ``settle_s`` (at most ``max_s``; a fleet with 127-qubit
+    devices retains hundreds of topics)."""
     host, port = url.removeprefix("mqtt://").rsplit(":", 1)
     found: dict[str, bytes] = {}
     async with aiomqtt.Client(host, int(port), timeout=5) as client:
         await client.subscribe(topic_filter, qos=1)
 
-        async def collect() -> None:
-            async for message in client.messages:
+        messages = aiter(client.messages)
+        deadline = asyncio.get_running_loop().time() + max_s
+        with contextlib.suppress(TimeoutError, StopAsyncIteration):
+            while asyncio.get_running_loop().time() < deadline:
+                message = await asyncio.wait_for(anext(messages), settle_s)
                 if isinstance(message.payload, bytes) and message.payload:
                     found[message.topic.value] = message.payload
-
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(collect(), settle_s)
     return found

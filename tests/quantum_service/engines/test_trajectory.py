@@ -198,3 +198,19 @@ def test_mid_circuit_measurement_collapses_the_state(ion) -> None:
     _, p, _, _ = stats.chi2_contingency(
         np.array([[counts[k] for k in sorted(counts)], [2000] * 4]))
     assert p > 1e-3
+
+
+def test_shots_that_cross_segment_boundaries_keep_exact_statistics() -> None:
+    """A device-noise program long enough for several no-jump segments: the trajectory counts
+    follow the density matrix (a wrong normalisation between segments biases them; this case
+    rejected it at p ~ 1e-9)."""
+    caps, params = superconducting_grid("sc-grid-8", rows=2, cols=4, noisy=True)
+    circuit = _compiled(caps, _layered(6, 6, np.random.default_rng(6)))
+    exe = build_executable(circuit, caps=caps, device=params, parameters=())
+    engine = _trajectories(exe)
+    assert sum(isinstance(item, type(engine._items[0])) for item in engine._items) > 1
+    shots = 40_000
+    tr_counts = engine.counts(np.zeros(0), shots, np.random.default_rng(3))
+    dm_counts = select_engine(exe).counts(np.zeros(0), shots, np.random.default_rng(13))
+    _, p_same, _, _ = stats.chi2_contingency(_table(dm_counts, tr_counts))
+    assert p_same > 1e-3

@@ -46,6 +46,7 @@ from quantum_service.contract import (
     Calibratable,
     CalibrationSnapshot,
     DeviceParameters,
+    ExecutionCancelled,
     ExecutionOptions,
     ExecutionResult,
     FixedLayout,
@@ -490,6 +491,7 @@ class SimulatedQpuDriver(QpuDriver):
         if obs is None:
             result.counts = []
             for x in x_all:
+                _check_stop(options)
                 state = engine.state(x)
                 result.counts.append(self._counts(exe, engine, state, shots, rng))
             if options.readout_mitigation:
@@ -515,6 +517,7 @@ class SimulatedQpuDriver(QpuDriver):
             grads = np.zeros((m, exe.parameter_count)) if options.gradient else None
             coeffs = exe.shift_coefficients()
             for row, x in enumerate(x_all):
+                _check_stop(options)
                 state = engine.state(x)
                 values[row], errors[row] = estimate(engine, obs, state, shots, rng,
                                                           mitigate=mitigate)
@@ -522,6 +525,7 @@ class SimulatedQpuDriver(QpuDriver):
                 if grads is not None:
                     shifts = np.empty(len(exe.parametric))
                     for i in range(len(exe.parametric)):
+                        _check_stop(options)
                         plus = engine.state(x, (i, np.pi / 2))
                         minus = engine.state(x, (i, -np.pi / 2))
                         e_plus, _ = estimate(engine, obs, plus, shots, rng,
@@ -576,6 +580,12 @@ class SimulatedQpuDriver(QpuDriver):
         result.expectation_values = np.asarray(values, dtype=np.float64)
         return self._finish(result, exe, executions, obs.setting_count, 0,
                             calibration=calibration)
+
+
+def _check_stop(options: ExecutionOptions) -> None:
+    """Raises :class:`ExecutionCancelled` when ``options.should_stop`` asks to stop."""
+    if options.should_stop is not None and options.should_stop():
+        raise ExecutionCancelled("execution stopped on request")
 
 
 def _check_measurements(circuit: Circuit) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -54,11 +55,15 @@ class QuantumServer:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    async def stop(self, grace: float | None = 2.0) -> None:
-        """Graceful stop: refuse new calls, let running ones finish for ``grace`` s."""
+    async def stop(self, grace: float | None = 5.0) -> None:
+        """Graceful stop within about ``grace`` seconds (``None``: 0): health reports
+        NOT_SERVING, new calls are refused, in-flight calls get ``grace`` s while running jobs
+        are interrupted at their next parameter set and stored QUEUED (concurrently, so the two
+        waits do not add up), then the kernel and the store close."""
+        grace_s = grace or 0.0
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
-        await self.kernel.stop()
+        await asyncio.gather(self.server.stop(grace_s), self.kernel.interrupt(grace_s))
+        self.kernel.close()
         self.tokens.close()
         await self.telemetry.stop()
 
@@ -84,13 +89,15 @@ async def create_server(settings: QuantumSettings | None = None, *,
     registry = QpuRegistry(drivers or default_drivers(),
                            max_sessions_per_qpu=settings.max_sessions_per_qpu)
     kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,
-                    workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
+                    workers=settings.workers, lane_workers=settings.lane_workers,
+                    policy=SchedulerPolicy.from_settings(settings))
     if settings.auto_calibration:
         # Calibration runs on the devices between jobs (schedule, drift canaries) and on demand.
         kernel.calibration = CalibrationManager(kernel.publish_calibration_snapshot)
         kernel.maintenance = kernel.calibration
     await kernel.start()
-    sessions = SessionManager(kernel)
+    sessions = SessionManager(kernel, default_idle_timeout_s=settings.session_idle_timeout_s,
+                              max_idle_timeout_s=settings.max_session_idle_timeout_s)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(
         QuantumServicer(kernel, sessions), server)
     health_servicer = health.aio.HealthServicer()

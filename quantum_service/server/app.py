@@ -28,6 +28,8 @@ from quantum_service.server.servicer import QuantumServicer
 __all__ = ["QuantumServer", "create_server", "serve", "default_drivers"]
 
 log = logging.getLogger(__name__)
+#: Seconds of the grace period kept for closing the kernel and exiting (at most a quarter).
+STOP_RESERVE_S = 0.5
 SERVICE_NAME = quantum_service_pb2.DESCRIPTOR.services_by_name["QuantumService"].full_name
 
 
@@ -56,13 +58,16 @@ class QuantumServer:
         return f"127.0.0.1:{self.port}"
 
     async def stop(self, grace: float | None = 5.0) -> None:
-        """Graceful stop within about ``grace`` seconds (``None``: 0): health reports
-        NOT_SERVING, new calls are refused, in-flight calls get ``grace`` s while running jobs
-        are interrupted at their next parameter set and stored QUEUED (concurrently, so the two
-        waits do not add up), then the kernel and the store close."""
+        """Graceful stop within ``grace`` seconds (``None``: 0): health reports NOT_SERVING,
+        new calls are refused, in-flight calls get ``grace`` minus :data:`STOP_RESERVE_S`
+        (at most a quarter of it) while running jobs are interrupted at their next parameter
+        set and stored QUEUED (concurrently, so the two waits do not add up), then the kernel
+        and the store close in the time kept back."""
         grace_s = grace or 0.0
+        # Part of the period is kept for closing and exiting, so the process is gone within it.
+        wait_s = grace_s - min(STOP_RESERVE_S, grace_s / 4)
         await self.health.enter_graceful_shutdown()
-        await asyncio.gather(self.server.stop(grace_s), self.kernel.interrupt(grace_s))
+        await asyncio.gather(self.server.stop(wait_s), self.kernel.interrupt(wait_s))
         self.kernel.close()
         self.tokens.close()
         await self.telemetry.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broker.topics import DEFAULT_PREFIX, PREFIX_ENV_VAR, check_prefix
@@ -29,18 +29,31 @@ class QuantumSettings(BaseSettings):
     port: int = Field(50051, ge=0, le=65535, description="0 picks a free port")
     db_path: Path = Field(Path("var/quantum_jobs.sqlite"),
                           description="SQLite job store and API tokens (table api_tokens)")
-    workers: int = Field(2, ge=1, le=64, description="threads executing jobs and sessions")
+    workers: int = Field(2, ge=1, le=64, description="admission threads: parsing, placement "
+                         "and compiling of submissions and sessions (never a simulation)")
+    lane_workers: int = Field(2, ge=1, le=64, description="threads of each QPU's own execution "
+                              "lane (its jobs' chunks, session evaluations, Calibrate calls); "
+                              "a long job on one QPU never waits for or delays another's")
     max_sessions_per_qpu: int = Field(8, ge=1)
+    session_idle_timeout_s: float = Field(
+        300.0, gt=0, description="idle timeout of a session that asks for none (idle_timeout_s "
+        "= 0)")
+    max_session_idle_timeout_s: float = Field(
+        3600.0, gt=0, description="longest idle timeout a session is granted: a larger "
+        "requested idle_timeout_s is clamped to it (SessionReady.expire_time shows the grant)")
     telemetry: bool = Field(True, description="publish telemetry over MQTT")
     auto_calibration: bool = Field(True, description="calibrate QPUs between jobs (schedule, "
                                    "drift canaries) and serve the Calibrate RPC")
     mqtt_url: str | None = Field(None, validation_alias="QCORE_MQTT_URL")
     topic_prefix: str = Field(DEFAULT_PREFIX, validation_alias=PREFIX_ENV_VAR,
                               description="MQTT topic prefix of this deployment")
-    grace_s: float = Field(2.0, ge=0, description="graceful shutdown period")
     metrics_port: int | None = Field(
         None, ge=0, le=65535, description="Prometheus /metrics port on `host` (0 = a free "
         "port); None = no metrics endpoint")
+    grace_s: float = Field(
+        5.0, ge=0, le=60, description="graceful stop (SIGTERM): in-flight calls get this long, "
+        "running jobs are interrupted at their next parameter set and left QUEUED for a re-run; "
+        "the process exits within about this time (the launcher waits 15 s)")
 
     # -- scheduler (see quantum_service/kernel/scheduler.py for the formulas and sources) -----
     fair_share_half_life_s: float = Field(
@@ -74,3 +87,11 @@ class QuantumSettings(BaseSettings):
     @classmethod
     def _valid_prefix(cls, value: str) -> str:
         return check_prefix(value)  # InvalidTopicError is a ValueError: a validation error
+
+    @model_validator(mode="after")
+    def _default_idle_within_cap(self) -> QuantumSettings:
+        if self.session_idle_timeout_s > self.max_session_idle_timeout_s:
+            raise ValueError(
+                f"session_idle_timeout_s ({self.session_idle_timeout_s:g}) exceeds "
+                f"max_session_idle_timeout_s ({self.max_session_idle_timeout_s:g})")
+        return self

@@ -5,7 +5,7 @@ code, the device models and every driver depend on.
   feature-flag names qcore reads;
 * :mod:`.parameters` — device parameters and :class:`CalibrationSnapshot` (SI units in names);
 * :mod:`.programs` — :class:`PreparedProgram`, :class:`ExecutionOptions`,
-  :class:`ExecutionResult`;
+  :class:`ExecutionResult`, :class:`ExecutionCancelled`;
 * :mod:`.driver` — the abstract :class:`QpuDriver` and the typed protocols of optional
   abilities (:class:`Calibratable`, :class:`Simultaneous`, :class:`FixedLayout`,
   :class:`PostSelecting`), declared through accessors, never probed;
@@ -41,7 +41,12 @@ from quantum_service.contract.parameters import (
     PairParameters,
     QubitParameters,
 )
-from quantum_service.contract.programs import ExecutionOptions, ExecutionResult, PreparedProgram
+from quantum_service.contract.programs import (
+    ExecutionCancelled,
+    ExecutionOptions,
+    ExecutionResult,
+    PreparedProgram,
+)
 
 __all__ = [
     "ATOM_LOSS",
@@ -53,6 +58,7 @@ __all__ = [
     "Calibratable",
     "CalibrationSnapshot",
     "DeviceParameters",
+    "ExecutionCancelled",
     "ExecutionOptions",
     "ExecutionResult",
     "FixedLayout",

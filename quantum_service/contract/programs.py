@@ -8,14 +8,19 @@ results follows :mod:`quantum_service.contract.device_time`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from quantum_service.circuits.ir import Circuit
 
-__all__ = ["ExecutionOptions", "ExecutionResult", "PreparedProgram"]
+__all__ = ["ExecutionCancelled", "ExecutionOptions", "ExecutionResult", "PreparedProgram"]
+
+
+class ExecutionCancelled(Exception):
+    """Raised by :meth:`QpuDriver.execute` when ``ExecutionOptions.should_stop`` returned
+    ``True``: the batch stopped early and returns no result (no device time is charged)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,10 @@ class ExecutionOptions:
             assignment matrices (``ExecutionResult.mitigated_probabilities``).
         gradient_method: ``"parameter_shift"`` (runs on any QPU; device time counts the
             shifted circuits) or ``"adjoint"`` (exact, noiseless simulation only).
+        should_stop: asked by the driver between parameter sets (and between the shifted
+            circuits of a gradient); when it returns ``True`` the driver raises
+            :class:`ExecutionCancelled`. Must be cheap and thread-safe (e.g. a
+            ``threading.Event``'s ``is_set``). ``None``: run the batch to the end.
     """
 
     shot_count: int = 0
@@ -38,6 +47,7 @@ class ExecutionOptions:
     seed: int | None = None
     readout_mitigation: bool = False
     gradient_method: str = "parameter_shift"
+    should_stop: Callable[[], bool] | None = None
 
 
 @dataclass(slots=True)

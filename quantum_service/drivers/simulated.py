@@ -47,6 +47,7 @@ from quantum_service.contract import (
     Calibratable,
     CalibrationSnapshot,
     DeviceParameters,
+    ExecutionCancelled,
     ExecutionOptions,
     ExecutionResult,
     FixedLayout,
@@ -488,6 +489,7 @@ class SimulatedQpuDriver(QpuDriver):
         if obs is None:
             result.counts = []
             for x in x_all:
+                _check_stop(options)
                 result.counts.append(engine.counts(x, shots, rng))
             if options.readout_mitigation:
                 result.mitigated_probabilities = [self._mitigate(exe, c) for c in result.counts]
@@ -512,12 +514,14 @@ class SimulatedQpuDriver(QpuDriver):
             grads = np.zeros((m, exe.parameter_count)) if options.gradient else None
             coeffs = exe.shift_coefficients()
             for row, x in enumerate(x_all):
+                _check_stop(options)
                 values[row], errors[row] = estimate(engine, obs, x, shots, rng,
                                                     mitigate=mitigate)
                 executions += 1
                 if grads is not None:
                     shifts = np.empty(len(exe.parametric))
                     for i in range(len(exe.parametric)):
+                        _check_stop(options)
                         e_plus, _ = estimate(engine, obs, x, shots, rng, mitigate=mitigate,
                                              shift=(i, np.pi / 2))
                         e_minus, _ = estimate(engine, obs, x, shots, rng, mitigate=mitigate,
@@ -570,6 +574,12 @@ class SimulatedQpuDriver(QpuDriver):
         result.expectation_values = np.asarray(values, dtype=np.float64)
         return self._finish(result, exe, executions, obs.setting_count, 0,
                             calibration=calibration)
+
+
+def _check_stop(options: ExecutionOptions) -> None:
+    """Raises :class:`ExecutionCancelled` when ``options.should_stop`` asks to stop."""
+    if options.should_stop is not None and options.should_stop():
+        raise ExecutionCancelled("execution stopped on request")
 
 
 def _check_measurements(circuit: Circuit, caps: QpuCapabilities) -> None:

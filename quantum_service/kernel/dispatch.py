@@ -2,9 +2,14 @@
 
 The worker serves the QPU's session lane first, then (between jobs) its maintenance hook when
 work is due, then the best-scored queued job — packing further queued jobs onto disjoint qubit
-regions with it when multi-programming pays off (:mod:`.multiprogramming`). Chunks of
-parameter sets of one job run concurrently on the kernel's threads; session work is served
-between them. Device time comes from the driver's results
+regions with it when multi-programming pays off (:mod:`.multiprogramming`). Everything a
+worker runs goes to its QPU's own execution lane (:mod:`.lanes`): chunks of parameter sets of
+one job run concurrently there; session work is served between them.
+
+Cancellation and stops: each running job has a cancel event; the driver is asked between
+parameter sets (``ExecutionOptions.should_stop``) whether the job was cancelled or the kernel
+is stopping (:attr:`Dispatcher.stopping`). A cancelled job ends CANCELLED; a job interrupted by
+a stop is stored QUEUED again, to run after the next start. Device time comes from the driver's results
 (:mod:`quantum_service.contract.device_time`); a merged run's time is shared among its jobs.
 """
 
@@ -13,19 +18,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
-from quantum_service.contract import ExecutionOptions, PreparedProgram
+from quantum_service.contract import ExecutionCancelled, ExecutionOptions, PreparedProgram
 from quantum_service.contract.device_time import schedule_duration_ns, time_shares
 from quantum_service.errors import QcoreError
 from quantum_service.kernel.board import JobBoard
 from quantum_service.kernel.estimate import program_physical_qubits
 from quantum_service.kernel.events import KernelEvents
 from quantum_service.kernel.jobs import JobRecord, JobState
+from quantum_service.kernel.lanes import ExecutionLanes
 from quantum_service.kernel.maintenance import Maintenance, calibrating
 from quantum_service.kernel.multiprogramming import (
     CROSSTALK_PHASE_RAD,
@@ -64,17 +70,19 @@ class Dispatcher:
 
     Args:
         registry, store, board, events, policy: the kernel's.
-        run_blocking: runs a function on the kernel's worker threads.
-        prepare_all: compiles a parsed job for a QPU (blocking).
+        lanes: the admission pool and the per-QPU execution lanes.
+        prepare_all: compiles a parsed job for a QPU (blocking; run on the admission pool).
         record_usage: charges device seconds to an owner.
         clock: scheduler clock, seconds.
     Attributes:
         maintenance: awaited between jobs when due (see :mod:`.maintenance`); ``None``: none.
+        stopping: set when the kernel stops: workers take no further work, running
+            simulations return at their next parameter set and their jobs are stored QUEUED.
     """
 
     def __init__(self, *, registry: QpuRegistry, store: JobStore, board: JobBoard,
                  events: KernelEvents, policy: SchedulerPolicy,
-                 run_blocking: Callable[..., Awaitable[Any]],
+                 lanes: ExecutionLanes,
                  prepare_all: Callable[[ParsedJob, QpuSlot], list[PreparedProgram]],
                  record_usage: Callable[[str, float], None],
                  clock: Callable[[], float]) -> None:
@@ -83,11 +91,12 @@ class Dispatcher:
         self.board = board
         self.events = events
         self.policy = policy
-        self.run_blocking = run_blocking
+        self.lanes = lanes
         self.prepare_all = prepare_all
         self.record_usage = record_usage
         self.clock = clock
         self.maintenance: Maintenance | None = None
+        self.stopping = threading.Event()
 
     def crosstalk_phase_rad(self, slot: QpuSlot) -> float:
         """The spectator phase used when multi-programming ``slot``'s QPU, radians."""
@@ -103,13 +112,15 @@ class Dispatcher:
     # -- the worker --------------------------------------------------------------------------
 
     async def worker(self, qpu_id: str) -> None:
-        """Serves ``qpu_id``'s queue until cancelled."""
+        """Serves ``qpu_id``'s queue until cancelled or :attr:`stopping`."""
         queue = self.board.queues[qpu_id]
         slot = self.registry.get(qpu_id)
-        while True:
+        while not self.stopping.is_set():
             await queue.wait()
+            if self.stopping.is_set():
+                return
             if queue.sessions:
-                await self.serve_sessions(queue)
+                await self.serve_sessions(queue, qpu_id)
                 continue
             if self.maintenance is not None:
                 await self.maintain(slot)
@@ -147,14 +158,14 @@ class Dispatcher:
         except Exception:  # maintenance must never stop the QPU
             log.exception("maintenance of %s failed", slot.driver.capabilities.qpu_id)
 
-    async def serve_sessions(self, queue: QpuQueue) -> None:
-        """Runs the session work waiting in ``queue``'s lane."""
-        while queue.sessions:
+    async def serve_sessions(self, queue: QpuQueue, qpu_id: str) -> None:
+        """Runs the session work waiting in ``queue`` (QPU ``qpu_id``'s) on its lane."""
+        while queue.sessions and not self.stopping.is_set():
             work = queue.sessions.popleft()
             if work.future.done():
                 continue
             try:
-                result = await self.run_blocking(work.fn)
+                result = await self.lanes.on_lane(qpu_id, work.fn)
             except asyncio.CancelledError:
                 work.future.cancel()
                 raise
@@ -184,7 +195,7 @@ class Dispatcher:
         prepared = self.board.prepared.get(job_id)
         if prepared is None:  # never prepared in this process: compile now
             parsed = parse_job(job.request)
-            prepared = await self.run_blocking(self.prepare_all, parsed, slot)
+            prepared = await self.lanes.admit(self.prepare_all, parsed, slot)
         job.physical_qubits = tuple(sorted({q for p in prepared
                                             for q in program_physical_qubits(p)}))
         self.events.job_changed(job)
@@ -193,9 +204,16 @@ class Dispatcher:
             job.result = result
             job.device_time_s = device_time
             job.transition(JobState.SUCCEEDED)
-        except Cancelled:
-            job.transition(JobState.CANCELLED)
-            job.error_message = "cancelled while running"
+        except (Cancelled, ExecutionCancelled):
+            if cancel.is_set() or not self.stopping.is_set():
+                job.transition(JobState.CANCELLED)
+                job.error_message = "cancelled while running"
+            else:
+                self._requeue_interrupted(job)
+        except asyncio.CancelledError:  # the stop's grace period ran out mid-step
+            self._requeue_interrupted(job)
+            self.store.update(job)
+            raise
         except QcoreError as exc:
             job.transition(JobState.FAILED)
             job.error_message = f"{exc.reason}: {exc}"
@@ -209,13 +227,21 @@ class Dispatcher:
         self.record_usage(job.owner, job.device_time_s)
         self.events.job_changed(job)
 
+    @staticmethod
+    def _requeue_interrupted(job: JobRecord) -> None:
+        job.transition(JobState.QUEUED)
+        job.error_message = "interrupted by a service stop; runs again after the next start"
+        job.physical_qubits = ()
+
     async def _execute(self, job: JobRecord, prepared: list[PreparedProgram], slot: QpuSlot,
                        queue: QpuQueue, cancel: threading.Event
                        ) -> tuple[qs_pb2.JobResult, float]:
         """Runs every (program, chunk of parameter sets), ``parallel_chunks`` at a time.
 
         Each chunk has its own seed (``seed + 7919 × program + first set``), so the result
-        does not depend on how many chunks run at once. Session work is served between waves.
+        does not depend on how many chunks run at once (at most the lane's threads). Session
+        work is served between waves. The driver stops between parameter sets once ``cancel``
+        or :attr:`stopping` is set.
         """
         request = job.request
         sets = np.asarray([list(s.values) for s in request.parameter_sets], dtype=np.float64)
@@ -226,18 +252,25 @@ class Dispatcher:
                  for start in range(0, sets.shape[0], CHUNK)]
         result = qs_pb2.JobResult()
         device_time = 0.0
-        wave = max(1, self.policy.parallel_chunks)
+        wave = max(1, min(self.policy.parallel_chunks, self.lanes.lane_workers))
+        qpu_id = slot.driver.capabilities.qpu_id
+        stopping = self.stopping
+
+        def should_stop() -> bool:
+            return cancel.is_set() or stopping.is_set()
+
         for first in range(0, len(tasks), wave):
-            await self.serve_sessions(queue)
-            if cancel.is_set():
+            await self.serve_sessions(queue, qpu_id)
+            if should_stop():
                 raise Cancelled
             batch = tasks[first:first + wave]
             outs = await asyncio.gather(*(
-                self.run_blocking(slot.driver.execute, prepared[p_index],
-                                  sets[start:start + CHUNK],
-                                  ExecutionOptions(shot_count=request.shot_count,
-                                                   seed=seed + 7919 * p_index + start,
-                                                   readout_mitigation=request.readout_mitigation))
+                self.lanes.on_lane(qpu_id, slot.driver.execute, prepared[p_index],
+                                   sets[start:start + CHUNK],
+                                   ExecutionOptions(shot_count=request.shot_count,
+                                                    seed=seed + 7919 * p_index + start,
+                                                    readout_mitigation=request.readout_mitigation,
+                                                    should_stop=should_stop))
                 for p_index, start in batch))
             for (p_index, start), out in zip(batch, outs):
                 device_time += out.device_time_s
@@ -285,7 +318,7 @@ class Dispatcher:
             return None
         caps = slot.driver.capabilities
         device = slot.driver.calibration_snapshot().parameters
-        return await self.run_blocking(lambda: pack(
+        return await self.lanes.on_lane(slot.driver.capabilities.qpu_id, lambda: pack(
             candidates, caps, device, max_jobs=self.policy.multiprogramming_max_jobs,
             max_fidelity_loss=self.policy.multiprogramming_max_fidelity_loss,
             phase_rad=self.crosstalk_phase_rad(slot)))
@@ -311,12 +344,22 @@ class Dispatcher:
                 f"{plan.best_esp:.3f} alone")
             self.events.job_changed(job)
         head = jobs[0]
+        qpu_id = caps.qpu_id
         try:
-            prepared = await self.run_blocking(prepare_merged, slot.driver, merged.circuit)
-            out = await self.run_blocking(slot.driver.execute, prepared, np.zeros((1, 0)),
-                                          ExecutionOptions(shot_count=head.request.shot_count,
-                                                           seed=job_seed(head)))
-        except Exception as exc:  # cannot run merged: run each job alone instead
+            prepared = await self.lanes.on_lane(qpu_id, prepare_merged, slot.driver,
+                                                merged.circuit)
+            out = await self.lanes.on_lane(qpu_id, slot.driver.execute, prepared,
+                                           np.zeros((1, 0)),
+                                           ExecutionOptions(shot_count=head.request.shot_count,
+                                                            seed=job_seed(head),
+                                                            should_stop=self.stopping.is_set))
+        except asyncio.CancelledError:  # the stop's grace period ran out: run them again later
+            for job in jobs:
+                self.board.cancel.pop(job.job_id, None)
+                self._requeue_interrupted(job)
+                self.store.update(job)
+            raise
+        except Exception as exc:  # cannot run merged (or stopped): run each job alone instead
             log.warning("multi-programmed run on %s failed (%s); running the jobs alone",
                         caps.qpu_id, exc)
             for job, entry in zip(jobs, entries):

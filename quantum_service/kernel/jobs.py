@@ -60,6 +60,9 @@ class JobRecord:
         calibration_snapshot_id: snapshot the job ran under.
         device_time_s: QPU time used.
         physical_qubits: device qubits the job ran on (its region when multi-programmed).
+        cancel_requested: a ``CancelJob`` reached the job while it ran; stored at once
+            (:meth:`~quantum_service.kernel.store.JobStore.request_cancel`), so a job
+            interrupted by a crash or a stop ends CANCELLED on restart, never re-run.
         queue_position: 1-based position in its QPU's queue while QUEUED (1 = next), 0
             otherwise; filled in by the kernel when the job is read, never stored.
         estimated_start_time: predicted start while QUEUED (see
@@ -80,6 +83,7 @@ class JobRecord:
     calibration_snapshot_id: str = ""
     device_time_s: float = 0.0
     physical_qubits: tuple[int, ...] = ()
+    cancel_requested: bool = False
     queue_position: int = 0
     estimated_start_time: datetime | None = None
 

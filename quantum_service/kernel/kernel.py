@@ -6,14 +6,20 @@ Jobs are validated, placed (:mod:`.placement`), compiled and checked against the
 :class:`~quantum_service.kernel.scheduler.QpuQueue`, ordered by the multifactor priority score
 (fair share, priority, age). One worker per QPU (:mod:`.dispatch`) takes the best-scored job —
 packing further queued jobs onto disjoint qubit regions with it when multi-programming pays off
-(:mod:`.multiprogramming`) — and executes it on a thread pool (the simulator releases the GIL):
-the chunks of parameter sets of one job run concurrently, jobs on different QPUs run
-concurrently, and the event loop keeps answering RPCs. Between jobs the worker runs the
-optional :class:`~quantum_service.kernel.maintenance.Maintenance` hook (calibration), only when
-work is due; session evaluations wait in a separate lane that the worker serves first, between
-jobs and between the chunks of a running job. Every state change is stored, pushed to watchers
-and published as telemetry (:mod:`.events`). On start, jobs left QUEUED or RUNNING by a
-previous process are queued again.
+(:mod:`.multiprogramming`) — and executes it on the QPU's own execution lane
+(:mod:`.lanes`; the simulator releases the GIL): the chunks of parameter sets of one job run
+concurrently, jobs on different QPUs run concurrently and never wait for each other, and
+admission (parsing, placement, compiling) runs on a pool of its own, so every RPC is answered
+while simulations run. Between jobs the worker runs the optional
+:class:`~quantum_service.kernel.maintenance.Maintenance` hook (calibration), only when work is
+due; session evaluations wait in a separate lane that the worker serves first, between jobs and
+between the chunks of a running job. Every state change is stored, pushed to watchers and
+published as telemetry (:mod:`.events`).
+
+Restarts and stops: on start, jobs left QUEUED or RUNNING by a previous process are queued
+again, except those whose cancel was requested (stored with the job at once), which end
+CANCELLED. A stop (:meth:`Kernel.interrupt`) asks running simulations to return at their next
+parameter set and stores their jobs QUEUED, to run again after the next start.
 
 A QPU is ``CALIBRATING`` while maintenance or a ``Calibrate`` call (:meth:`Kernel.calibrate`)
 runs on it and ``ONLINE`` otherwise; every change is published as a ``QpuStatusEvent``.
@@ -28,7 +34,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,6 +55,7 @@ from quantum_service.kernel.dispatch import Dispatcher
 from quantum_service.kernel.events import KernelEvents, Telemetry
 from quantum_service.kernel.fairshare import FairShare
 from quantum_service.kernel.jobs import JobRecord, JobState
+from quantum_service.kernel.lanes import ExecutionLanes
 from quantum_service.kernel.maintenance import Maintenance, calibrating
 from quantum_service.kernel.placement import place
 from quantum_service.kernel.qpus import QpuRegistry, QpuSlot, qpu_properties, qpu_supports
@@ -88,7 +94,8 @@ class Kernel:
         registry: the QPUs.
         store: persistent job records.
         telemetry: publisher of telemetry messages (a ``NullPublisher`` disables it).
-        workers: threads executing jobs and session evaluations.
+        workers: admission threads (parsing, placement, compiling; never a simulation).
+        lane_workers: threads of each QPU's execution lane (see :mod:`.lanes`).
         policy: scheduler weights, quotas and multi-programming settings
             (``SchedulerPolicy.from_settings(QuantumSettings())`` in the service).
         maintenance: run by a QPU's worker between jobs when due (see
@@ -99,7 +106,8 @@ class Kernel:
     """
 
     def __init__(self, registry: QpuRegistry, store: JobStore, telemetry: Telemetry, *,
-                 workers: int = 4, policy: SchedulerPolicy | None = None,
+                 workers: int = 4, lane_workers: int = 2,
+                 policy: SchedulerPolicy | None = None,
                  maintenance: Maintenance | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.registry = registry
@@ -114,12 +122,13 @@ class Kernel:
         self.quotas = Quotas(max_queued_jobs=self.policy.quota_max_queued_jobs,
                              device_s_per_window=self.policy.quota_device_s_per_window,
                              window_s=self.policy.quota_window_s, clock=clock)
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qpu")
+        self.lanes = ExecutionLanes([slot.driver.capabilities.qpu_id for slot in registry],
+                                    lane_workers=lane_workers, admission_workers=workers)
         self.board = JobBoard()
         self.events = KernelEvents(telemetry, store, self.board.annotate)
         self.dispatcher = Dispatcher(
             registry=registry, store=store, board=self.board, events=self.events,
-            policy=self.policy, run_blocking=self.run_blocking, prepare_all=self._prepare_all,
+            policy=self.policy, lanes=self.lanes, prepare_all=self._prepare_all,
             record_usage=self.record_usage, clock=clock)
         self.dispatcher.maintenance = maintenance
         self._tasks: list[asyncio.Task] = []
@@ -154,6 +163,12 @@ class Kernel:
             self.publish_calibration(slot)
 
     async def _resume(self, job: JobRecord) -> None:
+        if job.cancel_requested:  # cancelled before a crash or stop: never run again
+            job.transition(JobState.CANCELLED)
+            job.error_message = "cancelled (requested before the service restarted)"
+            self.store.update(job)
+            log.info("job %s stays cancelled after the restart", job.job_id)
+            return
         if job.qpu_id not in self.board.queues:
             job.transition(JobState.FAILED)
             job.error_message = f"QPU {job.qpu_id!r} no longer exists"
@@ -174,45 +189,65 @@ class Kernel:
         self._enqueue(job, slot, parsed, prepared, enqueue_time=job.create_time.timestamp())
         log.info("resuming job %s on %s", job.job_id, job.qpu_id)
 
-    async def stop(self) -> None:
-        """Stops the workers and the QPUs; publishes every QPU ``OFFLINE``."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """:meth:`interrupt` (running jobs get ``grace_s`` seconds), then :meth:`close`."""
+        await self.interrupt(grace_s)
+        self.close()
+
+    async def interrupt(self, grace_s: float = 5.0) -> None:
+        """Stops the QPU workers: running simulations are asked to return at their next
+        parameter set, their jobs stored QUEUED (CANCELLED where a cancel was requested).
+
+        Workers still busy after ``grace_s`` seconds (one simulation step longer than that)
+        are cancelled; their jobs are stored QUEUED as well, and the simulation thread is
+        abandoned (:meth:`close` does not wait for it).
+        """
+        self.dispatcher.stopping.set()
+        for queue in self.board.queues.values():
+            queue.close()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+    def close(self) -> None:
+        """Fails waiting session work, leaves the lanes without waiting, disconnects the
+        drivers and closes the store (after :meth:`interrupt`)."""
         for queue in self.board.queues.values():
             for work in queue.sessions:
                 work.future.cancel()
             queue.sessions.clear()
         for event in self.board.cancel.values():
             event.set()
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.lanes.shutdown()
         for slot in self.registry:
             slot.driver.disconnect()
             self.events.publish_qpu_status(slot, offline=True)
         self.store.close()
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        """Runs ``fn(*args)`` on the kernel's worker threads, in a copy of the caller's context
-        (as :func:`asyncio.to_thread` does: the current trace span stays the parent)."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self.executor, functools.partial(contextvars.copy_context().run, fn, *args))
+        """Runs ``fn(*args)`` on the admission pool (parsing, placement, compiling: work that
+        must never wait behind a simulation; see :mod:`.lanes`)."""
+        return await self.lanes.admit(contextvars.copy_context().run, fn, *args)
 
     async def run_on_qpu(self, slot: QpuSlot, fn: Callable[[], T]) -> T:
         """Runs ``fn()`` (a session evaluation) through the session lane of ``slot``'s QPU.
 
         The QPU's worker serves the lane before queued jobs and between the chunks of a
-        running job, so a session never waits behind the job queue.
+        running job, so a session never waits behind the job queue; the work runs on the
+        QPU's execution lane, never behind another QPU's work.
         """
         qpu_id = slot.driver.capabilities.qpu_id
         with tracer.start_as_current_span("kernel.run_on_qpu",
                                           attributes={"qcore.qpu_id": qpu_id}):
             queue = self.board.queues.get(qpu_id)
+            bound = functools.partial(contextvars.copy_context().run, fn)
             if queue is None or not self._tasks:  # kernel not started: run directly
-                return await self.run_blocking(fn)
+                return await self.lanes.on_lane(qpu_id, bound)
             future: asyncio.Future = asyncio.get_running_loop().create_future()
-            queue.add_session_work(SessionWork(
-                functools.partial(contextvars.copy_context().run, fn), future))
+            queue.add_session_work(SessionWork(bound, future))
             return await future
 
     def record_usage(self, owner: str, device_s: float) -> None:
@@ -268,10 +303,11 @@ class Kernel:
                                    reason="CALIBRATION_UNAVAILABLE")
         manager.check_qubits(slot.driver, qubits)  # before the QPU is reported calibrating
         run = functools.partial(manager.calibrate, slot, qubits=list(qubits), force=force)
+        qpu_id = slot.driver.capabilities.qpu_id
         if not manager.supports(slot.driver):
-            return await self.run_blocking(run)
+            return await self.lanes.on_lane(qpu_id, run)
         async with self.calibrating(slot):
-            return await self.run_blocking(run)
+            return await self.lanes.on_lane(qpu_id, run)
 
     def qpu_supports(self, slot: QpuSlot) -> dict[str, bool]:
         """Capability flags of ``slot``'s QPU (``QpuDescription.supports``; see
@@ -327,6 +363,37 @@ class Kernel:
             list(self.registry), circuits, wait_s=self._wait_s,
             wait_scale_s=self.policy.placement_wait_scale_s, require_noiseless=exact))
         return placement.slot, placement.reason
+
+    async def lease_qpu(self, circuits: list[Circuit], *, qpu_id: str = "",
+                        exact: bool = False) -> tuple[QpuSlot, str]:
+        """Like :meth:`choose_qpu`, and takes a session lease on the QPU chosen.
+
+        Placement considers only QPUs with a free lease, so a session that names no QPU goes
+        to the best fitting QPU that still has one; when a lease is taken between placement
+        and acquisition, placement runs again without that QPU. Release the lease with
+        :meth:`QpuRegistry.release_lease`.
+
+        Raises:
+            NotFoundError: unknown ``qpu_id``.
+            InvalidProgramError: no QPU fits.
+            ResourceExhaustedError: the named QPU, or every fitting one, has no free lease
+                (reason ``SESSION_LIMIT``).
+        """
+        if qpu_id:
+            slot = self.registry.get(qpu_id)
+            self.registry.acquire_lease(slot)
+            return slot, f"requested qpu_id {qpu_id}"
+        full: set[str] = set()
+        while True:
+            placement = await self.run_blocking(lambda: place(
+                list(self.registry), circuits, wait_s=self._wait_s,
+                wait_scale_s=self.policy.placement_wait_scale_s, require_noiseless=exact,
+                available=lambda s: (s.driver.capabilities.qpu_id not in full
+                                     and self.registry.has_free_lease(s))))
+            if self.registry.has_free_lease(placement.slot):  # nothing awaited since: atomic
+                self.registry.acquire_lease(placement.slot)
+                return placement.slot, placement.reason
+            full.add(placement.slot.driver.capabilities.qpu_id)
 
     async def submit(self, request: qs_pb2.SubmitJobRequest, *, owner: str) -> JobRecord:
         """Validates, places, compiles, checks quotas, stores and queues a job.
@@ -414,10 +481,13 @@ class Kernel:
             raise FailedPreconditionError(
                 f"job {job_id} is already {job.state.name}; only QUEUED or RUNNING jobs can be "
                 f"cancelled", reason="JOB_FINISHED")
-        if job.state is JobState.RUNNING:
-            event = self.board.cancel.get(job_id)
+        event = self.board.cancel.get(job_id)
+        if job.state is JobState.RUNNING or event is not None:
+            # Stored first: a crash from here on still ends the job CANCELLED on restart.
+            self.store.request_cancel(job_id)
+            job.cancel_requested = True
             if event is not None:
-                event.set()
+                event.set()  # the driver stops at its next parameter set
             # the worker finishes the transition; report the job as cancelling
             job.error_message = "cancellation requested"
             return job

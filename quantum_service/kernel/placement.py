@@ -8,7 +8,7 @@ estimated success probability ``ESP`` is computed from the QPU's *calibrated* fi
 (:func:`~quantum_service.kernel.estimate.estimated_success_probability`); the predicted wait is
 the device time queued ahead of it. QPUs with heralded (probabilistic) two-qubit gates, whose
 kept shots are a small fraction of those asked for, are only used when a job names them. The
-QPU maximising
+QPU (among those ``available``, e.g. with a free session lease) maximising
 
     log(ESP) - wait_s / wait_scale_s
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from quantum_service.circuits.ir import Circuit
 from quantum_service.compiler import CompileTarget, compile_circuit
 from quantum_service.contract import HERALDED_TWO_QUBIT_GATES
-from quantum_service.errors import InvalidProgramError, QcoreError
+from quantum_service.errors import InvalidProgramError, QcoreError, ResourceExhaustedError
 from quantum_service.kernel.estimate import estimated_success_probability
 from quantum_service.kernel.qpus import QpuSlot
 
@@ -56,7 +56,8 @@ def _esp(circuits: Sequence[Circuit], slot: QpuSlot) -> float:
 
 
 def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Callable[[QpuSlot],
-          float], wait_scale_s: float, require_noiseless: bool = False) -> Placement:
+          float], wait_scale_s: float, require_noiseless: bool = False,
+          available: Callable[[QpuSlot], bool] | None = None) -> Placement:
     """Chooses a QPU for ``circuits`` (see the module docstring).
 
     Args:
@@ -65,9 +66,12 @@ def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Call
         wait_s: predicted wait on a QPU, device seconds.
         wait_scale_s: wait worth a factor e of fidelity (> 0).
         require_noiseless: only noiseless QPUs qualify (exact expectation values).
+        available: only QPUs it accepts qualify (sessions: a free lease); ``None``: all.
     Raises:
         InvalidProgramError: no QPU fits (reason ``TOO_MANY_QUBITS``, ``NO_SUITABLE_QPU``, or
             ``UNSUPPORTED_OPERATION`` for a dynamic circuit no fitting QPU runs).
+        ResourceExhaustedError: QPUs fit, none of them ``available`` (reason
+            ``SESSION_LIMIT``).
     """
     width = max(c.qubit_count for c in circuits)
     wide = [s for s in slots if min(s.driver.capabilities.qubit_count,
@@ -94,6 +98,14 @@ def place(slots: Sequence[QpuSlot], circuits: Sequence[Circuit], *, wait_s: Call
         raise InvalidProgramError(
             "exact expectation values (shot_count = 0) need a noiseless QPU and none fits "
             f"{width} qubits; set shot_count > 0 or name a qpu_id", reason="NO_SUITABLE_QPU")
+    if available is not None:
+        free = [s for s in fits if available(s)]
+        if not free:
+            raise ResourceExhaustedError(
+                f"every QPU that fits this {width}-qubit program "
+                f"({', '.join(s.driver.capabilities.qpu_id for s in fits)}) has its maximum of "
+                f"open sessions; close one or retry later", reason="SESSION_LIMIT")
+        fits = free
     scored = []
     for slot in fits:
         try:

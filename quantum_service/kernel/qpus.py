@@ -130,13 +130,17 @@ class QpuRegistry:
                 f"unknown qpu_id {qpu_id!r}; known QPUs: {', '.join(self._slots)}",
                 reason="QPU_NOT_FOUND") from None
 
+    def has_free_lease(self, slot: QpuSlot) -> bool:
+        """Whether ``slot``'s QPU grants fewer than ``max_sessions_per_qpu`` leases now."""
+        return slot.session_count < self.max_sessions_per_qpu
+
     def acquire_lease(self, slot: QpuSlot) -> None:
         """Takes a session lease on ``slot``'s QPU.
 
         Raises:
             ResourceExhaustedError: the QPU already grants ``max_sessions_per_qpu`` leases.
         """
-        if slot.session_count >= self.max_sessions_per_qpu:
+        if not self.has_free_lease(slot):
             raise ResourceExhaustedError(
                 f"QPU {slot.driver.capabilities.qpu_id!r} already has "
                 f"{slot.session_count} open sessions (the limit); close one or choose another "

@@ -136,6 +136,7 @@ class QpuQueue:
         self.running: RunningJobs | None = None
         self._wakeup = asyncio.Event()
         self._seq = itertools.count()
+        self.closed = False
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -161,9 +162,15 @@ class QpuQueue:
             -priority_score(fair_share=factors.get(e.owner, 1.0), priority=e.priority,
                             age_s=now - e.enqueue_time, policy=self.policy), e.seq))
 
+    def close(self) -> None:
+        """Wakes the worker for good: :meth:`wait` returns at once from now on (the kernel is
+        stopping)."""
+        self.closed = True
+        self._wakeup.set()
+
     async def wait(self) -> None:
-        """Returns once session work or a queued job is waiting."""
-        while not self.sessions and not self.entries:
+        """Returns once session work or a queued job is waiting, or the queue is closed."""
+        while not self.sessions and not self.entries and not self.closed:
             self._wakeup.clear()
             await self._wakeup.wait()
 

@@ -1,7 +1,12 @@
 """Hybrid sessions: a program compiled once, evaluated for many parameter batches.
 
 A session holds a lease on its QPU until it is closed, its stream drops, or it has been idle for
-``idle_timeout_s``. Each evaluation runs through the session lane of its QPU's worker
+its idle timeout. A session that names no QPU goes to the best fitting QPU that still has a
+free lease (:meth:`Kernel.lease_qpu`); RESOURCE_EXHAUSTED only when every fitting QPU is full.
+
+Idle timeouts: ``idle_timeout_s = 0`` gets the service's default; a requested timeout above the
+service's maximum (``max_session_idle_timeout_s``) is clamped to it, so no client holds a lease
+forever. The grant is what ``SessionReady.expire_time`` reports. Each evaluation runs through the session lane of its QPU's worker
 (:meth:`Kernel.run_on_qpu`), ahead of queued jobs, and its device time counts towards the
 owner's fair share and quota; nothing the session already holds (program, observable, compiled
 form) is parsed or validated again.
@@ -10,14 +15,16 @@ form) is parsed or validated again.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from opentelemetry import trace
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import telemetry_pb2
+from quantum_service.circuits.ir import Circuit
 from quantum_service.convert import observable_from_proto, program_from_proto, timestamp
 from quantum_service.contract import ExecutionOptions, ExecutionResult, PreparedProgram
 from quantum_service.errors import InvalidProgramError
@@ -26,9 +33,17 @@ from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.validation import check_session_start, check_shot_count
 
-__all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S"]
+__all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S", "MAX_IDLE_TIMEOUT_S",
+           "granted_idle_timeout_s"]
 
-DEFAULT_IDLE_TIMEOUT_S = 300
+DEFAULT_IDLE_TIMEOUT_S = 300.0
+MAX_IDLE_TIMEOUT_S = 3600.0
+
+
+def granted_idle_timeout_s(requested_s: float, *, default_s: float, max_s: float) -> float:
+    """The idle timeout a session gets, seconds: ``default_s`` for 0, else
+    ``min(requested_s, max_s)`` (validation has rejected negative values)."""
+    return min(float(requested_s or default_s), max_s)
 tracer = trace.get_tracer(__name__)
 
 
@@ -58,11 +73,21 @@ class Session:
 
 
 class SessionManager:
-    """Opens, evaluates and closes sessions on the kernel's QPUs."""
+    """Opens, evaluates and closes sessions on the kernel's QPUs.
 
-    def __init__(self, kernel: Kernel) -> None:
+    Args:
+        kernel: the kernel.
+        default_idle_timeout_s: idle timeout of a session asking for none, seconds.
+        max_idle_timeout_s: longest idle timeout granted, seconds (larger requests are
+            clamped; see the module docstring).
+    """
+
+    def __init__(self, kernel: Kernel, *, default_idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+                 max_idle_timeout_s: float = MAX_IDLE_TIMEOUT_S) -> None:
         self.kernel = kernel
         self.sessions: dict[str, Session] = {}
+        self.default_idle_timeout_s = min(default_idle_timeout_s, max_idle_timeout_s)
+        self.max_idle_timeout_s = max_idle_timeout_s
 
     async def open(self, start: qs_pb2.SessionStart, *, owner: str) -> Session:
         """Validates and compiles the session's program and takes a lease on its QPU.
@@ -71,15 +96,23 @@ class SessionManager:
             InvalidProgramError: bad program, observable, shot count, timeout or gradient
                 method (see :func:`~quantum_service.kernel.validation.check_session_start`).
             NotFoundError: unknown ``qpu_id``.
-            ResourceExhaustedError: the QPU has no free lease.
+            ResourceExhaustedError: the named QPU, or every fitting one, has no free lease.
         """
         check_session_start(start)
         circuit = await self.kernel.run_blocking(program_from_proto, start.program)
         if not start.HasField("observable"):
             raise InvalidProgramError("a session needs an observable", reason="INVALID_OBSERVABLE")
         observable = observable_from_proto(start.observable, qubit_count=circuit.qubit_count)
-        slot, _ = await self.kernel.choose_qpu([circuit], qpu_id=start.qpu_id,
-                                               exact=start.shot_count == 0)
+        slot, _ = await self.kernel.lease_qpu([circuit], qpu_id=start.qpu_id,
+                                              exact=start.shot_count == 0)
+        try:
+            return await self._open_leased(start, slot, circuit, observable, owner=owner)
+        except BaseException:
+            self.kernel.registry.release_lease(slot)
+            raise
+
+    async def _open_leased(self, start: qs_pb2.SessionStart, slot: QpuSlot, circuit: Circuit,
+                           observable: Sequence[tuple[str, float]], *, owner: str) -> Session:
         check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)
         if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT and (
                 start.shot_count > 0 or slot.driver.capabilities.noisy):
@@ -89,11 +122,12 @@ class SessionManager:
                 reason="GRADIENT_UNSUPPORTED")
         program = await self.kernel.run_blocking(
             lambda: slot.driver.prepare(circuit, observable=observable))
-        self.kernel.registry.acquire_lease(slot)
         session = Session(
             session_id=f"ses-{uuid.uuid4().hex[:16]}", owner=owner, slot=slot, program=program,
             shot_count=start.shot_count, gradient_method=start.gradient_method,
-            idle_timeout_s=float(start.idle_timeout_s or DEFAULT_IDLE_TIMEOUT_S),
+            idle_timeout_s=granted_idle_timeout_s(start.idle_timeout_s,
+                                                  default_s=self.default_idle_timeout_s,
+                                                  max_s=self.max_idle_timeout_s),
             seed=start.seed or int(uuid.uuid4().int % 2**62))
         self.sessions[session.session_id] = session
         self._progress(session, "open", float("nan"))

@@ -2,7 +2,9 @@
 
 One table, ``jobs``; the request and the result are stored as serialised protobuf messages, the
 fields the kernel filters and orders on as columns. ``request_id`` is unique per owner, which
-makes ``SubmitJob`` idempotent. Access is serialised by a lock: SQLite calls are short, and the
+makes ``SubmitJob`` idempotent. A cancel request for a running job is stored at once
+(``cancel_requested``, written only by :meth:`JobStore.request_cancel`, never cleared by
+:meth:`JobStore.update`), so it survives a crash. Access is serialised by a lock: SQLite calls are short, and the
 kernel calls the store from the event loop and from worker threads.
 """
 
@@ -36,7 +38,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_message TEXT NOT NULL,
     calibration_snapshot_id TEXT NOT NULL,
     device_time_s REAL NOT NULL,
-    physical_qubits TEXT NOT NULL DEFAULT ''
+    physical_qubits TEXT NOT NULL DEFAULT '',
+    cancel_requested INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_request_id ON jobs(owner, request_id)
     WHERE request_id != '';
@@ -74,6 +77,9 @@ class JobStore:
         if "physical_qubits" not in columns:  # a store written before the column existed
             self._conn.execute(
                 "ALTER TABLE jobs ADD COLUMN physical_qubits TEXT NOT NULL DEFAULT ''")
+        if "cancel_requested" not in columns:  # a store written before cancels were stored
+            self._conn.execute(
+                "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0")
         #: Called on every record read by :meth:`get` and :meth:`list` (the kernel fills in the
         #: queue position and estimated start time there); ``None`` = leave records as stored.
         self.annotate: Callable[[JobRecord], None] | None = None
@@ -97,12 +103,12 @@ class JobStore:
                     return self._record(found)
             self._seq += 1
             self._conn.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.job_id, self._seq, job.owner, job.request.request_id, int(job.state),
                  job.qpu_id, job.placement_reason, _ts(job.create_time), _ts(job.start_time),
                  _ts(job.end_time), job.request.SerializeToString(), None, job.error_message,
                  job.calibration_snapshot_id, job.device_time_s,
-                 _qubits_text(job.physical_qubits)),
+                 _qubits_text(job.physical_qubits), int(job.cancel_requested)),
             )
             return job
 
@@ -127,6 +133,13 @@ class JobStore:
                  job.error_message, job.calibration_snapshot_id, job.device_time_s,
                  _qubits_text(job.physical_qubits), job.job_id),
             )
+
+    def request_cancel(self, job_id: str) -> None:
+        """Stores that ``job_id`` is to be cancelled (durable once this returns: the store
+        commits every statement; it survives a crash of the process)."""
+        with self._lock:
+            self._conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE job_id = ?",
+                               (job_id,))
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
@@ -186,7 +199,7 @@ class JobStore:
     def _record(row: tuple) -> JobRecord:
         (job_id, _seq, owner, _request_id, state, qpu_id, placement_reason, create_time,
          start_time, end_time, request, result, error_message, snapshot_id, device_time_s,
-         physical_qubits) = row
+         physical_qubits, cancel_requested) = row
         result_msg = None
         if result is not None:
             result_msg = qs_pb2.JobResult()
@@ -198,4 +211,5 @@ class JobStore:
             result=result_msg, error_message=error_message,
             calibration_snapshot_id=snapshot_id, device_time_s=device_time_s,
             physical_qubits=tuple(int(q) for q in physical_qubits.split(",") if q),
+            cancel_requested=bool(cancel_requested),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ from quantum_service.server.servicer import QuantumServicer
 __all__ = ["QuantumServer", "create_server", "serve", "default_drivers"]
 
 log = logging.getLogger(__name__)
+#: Seconds of the grace period kept for closing the kernel and exiting (at most a quarter).
+STOP_RESERVE_S = 0.5
 SERVICE_NAME = quantum_service_pb2.DESCRIPTOR.services_by_name["QuantumService"].full_name
 
 
@@ -64,11 +67,18 @@ class QuantumServer:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    async def stop(self, grace: float | None = 2.0) -> None:
-        """Graceful stop: refuse new calls, let running ones finish for ``grace`` s."""
+    async def stop(self, grace: float | None = 5.0) -> None:
+        """Graceful stop within ``grace`` seconds (``None``: 0): health reports NOT_SERVING,
+        new calls are refused, in-flight calls get ``grace`` minus :data:`STOP_RESERVE_S`
+        (at most a quarter of it) while running jobs are interrupted at their next parameter
+        set and stored QUEUED (concurrently, so the two waits do not add up), then the kernel
+        and the store close in the time kept back."""
+        grace_s = grace or 0.0
+        # Part of the period is kept for closing and exiting, so the process is gone within it.
+        wait_s = grace_s - min(STOP_RESERVE_S, grace_s / 4)
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
-        await self.kernel.stop()
+        await asyncio.gather(self.server.stop(wait_s), self.kernel.interrupt(wait_s))
+        self.kernel.close()
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.stop()
         self.tokens.close()
@@ -110,7 +120,8 @@ async def create_server(settings: QuantumSettings | None = None, *,
     registry = QpuRegistry(drivers or default_drivers(),
                            max_sessions_per_qpu=settings.max_sessions_per_qpu)
     kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,
-                    workers=settings.workers, policy=SchedulerPolicy.from_settings(settings))
+                    workers=settings.workers, lane_workers=settings.lane_workers,
+                    policy=SchedulerPolicy.from_settings(settings))
     if settings.auto_calibration:
         # Calibration runs on the devices between jobs (schedule, drift canaries) and on demand.
         kernel.calibration = CalibrationManager(
@@ -119,6 +130,8 @@ async def create_server(settings: QuantumSettings | None = None, *,
     await kernel.start()
     sessions = SessionManager(kernel)
     metrics.export_kernel(kernel)
+    sessions = SessionManager(kernel, default_idle_timeout_s=settings.session_idle_timeout_s,
+                              max_idle_timeout_s=settings.max_session_idle_timeout_s)
     quantum_service_pb2_grpc.add_QuantumServiceServicer_to_server(
         QuantumServicer(kernel, sessions), server)
     health_servicer = health.aio.HealthServicer()

@@ -4,7 +4,9 @@ classical service; waits until each is healthy; stops all of them (no orphans) o
 Used by ``make run`` (every service on a free port, so it never collides with a running stack)
 and ``make services`` (:meth:`LocalStack.on_configured_ports`: the documented ports 50051 and
 50052, or ``QCORE_QUANTUM_PORT`` / ``QCORE_CLASSICAL_PORT``). Each child is started in its own
-process group and stopped with SIGTERM, then SIGKILL after a grace period.
+process group and stopped with SIGTERM, then SIGKILL after :data:`STOP_WAIT_S` — longer than
+the services' own graceful stop (``QCORE_QUANTUM_GRACE_S``, default 5 s), so a service always
+gets to store its interrupted jobs QUEUED before it could be killed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 __all__ = ["LocalStack", "PortInUseError", "free_port"]
 
 LOOPBACK = "127.0.0.1"
+#: Seconds a child gets after SIGTERM before SIGKILL (services stop within their ``grace_s``,
+#: default 5 s; this leaves a margin for exiting).
+STOP_WAIT_S = 15.0
 
 
 class PortInUseError(RuntimeError):
@@ -208,7 +213,7 @@ class LocalStack:
             time.sleep(0.1)
         raise TimeoutError(f"broker not listening on {port} after {timeout_s:.0f} s")
 
-    def stop(self, *, grace_s: float = 10.0) -> None:
+    def stop(self, *, grace_s: float = STOP_WAIT_S) -> None:
         """SIGTERM every child (services first, broker last), SIGKILL stragglers."""
         for _, process in reversed(self.processes):
             if process.poll() is None:

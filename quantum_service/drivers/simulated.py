@@ -291,7 +291,7 @@ class SimulatedQpuDriver(QpuDriver):
                 f"the compiled circuit is active on {exe.qubit_count} qubits; QPU "
                 f"{caps.qpu_id!r} simulates at most {caps.max_simulated_qubits}",
                 reason="TOO_MANY_QUBITS")
-        if observable is None and not exe.measured:
+        if observable is None and not exe.measured and not exe.measures_mid_circuit:
             raise InvalidProgramError(
                 "the program measures nothing and has no observable: add measure "
                 "instructions or an observable", reason="NOTHING_TO_MEASURE")

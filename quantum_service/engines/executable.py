@@ -130,6 +130,14 @@ class Executable:
                    for step in self.steps)
 
     @property
+    def measures_mid_circuit(self) -> bool:
+        """Whether a mid-circuit measurement writes a clbit (anywhere, conditional or not)."""
+        def measures(steps: Sequence[object]) -> bool:
+            return any(isinstance(s, MeasureStep)
+                       or (isinstance(s, ConditionalStep) and measures(s.steps)) for s in steps)
+        return measures(self.steps)
+
+    @property
     def gradient_supported(self) -> bool:
         return all(step.shift_rule for step in self.parametric)
 

@@ -196,8 +196,8 @@ def _with_observable(request: qs_pb2.SubmitJobRequest, pauli: str = "Z0"
 BAD_REQUESTS = {
     "malformed QASM": (qasm_job("OPENQASM 2.0; qreg q[2]; h q[0", shot_count=10),
                        grpc.StatusCode.INVALID_ARGUMENT, "QASM"),
-    "more qubits than any QPU": (qasm_job(BELL_QASM2.replace("q[2]", "q[40]").replace(
-        "c[2]", "c[40]"), shot_count=10), grpc.StatusCode.INVALID_ARGUMENT, "qubit"),
+    "more qubits than any QPU": (qasm_job(BELL_QASM2.replace("q[2]", "q[200]").replace(
+        "c[2]", "c[200]"), shot_count=10), grpc.StatusCode.INVALID_ARGUMENT, "qubit"),
     "more qubits than the QPU": (qasm_job(BELL_QASM2.replace("q[2]", "q[12]").replace(
         "c[2]", "c[12]"), shot_count=10, qpu_id="ion-chain-11"),
         grpc.StatusCode.INVALID_ARGUMENT, "11"),

@@ -159,8 +159,12 @@ def test_too_wide_and_unsupported_programs_are_rejected_before_execution():
         driver.prepare(Circuit(4, (Operation("h", (3,)),)), observable=[("Z0", 1.0)])
     assert info.value.reason == "TOO_MANY_QUBITS"
     mid = Circuit(1, (Operation("measure", (0,), (), (0,)), Operation("x", (0,))), clbit_count=1)
-    with pytest.raises(InvalidProgramError, match="mid-circuit"):
-        driver.prepare(mid, observable=None)
+    static = SimulatedQpuDriver(dataclasses.replace(caps, dynamic_circuits=False), params)
+    with pytest.raises(InvalidProgramError, match="dynamic circuit"):
+        static.prepare(mid, observable=None)
+    counts = driver.execute(driver.prepare(mid, observable=None), np.zeros((1, 0)),
+                            ExecutionOptions(shot_count=100, seed=1)).counts[0]
+    assert counts.get("0", 0) > 80  # the mid-circuit outcome is recorded (|0>, readout noise)
     with pytest.raises(InvalidProgramError, match="measures nothing"):
         driver.prepare(Circuit(1, (Operation("x", (0,)),)), observable=None)
     big = dataclasses.replace(caps, qubit_count=12, max_simulated_qubits=11)

@@ -74,6 +74,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.calibration_drift  # 24 h drift -> CALIBRATION_REPORT.md
 	$(BIN)/python -m benchmarks.qtha_finetune  # QTHA vs LoRA vs head-only -> QTHA_REPORT.md
 	$(BIN)/python -m benchmarks.reliability    # fault injection, head-of-line latency -> RELIABILITY_REPORT.md
+	$(BIN)/python -m benchmarks.noisy          # noisy full-width jobs vs Aer, 72-qubit GHZ -> NOISY_REPORT.md
+	$(BIN)/python -m benchmarks.mps            # matrix-product states vs Aer MPS -> MPS_REPORT.md
 
 protos: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos \

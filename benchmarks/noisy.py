@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     lines += ["", "## 72-qubit GHZ on sc-wukong-72", "",
               "| device noise | shots | wall s | peak MiB | engine | share all-0/all-1 |",
               "|---|---|---|---|---|---|"]
-    for noisy, n_shots in ((False, 1000), (True, 1 if args.quick else 10)):
+    for noisy, n_shots in ((False, 1000), (True, 1 if args.quick else 3)):
         wall, peak, engine, share = wide(noisy, n_shots)
         lines.append(f"| {'noisy' if noisy else 'ideal'} | {n_shots} | {wall:.1f} | "
                      f"{peak:.1f} | {engine} | {share:.3f} |")

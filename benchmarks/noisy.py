@@ -68,13 +68,12 @@ def qft(n: int) -> Circuit:
     return Circuit(n, tuple(ops), clbit_count=n, name=f"qft-{n}")
 
 
-def aer_circuit(exe: Executable):
+def qiskit_circuit(exe: Executable):
     """qcore's executable as a Qiskit circuit of unitaries and Kraus channels (qubit order
-    reversed into Qiskit's little-endian matrices) and its readout-error noise model."""
+    reversed into Qiskit's little-endian matrices), measuring into the same clbits."""
     from qiskit import QuantumCircuit
     from qiskit.circuit.library import UnitaryGate
     from qiskit.quantum_info import Kraus
-    from qiskit_aer.noise import NoiseModel, ReadoutError
 
     qc = QuantumCircuit(exe.qubit_count, exe.clbit_count)
     for step in exe.ops(np.zeros(exe.parameter_count)):
@@ -86,11 +85,18 @@ def aer_circuit(exe: Executable):
             qc.append(UnitaryGate(matrix, check_input=False), list(reversed(qubits)))
     for q, c in exe.measured:
         qc.measure(q, c)
+    return qc
+
+
+def aer_circuit(exe: Executable):
+    """:func:`qiskit_circuit` and an Aer noise model holding the readout assignment errors."""
+    from qiskit_aer.noise import NoiseModel, ReadoutError
+
     model = NoiseModel()
     for q, (p01, p10) in enumerate(exe.readout_errors):
         if p01 or p10:
             model.add_readout_error(ReadoutError([[1 - p01, p01], [p10, 1 - p10]]), [q])
-    return qc, model
+    return qiskit_circuit(exe), model
 
 
 def time_qcore(circuit: Circuit, n: int, shots: int, seed: int) -> tuple[float, str, dict]:

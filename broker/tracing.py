@@ -35,6 +35,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from broker.rpc import replace_behaviour
+
 __all__ = ["configure_tracing", "TracingServerInterceptor", "TRACES_EXPORTER_ENV"]
 
 #: The standard variable naming the span exporters (comma-separated).
@@ -140,16 +142,4 @@ class TracingServerInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        kwargs = {"request_deserializer": handler.request_deserializer,
-                  "response_serializer": handler.response_serializer}
-        if handler.request_streaming and handler.response_streaming:
-            return grpc.stream_stream_rpc_method_handler(
-                self._traced(method, handler.stream_stream), **kwargs)
-        if handler.request_streaming:
-            return grpc.stream_unary_rpc_method_handler(
-                self._traced(method, handler.stream_unary), **kwargs)
-        if handler.response_streaming:
-            return grpc.unary_stream_rpc_method_handler(
-                self._traced(method, handler.unary_stream), **kwargs)
-        return grpc.unary_unary_rpc_method_handler(
-            self._traced(method, handler.unary_unary), **kwargs)
+        return replace_behaviour(handler, lambda behaviour: self._traced(method, behaviour))

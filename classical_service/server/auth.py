@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 import grpc
+
+from broker.rpc import replace_behaviour
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 
@@ -42,17 +44,6 @@ def _authorization(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str 
             if scheme.lower() == "bearer" and token.strip():
                 return value
     return None
-
-
-def _behaviour(handler: grpc.RpcMethodHandler) -> tuple[Callable, Callable]:
-    """The handler's behaviour and the ``grpc.*_rpc_method_handler`` factory of its shape."""
-    if handler.request_streaming and handler.response_streaming:
-        return handler.stream_stream, grpc.stream_stream_rpc_method_handler
-    if handler.request_streaming:
-        return handler.stream_unary, grpc.stream_unary_rpc_method_handler
-    if handler.response_streaming:
-        return handler.unary_stream, grpc.unary_stream_rpc_method_handler
-    return handler.unary_unary, grpc.unary_unary_rpc_method_handler
 
 
 class ForwardingAuthInterceptor(grpc.aio.ServerInterceptor):
@@ -120,6 +111,4 @@ class ForwardingAuthInterceptor(grpc.aio.ServerInterceptor):
         async def refuse(request_or_iterator, context: grpc.aio.ServicerContext) -> None:
             await context.abort(code, message)
 
-        _, factory = _behaviour(handler)
-        return factory(refuse, request_deserializer=handler.request_deserializer,
-                       response_serializer=handler.response_serializer)
+        return replace_behaviour(handler, lambda _: refuse)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantum_service.engines.base import EngineChoice, TermMixture
-from quantum_service.engines.sampling import sample_clbit_counts
+from quantum_service.engines.base import EngineChoice
+from quantum_service.engines.exact import ExactStateEngine
 from quantum_service.engines.executable import Executable
 from quantum_service.simulator import (
     Channel,
@@ -25,7 +25,7 @@ __all__ = ["DM_MAX_FUSED_QUBITS", "FusedDensityMatrixEngine"]
 DM_MAX_FUSED_QUBITS = 4
 
 
-class FusedDensityMatrixEngine:
+class FusedDensityMatrixEngine(ExactStateEngine):
     """A noisy executable as one fused program on the vectorised density matrix.
 
     An ``n``-qubit density matrix is a ``2n``-qubit vector (layout in
@@ -82,26 +82,6 @@ class FusedDensityMatrixEngine:
             bound[ket] = matrix
             bound[bra] = np.conj(matrix)
         return self._program.run(dm_zero_state(self._exe.qubit_count), bound)
-
-    @property
-    def truncation_error(self) -> float:
-        """0: the state is exact."""
-        return 0.0
-
-    def counts(self, x: np.ndarray, shot_count: int, rng: np.random.Generator
-               ) -> dict[str, int]:
-        exe = self._exe
-        return sample_clbit_counts(self.probabilities(self.state(x)), exe.measured,
-                                   clbit_count=exe.clbit_count, shot_count=shot_count, rng=rng,
-                                   readout_errors=exe.readout_errors if exe.noisy else None)
-
-    def term_mixture(self, x: np.ndarray, pauli_sum: PauliSum, shot_count: int,
-                     rng: np.random.Generator, shift: tuple[int, float] | None = None
-                     ) -> TermMixture:
-        """One exact row: the final state's term expectations (``shot_count`` and ``rng``
-        are not needed)."""
-        values = self.term_expectations(self.state(x, shift), pauli_sum)
-        return TermMixture(np.ones(1, dtype=np.int64), values[None, :])
 
     def probabilities(self, state: np.ndarray) -> np.ndarray:
         return dm_probabilities(state)  # round-off negatives clipped to 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantum_service.engines.base import EngineChoice, TermMixture
-from quantum_service.engines.sampling import sample_clbit_counts
+from quantum_service.engines.base import EngineChoice
+from quantum_service.engines.exact import ExactStateEngine
 from quantum_service.engines.executable import Executable, ParametricStep
 from quantum_service.errors import QcoreError
 from quantum_service.simulator import (
@@ -37,7 +37,7 @@ def rotation_generator(step: ParametricStep) -> np.ndarray | None:
     return None
 
 
-class FusedStateVectorEngine:
+class FusedStateVectorEngine(ExactStateEngine):
     """A noiseless executable as one fused program, planned once and rebound per parameter set.
 
     The plan (:func:`quantum_service.simulator.fuse`) merges runs of native 1-qubit gates and
@@ -79,26 +79,6 @@ class FusedStateVectorEngine:
         if self._program is None:
             self._program = self._plan.prepare()
         return self._program.run(state, self._exe.parametric_matrices(x, shift))
-
-    @property
-    def truncation_error(self) -> float:
-        """0: the state is exact."""
-        return 0.0
-
-    def counts(self, x: np.ndarray, shot_count: int, rng: np.random.Generator
-               ) -> dict[str, int]:
-        exe = self._exe
-        return sample_clbit_counts(self.probabilities(self.state(x)), exe.measured,
-                                   clbit_count=exe.clbit_count, shot_count=shot_count, rng=rng,
-                                   readout_errors=exe.readout_errors if exe.noisy else None)
-
-    def term_mixture(self, x: np.ndarray, pauli_sum: PauliSum, shot_count: int,
-                     rng: np.random.Generator, shift: tuple[int, float] | None = None
-                     ) -> TermMixture:
-        """One exact row: the final state's term expectations (``shot_count`` and ``rng``
-        are not needed)."""
-        values = self.term_expectations(self.state(x, shift), pauli_sum)
-        return TermMixture(np.ones(1, dtype=np.int64), values[None, :])
 
     def probabilities(self, state: np.ndarray) -> np.ndarray:
         return probabilities(state)

@@ -199,18 +199,24 @@ class TrajectoryEngine:
                 segment.replay.append(("u", (tuple(qubits), matrix)))
         items.append(segment)
         out = [item for item in items if not (isinstance(item, _Segment) and not item.replay)]
-        backend = self._backend
         for item in out:
             if isinstance(item, _Segment):
-                item.prepared = backend.prepare(item.ops, list(item.parametric))
-                # replay ops prepared once, each as a one-op segment
-                item.replay = [
-                    (kind, backend.prepare([payload], []) if kind == "u" else
-                     (payload, backend.prepare([(payload[0], None)], [0])) if kind == "p" else
-                     (payload, None if payload.k0 is None else
-                      backend.prepare([(payload.qubits, payload.k0)], [])))
-                    for kind, payload in item.replay]
+                item.prepared = self._backend.prepare(item.ops, list(item.parametric))
+                item.replay = [self._prepare_replay(kind, payload)
+                               for kind, payload in item.replay]
         return out
+
+    def _prepare_replay(self, kind: str, payload: Any) -> tuple[str, Any]:
+        """A replay entry with its op prepared once as a one-op backend segment: a gate
+        ``("u", segment)``, a parametric gate ``("p", ((qubits, position), segment))``, a
+        channel ``("c", (unravelled, segment of K_0 or None when K_0 = c·I))``."""
+        backend = self._backend
+        if kind == "u":
+            return kind, backend.prepare([payload], [])
+        if kind == "p":
+            return kind, (payload, backend.prepare([(payload[0], None)], [0]))
+        k0 = None if payload.k0 is None else backend.prepare([(payload.qubits, payload.k0)], [])
+        return kind, (payload, k0)
 
     # -- Engine ------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 
+from broker.rpc import replace_behaviour
+
 from quantum_service.errors import QcoreError, UnauthenticatedError
 from quantum_service.security.policy import authorize_method, is_open
 from quantum_service.security.principal import Principal
@@ -89,17 +91,6 @@ def _wrap(behaviour: Callable, principal: Principal | None, error: QcoreError | 
     return call
 
 
-def _behaviour(handler: grpc.RpcMethodHandler) -> tuple[Callable, Callable]:
-    """The handler's behaviour and the ``grpc.*_rpc_method_handler`` factory of its shape."""
-    if handler.request_streaming and handler.response_streaming:
-        return handler.stream_stream, grpc.stream_stream_rpc_method_handler
-    if handler.request_streaming:
-        return handler.stream_unary, grpc.stream_unary_rpc_method_handler
-    if handler.response_streaming:
-        return handler.unary_stream, grpc.unary_stream_rpc_method_handler
-    return handler.unary_unary, grpc.unary_unary_rpc_method_handler
-
-
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Admits calls with a valid bearer token (see the module docstring).
 
@@ -123,7 +114,5 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             principal = _authenticate(self.tokens, handler_call_details)
         except QcoreError as exc:
             error = exc
-        behaviour, factory = _behaviour(handler)
-        return factory(_wrap(behaviour, principal, error),
-                       request_deserializer=handler.request_deserializer,
-                       response_serializer=handler.response_serializer)
+        return replace_behaviour(handler,
+                                 lambda behaviour: _wrap(behaviour, principal, error))

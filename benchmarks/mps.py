@@ -108,13 +108,16 @@ def aer_mps(n: int, ops: Ops, cap: int) -> Callable[[], dict[str, float]] | str:
     return task
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report path (default benchmarks/MPS_REPORT.md; --quick: "
+                             "out/mps-quick.md)")
+    args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
-    out = Path("out/mps-quick.md") if args.quick else REPORT
+    out = args.out or (Path("out/mps-quick.md") if args.quick else REPORT)
     cases: list[tuple[str, int, Ops, int]] = [("GHZ", 72, ghz(72), 64)]
     for layers in (4, 8):
         for cap in (64, 128):

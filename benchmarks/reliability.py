@@ -3,10 +3,9 @@
 Run: ``python -m benchmarks.reliability`` (writes ``benchmarks/RELIABILITY_REPORT.md``;
 ``--quick``: smaller sizes). Scenarios (:mod:`benchmarks.faults`): kill -9 with jobs queued and
 running, cancel then kill -9, SIGTERM timing, head-of-line latency on other QPUs beside a
-20-qubit job, many users' jobs and sessions at once.
-
-Broker-fault scenarios plug in through :data:`EXTRA_SECTIONS`: a callable taking the work
-folder and returning the report lines of its section.
+20-qubit job, many users' jobs and sessions at once; and telemetry through broker faults
+(:mod:`benchmarks.broker_faults`): restarted and hung broker processes (amqtt, and Mosquitto
+where installed), and a quantum service running jobs while its broker is down.
 """
 
 from __future__ import annotations
@@ -18,16 +17,15 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import faults
+from benchmarks import broker_faults, faults
 from benchmarks.faults import percentile_ms
+from qcore_client.launcher import free_port
 
 REPORT = Path(__file__).with_name("RELIABILITY_REPORT.md")
-#: Further sections (e.g. broker kill, hang and restart): ``async f(workdir) -> lines``.
-EXTRA_SECTIONS: list[Callable[[Path], Awaitable[list[str]]]] = []
 
 
 def _latency_row(name: str, values) -> str:
@@ -62,7 +60,8 @@ async def run(workdir: Path, *, quick: bool) -> list[str]:
     hol = await faults.head_of_line(workdir / "hol", samples=100 if quick else 200)
     out += ["## Head-of-line blocking", "",
             f"Latency of calls on other QPUs while `{faults.LONG_QPU}` runs a 20-qubit job "
-            f"(still RUNNING at the end: {hol.long_job_still_running}), sequential calls, ms:",
+            f"(still RUNNING at the end: {hol.long_job_still_running}), sequential calls, ms "
+            "(queued-job quota lifted):",
             "", "| call | n | p50 | p99 | max |", "|---|---|---|---|---|",
             _latency_row(f"SubmitJob on {faults.OTHER_QPU}, all QPUs idle", hol.idle_submit_s),
             _latency_row(f"SubmitJob on {faults.OTHER_QPU}, beside the 20-qubit job",
@@ -79,19 +78,62 @@ async def run(workdir: Path, *, quick: bool) -> list[str]:
     spread = sorted({q: load.session_qpus.count(q) for q in load.session_qpus}.items())
     out += ["## Many users and sessions at once", "",
             f"{load.users} users × {per_user} jobs (placement) and {load.sessions} sessions × "
-            f"{evals} evaluations at once (4 leases per QPU): {load.succeeded} of {load.jobs} "
+            f"{evals} evaluations at once (4 leases per QPU; device-time quota raised to "
+            f"{faults.LOAD_QUOTA_DEVICE_S:.0e} s per user): {load.succeeded} of {load.jobs} "
             f"jobs SUCCEEDED, **{load.lost} lost, {load.duplicated} duplicated**; "
             f"{load.evaluations} evaluations; sessions placed on "
             f"{', '.join(f'{q} ({n})' for q, n in spread)}; wall time {load.wall_s:.1f} s.", "",
             "| call | n | p50 | p99 | max |", "|---|---|---|---|---|",
             _latency_row("SubmitJob", load.submit_s),
             _latency_row("SessionEvaluate", load.evaluate_s), ""]
-    for section in EXTRA_SECTIONS:
-        out += await section(workdir)
-    if not EXTRA_SECTIONS:
-        out += ["## Broker faults", "", "Not run by this script yet (no section registered).",
-                ""]
-    return out
+    return out + await broker_section(workdir / "broker", quick=quick)
+
+
+async def broker_section(workdir: Path, *, quick: bool) -> list[str]:
+    """The report's broker-fault section (:mod:`benchmarks.broker_faults`)."""
+    uid = f"r{uuid.uuid4().hex[:10]}"
+    prefix = f"qcore-bench/{uid}/qcore/v1"
+    hang_s = 12.0 if quick else 60.0
+    kinds = [k for k in broker_faults.KINDS if k != "mosquitto" or broker_faults.MOSQUITTO]
+    rows = []
+    for kind in kinds:
+        broker = broker_faults.BrokerProcess(kind, free_port(), workdir / kind)
+        broker.start()
+        try:
+            restart = await broker_faults.broker_restart(broker, f"{uid}-{kind}-r",
+                                                         f"{prefix}/{kind}-r")
+            hang = await broker_faults.broker_hang(broker, f"{uid}-{kind}-h",
+                                                   f"{prefix}/{kind}-h", hang_s=hang_s)
+        finally:
+            broker.kill()
+        rows += [f"| {kind} | kill -9, fresh process | — | — | — | {restart.retained_after} of "
+                 f"{restart.retained_before} in {restart.restore_s:.2f} s | "
+                 f"{'yes' if restart.online else 'no'} |",
+                 f"| {kind} | hung {hang.hang_s:.0f} s (SIGSTOP) | {hang.attempts_per_minute:.1f}"
+                 f" | {hang.delivered} of {broker_faults.HANG_JOBS} | {hang.dropped} | "
+                 f"{hang.retained} of {broker_faults.RETAINED} | "
+                 f"{'yes' if hang.online else 'no'} |"]
+    service = await broker_faults.service_through_restart(workdir / "service",
+                                                          f"{prefix}/service", jobs=8)
+    missing = [k for k in broker_faults.KINDS if k not in kinds]
+    return ["## Broker faults", "",
+            f"A publisher holding a fleet's retained state ({broker_faults.RETAINED} topics: the "
+            f"service's status and, for {len(broker_faults.FLEET_QPUS)} QPUs, status, "
+            "calibration summary, snapshot and one topic per qubit) with the service's default "
+            "timings; the broker killed and replaced by a fresh process (which lost every "
+            f"retained message), or hung while {broker_faults.HANG_JOBS} jobs' events were "
+            "published and then continued; a persistent QoS 1 subscriber counts the events."
+            + (f" Not run: {', '.join(missing)} (not installed)." if missing else ""), "",
+            "| broker | fault | connection attempts per minute while hung | events delivered | "
+            "events dropped | retained topics afterwards | service ONLINE afterwards |",
+            "|---|---|---|---|---|---|---|", *rows, "",
+            f"A quantum service ({service.qpus} QPUs, telemetry to an amqtt broker process) "
+            f"with its broker killed: {service.succeeded} of {service.jobs} jobs submitted "
+            f"while it was down SUCCEEDED; after the broker restarted, "
+            f"{service.retained_after} of {service.retained_before} retained topics were back "
+            f"({'the same topics' if service.same_topics else 'not the same topics'}); once "
+            f"the service stopped, {service.offline_after_stop} of {service.qpus + 1} statuses "
+            "(its QPUs' and its own) read OFFLINE.", ""]
 
 
 def main(argv: list[str] | None = None) -> None:

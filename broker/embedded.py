@@ -1,47 +1,95 @@
 """An embedded MQTT broker (amqtt) for machines without one.
 
 On a fresh machine qcore starts this broker in-process (or as ``python -m broker``) when
-:func:`broker.config.resolve_broker_url` finds none. It binds a loopback port, accepts anonymous
-clients, supports retained messages and Last Will, and keeps everything in memory: retained
-messages are lost when it stops.
+:func:`broker.config.resolve_broker_url` finds none. It binds a loopback port, supports retained
+messages and Last Will, and keeps everything in memory: retained messages are lost when it
+stops. Given credentials (as every broker qcore starts for a service is: see
+:mod:`broker.credentials`) it admits only clients that log in with them and refuses anonymous
+ones (CONNACK "not authorized"); given a certificate and key it serves MQTT over TLS
+(``mqtts://``) instead of plaintext.
 
-Production uses Mosquitto instead, configured by ``broker/mosquitto.conf``
-(``mosquitto -c broker/mosquitto.conf``), and points services at it with ``QCORE_MQTT_URL``.
+Production uses Mosquitto instead, configured by ``broker/production/mosquitto.conf``
+(logins, ACLs, TLS; ``broker/mosquitto.conf`` is the loopback development setting), and points
+services at it with ``QCORE_MQTT_URL``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import socket
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.errors import BrokerError
+from amqtt.plugins.base import BaseAuthPlugin
 from amqtt.session import Session
 
 from broker.config import BrokerAddress
+from broker.credentials import MqttCredentials
 from broker.errors import BrokerConfigError
+from broker.tls import read_pem
 
-__all__ = ["EmbeddedBroker", "amqtt_config"]
+__all__ = ["EmbeddedBroker", "CredentialsAuthPlugin", "amqtt_config"]
 
 _LISTENER = "default"
 
 
-def amqtt_config(host: str, port: int) -> dict[str, Any]:
-    """The amqtt 0.11/0.12 broker configuration: one TCP listener, anonymous access.
+def _digest(password: str) -> str:
+    return hashlib.sha256(password.encode("utf-8")).hexdigest()
+
+
+class CredentialsAuthPlugin(BaseAuthPlugin):
+    """amqtt authentication admitting one username with one password, nobody else.
+
+    The password is compared by its SHA-256 digest in constant time
+    (:func:`hmac.compare_digest`); a client without a username is refused.
+    """
+
+    @dataclass
+    class Config:
+        """The login admitted: its username and the SHA-256 hex digest of its password."""
+
+        username: str = ""
+        password_sha256: str = ""
+
+    async def authenticate(self, *, session: Session) -> bool:
+        username = self._get_config_option("username", "")
+        expected = self._get_config_option("password_sha256", "")
+        if not username or not expected or session is None or not session.username:
+            return False
+        given = _digest(session.password or "")
+        return hmac.compare_digest(session.username.encode("utf-8"),
+                                   username.encode("utf-8")) and hmac.compare_digest(
+            given, expected)
+
+
+def amqtt_config(host: str, port: int, *, credentials: MqttCredentials | None = None,
+                 tls_cert: Path | str | None = None, tls_key: Path | str | None = None
+                 ) -> dict[str, Any]:
+    """The amqtt 0.11/0.12 broker configuration: one TCP listener (TLS with ``tls_cert`` and
+    ``tls_key``), and anonymous access, or with ``credentials`` only their login.
 
     See amqtt's ``BrokerConfig`` (``listeners`` mapping with a required ``default`` entry of
-    ``type`` and ``bind``; ``plugins`` keyed by dotted class path). Plugins not listed are off:
-    no ``$SYS`` topics, no packet logging.
+    ``type`` and ``bind``, and ``ssl``/``certfile``/``keyfile`` for TLS; ``plugins`` keyed by
+    dotted class path). Plugins not listed are off: no ``$SYS`` topics, no packet logging.
     """
     bind_host = f"[{host}]" if ":" in host else host
-    return {
-        "listeners": {_LISTENER: {"type": "tcp", "bind": f"{bind_host}:{port}"}},
-        "plugins": {
-            "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
-        },
-    }
+    listener: dict[str, Any] = {"type": "tcp", "bind": f"{bind_host}:{port}"}
+    if tls_cert is not None and tls_key is not None:
+        listener.update(ssl=True, certfile=str(tls_cert), keyfile=str(tls_key))
+    if credentials is None:
+        plugins: dict[str, Any] = {
+            "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
+    else:
+        plugins = {f"{__name__}.{CredentialsAuthPlugin.__name__}": {
+            "username": credentials.username,
+            "password_sha256": _digest(credentials.password)}}
+    return {"listeners": {_LISTENER: listener}, "plugins": plugins}
 
 
 class _Broker(Broker):
@@ -71,13 +119,29 @@ class EmbeddedBroker:
     Args:
         host: Interface to bind; loopback by default, so nothing outside the machine connects.
         port: TCP port; 0 picks a free one (read it back from :attr:`port`).
+        credentials: The only login admitted; None: anonymous clients are admitted (tests
+            and a development broker only: every broker qcore starts for a service has them).
+        tls_cert, tls_key: PEM certificate chain and key: the listener speaks MQTT over TLS.
     Raises:
-        BrokerConfigError: (from :meth:`start`) the port is in use or cannot be bound.
+        BrokerConfigError: (from :meth:`start`) the port is in use or cannot be bound; only
+            one of ``tls_cert`` and ``tls_key``.
+        TlsConfigError: a TLS file cannot be read or is not PEM.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
+                 credentials: MqttCredentials | None = None,
+                 tls_cert: Path | str | None = None, tls_key: Path | str | None = None
+                 ) -> None:
         if not 0 <= port <= 65535:
             raise BrokerConfigError(f"port must be in [0, 65535], got {port}")
+        if (tls_cert is None) != (tls_key is None):
+            raise BrokerConfigError("a TLS listener needs both a certificate and its key")
+        if tls_cert is not None and tls_key is not None:
+            read_pem(tls_cert, "broker certificate")
+            read_pem(tls_key, "broker private key")
+        self._credentials = credentials
+        self._tls_cert = tls_cert
+        self._tls_key = tls_key
         self._host = host
         self._requested_port = port
         self._port: int | None = None
@@ -96,8 +160,13 @@ class EmbeddedBroker:
 
     @property
     def url(self) -> str:
-        """``mqtt://host:port`` of the running broker."""
-        return BrokerAddress(self._host, self.port).url
+        """``mqtt://host:port`` (``mqtts://`` with TLS) of the running broker."""
+        return BrokerAddress(self._host, self.port, self._tls_cert is not None).url
+
+    @property
+    def credentials(self) -> MqttCredentials | None:
+        """The login it admits (None: anonymous clients)."""
+        return self._credentials
 
     @property
     def running(self) -> bool:
@@ -109,7 +178,9 @@ class EmbeddedBroker:
             raise RuntimeError("EmbeddedBroker is already started")
         # amqtt logs every connection at INFO; keep it quiet unless asked for.
         logging.getLogger("amqtt").setLevel(logging.WARNING)
-        broker = _Broker(amqtt_config(self._host, self._requested_port))
+        broker = _Broker(amqtt_config(self._host, self._requested_port,
+                                      credentials=self._credentials, tls_cert=self._tls_cert,
+                                      tls_key=self._tls_key))
         try:
             await broker.start()
         except BrokerError as exc:

@@ -13,6 +13,7 @@ __all__ = [
     "InvalidPayloadError",
     "BrokerConfigError",
     "BrokerUnavailableError",
+    "TlsConfigError",
 ]
 
 
@@ -50,3 +51,10 @@ class BrokerUnavailableError(TelemetryError, ConnectionError):
     publishers never raise it, they reconnect)."""
 
     reason = "BROKER_UNAVAILABLE"
+
+
+class TlsConfigError(TelemetryError, ValueError):
+    """A TLS setting is unusable: a certificate, key or CA file that cannot be read or is not
+    PEM, or a certificate without its key (:mod:`broker.tls`)."""
+
+    reason = "INVALID_TLS_CONFIG"

@@ -38,6 +38,7 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
@@ -46,7 +47,8 @@ import aiomqtt
 from google.protobuf.message import Message
 from qcore.v1 import telemetry_pb2
 
-from broker.config import parse_mqtt_url
+from broker.config import client_options, parse_mqtt_url
+from broker.credentials import MqttCredentials
 from broker.errors import InvalidPayloadError
 from broker.outbox import Outbox, OutgoingMessage, RetainedState
 from broker.payloads import decode, encode
@@ -164,8 +166,13 @@ class TelemetryPublisher:
             sends the Last Will) after 1.5 times this without traffic; the client declares a
             silent broker dead after about twice this.
         timeout_s: Per-operation timeout (connect, QoS 1 acknowledgement) in seconds.
+        credentials: The broker login; None: anonymous (see
+            :func:`broker.credentials.resolve_credentials`).
+        tls_ca: For an ``mqtts://`` URL, the PEM CA bundle of the broker's certificate (None:
+            ``QCORE_MQTT_CA``, else ``QCORE_TLS_CA``, else the system's roots).
     Raises:
         BrokerConfigError: ``url`` is malformed.
+        TlsConfigError: ``tls_ca`` cannot be read.
         InvalidTopicError: ``service`` is not a valid topic level, or ``prefix`` is malformed.
         ValueError: ``max_queued < 1`` or ``max_retained_topics < 1``.
     """
@@ -187,8 +194,13 @@ class TelemetryPublisher:
         stable_after_s: float = 10.0,
         keepalive_s: int = 10,
         timeout_s: float = 5.0,
+        credentials: MqttCredentials | None = None,
+        tls_ca: Path | str | None = None,
     ) -> None:
         self._address = parse_mqtt_url(url)
+        # Built once: a bad CA file fails here, not in every connection attempt.
+        self._client_options = client_options(self._address, credentials=credentials,
+                                               tls_ca=tls_ca)
         self._client_id = client_id
         self._service = service
         self._prefix = check_prefix(prefix)
@@ -367,6 +379,7 @@ class TelemetryPublisher:
             self._address.host, self._address.port,
             identifier=f"{self._client_id}-{self._attempts}", will=will,
             keepalive=self._keepalive_s, timeout=self._timeout_s, logger=_LOG,
+            **self._client_options,
         )
 
     async def _run(self) -> None:

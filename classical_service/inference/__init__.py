@@ -3,7 +3,8 @@
 Saved models live in a model directory (default ``var/models``), one sub-directory per model
 holding ``model.json`` (what it is, its input and output tensor specs) and ``weights.npz``.
 Hybrid models run their quantum layer on a QPU of the quantum service, one batch of circuits
-per observable for each :meth:`~classical_service.inference.models.LoadedModel.run` call.
+(every observable measured together) for each
+:meth:`~classical_service.inference.models.LoadedModel.run` call.
 
 The NumPy core (MPO layers, the variational quantum circuit and its gradient glue, the QTHA
 adapter) lives here and needs no PyTorch; fine-tuning (``classical_service.finetune``) wraps it

@@ -3,7 +3,7 @@
 * ``hybrid-classifier`` (NumPy only): ``features`` (float32 ``(B, D)``) →
   ``z = x + QTHA(x)`` → ``logits = z Hᵀ + b``; outputs ``logits`` and ``probabilities``
   (float32 ``(B, C)``) and ``label`` (int64 ``(B,)``). Its quantum layer runs on the quantum
-  service, one batch per observable per call.
+  service, one batch (all observables together) per call.
 * ``text-classifier``: a fine-tuned transformer (``classical_service.finetune``); needs the
   optional ``ai`` extra (PyTorch + the base model package).
 """

@@ -119,7 +119,7 @@ class QthaAdapter:
                 ) -> tuple[np.ndarray, QthaCache]:
         """Adapter output for ``x`` (``(B, D)``): returns ``δ`` (``(B, D')``) and a cache.
 
-        The quantum layer runs as one batch per observable on ``executor``; pass
+        The quantum layer runs as one batch for all its observables on ``executor``; pass
         ``gradient=True`` when :meth:`backward` will follow (parameter-shift Jacobians are
         computed in the same call).
         """

@@ -1,10 +1,11 @@
-"""The VQC layer evaluated on the quantum service: one session per readout observable.
+"""The VQC layer evaluated on the quantum service: one session for every readout observable.
 
-:class:`SessionVqcExecutor` opens one quantum-service session per ``Z_k`` (a session estimates
-one observable) for the circuit of a :class:`~classical_service.inference.vqc.VqcSpec`. Each
-:meth:`~SessionVqcExecutor.evaluate` sends the whole batch of parameter sets (inputs and
-weights side by side) as ONE ``SessionEvaluate`` per observable, the ``q`` requests running
-concurrently on the service — a data batch becomes ``q`` batches of small circuits.
+:class:`SessionVqcExecutor` opens one quantum-service session measuring all ``q`` observables
+``⟨Z_0⟩ … ⟨Z_{q-1}⟩`` together (``SessionStart.observables``) for the circuit of a
+:class:`~classical_service.inference.vqc.VqcSpec`. They share one measurement setting (every
+qubit read in the Z basis), so each circuit runs once for all of them: each
+:meth:`~SessionVqcExecutor.evaluate` sends the whole batch of parameter sets (inputs and weights
+side by side) as ONE ``SessionEvaluate`` and gets ``(B, q)`` values back.
 
 With ``gradient=True`` the service returns parameter-shift gradients (Mitarai et al., PRA 98,
 032309 (2018); Schuld et al., PRA 99, 032331 (2019)) of every ``⟨Z_k⟩`` with respect to all
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,7 +77,8 @@ def vqc_vjp(result: VqcResult, grad_values: np.ndarray) -> tuple[np.ndarray, np.
 
 
 class SessionVqcExecutor:
-    """Evaluates a VQC on a QPU of the quantum service through ``q`` open sessions.
+    """Evaluates a VQC on a QPU of the quantum service through one open session that measures
+    its ``q`` observables together.
 
     Args:
         channel: a synchronous gRPC channel to the quantum service.
@@ -97,15 +98,11 @@ class SessionVqcExecutor:
             raise InvalidTensorError(f"shot_count must be >= 0, got {shot_count}")
         self.spec = spec
         circuit = spec.circuit()
-        self._sessions = [
-            SessionObjective(channel, qs_pb2.SessionStart(
-                qpu_id=qpu_id, program=common_pb2.Program(circuit=circuit),
-                observable=observable, shot_count=shot_count,
-                gradient_method=qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT, seed=seed + k),
-                metadata=metadata)
-            for k, observable in enumerate(spec.observables())]
-        self._pool = ThreadPoolExecutor(max_workers=spec.qubits,
-                                        thread_name_prefix="vqc-session")
+        self._session = SessionObjective(channel, qs_pb2.SessionStart(
+            qpu_id=qpu_id, program=common_pb2.Program(circuit=circuit),
+            observables=spec.observables(), shot_count=shot_count,
+            gradient_method=qs_pb2.GRADIENT_METHOD_PARAMETER_SHIFT, seed=seed),
+            metadata=metadata)
         self._lock = threading.Lock()
         self._columns: np.ndarray | None = None
         self.qpu_id = qpu_id
@@ -114,23 +111,21 @@ class SessionVqcExecutor:
         self.opened = False
 
     def open(self) -> None:
-        """Opens the ``q`` sessions concurrently (each compiles the circuit once)."""
-        readies = list(self._pool.map(lambda s: s.open(), self._sessions))
-        names = list(readies[0].parameters)
+        """Opens the session (the service compiles the circuit once)."""
+        ready = self._session.open()
+        names = list(ready.parameters)
         expected = self.spec.parameter_names
         if sorted(names) != sorted(expected):
             raise RuntimeError(f"quantum service reports parameters {names}, expected {expected}")
         # column c of a parameter set holds the service's parameter names[c]
         self._columns = np.array([expected.index(n) for n in names])
-        self.qpu_id = readies[0].qpu_id
+        self.qpu_id = ready.qpu_id
         self.opened = True
 
     def evaluate(self, inputs: np.ndarray, weights: np.ndarray, *,
                  gradient: bool = False) -> VqcResult:
-        """Evaluates every row of ``inputs`` (``(B, q)``) with ``weights`` (``(W,)``).
-
-        One ``SessionEvaluate`` with all ``B`` parameter sets goes to each of the ``q``
-        sessions, concurrently.
+        """Evaluates every row of ``inputs`` (``(B, q)``) with ``weights`` (``(W,)``): one
+        ``SessionEvaluate`` with all ``B`` parameter sets, returning every ``⟨Z_k⟩``.
         """
         q, nw = self.spec.qubits, self.spec.weight_count
         x = np.asarray(inputs, dtype=np.float64)
@@ -143,37 +138,34 @@ class SessionVqcExecutor:
         assert self._columns is not None
         ours = np.concatenate([x, np.broadcast_to(w, (x.shape[0], nw))], axis=1)
         sets = np.ascontiguousarray(ours[:, self._columns])
-        before = [s.evaluation_count for s in self._sessions]
-        device_before = [s.device_time_s for s in self._sessions]
+        session = self._session
         with self._lock:
-            replies = list(self._pool.map(lambda s: s(sets, gradient=gradient), self._sessions))
-        values = np.stack([r[0] for r in replies], axis=1)
+            before, device_before = session.evaluation_count, session.device_time_s
+            values, grads = session(sets, gradient=gradient)  # (B, q), (B, q, q + W)
+            values = np.array(values)  # a writable copy of the reply buffer
+            tasks = session.evaluation_count - before
+            device = session.device_time_s - device_before
         jac_x = jac_w = None
-        if gradient:
-            inverse = np.argsort(self._columns)
-            jac = np.stack([r[1][:, inverse] for r in replies], axis=1)  # (B, q, q + W)
+        if grads is not None:
+            jac = grads[:, :, np.argsort(self._columns)]  # columns in spec order
             jac_x, jac_w = jac[:, :, :q], jac[:, :, q:]
-        tasks = sum(s.evaluation_count - b for s, b in zip(self._sessions, before))
-        device = sum(s.device_time_s - d for s, d in zip(self._sessions, device_before))
         self.task_count += tasks
         self.device_time_s += device
         return VqcResult(values, jac_x, jac_w, tasks, device)
 
     def close(self, *, drain: bool = True) -> None:
-        """Closes the sessions (the service releases its QPU leases).
+        """Closes the session (the service releases its QPU lease).
 
-        ``drain=True`` half-closes each stream and waits for the service to end it;
-        ``drain=False`` cancels the streams at once (for shutdown: never blocks).
+        ``drain=True`` half-closes the stream and waits for the service to end it;
+        ``drain=False`` cancels the stream at once (for shutdown: never blocks).
         """
-        for session in self._sessions:
-            try:
-                if drain:
-                    session.close()
-                else:
-                    session.cancel()
-            except (grpc.RpcError, QuantumServiceError):
-                pass
-        self._pool.shutdown(wait=False)
+        try:
+            if drain:
+                self._session.close()
+            else:
+                self._session.cancel()
+        except (grpc.RpcError, QuantumServiceError):
+            pass
         self.opened = False
 
     def __enter__(self) -> SessionVqcExecutor:

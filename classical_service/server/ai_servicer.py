@@ -31,6 +31,7 @@ from grpc_status import rpc_status
 from qcore.v1 import classical_service_pb2 as cs_pb2
 from qcore.v1 import telemetry_pb2
 
+from broker.tls import sync_channel
 from classical_service.finetune.spec import FineTuneSpec
 from classical_service.hybrid import QuantumServiceError
 from classical_service.inference.errors import (
@@ -119,13 +120,16 @@ class AiServicer:
         quantum_address: ``host:port`` of the quantum service.
         telemetry: a publisher with ``publish_threadsafe(message)`` (or None).
         max_concurrent_finetunes: FineTune calls running at once (others wait).
+        quantum_credentials: TLS credentials of the channel to the quantum service; None:
+            plaintext.
     """
 
     def __init__(self, *, model_dir: Path | str, quantum_address: str, telemetry: Any,
-                 max_concurrent_finetunes: int = 1) -> None:
+                 max_concurrent_finetunes: int = 1,
+                 quantum_credentials: grpc.ChannelCredentials | None = None) -> None:
         self.ai_store = ModelStore(model_dir)
         self._ai_telemetry = telemetry
-        self._ai_channel = grpc.insecure_channel(quantum_address)
+        self._ai_channel = sync_channel(quantum_address, quantum_credentials)
         self._ai_models: dict[str, _Served] = {}
         self._ai_lock = threading.Lock()
         self._ai_finetune_slots = asyncio.Semaphore(max_concurrent_finetunes)

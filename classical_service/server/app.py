@@ -9,7 +9,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from broker.credentials import MQTT_CREDENTIALS_FILE
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
+from broker.tls import bind_port
 from broker.tracing import TracingServerInterceptor
 from classical_service.config import ClassicalSettings
 from classical_service.server.auth import ForwardingAuthInterceptor
@@ -47,17 +49,27 @@ async def create_server(settings: ClassicalSettings | None = None) -> ClassicalS
     """Builds and starts the classical service; ``settings.port = 0`` binds a free port.
 
     Calls other than health and reflection need a bearer token the quantum service at
-    ``settings.quantum_address`` accepts (:mod:`classical_service.server.auth`).
+    ``settings.quantum_address`` accepts (:mod:`classical_service.server.auth`). The port
+    serves TLS with ``settings.tls_cert``/``tls_key`` (mutual TLS with ``tls_client_ca``); the
+    channels to the quantum service use TLS as ``settings.quantum_credentials()`` says.
+
+    Raises:
+        TlsConfigError: a TLS file cannot be read or is not PEM.
     """
     settings = settings or ClassicalSettings()
-    auth = ForwardingAuthInterceptor(settings.quantum_address)
+    # Bad TLS files fail here, before anything opens.
+    credentials = settings.server_credentials()
+    quantum_credentials = settings.quantum_credentials()
+    auth = ForwardingAuthInterceptor(settings.quantum_address, credentials=quantum_credentials)
     # Trace context from call metadata (W3C) first, then authentication.
     server = grpc.aio.server(interceptors=[TracingServerInterceptor(), auth])
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    port = bind_port(server, f"{settings.host}:{settings.port}", credentials)
     telemetry = await start_service_telemetry(
         "classical", address=f"{settings.host}:{port}", url=settings.mqtt_url,
-        enabled=settings.telemetry, prefix=settings.topic_prefix)
+        enabled=settings.telemetry, prefix=settings.topic_prefix,
+        credentials_file=settings.model_dir.parent / MQTT_CREDENTIALS_FILE)
     servicer = ClassicalServicer(quantum_address=settings.quantum_address,
+                                 quantum_credentials=quantum_credentials,
                                  telemetry=telemetry.publisher,
                                  max_concurrent_runs=settings.max_concurrent_runs,
                                  model_dir=settings.model_dir,
@@ -71,6 +83,7 @@ async def create_server(settings: ClassicalSettings | None = None) -> ClassicalS
     await server.start()
     for name in (SERVICE_NAME, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("classical service listening on %s:%d, quantum service at %s", settings.host, port,
-             settings.quantum_address)
+    log.info("classical service listening on %s:%d (%s), quantum service at %s (%s)",
+             settings.host, port, settings.tls_mode, settings.quantum_address,
+             "plaintext" if quantum_credentials is None else "TLS")
     return ClassicalServer(server, port, servicer, telemetry, health_servicer, auth)

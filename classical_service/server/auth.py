@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 import grpc
 
 from broker.rpc import replace_behaviour
+from broker.tls import aio_channel
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 
@@ -51,12 +52,15 @@ class ForwardingAuthInterceptor(grpc.aio.ServerInterceptor):
 
     Args:
         quantum_address: ``host:port`` of the quantum service.
+        credentials: TLS credentials of the channel to it; None: plaintext.
         clock: monotonic seconds (the cache's clock).
     """
 
     def __init__(self, quantum_address: str, *,
+                 credentials: grpc.ChannelCredentials | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.quantum_address = quantum_address
+        self.credentials = credentials
         self.clock = clock
         self._verified: dict[str, float] = {}
         self._channel: grpc.aio.Channel | None = None
@@ -78,7 +82,7 @@ class ForwardingAuthInterceptor(grpc.aio.ServerInterceptor):
         if self._verified.get(digest, 0.0) > now:
             return None
         if self._channel is None:  # created on the server's event loop
-            self._channel = grpc.aio.insecure_channel(self.quantum_address)
+            self._channel = aio_channel(self.quantum_address, self.credentials)
         try:
             await qs_grpc.QuantumServiceStub(self._channel).ListQpus(
                 qs_pb2.ListQpusRequest(page_size=1), timeout=_VERIFY_TIMEOUT_S,

@@ -16,6 +16,7 @@ import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 from opentelemetry.instrumentation.grpc import client_interceptor, intercept_channel
 
+from broker.tls import sync_channel
 from classical_service.hybrid import QuantumServiceError, SessionObjective
 from classical_service.server.ai_servicer import AiServicer
 from classical_service.optimizers import (
@@ -52,14 +53,16 @@ class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
     caller's stream through an asyncio queue. At most ``max_concurrent_runs`` run at once."""
 
     def __init__(self, *, quantum_address: str, telemetry, max_concurrent_runs: int = 8,
-                 model_dir: Path | str = "var/models", max_concurrent_finetunes: int = 1) -> None:
+                 model_dir: Path | str = "var/models", max_concurrent_finetunes: int = 1,
+                 quantum_credentials: grpc.ChannelCredentials | None = None) -> None:
         AiServicer.__init__(self, model_dir=model_dir, quantum_address=quantum_address,
-                            telemetry=telemetry, max_concurrent_finetunes=max_concurrent_finetunes)
+                            telemetry=telemetry, max_concurrent_finetunes=max_concurrent_finetunes,
+                            quantum_credentials=quantum_credentials)
         self.quantum_address = quantum_address
         self.telemetry = telemetry
         self._slots = asyncio.Semaphore(max_concurrent_runs)
         # Sessions carry the caller's trace context to the quantum service in call metadata.
-        self._channel = intercept_channel(grpc.insecure_channel(quantum_address),
+        self._channel = intercept_channel(sync_channel(quantum_address, quantum_credentials),
                                           client_interceptor())
 
     def close(self) -> None:
@@ -91,6 +94,10 @@ class ClassicalServicer(AiServicer, cs_grpc.ClassicalServiceServicer):
         if not request.HasField("session"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "MinimizeRequest.session (program, observable, QPU) is required")
+        if request.session.observables:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "Minimize minimises one observable: set MinimizeRequest.session."
+                                "observable (a weighted sum of Pauli terms), not observables")
         if request.max_iterations < 0 or request.tolerance < 0:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "max_iterations and tolerance must be >= 0 (0 = default)")

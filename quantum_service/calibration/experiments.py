@@ -107,6 +107,23 @@ class ExperimentSettings:
     canary_period_s: float = 600.0
     max_qubits_per_run: int | None = None
 
+    def scaled(self, factor: int) -> ExperimentSettings:
+        """These settings with ``factor`` times the shots of fitted sweeps (``shots``,
+        ``readout_shots``, ``rb_shots``) and the random sequences and circuits per length
+        (``rb_sequences``, ``xeb_circuits``): shot-noise-limited uncertainties shrink by
+        ``sqrt(factor)`` (a retried calibration node). Canary settings are unchanged.
+
+        Raises:
+            ValueError: ``factor < 1``.
+        """
+        if factor < 1:
+            raise ValueError(f"scale factor must be >= 1, got {factor}")
+        return replace(self, shots=self.shots * factor,
+                       readout_shots=self.readout_shots * factor,
+                       rb_shots=self.rb_shots * factor,
+                       rb_sequences=self.rb_sequences * factor,
+                       xeb_circuits=self.xeb_circuits * factor)
+
 
 #: Devices with more qubits than this calibrate in rolling runs (:func:`settings_for_device`).
 LARGE_DEVICE_QUBITS = 16

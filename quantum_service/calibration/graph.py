@@ -10,13 +10,15 @@ when stale themselves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from quantum_service.calibration.experiments import ExperimentSettings, settings_for
 from quantum_service.contract import Modality, QpuCapabilities
 from quantum_service.errors import FailedPreconditionError
 
-__all__ = ["CalibrationNode", "CalibrationGraph", "Task", "default_graph",
+__all__ = ["SigmaCeiling", "CalibrationNode", "CalibrationGraph", "Task", "default_graph",
            "CALIBRATED_MODALITIES"]
 
 #: Modalities with a calibration graph (all four).
@@ -25,6 +27,48 @@ CALIBRATED_MODALITIES = frozenset({Modality.SUPERCONDUCTING, Modality.TRAPPED_IO
 
 #: ``(node name, target)``: a qubit index or a pair ``(a, b)`` with ``a < b``.
 Task = tuple[str, int | tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class SigmaCeiling:
+    """When a node's new estimate of one field is good enough to install.
+
+    A fitted value ``v`` with one-sigma uncertainty ``σ`` is accepted when
+    ``low <= v < high`` (its physical range) and ``σ <= ceiling(v)``, the smallest of
+    ``absolute``, ``relative · |v|`` and ``infidelity · (1 - v)`` (terms left at ``inf`` do not
+    apply).
+
+    Attributes:
+        field: the estimate's field name (of ``QubitParameters`` or ``PairParameters``).
+        absolute: ceiling in the field's unit (Hz, rad, probability).
+        relative: ceiling as a fraction of the value (amplitudes, T1, T2).
+        infidelity: ceiling as a fraction of the infidelity ``1 - v`` (gate fidelities).
+        low, high: physical range of the value, ``[low, high)``.
+    """
+
+    field: str
+    absolute: float = math.inf
+    relative: float = math.inf
+    infidelity: float = math.inf
+    low: float = -math.inf
+    high: float = math.inf
+
+    def ceiling(self, value: float) -> float:
+        """The largest accepted one-sigma uncertainty of ``value`` (the field's unit)."""
+        return min(self.absolute, self.relative * abs(value),
+                   self.infidelity * (1.0 - value) if math.isfinite(self.infidelity)
+                   else math.inf)
+
+    def problem(self, value: float, sigma: float) -> tuple[str, str] | None:
+        """``(reason, detail)`` when ``value ± sigma`` is rejected, else ``None``; reasons
+        ``OUT_OF_RANGE`` and ``SIGMA_ABOVE_CEILING`` (as ``CalibrationRejection.reason``)."""
+        if not (math.isfinite(value) and self.low <= value < self.high):
+            return "OUT_OF_RANGE", (f"{self.field} = {value:.6g} outside "
+                                    f"[{self.low:.6g}, {self.high:.6g})")
+        limit = self.ceiling(value)
+        if not (math.isfinite(sigma) and sigma <= limit):
+            return "SIGMA_ABOVE_CEILING", f"σ({self.field}) = {sigma:.3g} > {limit:.3g}"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +81,17 @@ class CalibrationNode:
     parameter) and T1 (the fit absorbs the π pulse's contrast): they are not rerun just because
     a dependency was, only when they are stale themselves (their canary, the schedule, on
     demand); they still run only after their dependencies are fresh.
+
+    ``ceilings`` are the acceptance rules of the fields the node fits (see
+    :func:`default_graph` for the values and their reasons); a node without ceilings installs
+    whatever its experiment fits.
     """
 
     name: str
     scope: str
     depends_on: tuple[str, ...] = ()
     follows_parents: bool = True
+    ceilings: tuple[SigmaCeiling, ...] = ()
 
 
 class CalibrationGraph:
@@ -131,7 +180,8 @@ class CalibrationGraph:
                 reason="CALIBRATION_ORDER")
 
 
-def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
+def default_graph(caps: QpuCapabilities, settings: ExperimentSettings | None = None
+                  ) -> CalibrationGraph:
     """The graph of a device, from its modality and native gates.
 
     Per qubit ``readout → rabi → ramsey``, then on transmons ``→ t1 → t2_echo → rb_1q``;
@@ -143,6 +193,25 @@ def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
     after those and ``rb_1q`` of both qubits. ``t1``, ``rb_1q`` and ``xeb_2q`` do not follow
     their parents (``follows_parents=False``).
 
+    σ ceilings (:class:`SigmaCeiling`), from ``settings`` (default
+    :func:`~.experiments.settings_for` the modality). A node's fit must resolve the drift its
+    canary flags: one sigma no larger than that canary's threshold (3–4σ of the canary's own
+    shot noise, :class:`~.experiments.ExperimentSettings`), else a freshly calibrated value
+    could already read as drifted, and the fit cannot tell a drifted value from a fresh one.
+    Hence ``readout`` ``p01``/``p10`` ≤ ``readout_threshold`` (0.015 on transmons; binomial
+    σ of 2000 shots is ≤ 0.011 for any ``p`` ≤ 0.45), ``rabi`` ≤ ``amplitude_threshold`` of
+    the amplitude (0.3 %), ``ramsey`` ≤ ``frequency_threshold_hz`` (3 kHz; the 41-point, 4 µs
+    sweep gives ~1.3 kHz), ``t1`` ≤ ``t1_relative_threshold`` of T1 (30 %), and the
+    2-qubit phase nodes (``cphase``, ``ms_angle``, ``ecr_phase``) ≤ ``phase_threshold_rad``
+    (0.03 rad; the 3-CZ conditional Ramsey gives ~0.007 rad). Nodes without a canary:
+    ``t2_echo`` ≤ 50 % of T2 (T2 only sets sweep spans — the echo's 2.5 T2, the Ramsey
+    canary's ``0.2 T2`` cap — which a factor-2 error keeps within their design range);
+    ``rb_1q`` and ``xeb_2q`` ≤ the infidelity ``1 - F`` itself (a benchmark must at least
+    resolve the error rate it reports: Magesan et al., PRL 106, 180504 (2011)). Physical
+    ranges: probabilities in ``[0, 0.5)`` (above, the states are swapped), amplitudes and
+    times positive, fidelities in ``[0, 1)`` (a noisy gate's fidelity of exactly 1 is a fit
+    stuck on its bound), phases in ``[-π, π)``.
+
     Calibration programs run through ``execute_native``, which does not post-select: on
     photonic devices they are accounted as heralded shots and on neutral-atom devices as
     loss-free shots (the experiments' statistics are those of the kept shots either way).
@@ -152,25 +221,43 @@ def default_graph(caps: QpuCapabilities) -> CalibrationGraph:
     """
     if caps.modality not in CALIBRATED_MODALITIES:
         raise ValueError(f"no calibration graph for modality {caps.modality.value!r}")
+    s = settings if settings is not None else settings_for(caps.modality)
     natives = caps.native_gate_names
-    nodes = [CalibrationNode("readout", "qubit"),
-             CalibrationNode("rabi", "qubit", ("readout",))]
+    probability = {"absolute": s.readout_threshold, "low": 0.0, "high": 0.5}
+    positive = {"low": 0.0}
+    fidelity = {"infidelity": 1.0, "low": 0.0, "high": 1.0}
+    phase = (SigmaCeiling("two_qubit_phase_rad", absolute=s.phase_threshold_rad,
+                          low=-math.pi, high=math.pi),)
+    nodes = [CalibrationNode("readout", "qubit", ceilings=(
+                 SigmaCeiling("readout_p01", **probability),
+                 SigmaCeiling("readout_p10", **probability))),
+             CalibrationNode("rabi", "qubit", ("readout",), ceilings=(
+                 SigmaCeiling("pi_pulse_amplitude", relative=s.amplitude_threshold,
+                              **positive),))]
     frequency = "rabi"
     if caps.modality is not Modality.PHOTONIC:
-        nodes.append(CalibrationNode("ramsey", "qubit", ("rabi",)))
+        nodes.append(CalibrationNode("ramsey", "qubit", ("rabi",), ceilings=(
+            SigmaCeiling("frequency_hz", absolute=s.frequency_threshold_hz, **positive),)))
         frequency = "ramsey"
+    rb = (SigmaCeiling("single_qubit_gate_fidelity", **fidelity),)
     if caps.modality is Modality.SUPERCONDUCTING:
-        nodes += [CalibrationNode("t1", "qubit", ("ramsey",), follows_parents=False),
-                  CalibrationNode("t2_echo", "qubit", ("t1",)),
-                  CalibrationNode("rb_1q", "qubit", ("t2_echo",), follows_parents=False)]
+        nodes += [CalibrationNode("t1", "qubit", ("ramsey",), follows_parents=False,
+                                  ceilings=(SigmaCeiling("t1_us", relative=s.t1_relative_threshold,
+                                                         **positive),)),
+                  CalibrationNode("t2_echo", "qubit", ("t1",), ceilings=(
+                      SigmaCeiling("t2_us", relative=0.5, **positive),)),
+                  CalibrationNode("rb_1q", "qubit", ("t2_echo",), follows_parents=False,
+                                  ceilings=rb)]
     else:
-        nodes.append(CalibrationNode("rb_1q", "qubit", (frequency,), follows_parents=False))
+        nodes.append(CalibrationNode("rb_1q", "qubit", (frequency,), follows_parents=False,
+                                     ceilings=rb))
     entangler = ("cphase" if "cz" in natives else "ecr_phase" if "ecr" in natives
                  else "ms_angle" if "rxx" in natives else None)
     if entangler is not None:
-        nodes += [CalibrationNode(entangler, "pair", (frequency,)),
+        nodes += [CalibrationNode(entangler, "pair", (frequency,), ceilings=phase),
                   CalibrationNode("xeb_2q", "pair", ("rb_1q", entangler),
-                                  follows_parents=False)]
+                                  follows_parents=False, ceilings=(
+                                      SigmaCeiling("two_qubit_gate_fidelity", **fidelity),))]
     pairs: Iterable[tuple[int, int]]
     if caps.coupling_map is not None:
         pairs = caps.coupling_map

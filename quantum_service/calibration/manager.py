@@ -12,6 +12,19 @@ Triggers (per QPU, on its device clock):
 A run recalibrates only the stale nodes and their descendants in the graph
 (:mod:`.graph`), i.e. only the drifted qubits and pairs, and installs a new
 :class:`~quantum_service.contract.parameters.CalibrationSnapshot` whose parent is the previous one.
+Each node's new estimates must pass its σ ceilings (:mod:`.acceptance`: one retry with more
+shots); a node rejected twice keeps its previous estimates, its descendants in the run are not
+run on it (``PARENT_REJECTED``), and the rejections are recorded on the snapshot. A rejected
+node counts as tried: it is due again one schedule period later, or when its canary flags it.
+
+TLS events. A two-level system in resonance lowers a transmon's T1 and pulls its frequency for
+minutes to hours (Klimov et al., PRL 121, 090502 (2018)); a calibration that happens to run
+then measures the pulled frequency correctly, but that value is wrong by the pull as soon as the
+TLS leaves, and would stay installed until the next scheduled run. So a ``t1`` fit below
+``1 - t1_relative_threshold`` of the qubit's reference T1 (the largest accepted so far,
+initially the installed snapshot's) puts the qubit's ``ramsey`` and ``t1`` nodes on re-check
+every ``CalibrationPolicy.tls_recheck_s`` until its T1 is back (trigger ``"drift"``).
+
 The manager is the kernel's :class:`~quantum_service.kernel.maintenance.Maintenance` hook: a QPU's
 worker asks :meth:`CalibrationManager.is_due` between jobs and then awaits
 :meth:`CalibrationManager.maintain`. New snapshots are announced through a callback (the
@@ -36,6 +49,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from quantum_service.calibration.acceptance import run_checked
 from quantum_service.calibration.canary import (
     PAIR_CANARIES,
     CanaryReading,
@@ -55,7 +69,13 @@ from quantum_service.calibration.graph import (
     Task,
     default_graph,
 )
-from quantum_service.contract import CalibrationSnapshot, QpuDriver, Simultaneous
+from quantum_service.contract import (
+    CalibrationRejection,
+    CalibrationSnapshot,
+    DeviceParameters,
+    QpuDriver,
+    Simultaneous,
+)
 from quantum_service.errors import InvalidProgramError
 
 __all__ = ["Announce", "CalibrationPolicy", "CalibrationOutcome", "CalibrationManager", "HasDriver"]
@@ -81,10 +101,16 @@ class CalibrationPolicy:
         canary_period_s: run the drift canaries this often on every QPU; ``"auto"`` (default)
             takes each QPU's ``ExperimentSettings.canary_period_s`` (set per modality from its
             drift rates and shot cost); ``None`` disables drift detection.
+        tls_recheck_s: re-measure the frequency and T1 of a qubit this long after a ``t1`` fit
+            found it in a TLS event (see the module docstring), and again while it stays
+            there; ``None`` disables the re-checks. Default 20 device-minutes: TLS dwell times
+            are minutes to hours (``DRIFT_RATES``: 1.5 h mean on transmons), so the pulled
+            frequency outlives the TLS by at most ~20 min instead of a whole schedule period.
     """
 
     schedule_period_s: float | None = 12 * 3600.0
     canary_period_s: float | Literal["auto"] | None = "auto"
+    tls_recheck_s: float | None = 1200.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +124,10 @@ class CalibrationOutcome:
         device_time_s: device time they used.
         recalibrated_qubits: qubits whose qubit nodes ran.
         readings: the canary readings taken.
-        tasks: the (node, target) pairs run, in order.
+        tasks: the (node, target) pairs run, in order (rejected ones included).
         deferred: stale (node, target) pairs left for the next runs (rolling runs).
+        rejections: the tasks whose new estimates were rejected (see
+            :mod:`~quantum_service.calibration.acceptance`), also on ``snapshot``.
     """
 
     snapshot: CalibrationSnapshot
@@ -110,6 +138,7 @@ class CalibrationOutcome:
     readings: tuple[CanaryReading, ...] = ()
     tasks: tuple[Task, ...] = ()
     deferred: tuple[Task, ...] = ()
+    rejections: tuple[CalibrationRejection, ...] = ()
 
 
 @dataclass(slots=True)
@@ -122,6 +151,10 @@ class _QpuState:
     #: stale tasks a capped run left for the next runs, and the trigger that found them
     deferred: list[Task] = field(default_factory=list)
     deferred_trigger: str = "schedule"
+    #: per qubit, the T1 (µs) a TLS event is judged against: the largest accepted T1 so far
+    t1_reference_us: dict[int, float] = field(default_factory=dict)
+    #: tasks re-checked because their qubit is in a TLS event → device clock when due
+    rechecks: dict[Task, float] = field(default_factory=dict)
 
 
 class CalibrationManager:
@@ -167,13 +200,16 @@ class CalibrationManager:
         with self._states_lock:
             state = self._states.get(caps.qpu_id)
             if state is None:
-                graph = default_graph(caps)
                 clock = driver.device_clock_s
                 settings = self._settings.get(caps.qpu_id) or settings_for_device(
                     caps.modality, caps.qubit_count,
                     [q.t2_us for q in driver.calibration_snapshot().parameters.qubits])
+                graph = default_graph(caps, settings)
                 state = _QpuState(graph, settings,
                                   dict.fromkeys(graph.tasks(), clock), clock)
+                state.t1_reference_us = {
+                    q: qp.t1_us
+                    for q, qp in enumerate(driver.calibration_snapshot().parameters.qubits)}
                 self._states[caps.qpu_id] = state
             return state
 
@@ -205,7 +241,7 @@ class CalibrationManager:
         state = self._state(device)
         clock = device.device_clock_s
         return (bool(state.deferred) or bool(self._scheduled(state, clock))
-                or self._canary_due(state, clock))
+                or bool(self._rechecks_due(state, clock)) or self._canary_due(state, clock))
 
     def maintain_blocking(self, slot: HasDriver) -> CalibrationOutcome | None:
         """Blocking :meth:`maintain`; returns what ran (``None`` when nothing was due)."""
@@ -222,6 +258,11 @@ class CalibrationManager:
                                  trigger=state.deferred_trigger)
             if stale:
                 return self._run(device, state, stale, trigger="schedule")
+            rechecks = self._rechecks_due(state, clock)
+            if rechecks:
+                for task in rechecks:  # a t1 still low puts them back (_watch_tls)
+                    del state.rechecks[task]
+                return self._run(device, state, rechecks, trigger="drift")
             if self._canary_due(state, clock):
                 return self._check_and_run(device, state, range(state.graph.qubit_count),
                                            state.graph.pairs, trigger="drift")
@@ -280,6 +321,31 @@ class CalibrationManager:
             period = state.settings.canary_period_s
         return period is not None and clock - state.last_canary_s >= period
 
+    @staticmethod
+    def _rechecks_due(state: _QpuState, clock: float) -> list[Task]:
+        return [t for t, when in state.rechecks.items() if clock >= when]
+
+    def _watch_tls(self, state: _QpuState, estimates: DeviceParameters,
+                   accepted: Iterable[Task], clock: float) -> None:
+        """After a run: a qubit whose accepted ``t1`` fell below ``1 - t1_relative_threshold``
+        of its reference is in a TLS event (its frequency pulled with it), so its ``ramsey``
+        and ``t1`` nodes are re-checked ``tls_recheck_s`` later; a qubit out of it leaves the
+        watch and its T1 raises the reference."""
+        period = self.policy.tls_recheck_s
+        for name, q in accepted:
+            if name != "t1" or not isinstance(q, int):
+                continue
+            t1_us = estimates.qubits[q].t1_us
+            reference = state.t1_reference_us.get(q, t1_us)
+            watched = [t for t in ((n, q) for n in ("ramsey", "t1")) if t in state.last_run]
+            for task in watched:
+                state.rechecks.pop(task, None)
+            if t1_us < (1.0 - state.settings.t1_relative_threshold) * reference:
+                if period is not None:
+                    state.rechecks.update(dict.fromkeys(watched, clock + period))
+            else:
+                state.t1_reference_us[q] = max(reference, t1_us)
+
     def _scheduled(self, state: _QpuState, clock: float) -> list[Task]:
         period = self.policy.schedule_period_s
         if period is None:
@@ -320,28 +386,46 @@ class CalibrationManager:
         ctx = self._context(driver, state)
         planned = set(tasks)
         fresh = {t for t in graph.tasks() if t not in planned}
+        rejections: list[CalibrationRejection] = []
+        rejected: set[Task] = set()
         for task in tasks:
-            graph.check_ready(task, fresh)
             name, target = task
-            if isinstance(target, int):
-                QUBIT_EXPERIMENTS[name](ctx, target)
-            else:
-                PAIR_EXPERIMENTS[name](ctx, target)
+            state.last_run[task] = driver.device_clock_s  # tried: next due one period on
+            failed_parents = [d for d in graph.dependencies(task) if d in rejected]
+            if failed_parents:
+                rejected.add(task)
+                rejections.append(CalibrationRejection(
+                    name, target, "PARENT_REJECTED",
+                    "not run: " + ", ".join(f"{n} {t}" for n, t in failed_parents)
+                    + " rejected"))
+                continue
+            graph.check_ready(task, fresh)
+            experiment = (QUBIT_EXPERIMENTS[name] if isinstance(target, int)
+                          else PAIR_EXPERIMENTS[name])
+            rejection = run_checked(ctx, graph.node(name), target, experiment)
+            if rejection is not None:
+                rejected.add(task)
+                rejections.append(rejection)
+                continue
             fresh.add(task)
             state.last_run[task] = driver.device_clock_s
+        self._watch_tls(state, ctx.estimates, [t for t in tasks if t not in rejected],
+                        driver.device_clock_s)
         device_time = driver.calibration_device_time_s - start
         experiments = (*canary_experiments, *ctx.experiments)
-        recalibrated = tuple(sorted({t for n, t in tasks if isinstance(t, int)}))
+        recalibrated = tuple(sorted({t for n, t in tasks
+                                     if isinstance(t, int) and (n, t) not in rejected}))
         snapshot = previous.derive(
             ctx.estimates, trigger=trigger, recalibrated_qubits=recalibrated,
             experiments=experiments, calibration_device_time_s=device_time,
             device_clock_s=driver.device_clock_s, qubit_uncertainties=ctx.uncertainties,
-            pair_uncertainties=ctx.pair_uncertainties)
+            pair_uncertainties=ctx.pair_uncertainties, rejections=tuple(rejections))
         driver.install_snapshot(snapshot)
         if self._announce_to is not None:
             self._announce_to(snapshot, experiments)
         return CalibrationOutcome(snapshot, trigger, experiments, device_time, recalibrated,
-                                  tuple(readings), tuple(tasks), tuple(state.deferred))
+                                  tuple(readings), tuple(tasks), tuple(state.deferred),
+                                  tuple(rejections))
 
     @staticmethod
     def _limit(state: _QpuState, stale: Sequence[Task], *, trigger: str) -> list[Task]:

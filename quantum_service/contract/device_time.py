@@ -9,11 +9,18 @@ Formulas (times in ns unless the name says ``_s``):
 * one shot: ``shot_ns = schedule_ns + readout_duration_ns + reset_duration_ns``, where
   ``schedule_ns`` is the as-soon-as-possible gate schedule of the compiled circuit
   (:func:`schedule_duration_ns`; virtual gates last 0 ns);
-* a batch: ``device_time = executions × settings × max(shot_count, 1) × shot_ns``, where
+* a batch: ``device_time = executions × settings × shot_count × shot_ns``, where
   ``executions`` counts circuits run (every parameter set, and every shifted circuit of a
-  parameter-shift gradient), ``settings`` the measurement settings of the observable
+  parameter-shift gradient) and ``settings`` the measurement settings of the observable
   (qubit-wise commuting groups of its terms, :func:`measurement_settings`; 1 for sampling
-  programs), and an exact evaluation (``shot_count = 0``) counts as one shot per setting;
+  programs);
+* an exact evaluation (``shot_count = 0``: expectation values of the simulated state itself)
+  is something no device can do: it is *simulator-only* and charges no device time (0 s), and
+  results say so (``Job.exact``, ``SessionResult.exact``). Quotas and the fair share count
+  device time only; the simulator time of exact work shows in the queue's ETA
+  (:mod:`quantum_service.kernel.runtime`), not in device seconds. The alternative — charging
+  the shots a device would need for some precision — would invent a precision the user never
+  asked for;
 * simultaneous programs on disjoint qubits: each shot lasts the *longest* program's schedule
   plus one readout and reset, ``shot_count × (max schedule_ns + readout + reset)``;
 * post-selection: the device spends time on every *attempted* shot, kept or not, so a run of
@@ -62,15 +69,15 @@ def shot_duration_ns(schedule_ns: float, caps: QpuCapabilities) -> float:
 
 def batch_device_time_s(*, executions: int, settings: int, shot_count: int,
                         shot_ns: float) -> float:
-    """``executions × settings × max(shot_count, 1) × shot_ns``, in seconds.
+    """``executions × settings × shot_count × shot_ns``, in seconds (0 for exact evaluations).
 
     Args:
         executions: circuits run (>= 0), counting shifted gradient circuits.
         settings: measurement settings per circuit (>= 1).
-        shot_count: shots per circuit and setting; 0 (exact) counts as one.
+        shot_count: shots per circuit and setting; 0 (exact, simulator-only) costs nothing.
         shot_ns: one shot's duration (:func:`shot_duration_ns`).
     """
-    return executions * settings * max(shot_count, 1) * shot_ns * NS
+    return executions * settings * max(shot_count, 0) * shot_ns * NS
 
 
 def simultaneous_device_time_s(schedules_ns: Sequence[float], *, shot_count: int,

@@ -16,6 +16,8 @@ accessor                protocol                 used by
 ``simultaneous()``      :class:`Simultaneous`    calibration canaries (programs played at once)
 ``fixed_layout()``      :class:`FixedLayout`     multi-programming (circuits on named qubits)
 ``post_selecting()``    :class:`PostSelecting`   heralded / loss-detecting devices
+``offloadable()``       :class:`Offloadable`     the service's executor (Dask workers)
+``mitigating()``        :class:`Mitigating`      jobs and sessions asking for ZNE, twirling, DD
 ======================  =======================  ===============================================
 
 Lifecycle (as in qibolab): ``connect()`` → many ``prepare()``/``execute()`` → ``disconnect()``.
@@ -32,12 +34,16 @@ import numpy as np
 
 from quantum_service.circuits.ir import Circuit
 from quantum_service.contract.capabilities import QpuCapabilities
+from quantum_service.contract.executor import Executor
+from quantum_service.contract.mitigation import MitigationOptions
 from quantum_service.contract.parameters import CalibrationSnapshot, DeviceParameters
 from quantum_service.contract.programs import ExecutionOptions, ExecutionResult, PreparedProgram
 
 __all__ = [
     "Calibratable",
     "FixedLayout",
+    "Mitigating",
+    "Offloadable",
     "PostSelecting",
     "QpuDriver",
     "Simultaneous",
@@ -117,6 +123,33 @@ class PostSelecting(Protocol):
         """Probability in ``[0, 1]`` that one attempted shot of ``program`` is kept."""
 
 
+class Offloadable(Protocol):
+    """A QPU whose pure simulation work (program + parameter sets + shots + seed → counts or
+    values) can run on an :class:`~.executor.Executor` the service chooses; the device state
+    stays with the driver."""
+
+    def use_executor(self, executor: Executor) -> None:
+        """Runs simulation work on ``executor`` from now on (the caller owns and closes it)."""
+
+
+class Mitigating(Protocol):
+    """A QPU that applies circuit-level error mitigation
+    (:class:`~.mitigation.MitigationOptions` in ``ExecutionOptions.mitigation``) to the programs
+    it prepared: folding for zero-noise extrapolation, Pauli twirling, dynamical decoupling."""
+
+    def check_mitigation(self, program: PreparedProgram, mitigation: MitigationOptions, *,
+                         gradient: bool = False) -> None:
+        """Checks, before anything runs, that ``program`` can run with ``mitigation``.
+
+        Raises:
+            InvalidProgramError: no observable, a dynamic circuit, scale factors that fold to
+                the same achieved factor, or gradients with a non-linear fit (reason
+                ``INVALID_MITIGATION`` or ``UNSUPPORTED_OPERATION``).
+            FailedPreconditionError: the device cannot apply an option, e.g. dynamical
+                decoupling where idle qubits do not decohere (reason ``MITIGATION_UNSUPPORTED``).
+        """
+
+
 class QpuDriver(abc.ABC):
     """Abstract driver. Subclasses implement :attr:`capabilities`, :meth:`prepare`,
     :meth:`execute` and :meth:`calibration_snapshot`; everything else has defaults.
@@ -136,12 +169,21 @@ class QpuDriver(abc.ABC):
         """Releases the device (default: nothing to do)."""
 
     @abc.abstractmethod
-    def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None
-                ) -> PreparedProgram:
+    def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None,
+                observables: Sequence[Sequence[tuple[str, float]]] = ()) -> PreparedProgram:
         """Validates and compiles ``circuit`` for this QPU (once per program).
 
+        Args:
+            circuit: the program.
+            observable: ``(pauli_string, coefficient)`` terms whose expectation value each
+                execution returns, or ``None`` (measurement counts).
+            observables: instead of ``observable``, several observables measured together:
+                their terms are grouped into qubit-wise commuting measurement settings once,
+                each setting runs once for all of them, and results carry one value per
+                observable (``ExecutionResult.expectation_values`` of shape ``(m, k)``).
         Raises:
-            InvalidProgramError: the circuit cannot run here (too wide, unroutable, ...).
+            InvalidProgramError: the circuit cannot run here (too wide, unroutable, ...), or
+                both ``observable`` and ``observables`` are given.
         """
 
     @abc.abstractmethod
@@ -157,6 +199,12 @@ class QpuDriver(abc.ABC):
     def device_time_s(self) -> float:
         """Total device time consumed so far, seconds."""
         return 0.0
+
+    def device_state(self) -> str | None:
+        """An opaque token naming the state programs run on now, for
+        ``ExecutionOptions.device_state`` (pinning a job to one state; replays). ``None``
+        (default): the device cannot be pinned or replayed, e.g. real hardware."""
+        return None
 
     @property
     def supports(self) -> Mapping[str, bool]:
@@ -192,4 +240,12 @@ class QpuDriver(abc.ABC):
 
     def post_selecting(self) -> PostSelecting | None:
         """This driver as a :class:`PostSelecting`, or ``None``."""
+        return None
+
+    def offloadable(self) -> Offloadable | None:
+        """This driver as an :class:`Offloadable`, or ``None``."""
+        return None
+
+    def mitigating(self) -> Mitigating | None:
+        """This driver as a :class:`Mitigating` QPU, or ``None``."""
         return None

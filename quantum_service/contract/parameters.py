@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["QubitParameters", "PairParameters", "DeviceParameters", "CalibrationSnapshot"]
+__all__ = ["QubitParameters", "PairParameters", "DeviceParameters", "CalibrationRejection",
+           "CalibrationSnapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,31 +67,42 @@ class PairParameters:
         two_qubit_phase_rad: coherent error of the native 2-qubit gate as its uncompensated
             pulse makes it: for ``cz`` an extra conditional phase on ``|11>``; for ``rxx``
             (Mølmer–Sørensen) an extra rotation angle of a ``rxx(π/2)`` gate.
+        zz_khz: always-on ZZ coupling ``ζ/2π`` of the pair, kHz: the pair accumulates the
+            conditional phase ``2π ζ t`` on ``|11>`` over every time ``t`` both qubits spend
+            outside a gate on this pair (:mod:`quantum_service.devices.crosstalk`).
+        spectator_error: probability of a Z error on one qubit of the pair per native 2-qubit
+            gate that drives the other qubit with a third one (spectator error).
     """
 
     qubit_a: int
     qubit_b: int
     two_qubit_gate_fidelity: float
     two_qubit_phase_rad: float = 0.0
+    zz_khz: float = 0.0
+    spectator_error: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceParameters:
     """All physical parameters of a device: one entry per qubit, one per coupled pair.
 
-    ``pairs`` is keyed by ``(min(a, b), max(a, b))``. ``default_pair`` applies to pairs not listed
-    (all-to-all devices list none).
+    ``pairs`` is keyed by ``(min(a, b), max(a, b))``. The ``default_*`` values apply to pairs
+    not listed (all-to-all devices list none).
     """
 
     qubits: tuple[QubitParameters, ...]
     pairs: dict[tuple[int, int], PairParameters] = field(default_factory=dict)
     default_two_qubit_gate_fidelity: float = 1.0
+    default_zz_khz: float = 0.0
+    default_spectator_error: float = 0.0
 
     def pair(self, a: int, b: int) -> PairParameters:
         key = (min(a, b), max(a, b))
         found = self.pairs.get(key)
         if found is None:
-            return PairParameters(key[0], key[1], self.default_two_qubit_gate_fidelity)
+            return PairParameters(key[0], key[1], self.default_two_qubit_gate_fidelity,
+                                  zz_khz=self.default_zz_khz,
+                                  spectator_error=self.default_spectator_error)
         return found
 
     def with_qubit(self, q: int, **changes: Any) -> DeviceParameters:
@@ -105,6 +117,28 @@ class DeviceParameters:
         pairs = dict(self.pairs)
         pairs[key] = replace(self.pair(*key), **changes)
         return replace(self, pairs=pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationRejection:
+    """A calibration node whose new estimate was not installed (the old one was kept, stale).
+
+    Attributes:
+        node: the calibration node (``"ramsey"``, ``"cphase"``).
+        target: its qubit, or its pair ``(a, b)`` with ``a < b``.
+        reason: UPPER_SNAKE cause: ``SIGMA_ABOVE_CEILING`` (the fit's one-sigma uncertainty
+            exceeds the node's ceiling), ``OUT_OF_RANGE`` (a fitted value outside its physical
+            range or on a bound of the fit), ``FIT_FAILED`` (the fit did not converge) or
+            ``PARENT_REJECTED`` (a node it depends on was rejected in the same run, so it was
+            not run on a stale parent).
+        detail: what was measured against what, e.g. ``"σ(frequency_hz) = 5.1e+03 > 3e+03"``
+            (the retry included).
+    """
+
+    node: str
+    target: int | tuple[int, int]
+    reason: str
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +163,9 @@ class CalibrationSnapshot:
             field name (``"t1_us"``); empty mappings for values not fitted.
         pair_uncertainties: per pair key, the same for pair fields.
         qubit_calibrate_times: per qubit, UTC wall time of its last calibration.
+        rejections: the nodes of the calibration that made this snapshot whose new estimates
+            were rejected (their previous values are carried over); empty when every fit was
+            accepted.
     """
 
     snapshot_id: str
@@ -145,6 +182,7 @@ class CalibrationSnapshot:
     pair_uncertainties: Mapping[tuple[int, int], Mapping[str, float]] = field(
         default_factory=dict)
     qubit_calibrate_times: tuple[datetime, ...] = ()
+    rejections: tuple[CalibrationRejection, ...] = ()
 
     @staticmethod
     def create(qpu_id: str, parameters: DeviceParameters, *, trigger: str = "initial",
@@ -170,10 +208,12 @@ class CalibrationSnapshot:
                calibration_device_time_s: float = 0.0, device_clock_s: float | None = None,
                qubit_uncertainties: Mapping[int, Mapping[str, float]] | None = None,
                pair_uncertainties: Mapping[tuple[int, int], Mapping[str, float]] | None = None,
+               rejections: tuple[CalibrationRejection, ...] = (),
                ) -> CalibrationSnapshot:
         """The child snapshot after a calibration: new id, this one as parent.
 
-        Uncertainties and calibrate times of qubits not in ``recalibrated_qubits`` carry over.
+        Uncertainties and calibrate times of qubits not in ``recalibrated_qubits`` carry over;
+        ``rejections`` are this calibration's own (a parent's are not inherited).
         """
         now = datetime.now(UTC)
         uncertainties = list(self.qubit_uncertainties or ({} for _ in parameters.qubits))
@@ -193,4 +233,5 @@ class CalibrationSnapshot:
             parent_snapshot_id=self.snapshot_id,
             device_clock_s=self.device_clock_s if device_clock_s is None else device_clock_s,
             experiments=experiments, qubit_uncertainties=tuple(uncertainties),
-            pair_uncertainties=pairs, qubit_calibrate_times=tuple(times))
+            pair_uncertainties=pairs, qubit_calibrate_times=tuple(times),
+            rejections=tuple(rejections))

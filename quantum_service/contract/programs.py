@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from quantum_service.circuits.ir import Circuit
+from quantum_service.contract.mitigation import MitigationOptions, MitigationRecord
 
 __all__ = ["ExecutionCancelled", "ExecutionOptions", "ExecutionResult", "PreparedProgram"]
 
@@ -31,23 +32,39 @@ class ExecutionOptions:
         shot_count: 0 for exact expectation values (observable programs only); otherwise the
             number of shots per circuit and parameter set.
         gradient: also return gradients of expectation values (parameter-shift rule or adjoint).
-        seed: seed for shot sampling and stochastic noise.
+        seed: seed for shot sampling and stochastic noise. Parameter set ``r`` of the batch
+            draws from its own stream, ``SeedSequence(seed, spawn_key=(first_row + r, block))``
+            (numpy), so a result does not depend on how a job is chunked or on how many
+            workers ran it.
+        first_row: index, within the job, of the batch's first parameter set (see ``seed``).
         readout_mitigation: also return counts corrected with the latest calibrated readout
             assignment matrices (``ExecutionResult.mitigated_probabilities``).
         gradient_method: ``"parameter_shift"`` (runs on any QPU; device time counts the
             shifted circuits) or ``"adjoint"`` (exact, noiseless simulation only).
-        should_stop: asked by the driver between parameter sets (and between the shifted
-            circuits of a gradient); when it returns ``True`` the driver raises
+        should_stop: asked by the driver between parameter sets (in the service process;
+            every ~0.1 s while tasks run on a Dask cluster); when it returns ``True`` the
+            driver raises
             :class:`ExecutionCancelled`. Must be cheap and thread-safe (e.g. a
             ``threading.Event``'s ``is_set``). ``None``: run the batch to the end.
+        device_state: run on the device as it was when :meth:`QpuDriver.device_state`
+            returned this token (a simulated device's drift step and calibration snapshot), so
+            that a job's parameter sets all see one device state and a replay with the same
+            seed gives bit-identical results. ``None``: the device as it is now.
+        mitigation: zero-noise extrapolation, Pauli twirling and dynamical decoupling applied
+            to the compiled program (observable programs only; drivers declaring the matching
+            ``supports`` flags). With twirling, ``shot_count`` is split among the frames.
+            ``None``: none.
     """
 
     shot_count: int = 0
     gradient: bool = False
     seed: int | None = None
+    first_row: int = 0
     readout_mitigation: bool = False
     gradient_method: str = "parameter_shift"
     should_stop: Callable[[], bool] | None = None
+    device_state: str | None = None
+    mitigation: MitigationOptions | None = None
 
 
 @dataclass(slots=True)
@@ -55,9 +72,12 @@ class ExecutionResult:
     """Results for a batch of ``m`` parameter sets of one prepared program.
 
     Attributes:
-        expectation_values: float64 ``(m,)`` (observable programs), else ``None``.
-        standard_errors: float64 ``(m,)``; zeros for exact values.
-        gradients: float64 ``(m, parameter_count)`` when requested.
+        expectation_values: float64 ``(m,)`` (observable programs), ``(m, k)`` for a program
+            prepared with ``k`` observables (``PreparedProgram.observables``, in their order),
+            else ``None``.
+        standard_errors: the shape of ``expectation_values``; zeros for exact values.
+        gradients: float64 ``(m, parameter_count)`` when requested; ``(m, k,
+            parameter_count)`` with ``k`` observables.
         counts: per parameter set, bitstring → count (sampling programs), else ``None``.
         device_time_s: QPU time this batch used, seconds
             (:func:`~quantum_service.contract.device_time.device_time_s`).
@@ -68,7 +88,13 @@ class ExecutionResult:
             (when ``ExecutionOptions.readout_mitigation``).
         engine: the engine that ran the batch (``statevector``, ``density_matrix``; see
             :mod:`quantum_service.engines`); empty for drivers without one.
-        engine_reason: why that engine was chosen (one sentence).
+        engine_reason: why that engine was chosen (one sentence), and where it ran when not
+            in the service process (a Dask cluster, or an in-process fallback and why).
+        executor: where the batch ran (``MappedBatch.where``); empty for drivers without an
+            executor.
+        mitigation: per parameter set, what mitigation measured (when
+            ``ExecutionOptions.mitigation``); ``expectation_values`` then hold the mitigated
+            values (zero-noise extrapolated with ZNE) and ``standard_errors`` their errors.
     """
 
     expectation_values: np.ndarray | None = None
@@ -81,6 +107,8 @@ class ExecutionResult:
     mitigated_probabilities: list[dict[str, float]] | None = None
     engine: str = ""
     engine_reason: str = ""
+    executor: str = ""
+    mitigation: list[MitigationRecord] | None = None
 
 
 @dataclass(slots=True)
@@ -103,4 +131,8 @@ class PreparedProgram:
     duration_ns: float = 0.0
     #: Device qubits the program occupies (gates, measurements, observable support).
     physical_qubits: tuple[int, ...] = ()
+    #: The observables of a program prepared with several (``QpuDriver.prepare(observables=)``),
+    #: in order; ``observable`` then holds their distinct Pauli strings, coefficient 1.0 each,
+    #: which is what measurement settings and device time count. Empty otherwise.
+    observables: tuple[Sequence[tuple[str, float]], ...] = ()
     payload: object = field(default=None, repr=False)

@@ -48,6 +48,9 @@ __all__ = ["DriftRates", "DRIFT_RATES", "DriftingDevice"]
 
 _HOUR = 3600.0
 
+#: Steps whose parameters a device keeps at hand for pinned runs (older ones are recomputed).
+_HISTORY_STEPS = 64
+
 
 @dataclass(frozen=True, slots=True)
 class DriftRates:
@@ -148,6 +151,7 @@ class DriftingDevice:
         self._base = base
         self._rates = rates
         self._pairs = tuple((min(a, b), max(a, b)) for a, b in pairs)
+        self._seed = seed
         self._rng = np.random.default_rng(seed)
         self._step_s = float(step_s)
         self._clock_s = 0.0
@@ -162,6 +166,32 @@ class DriftingDevice:
         self._phase = np.zeros(len(self._pairs))
         self.version = 0
         self._parameters = base
+        #: Recent steps' parameters (``step → parameters``), for runs pinned to an earlier step.
+        self._history: dict[int, DeviceParameters] = {0: base}
+
+    @property
+    def step(self) -> int:
+        """Drift steps taken: the parameters are those of step ``step`` (``clock_s //
+        step_s``)."""
+        return self._steps_done
+
+    def parameters_at(self, step: int) -> DeviceParameters:
+        """The true parameters of drift step ``step`` (0 ... :attr:`step`): the trajectory is
+        a function of the seed and the step alone, so an earlier step is recalled from the
+        recent history or recomputed from the seed (``O(step)`` work).
+
+        Raises:
+            ValueError: ``step`` is negative or in the future.
+        """
+        if not 0 <= step <= self._steps_done:
+            raise ValueError(f"drift step {step} is outside 0..{self._steps_done}")
+        found = self._history.get(step)
+        if found is not None:
+            return found
+        twin = DriftingDevice(self._base, self._rates, pairs=self._pairs, seed=self._seed,
+                              step_s=self._step_s)
+        twin.advance(step * self._step_s)
+        return twin.parameters
 
     @property
     def clock_s(self) -> float:
@@ -185,6 +215,9 @@ class DriftingDevice:
             self._step(self._step_s)
         self._steps_done = target
         self._parameters = self._materialize()
+        self._history[target] = self._parameters
+        while len(self._history) > _HISTORY_STEPS:
+            del self._history[next(iter(self._history))]
         self.version += 1
         return True
 

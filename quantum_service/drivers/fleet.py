@@ -73,6 +73,17 @@ day's calibration):
   readout error 1e-3; photons do not decohere on chip (T1 = T2 = ∞ in practice); the
   photon frequency is 330 THz (≈ 910 nm, InGaAs quantum-dot emission, Tomm et al. 2021).
 
+Crosstalk (:mod:`quantum_service.devices.crosstalk`), per coupled pair (``PairParameters.zz_khz``,
+``spectator_error``): ``sc-grid-16`` and ``sc-eagle-127`` have fixed-coupling-class static ZZ,
+median ``ζ/2π = 30 kHz`` (tens of kHz: Sundaresan et al., PRX Quantum 1, 020318 (2020)),
+``sc-wukong-72`` tunable couplers idling at a suppressed ``5 kHz`` (a few kHz: Sung et al.,
+PRX 11, 021058 (2021); Wukong's value is not published, assumed), each spread log-normally
+(σ = 0.4) over the pairs; spectator Z error ``1e-3`` per neighbouring 2-qubit gate on the
+transmon devices (Sycamore's 2-qubit error rises from 0.36 % isolated to 0.62 % simultaneous,
+Arute et al., Nature 574, 505 (2019)); ``2.5e-4`` between neighbouring ions (1–3 % beam
+spill-over, Debnath et al., Nature 536, 63 (2016)) and no static ZZ; neutral atoms in ground
+states and photons neither.
+
 The modality physics (blockade coupling, atom loss, heralding, photon loss) lives in
 :mod:`quantum_service.drivers.neutral_atom` and :mod:`quantum_service.drivers.photonic`.
 Each ``*_drivers()`` function below is a *fleet provider*: registered as a ``qcore.drivers``
@@ -116,6 +127,8 @@ from quantum_service.drivers.simulated import SimulatedQpuDriver
 __all__ = [
     "EAGLE_MEDIANS",
     "GRID_MEDIANS",
+    "ION_SPECTATOR_ERROR",
+    "SC_SPECTATOR_ERROR",
     "RB70S_C6_HZ_UM6",
     "TransmonMedians",
     "WUKONG_MEDIANS",
@@ -132,6 +145,12 @@ __all__ = [
     "trapped_ion_chain",
     "trapped_ion_drivers",
 ]
+
+#: Z-error probability of a transmon next to a driven 2-qubit gate (module docstring).
+SC_SPECTATOR_ERROR = 1e-3
+
+#: The same for an ion next to a Mølmer–Sørensen gate (module docstring).
+ION_SPECTATOR_ERROR = 2.5e-4
 
 #: ``C6/h`` of two ⁸⁷Rb atoms in 70S₁/₂, Hz·µm⁶ (Amazon Braket's QuEra Aquila capabilities:
 #: ``C6 = 5.42e-24 rad·m⁶/s = 2π × 862 690 MHz·µm⁶``).
@@ -155,8 +174,10 @@ class TransmonMedians:
             ``p(0|1) = 1.3 e`` (relaxation during readout makes ``p(0|1)`` the larger).
         single_qubit_error, two_qubit_error: average gate infidelities.
         frequency_hz: qubit frequency.
-        t1_spread, t2_spread, readout_spread, single_qubit_spread, two_qubit_spread: σ of
-            the log-normal spread of each value across qubits or pairs.
+        zz_khz: always-on ZZ rate ``ζ/2π`` per coupled pair, kHz (spread log-normally).
+        spectator_error: Z-error probability of a neighbour per 2-qubit gate (all pairs).
+        t1_spread, t2_spread, readout_spread, single_qubit_spread, two_qubit_spread,
+            zz_spread: σ of the log-normal spread of each value across qubits or pairs.
     """
 
     t1_us: float
@@ -165,11 +186,14 @@ class TransmonMedians:
     single_qubit_error: float
     two_qubit_error: float
     frequency_hz: float
+    zz_khz: float = 0.0
+    spectator_error: float = 0.0
     t1_spread: float = 0.25
     t2_spread: float = 0.3
     readout_spread: float = 0.4
     single_qubit_spread: float = 0.3
     two_qubit_spread: float = 0.35
+    zz_spread: float = 0.4
 
 
 def _transmon_parameters(medians: TransmonMedians, n: int, edges: tuple[tuple[int, int], ...],
@@ -191,14 +215,18 @@ def _transmon_parameters(medians: TransmonMedians, n: int, edges: tuple[tuple[in
     )
     e2 = np.clip(_spread(rng, m.two_qubit_error, m.two_qubit_spread, len(edges)),
                  m.two_qubit_error / 4, min(0.2, 6.25 * m.two_qubit_error))
-    pairs = {(a, b): PairParameters(a, b, float(1 - e)) for (a, b), e in zip(edges, e2)}
+    zz = _spread(rng, m.zz_khz, m.zz_spread, len(edges))
+    pairs = {(a, b): PairParameters(a, b, float(1 - e), zz_khz=float(z),
+                                    spectator_error=m.spectator_error)
+             for (a, b), e, z in zip(edges, e2, zz)}
     return DeviceParameters(qubits, pairs)
 
 
 #: ``sc-grid-16``'s medians (module docstring).
 GRID_MEDIANS = TransmonMedians(t1_us=120.0, t2_us=90.0, readout_error=0.015,
                                single_qubit_error=3e-4, two_qubit_error=8e-3,
-                               frequency_hz=4.8e9)
+                               frequency_hz=4.8e9, zz_khz=30.0,
+                               spectator_error=SC_SPECTATOR_ERROR)
 
 
 def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int = 4,
@@ -226,7 +254,8 @@ def superconducting_grid(qpu_id: str = "sc-grid-16", *, rows: int = 4, cols: int
 #: ``sc-wukong-72``'s medians (module docstring: which are published, which assumed).
 WUKONG_MEDIANS = TransmonMedians(t1_us=15.0, t2_us=5.0, readout_error=0.03,
                                  single_qubit_error=3e-3, two_qubit_error=0.03,
-                                 frequency_hz=4.5e9)
+                                 frequency_hz=4.5e9, zz_khz=5.0,
+                                 spectator_error=SC_SPECTATOR_ERROR)
 
 
 def origin_wukong(qpu_id: str = "sc-wukong-72", *, noisy: bool = True, seed: int = 72
@@ -256,7 +285,8 @@ def origin_wukong(qpu_id: str = "sc-wukong-72", *, noisy: bool = True, seed: int
 #: ``sc-eagle-127``'s medians (module docstring).
 EAGLE_MEDIANS = TransmonMedians(t1_us=250.0, t2_us=150.0, readout_error=0.015,
                                 single_qubit_error=2.5e-4, two_qubit_error=8e-3,
-                                frequency_hz=4.8e9)
+                                frequency_hz=4.8e9, zz_khz=30.0,
+                                spectator_error=SC_SPECTATOR_ERROR)
 
 
 def ibm_eagle(qpu_id: str = "sc-eagle-127", *, noisy: bool = True, seed: int = 127
@@ -308,7 +338,8 @@ def trapped_ion_chain(qpu_id: str = "ion-chain-11", *, qubit_count: int = 11,
         description=f"trapped-ion chain of {n} 171Yb+ ions, all-to-all "
                     f"({'noisy' if noisy else 'ideal'}; IonQ Harmony-class parameters)",
     )
-    return caps, DeviceParameters(qubits, {}, 0.975 if noisy else 1.0)
+    return caps, DeviceParameters(qubits, {}, 0.975 if noisy else 1.0,
+                                  default_spectator_error=ION_SPECTATOR_ERROR if noisy else 0.0)
 
 
 def default_fleet() -> list[tuple[QpuCapabilities, DeviceParameters]]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,7 +48,6 @@ from quantum_service.contract import (
     POST_SELECTION,
     DeviceParameters,
     Modality,
-    PreparedProgram,
     QpuCapabilities,
     QubitParameters,
 )
@@ -198,11 +198,13 @@ class NeutralAtomQpuDriver(PostSelectedQpuDriver):
         return {"blockade_radius_um": self._array.blockade_radius_um,
                 "min_atom_spacing_um": spacing, "atom_loss_per_shot": self._loss}
 
-    def keep_probability(self, program: PreparedProgram) -> float:
-        """``(1 - λ)^k`` for ``k`` used atoms when post-selecting, else 1."""
+    def circuit_keep_probability(self, operations: Sequence[tuple[str, tuple[int, ...]]],
+                                 active_qubits: Sequence[int]) -> float:
+        """``(1 - λ)^k`` for ``k`` used atoms when post-selecting, else 1 (a lost atom then
+        reads as 0 through the readout errors)."""
         if not self._post_select:
             return 1.0
-        return (1.0 - self._loss) ** self.program_executable(program).qubit_count
+        return (1.0 - self._loss) ** len(active_qubits)
 
 
 def _check_model(caps: QpuCapabilities, parameters: DeviceParameters, array: AtomArray,

@@ -33,6 +33,7 @@ feed-forward, and the fusion-based architectures of large photonic machines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,6 @@ from quantum_service.contract import (
     POST_SELECTION,
     DeviceParameters,
     Modality,
-    PreparedProgram,
     QpuCapabilities,
 )
 from quantum_service.drivers.postselection import PostSelectedQpuDriver
@@ -150,12 +150,10 @@ class PhotonicQpuDriver(PostSelectedQpuDriver):
                 "source_efficiency": m.source_efficiency,
                 "detector_efficiency": m.detector_efficiency}
 
-    def keep_probability(self, program: PreparedProgram) -> float:
-        """``p_h^{n_2q} · Π_q η_q`` over the photons of the compiled program: the qubits the
-        driver simulates (gates, measurements and observable support)."""
-        exe = self.program_executable(program)
-        index = {q: i for i, q in enumerate(exe.physical_qubits)}
-        native = self.capabilities.native_gate_names
-        gates = [tuple(index[q] for q in op.qubits)
-                 for op in self.compiled_circuit(program).operations if op.name in native]
+    def circuit_keep_probability(self, operations: Sequence[tuple[str, tuple[int, ...]]],
+                                 active_qubits: Sequence[int]) -> float:
+        """``p_h^{n_2q} · Π_q η_q`` over the photons (active qubits) of the shot: every pulse
+        is one component a photon passes, every two-qubit gate one herald."""
+        index = {q: i for i, q in enumerate(active_qubits)}
+        gates = [tuple(index[q] for q in qubits) for _, qubits in operations]
         return photonic_keep_probability(gates, len(index), self._loss_model)

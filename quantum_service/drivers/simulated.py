@@ -15,8 +15,12 @@ Execution model:
   PRA 99, 032331 (2019)) and the chain rule through the affine parameter expressions;
 * device time follows :mod:`quantum_service.contract.device_time`: per circuit execution the
   gate schedule plus readout and reset, times shots, times the number of measurement settings
-  (qubit-wise commuting groups of the observable); an exact evaluation counts as one shot per
-  setting.
+  (qubit-wise commuting groups of the observable); an exact evaluation (``shot_count = 0``) is
+  simulator-only and costs no device time;
+* several observables of one program (``prepare(observables=...)``) are read from the distinct
+  Pauli terms of them all: one execution per measurement setting (qubit-wise commuting group)
+  of those terms serves every observable, so device time counts each setting once, however
+  many observables read it.
 
 Drift and calibration: a noisy device's true parameters drift with its device clock
 (:class:`~quantum_service.devices.drift.DriftingDevice`; busy time of jobs and calibration plus
@@ -28,13 +32,25 @@ stale estimates show up as coherent errors. Calibration experiments run through
 
 Readout mitigation (``ExecutionOptions.readout_mitigation``) uses the *calibrated* assignment
 matrices (:mod:`quantum_service.calibration.mitigation`).
+
+Circuit-level mitigation (``ExecutionOptions.mitigation``; :mod:`quantum_service.mitigation`)
+transforms the *compiled* circuit — folded for each noise scale factor, twirled with a fresh
+Pauli frame per randomization, decoupling pulses in its idle windows — and runs every variant
+as its own executable, so the device's per-gate and idle noise acts on every inserted gate.
+Twirling splits the shots evenly among its frames (``ceil(shot_count / R)`` each); every
+variant's shots are charged as device time. The values at each scale factor are averaged over
+frames (standard error ``sqrt(Σ_r σ_r²) / R``) and extrapolated to zero noise
+(:func:`~quantum_service.mitigation.extrapolate`); gradients are extrapolated with the same
+linear weights. Each variant runs with its own seed drawn from ``(seed, scale index, frame)``,
+and the frames from ``(seed, scale index)``, so a seeded run is reproducible and independent
+of chunking.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import numpy as np
@@ -44,13 +60,21 @@ from quantum_service.calibration.mitigation import mitigate_counts
 from quantum_service.circuits.ir import Circuit
 from quantum_service.compiler import CompileTarget, compile_circuit
 from quantum_service.contract import (
+    DYNAMICAL_DECOUPLING,
+    PAULI_TWIRLING,
+    ZERO_NOISE_EXTRAPOLATION,
     Calibratable,
     CalibrationSnapshot,
     DeviceParameters,
-    ExecutionCancelled,
     ExecutionOptions,
     ExecutionResult,
+    Executor,
+    Extrapolation,
     FixedLayout,
+    Mitigating,
+    MitigationOptions,
+    MitigationRecord,
+    Offloadable,
     PreparedProgram,
     QpuCapabilities,
     QpuDriver,
@@ -66,13 +90,30 @@ from quantum_service.engines import (
     Engine,
     ReadoutObservable,
     engine_names,
-    estimate,
     parse_pauli_term,
-    select_engine,
+    stack_observables,
 )
 from quantum_service.engines.executable import Executable, build_executable
 from quantum_service.errors import FailedPreconditionError, InvalidProgramError
-from quantum_service.simulator import AdjointProgram
+from quantum_service.execution.inprocess import InProcessExecutor
+from quantum_service.mitigation import (
+    extrapolate,
+    extrapolation_weights,
+    fold_circuit,
+    insert_decoupling,
+    twirl_circuit,
+)
+from quantum_service.mitigation.folding import split_body
+from quantum_service.execution.simulation import (
+    CountsItem,
+    EstimateItem,
+    ExactItem,
+    SimulationProgram,
+    estimated_row_s,
+    run_counts,
+    run_estimates,
+    run_exact,
+)
 
 __all__ = ["SimulatedQpuDriver"]
 
@@ -88,15 +129,29 @@ class _Program:
     parameters: tuple[str, ...]
     observable: Sequence[tuple[str, float]] | None
     logical_to_physical: dict[int, int]
-    cache_key: tuple[int, str] | None = None
+    #: float64 ``(k, terms)`` for ``k`` observables read from ``observable``'s terms
+    #: (:func:`~quantum_service.engines.stack_observables`); ``None`` for one observable.
+    rows: np.ndarray | None = None
+    cache_key: tuple[object, str] | None = None
     bound: tuple[Executable, ReadoutObservable | None] | None = field(default=None, repr=False)
-    #: The engine of the bound executable (planned once per executable).
-    engine: tuple[Executable, Engine] | None = field(default=None, repr=False)
+    #: The bound executable as simulation work (its engine planned once per executable).
+    simulation: SimulationProgram | None = field(default=None, repr=False)
+    #: Deterministic mitigation variants (folded, decoupled) of this program, by transform.
+    variants: dict[tuple[object, ...], _Program] = field(default_factory=dict, repr=False)
+    #: For a folded variant: the achieved noise scale factor; decoupling pulses inserted.
+    scale_factor: float = 1.0
+    decoupling_pulse_count: int = 0
 
 
 class SimulatedQpuDriver(QpuDriver):
     """A simulated QPU. Abilities (:mod:`quantum_service.contract.driver`): calibratable,
-    simultaneous native programs, fixed layout.
+    simultaneous native programs, fixed layout, offloadable, mitigating (zero-noise
+    extrapolation and Pauli twirling everywhere; dynamical decoupling on noisy devices, whose
+    idle qubits decohere).
+
+    Pure simulation (bound executable + parameter sets + shots + seed → counts or values) runs
+    on the driver's :class:`~quantum_service.contract.Executor` (in-process unless
+    :meth:`use_executor` set another); binding, device time, drift and calibration stay here.
 
     Args:
         capabilities: what the device declares.
@@ -118,8 +173,12 @@ class SimulatedQpuDriver(QpuDriver):
         if capabilities.noisy and isinstance(rates, DriftRates):
             self._drift = DriftingDevice(parameters, rates, pairs=capabilities.coupling_map,
                                          seed=seed, step_s=drift_step_s)
+        self._executor: Executor = InProcessExecutor()
         self._base = parameters
         self._snapshot = CalibrationSnapshot.create(capabilities.qpu_id, parameters)
+        #: Every snapshot installed so far, for runs pinned to an earlier device state.
+        self._snapshots: dict[str, CalibrationSnapshot] = {self._snapshot.snapshot_id:
+                                                            self._snapshot}
         self._lock = threading.Lock()
         self._device_time_s = 0.0
         self._calibration_time_s = 0.0
@@ -148,6 +207,35 @@ class SimulatedQpuDriver(QpuDriver):
     def fixed_layout(self) -> FixedLayout:
         return self
 
+    def offloadable(self) -> Offloadable:
+        return self
+
+    def mitigating(self) -> Mitigating | None:
+        return self
+
+    @property
+    def supports(self) -> dict[str, bool]:
+        """Mitigation flags: ZNE and twirling always; dynamical decoupling where idle qubits
+        decohere (:attr:`idle_qubits_decohere`)."""
+        return {ZERO_NOISE_EXTRAPOLATION: True, PAULI_TWIRLING: True,
+                DYNAMICAL_DECOUPLING: self.idle_qubits_decohere}
+
+    @property
+    def idle_qubits_decohere(self) -> bool:
+        """Whether the device model applies noise to idle qubits: on a noisy device every idle
+        window gets ``T1``/``T2`` relaxation, detuning precession and ZZ phases
+        (:mod:`quantum_service.engines.executable`); an ideal device has none."""
+        return self._caps.noisy
+
+    def use_executor(self, executor: Executor) -> None:
+        """Runs simulation work on ``executor`` from now on (the caller closes it)."""
+        self._executor = executor
+
+    @property
+    def executor(self) -> Executor:
+        """Where simulation work runs."""
+        return self._executor
+
     def calibration_snapshot(self) -> CalibrationSnapshot:
         return self._snapshot
 
@@ -162,6 +250,7 @@ class SimulatedQpuDriver(QpuDriver):
             raise ValueError(f"snapshot {snapshot.snapshot_id} does not describe QPU "
                              f"{self._caps.qpu_id!r}")
         self._snapshot = snapshot
+        self._snapshots[snapshot.snapshot_id] = snapshot
 
     @property
     def device_time_s(self) -> float:
@@ -182,6 +271,34 @@ class SimulatedQpuDriver(QpuDriver):
     def drifts(self) -> bool:
         """Whether the true parameters drift (noisy devices with drift rates)."""
         return self._drift is not None
+
+    def device_state(self) -> str:
+        """``"<drift step>/<snapshot id>"``: the true parameters' drift step and the installed
+        calibration snapshot now (see ``ExecutionOptions.device_state``)."""
+        step = self._drift.step if self._drift is not None else 0
+        return f"{step}/{self._snapshot.snapshot_id}"
+
+    def state_parameters(self, token: str) -> tuple[DeviceParameters, CalibrationSnapshot]:
+        """The true parameters and the snapshot of a :meth:`device_state` token (simulator-only:
+        replays, tests).
+
+        Raises:
+            FailedPreconditionError: the token does not name a state of this device (reason
+                ``UNKNOWN_DEVICE_STATE``).
+        """
+        step_text, _, snapshot_id = token.partition("/")
+        snapshot = self._snapshots.get(snapshot_id)
+        try:
+            step = int(step_text)
+            true = (self._drift.parameters_at(step) if self._drift is not None
+                    else self._base if step == 0 else None)
+        except ValueError:
+            true = None
+        if snapshot is None or true is None:
+            raise FailedPreconditionError(
+                f"device state {token!r} is not one QPU {self._caps.qpu_id!r} has been in "
+                "since it started", reason="UNKNOWN_DEVICE_STATE")
+        return true, snapshot
 
     def true_parameters(self) -> DeviceParameters:
         """The hidden true parameters now (simulator-only: tests and benchmarks)."""
@@ -246,9 +363,10 @@ class SimulatedQpuDriver(QpuDriver):
                 reason="FOREIGN_PROGRAM")
         return payload
 
-    def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None
-                ) -> PreparedProgram:
-        return self._prepare(circuit, observable=observable, fixed_layout=False)
+    def prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None,
+                observables: Sequence[Sequence[tuple[str, float]]] = ()) -> PreparedProgram:
+        return self._prepare(circuit, observable=observable, observables=observables,
+                             fixed_layout=False)
 
     def prepare_physical(self, circuit: Circuit, *,
                          observable: Sequence[tuple[str, float]] | None) -> PreparedProgram:
@@ -263,8 +381,16 @@ class SimulatedQpuDriver(QpuDriver):
         return self._prepare(circuit, observable=observable, fixed_layout=True)
 
     def _prepare(self, circuit: Circuit, *, observable: Sequence[tuple[str, float]] | None,
-                 fixed_layout: bool) -> PreparedProgram:
+                 fixed_layout: bool, observables: Sequence[Sequence[tuple[str, float]]] = ()
+                 ) -> PreparedProgram:
         caps = self._caps
+        rows = None
+        if observables:
+            if observable is not None:
+                raise InvalidProgramError(
+                    "give either one observable or several observables, not both",
+                    reason="INVALID_OBSERVABLE")
+            observable, rows = stack_observables(observables)
         if circuit.qubit_count > caps.qubit_count:
             raise InvalidProgramError(
                 f"the circuit uses {circuit.qubit_count} qubits but QPU {caps.qpu_id!r} has "
@@ -284,7 +410,7 @@ class SimulatedQpuDriver(QpuDriver):
                  for q in parse_pauli_term(s)}
         support = {q for s, _ in observable or () for q in parse_pauli_term(s)}
         program = _Program(compiled.circuit, tuple(sorted(extra)), tuple(circuit.parameters),
-                           observable, {q: compiled.final_layout[q] for q in support})
+                           observable, {q: compiled.final_layout[q] for q in support}, rows)
         exe, obs = self._bind(program)
         if exe.qubit_count > caps.max_simulated_qubits:
             raise InvalidProgramError(
@@ -302,19 +428,25 @@ class SimulatedQpuDriver(QpuDriver):
             observable=observable, compiled_gate_count=gate_count,
             compiled_depth=compiled.depth, swap_count=compiled.swap_count,
             calibration_snapshot_id=self._snapshot.snapshot_id,
-            duration_ns=exe.duration_ns, physical_qubits=exe.physical_qubits, payload=program)
+            duration_ns=exe.duration_ns, physical_qubits=exe.physical_qubits,
+            observables=tuple(observables), payload=program)
 
-    def _bind(self, program: _Program, calibrated: DeviceParameters | None = None
-              ) -> tuple[Executable, ReadoutObservable | None]:
-        """The executable for the current true parameters and calibration (cached)."""
-        drift_version = self._drift.version if self._drift is not None else 0
-        snapshot = self._snapshot
+    def _bind(self, program: _Program, calibrated: DeviceParameters | None = None,
+              state: str | None = None) -> tuple[Executable, ReadoutObservable | None]:
+        """The executable for the current true parameters and calibration, or those of the
+        pinned device ``state`` (cached)."""
+        if state is not None and state != self.device_state():
+            true, snapshot = self.state_parameters(state)
+            key: tuple[object, str] = (f"state {state}", snapshot.snapshot_id)
+        else:
+            true, snapshot = self.true_parameters(), self._snapshot
+            key = (self._drift.version if self._drift is not None else 0, snapshot.snapshot_id)
         cal = snapshot.parameters if calibrated is None else calibrated
-        key = (drift_version, snapshot.snapshot_id if calibrated is None else f"id{id(cal)}")
+        if calibrated is not None:
+            key = (key[0], f"id{id(cal)}")
         bound = program.bound
         if bound is not None and program.cache_key == key:
             return bound
-        true = self.true_parameters()
         exe = build_executable(program.compiled, caps=self._caps, device=true,
                                extra_qubits=program.extra_qubits, parameters=program.parameters,
                                calibrated=cal)
@@ -326,18 +458,27 @@ class SimulatedQpuDriver(QpuDriver):
                                     if self._caps.noisy else (0.0, 0.0)
                                     for p in exe.physical_qubits])
             previous = bound[1] if bound is not None else None
-            obs = ReadoutObservable(program.observable, mapping, exe.qubit_count, exe.readout_errors,
-                              cal_readout, structure=previous)
+            obs = ReadoutObservable(program.observable, mapping, exe.qubit_count,
+                                    exe.readout_errors, cal_readout, structure=previous,
+                                    rows=program.rows)
         program.bound, program.cache_key = (exe, obs), key
         return exe, obs
 
     # -- execution ---------------------------------------------------------------------------
 
+    def _simulation(self, program: _Program, exe: Executable, obs: ReadoutObservable | None
+                    ) -> SimulationProgram:
+        """The bound executable as simulation work (one per bound executable)."""
+        sim = program.simulation
+        if sim is None or sim.executable is not exe or sim.observable is not obs:
+            sim = program.simulation = SimulationProgram(exe, obs)
+        return sim
+
     def _engine(self, program: _Program, exe: Executable) -> Engine:
         """The engine of ``exe`` (chosen and planned once per bound executable)."""
-        if program.engine is None or program.engine[0] is not exe:
-            program.engine = (exe, select_engine(exe))
-        return program.engine[1]
+        bound = program.bound
+        obs = bound[1] if bound is not None and bound[0] is exe else None
+        return self._simulation(program, exe, obs).engine()
 
     def _mitigate(self, exe: Executable, counts: dict[str, int]) -> dict[str, float]:
         cal = self._snapshot.parameters
@@ -350,7 +491,10 @@ class SimulatedQpuDriver(QpuDriver):
     def execute(self, program: PreparedProgram, parameter_sets: np.ndarray,
                 options: ExecutionOptions) -> ExecutionResult:
         with tracer.start_as_current_span("engine.run") as span:  # binding + simulation
-            result = self._run(cast(_Program, program.payload), parameter_sets, options)
+            if options.mitigation is not None and options.mitigation.active:
+                result = self._run_mitigated(self._own_payload(program), parameter_sets, options)
+            else:
+                result = self._run(cast(_Program, program.payload), parameter_sets, options)
             span.set_attribute("qcore.engine", result.engine)
             return result
 
@@ -460,12 +604,12 @@ class SimulatedQpuDriver(QpuDriver):
         readout* (simulator-only diagnostic: state fidelities in benchmarks; no device time).
 
         Raises:
-            InvalidProgramError: the program has no observable.
+            InvalidProgramError: the program has no observable, or several.
         """
         payload = cast(_Program, program.payload)
         exe, obs = self._bind(payload)
-        if obs is None:
-            raise InvalidProgramError("the program has no observable")
+        if obs is None or payload.rows is not None:
+            raise InvalidProgramError("the program must have exactly one observable")
         engine = self._engine(payload, exe)
         mixture = engine.term_mixture(np.asarray(parameter_set, dtype=np.float64), obs.ideal,
                                       0, np.random.default_rng(0))
@@ -474,23 +618,29 @@ class SimulatedQpuDriver(QpuDriver):
     def _run(self, program: _Program, parameter_sets: np.ndarray, options: ExecutionOptions,
              *, calibrated: DeviceParameters | None = None, calibration: bool = False
              ) -> ExecutionResult:
-        exe, obs = self._bind(program, calibrated)
+        exe, obs = self._bind(program, calibrated, options.device_state)
         x_all = np.asarray(parameter_sets, dtype=np.float64)
         if x_all.ndim != 2 or x_all.shape[1] != exe.parameter_count:
             raise InvalidProgramError(
                 f"parameter sets must have shape (m, {exe.parameter_count}), got {x_all.shape}",
                 reason="WRONG_PARAMETER_COUNT")
         m = x_all.shape[0]
-        rng = np.random.default_rng(options.seed)
+        # One seed per batch; each parameter set draws from its own stream (row_generator).
+        entropy = (int(options.seed) if options.seed is not None
+                   else int(np.random.SeedSequence().entropy))
+        first = options.first_row
         shots = options.shot_count
-        engine = self._engine(program, exe)
+        sim = self._simulation(program, exe, obs)
+        engine = sim.engine()
         result = ExecutionResult(engine=engine.choice.name, engine_reason=engine.choice.reason)
-        executions = 0
+        row_s = estimated_row_s(sim, shots)
         if obs is None:
-            result.counts = []
-            for x in x_all:
-                _check_stop(options)
-                result.counts.append(engine.counts(x, shots, rng))
+            counts = self._executor.map(
+                run_counts, sim, [CountsItem(x, shots, entropy, first + row)
+                                  for row, x in enumerate(x_all)],
+                item_cost_s=row_s, should_stop=options.should_stop)
+            result.counts = counts.results
+            self._note(result, counts.where)
             if options.readout_mitigation:
                 result.mitigated_probabilities = [self._mitigate(exe, c) for c in result.counts]
             executions = m
@@ -501,43 +651,210 @@ class SimulatedQpuDriver(QpuDriver):
                     "gradients need every symbolic parameter in a rotation angle of the "
                     "compiled circuit", reason="GRADIENT_UNSUPPORTED")
             mitigate = options.readout_mitigation and exe.noisy
-            fast = (engine.adjoint_program(obs.total)
-                    if shots == 0 and not mitigate else None)
-            if fast is not None:
-                return self._run_fast(exe, obs, fast, x_all, options, calibration=calibration,
-                                      engine=engine)
-            if options.gradient_method == "adjoint":
+            several = program.rows is not None
+            # several observables without gradients take the estimate path below: one state
+            # per parameter set serves them all; with gradients, one adjoint sweep each
+            if shots == 0 and not mitigate and (options.gradient or not several) \
+                    and all(fast is not None for fast in sim.adjoints()):
+                return self._run_fast(sim, x_all, options, calibration=calibration,
+                                      result=result, several=several)
+            if options.gradient_method == "adjoint" and (options.gradient or not several):
                 raise InvalidProgramError(
                     "adjoint gradients need exact expectation values (shot_count = 0) on a "
                     "noiseless QPU; use the parameter-shift rule", reason="GRADIENT_UNSUPPORTED")
-            values, errors = np.empty(m), np.empty(m)
-            grads = np.zeros((m, exe.parameter_count)) if options.gradient else None
-            coeffs = exe.shift_coefficients()
-            for row, x in enumerate(x_all):
-                _check_stop(options)
-                values[row], errors[row] = estimate(engine, obs, x, shots, rng,
-                                                    mitigate=mitigate)
-                executions += 1
-                if grads is not None:
-                    shifts = np.empty(len(exe.parametric))
-                    for i in range(len(exe.parametric)):
-                        _check_stop(options)
-                        e_plus, _ = estimate(engine, obs, x, shots, rng, mitigate=mitigate,
-                                             shift=(i, np.pi / 2))
-                        e_minus, _ = estimate(engine, obs, x, shots, rng, mitigate=mitigate,
-                                              shift=(i, -np.pi / 2))
-                        shifts[i] = 0.5 * (e_plus - e_minus)
-                    executions += 2 * len(exe.parametric)
-                    grads[row] = coeffs.T @ shifts
-            result.expectation_values, result.standard_errors = values, errors
-            result.gradients = grads
+            circuits = 1 + (2 * len(exe.parametric) if options.gradient else 0)
+            batch = self._executor.map(
+                run_estimates, sim, [EstimateItem(x, shots, entropy, first + row, mitigate,
+                                                  options.gradient)
+                                     for row, x in enumerate(x_all)],
+                item_cost_s=row_s * circuits * obs.setting_count,
+                should_stop=options.should_stop)
+            self._note(result, batch.where)
+            k = obs.observable_count
+            values = np.array([o.values for o in batch.results]).reshape(m, k)
+            errors = np.array([o.standard_errors for o in batch.results]).reshape(m, k)
+            grads = (np.array([o.gradients for o in batch.results], dtype=np.float64
+                              ).reshape(m, k, exe.parameter_count)
+                     if options.gradient else None)
+            if several:  # (m, k): one value per observable
+                result.expectation_values, result.standard_errors = values, errors
+                result.gradients = grads
+            else:
+                result.expectation_values, result.standard_errors = values[:, 0], errors[:, 0]
+                result.gradients = None if grads is None else grads[:, 0]
+            executions = m * circuits
             settings = obs.setting_count
         return self._finish(result, exe, executions, settings, shots, calibration=calibration)
+
+    # -- mitigation --------------------------------------------------------------------------
+
+    def check_mitigation(self, program: PreparedProgram, mitigation: MitigationOptions, *,
+                         gradient: bool = False) -> None:
+        """See :meth:`~quantum_service.contract.Mitigating.check_mitigation`."""
+        self._check_mitigation(self._own_payload(program), mitigation, gradient=gradient)
+
+    def _check_mitigation(self, payload: _Program, mitigation: MitigationOptions, *,
+                          gradient: bool) -> None:
+        caps = self._caps
+        flags = self.supports
+        missing = [f for f in mitigation.required_flags() if not flags.get(f)]
+        if missing:
+            why = (" (its idle qubits do not decohere, so decoupling pulses would only add gate "
+                   "error)" if missing == [DYNAMICAL_DECOUPLING] else "")
+            raise FailedPreconditionError(
+                f"QPU {caps.qpu_id!r} does not support {', '.join(missing)}{why}; choose a QPU "
+                "whose supports[...] flag is true, or drop the option",
+                reason="MITIGATION_UNSUPPORTED")
+        if payload.observable is None:
+            raise InvalidProgramError(
+                "error mitigation needs an observable (expectation values); add one, or drop "
+                "the mitigation options", reason="INVALID_MITIGATION")
+        split_body(payload.compiled)
+        zne = mitigation.zero_noise_extrapolation
+        if zne is None:
+            return
+        if gradient and zne.extrapolation is Extrapolation.EXPONENTIAL:
+            raise InvalidProgramError(
+                "gradients with zero-noise extrapolation need a linear fit (linear or "
+                "Richardson); the exponential fit is not linear in the data",
+                reason="INVALID_MITIGATION")
+        achieved = [self._folded(payload, scale, mitigation)[1] for scale in zne.scale_factors]
+        if len(set(achieved)) != len(achieved):
+            gates = sum(1 for op in payload.compiled.operations if op.name != "measure")
+            raise InvalidProgramError(
+                f"scale factors {list(zne.scale_factors)} fold the compiled circuit "
+                f"({gates} gates) to the achieved factors {achieved}, which repeat; choose "
+                "factors further apart (odd integers fold whole gates)",
+                reason="INVALID_MITIGATION")
+
+    def _folded(self, program: _Program, scale: float, mitigation: MitigationOptions
+                ) -> tuple[_Program, float]:
+        """``program`` folded to ``scale`` (and decoupled, when asked and not twirled: a
+        twirled circuit is decoupled per frame), cached; and the achieved scale factor."""
+        zne = mitigation.zero_noise_extrapolation
+        dd = mitigation.dynamical_decoupling if mitigation.pauli_twirling is None else None
+        key = (scale, zne.folding if zne is not None else None,
+               dd.sequence if dd is not None else None)
+        found = program.variants.get(key)
+        if found is not None:
+            return found, found.scale_factor
+        basis, use_x = self._basis()
+        circuit, achieved = (fold_circuit(program.compiled, scale, folding=zne.folding,
+                                          basis=basis, use_x=use_x)
+                             if zne is not None else (program.compiled, 1.0))
+        pulses = 0
+        if dd is not None:
+            circuit, pulses = insert_decoupling(circuit, self._caps, sequence=dd.sequence,
+                                                basis=basis, use_x=use_x)
+        variant = self._variant(program, circuit)
+        variant.scale_factor, variant.decoupling_pulse_count = achieved, pulses
+        program.variants[key] = variant
+        return variant, achieved
+
+    def _basis(self) -> tuple[str, bool]:
+        basis = self._target.one_qubit_basis
+        assert basis is not None  # CompileTarget guarantees one
+        return basis, "x" in self._target.native_gates
+
+    @staticmethod
+    def _variant(program: _Program, circuit: Circuit) -> _Program:
+        return _Program(circuit, program.extra_qubits, program.parameters, program.observable,
+                        program.logical_to_physical)
+
+    def _run_mitigated(self, program: _Program, parameter_sets: np.ndarray,
+                       options: ExecutionOptions) -> ExecutionResult:
+        """Runs every mitigation variant of ``program`` and combines them (module docstring)."""
+        mitigation = options.mitigation
+        assert mitigation is not None
+        self._check_mitigation(program, mitigation, gradient=options.gradient)
+        zne = mitigation.zero_noise_extrapolation
+        twirl = mitigation.pauli_twirling
+        dd = mitigation.dynamical_decoupling
+        scales = zne.scale_factors if zne is not None else (1.0,)
+        frames = twirl.randomization_count if twirl is not None else 1
+        shots = options.shot_count
+        frame_shots = -(-shots // frames) if shots else 0
+        entropy = (int(options.seed) if options.seed is not None
+                   else int(np.random.SeedSequence().entropy))
+        basis, use_x = self._basis()
+        x_all = np.asarray(parameter_sets, dtype=np.float64)
+        m = x_all.shape[0] if x_all.ndim == 2 else 0
+        values = np.zeros((len(scales), m))
+        variances = np.zeros((len(scales), m))
+        gradients = (np.zeros((len(scales), m, len(program.parameters)))
+                     if options.gradient else None)
+        achieved: list[float] = []
+        result = ExecutionResult()
+        pulses = 0
+        for s_index, scale in enumerate(scales):
+            folded, factor = self._folded(program, scale, mitigation)
+            achieved.append(factor)
+            if s_index == 0 and twirl is None:
+                pulses = folded.decoupling_pulse_count
+            rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1, s_index)))
+            for frame in range(frames):
+                variant = folded
+                if twirl is not None:
+                    circuit, _ = twirl_circuit(folded.compiled, rng, basis=basis, use_x=use_x)
+                    if dd is not None:
+                        circuit, count = insert_decoupling(circuit, self._caps,
+                                                           sequence=dd.sequence, basis=basis,
+                                                           use_x=use_x)
+                        if s_index == 0 and frame == 0:
+                            pulses = count
+                    variant = self._variant(program, circuit)
+                seed = int(np.random.SeedSequence(entropy, spawn_key=(2, s_index, frame))
+                           .generate_state(1, np.uint64)[0] >> 1)
+                out = self._run(variant, x_all, replace(options, shot_count=frame_shots,
+                                                        seed=seed, mitigation=None))
+                assert out.expectation_values is not None and out.standard_errors is not None
+                values[s_index] += out.expectation_values / frames
+                variances[s_index] += out.standard_errors ** 2 / frames ** 2
+                if gradients is not None and out.gradients is not None:
+                    gradients[s_index] += out.gradients / frames
+                result.device_time_s += out.device_time_s
+                result.circuit_executions += out.circuit_executions
+                result.engine, result.engine_reason = out.engine, out.engine_reason
+                result.executor = out.executor
+        errors = np.sqrt(variances)
+        records: list[MitigationRecord] = []
+        if zne is not None:
+            asymptote = sum(c for term, c in program.observable or () if not term.strip())
+            mitigated = np.zeros(m)
+            mitigated_errors = np.zeros(m)
+            for row in range(m):
+                value, error, fit = extrapolate(achieved, values[:, row], errors[:, row],
+                                                method=zne.extrapolation, asymptote=asymptote)
+                mitigated[row], mitigated_errors[row] = value, error
+                records.append(MitigationRecord(
+                    tuple(achieved), tuple(float(v) for v in values[:, row]),
+                    tuple(float(e) for e in errors[:, row]), fit, frames, pulses))
+            if gradients is not None:
+                weights = extrapolation_weights(achieved, zne.extrapolation)
+                result.gradients = np.tensordot(weights, gradients, axes=1)
+        else:
+            mitigated, mitigated_errors = values[0], errors[0]
+            records = [MitigationRecord((1.0,), (float(values[0, row]),),
+                                        (float(errors[0, row]),), None, frames, pulses)
+                       for row in range(m)]
+            if gradients is not None:
+                result.gradients = gradients[0]
+        result.expectation_values = mitigated
+        result.standard_errors = mitigated_errors
+        result.mitigation = records
+        return result
+
+    def _note(self, result: ExecutionResult, where: str) -> None:
+        """Records where a batch ran; a batch that left the service process (or fell back to
+        it) says so on ``engine_reason`` too."""
+        result.executor = where
+        if where != "in-process":
+            result.engine_reason = f"{result.engine_reason}; executed {where}"
 
     def _finish(self, result: ExecutionResult, exe: Executable, executions: int, settings: int,
                 shots: int, *, calibration: bool) -> ExecutionResult:
         """Accounts device time (:func:`~quantum_service.contract.device_time.batch_device_time_s`:
-        executions × settings × max(shots, 1) × one shot's time)."""
+        executions × settings × shots × one shot's time; 0 when exact)."""
         device_time = batch_device_time_s(executions=executions, settings=settings,
                                           shot_count=shots, shot_ns=self._shot_ns(exe.duration_ns))
         self._account(device_time, calibration=calibration)
@@ -545,15 +862,19 @@ class SimulatedQpuDriver(QpuDriver):
         result.circuit_executions = executions
         return result
 
-    def _run_fast(self, exe: Executable, obs: ReadoutObservable, fast: AdjointProgram,
-                  x_all: np.ndarray, options: ExecutionOptions, *, calibration: bool,
-                  engine: Engine) -> ExecutionResult:
+    def _run_fast(self, sim: SimulationProgram, x_all: np.ndarray, options: ExecutionOptions,
+                  *, calibration: bool, result: ExecutionResult, several: bool
+                  ) -> ExecutionResult:
         """Exact expectation values (and gradients) of a noiseless executable in one fused
         sweep per parameter set, plus one adjoint sweep for gradients (Jones & Gacon,
-        arXiv:2009.02823). The values equal the gate-by-gate and parameter-shift results; the
-        device time is accounted as the QPU would spend it: with the parameter-shift rule,
-        2 circuits per parametric gate, unless adjoint differentiation (a simulator-only
-        method) was asked for."""
+        arXiv:2009.02823), per observable (``several``: results keep the observable axis,
+        ``(m, k)`` and ``(m, k, parameter_count)``). The values equal the gate-by-gate and
+        parameter-shift results.
+        Circuit executions count as the QPU's would: with the parameter-shift rule, 2 circuits
+        per parametric gate, unless adjoint differentiation (a simulator-only method) was asked
+        for; exact values cost no device time."""
+        exe, obs = sim.executable, sim.observable
+        assert obs is not None
         m = x_all.shape[0]
         if exe.parametric:
             A = np.stack([step.A[0] * step.scale for step in exe.parametric])
@@ -561,25 +882,24 @@ class SimulatedQpuDriver(QpuDriver):
             angles = x_all @ A.T + b
         else:
             A, angles = np.zeros((0, exe.parameter_count)), np.zeros((m, 0))
-        result = ExecutionResult(standard_errors=np.zeros(m), engine=engine.choice.name,
-                                 engine_reason=engine.choice.reason)
+        batch = self._executor.map(
+            run_exact, sim, [ExactItem(a, options.gradient) for a in angles],
+            item_cost_s=estimated_row_s(sim, 0) * (3 if options.gradient else 1),
+            should_stop=options.should_stop)
+        self._note(result, batch.where)
+        k = obs.observable_count
+        values = np.array([v for v, _ in batch.results], dtype=np.float64).reshape(m, k)
         executions = m
         if options.gradient:
-            values, per_gate = fast.gradients(angles)
-            result.gradients = per_gate @ A
+            per_gate = np.array([g for _, g in batch.results]).reshape(m, k, len(exe.parametric))
+            gradients = per_gate @ A  # (m, k, parameter_count)
+            result.gradients = gradients if several else gradients[:, 0]
             if options.gradient_method != "adjoint":
                 executions += 2 * len(exe.parametric) * m
-        else:
-            values = fast.energies(angles)
-        result.expectation_values = np.asarray(values, dtype=np.float64)
+        result.expectation_values = values if several else values[:, 0]
+        result.standard_errors = np.zeros_like(result.expectation_values)
         return self._finish(result, exe, executions, obs.setting_count, 0,
                             calibration=calibration)
-
-
-def _check_stop(options: ExecutionOptions) -> None:
-    """Raises :class:`ExecutionCancelled` when ``options.should_stop`` asks to stop."""
-    if options.should_stop is not None and options.should_stop():
-        raise ExecutionCancelled("execution stopped on request")
 
 
 def _check_measurements(circuit: Circuit, caps: QpuCapabilities) -> None:

@@ -31,7 +31,13 @@ from quantum_service.engines.backend import PureStateBackend, StateVectorBackend
 from quantum_service.engines.base import Engine, EngineChoice, TermMixture
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.executable import Executable, ParametricStep, build_executable
-from quantum_service.engines.observable import ReadoutObservable, estimate, parse_pauli_term
+from quantum_service.engines.observable import (
+    ReadoutObservable,
+    estimate,
+    estimate_observables,
+    parse_pauli_term,
+    stack_observables,
+)
 from quantum_service.engines.sampling import sample_clbit_counts
 from quantum_service.engines.select import (
     DENSITY_MATRIX_MAX_QUBITS,
@@ -59,7 +65,9 @@ __all__ = [
     "build_executable",
     "engine_names",
     "estimate",
+    "estimate_observables",
     "parse_pauli_term",
+    "stack_observables",
     "sample_clbit_counts",
     "select_engine",
 ]

@@ -13,10 +13,23 @@ the calibrated estimates (see :mod:`quantum_service.devices.noise`): drive pulse
 (and any other fixed 2-qubit gate) gets ``diag(1, 1, 1, e^{iδ})``, ``rxx`` an angle factor
 ``1 + 2δ/π``. Virtual ``rz`` is exact. The pseudo-gate ``delay`` (one constant parameter, the
 idle time in nanoseconds) lets calibration experiments wait.
+
+Crosstalk on a noisy device (:mod:`quantum_service.devices.crosstalk`): every neighbouring pair
+of simulated qubits with a ZZ rate accumulates its conditional phase over the schedule; the
+phase is kept pending and emitted as one diagonal 2-qubit gate just before a non-diagonal
+operation acts on either qubit, and at the end of the schedule (diagonal steps commute with
+it, so runs of ``rz``/``cz`` do not split it and the fusers can batch it with them). To place
+the phases in time, the operations are emitted in the order of their start times (a list
+schedule that keeps the order of operations sharing a qubit or a classical bit). The time of a
+gate is accounted after it (exact for diagonal gates such as ``cz``, which commute with the
+phase; a split of at most one gate duration for drive pulses), and a pair's own 2-qubit gate
+absorbs its ZZ (its calibration includes it). After each 2-qubit gate every simulated
+neighbour of its qubits gets its spectator Z error.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,6 +47,12 @@ from quantum_service.devices.noise import (
     residual_depolarizing_p,
     rotation_scale,
     two_qubit_angle_scale,
+)
+from quantum_service.devices.crosstalk import (
+    crosstalk_pairs,
+    spectator_kraus,
+    zz_phase_gate,
+    zz_phase_rad,
 )
 from quantum_service.errors import InvalidProgramError
 from quantum_service.simulator import Channel
@@ -109,6 +128,7 @@ class Executable:
         duration_ns: one shot's gate schedule length (readout and reset excluded).
         noisy: whether channels are present (density-matrix simulation).
         coherent_error_count: coherent-error unitaries inserted (0 when calibrated = true).
+        crosstalk_step_count: ZZ-phase gates and spectator-error channels inserted.
     """
 
     qubit_count: int
@@ -122,6 +142,7 @@ class Executable:
     duration_ns: float
     noisy: bool
     coherent_error_count: int = 0
+    crosstalk_step_count: int = 0
 
     @property
     def dynamic(self) -> bool:
@@ -221,6 +242,71 @@ _FIXED_DRIVE_ERRORS = {
 }
 
 
+#: Parametric gates diagonal for every angle (constant gates are checked by their matrix).
+_DIAGONAL_PARAMETRIC = frozenset({"rz", "p", "u1", "cp", "crz", "rzz"})
+
+
+def _is_diagonal(name: str, matrix: np.ndarray | None) -> bool:
+    if matrix is None:
+        return name in _DIAGONAL_PARAMETRIC
+    return not np.any(matrix - np.diag(np.diag(matrix)))
+
+
+def time_order(compiled: Circuit, caps: QpuCapabilities) -> list[int]:
+    """Indices of ``compiled.operations`` in the order of their as-soon-as-possible start
+    times (the schedule :func:`build_executable` makes), program order among equal starts.
+
+    A list schedule: an operation comes after every earlier one that shares a qubit or a
+    classical bit (measured or read by a condition), so the reordered circuit means the same.
+    """
+    ops = compiled.operations
+    clock: dict[int, float] = {}
+    ready: dict[int, float] = {}
+    start: list[float] = []
+    for op in ops:
+        s = max((clock.get(q, 0.0) for q in op.qubits), default=0.0)
+        if op.condition is not None:
+            s = max([s] + [ready.get(c, 0.0) + caps.feed_forward_latency_ns
+                           for c in op.condition.clbits])
+        start.append(s)
+        if op.name == "barrier":
+            continue
+        for k, q in enumerate(op.qubits):
+            base = s if op.condition is not None else clock.get(q, 0.0)
+            if op.name in ("measure", "reset"):
+                clock[q] = base + caps.readout_duration_ns + (
+                    caps.feed_forward_latency_ns if op.name == "reset" else 0.0)
+                if op.name == "measure":
+                    ready[op.clbits[k]] = clock[q]
+            elif op.name == DELAY:
+                clock[q] = base + float(op.params[0].constant)
+            else:
+                clock[q] = s + gate_duration_ns(caps, op.name, len(op.qubits))
+    successors: list[list[int]] = [[] for _ in ops]
+    waiting = [0] * len(ops)
+    last: dict[tuple[str, int], int] = {}
+    for i, op in enumerate(ops):
+        bits = [("q", q) for q in op.qubits] + [("c", c) for c in op.clbits]
+        if op.condition is not None:
+            bits += [("c", c) for c in op.condition.clbits]
+        for key in dict.fromkeys(bits):
+            if key in last:
+                successors[last[key]].append(i)
+                waiting[i] += 1
+            last[key] = i
+    heap = [(start[i], i) for i in range(len(ops)) if waiting[i] == 0]
+    heapq.heapify(heap)
+    order: list[int] = []
+    while heap:
+        _, i = heapq.heappop(heap)
+        order.append(i)
+        for j in successors[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(heap, (start[j], j))
+    return order
+
+
 def gate_duration_ns(caps: QpuCapabilities, name: str, qubit_count: int) -> float:
     """Duration of ``name``: the native duration, else (non-native drive pulses of calibration
     programs) the longest native pulse of the same arity."""
@@ -267,9 +353,53 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
     terminal = terminal_measurements(compiled)
     clbit_ready: dict[int, float] = {}  # clbit -> time its mid-circuit readout ends
     touched: set[int] = set()
+    inside = set(active)
+    neighbour_pairs = [p for p in crosstalk_pairs(caps) if inside.issuperset(p)] if noisy else []
+    zz_rate = {p: device.pair(*p).zz_khz for p in neighbour_pairs if device.pair(*p).zz_khz > 0}
+    zz_of: dict[int, list[tuple[int, int]]] = {}
+    for pair in zz_rate:
+        for q in pair:
+            zz_of.setdefault(q, []).append(pair)
+    spectators: dict[int, list[tuple[int, float]]] = {}  # q -> (neighbour, its Z-error p)
+    for a, b in neighbour_pairs:
+        p_spec = device.pair(a, b).spectator_error
+        if p_spec > 0:
+            spectators.setdefault(a, []).append((b, p_spec))
+            spectators.setdefault(b, []).append((a, p_spec))
+    zz_clock = dict.fromkeys(zz_rate, 0.0)  # time up to which a pair's phase is accounted
+    zz_pending = dict.fromkeys(zz_rate, 0.0)  # accounted, not yet emitted
+    crosstalk_count = 0
 
     def emit(step: object) -> None:
         target[0].append(step)
+
+    def zz_advance(q: int, until: float) -> None:
+        """Accounts the ZZ phase of ``q``'s pairs up to ``until``."""
+        for pair in zz_of.get(q, ()):
+            if until > zz_clock[pair]:
+                zz_pending[pair] += zz_phase_rad(zz_rate[pair], until - zz_clock[pair])
+                zz_clock[pair] = until
+
+    def zz_flush(q: int) -> None:
+        """Emits the pending ZZ phase of ``q``'s pairs (before a non-diagonal operation)."""
+        nonlocal crosstalk_count
+        for pair in zz_of.get(q, ()):
+            if abs(zz_pending[pair]) > 1e-12:
+                emit(((index[pair[0]], index[pair[1]]), zz_phase_gate(zz_pending[pair])))
+                crosstalk_count += 1
+            zz_pending[pair] = 0.0
+
+    def spectator_errors(op_qubits: tuple[int, ...]) -> None:
+        nonlocal crosstalk_count
+        for q in op_qubits:
+            for c, p_spec in spectators.get(q, ()):
+                if c in op_qubits:
+                    continue
+                key = ("S", c, p_spec)
+                if key not in channels:
+                    channels[key] = Channel((index[c],), spectator_kraus(p_spec))
+                emit(channels[key])
+                crosstalk_count += 1
 
     def relaxation(q: int, duration: float) -> Channel:
         qp = device.qubits[q]
@@ -324,10 +454,18 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         start = max(clock[q] for q in op.qubits)
         for q in op.qubits:
             idle(q, start)
-        for q in op.qubits:
-            detuning(q, duration / 2)
         scale = scale_of(op.name, op.qubits)
         scaled_first_angle = op.name in ("r", "rx", "ry", "rxx")
+        if zz_of:
+            constant = None if op.is_parametric else spec.matrix(
+                [p.constant for p in op.params])
+            for q in op.qubits:
+                zz_advance(q, start)
+            if scale != 1.0 or not _is_diagonal(op.name, constant):
+                for q in op.qubits:
+                    zz_flush(q)
+        for q in op.qubits:
+            detuning(q, duration / 2)
         if op.is_parametric:
             A = np.zeros((len(op.params), n_params))
             b = np.zeros(len(op.params))
@@ -363,6 +501,9 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             detuning(q, duration / 2)
         for q in op.qubits:
             clock[q] = start + duration
+        pair_key = (min(op.qubits), max(op.qubits))
+        if len(op.qubits) == 2 and pair_key in zz_clock:
+            zz_clock[pair_key] = start + duration  # the gate's calibration absorbs its own ZZ
         if noisy and duration > 0:
             fe = 1.0
             for q in op.qubits:
@@ -380,8 +521,12 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                     channels[key] = Channel(sim_qubits,
                                             tuple(depolarizing(p_dep, len(op.qubits))))
                 emit(channels[key])
+            if len(op.qubits) == 2:
+                spectator_errors(op.qubits)
 
-    for position, op in enumerate(compiled.operations):
+    order = time_order(compiled, caps) if zz_of else range(len(compiled.operations))
+    for position in order:
+        op = compiled.operations[position]
         if op.name == "barrier" or position in terminal:
             continue
         if op.name == "reset" and op.condition is None and not touched.intersection(op.qubits):
@@ -393,10 +538,15 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                            for c in op.condition.clbits])
             for q in op.qubits:
                 idle(q, start)
+                zz_advance(q, start)
+                zz_flush(q)  # unconditionally, before the conditional body
             body: list[object] = []
             target[0] = body
         if op.name in ("measure", "reset"):
             for k, q in enumerate(op.qubits):
+                zz_advance(q, clock[q])
+                if op.name == "reset":
+                    zz_flush(q)
                 if op.name == "measure":
                     errors = ((float(device.qubits[q].readout_p01),
                                float(device.qubits[q].readout_p10)) if noisy else (0.0, 0.0))
@@ -418,6 +568,9 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
     end = max(clock.values(), default=0.0)
     for q in active:
         idle(q, end)
+    for q in active:
+        zz_advance(q, end)
+        zz_flush(q)
     readout = np.array([
         (device.qubits[q].readout_p01, device.qubits[q].readout_p10) if noisy else (0.0, 0.0)
         for q in active
@@ -429,5 +582,5 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         qubit_count=len(active), physical_qubits=tuple(active), steps=steps,
         parametric=parametric, parameter_count=n_params, measured=measured,
         clbit_count=compiled.clbit_count, readout_errors=readout, duration_ns=end,
-        noisy=noisy, coherent_error_count=coherent_count,
+        noisy=noisy, coherent_error_count=coherent_count, crosstalk_step_count=crosstalk_count,
     )

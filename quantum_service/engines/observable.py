@@ -12,7 +12,8 @@ from quantum_service.engines.base import Engine
 from quantum_service.simulator import PauliSum
 from quantum_service.simulator.pauli import measurement_setting_count
 
-__all__ = ["ReadoutObservable", "estimate", "parse_pauli_term"]
+__all__ = ["ReadoutObservable", "estimate", "estimate_observables", "parse_pauli_term",
+           "stack_observables"]
 
 
 def parse_pauli_term(pauli_string: str) -> dict[int, str]:
@@ -22,6 +23,33 @@ def parse_pauli_term(pauli_string: str) -> dict[int, str]:
 
 def _format(term: dict[int, str]) -> str:
     return " ".join(f"{p}{q}" for q, p in sorted(term.items()))
+
+
+def stack_observables(observables: Sequence[Sequence[tuple[str, float]]]
+                      ) -> tuple[list[tuple[str, float]], np.ndarray]:
+    """Several observables as one set of distinct Pauli terms and a coefficient matrix.
+
+    A Pauli product that occurs in several observables (written with its factors in any order)
+    becomes one term, so it is read out once for all of them.
+
+    Args:
+        observables: ``k >= 1`` observables, each ``(pauli_string, coefficient)`` terms with
+            sparse strings like ``"Z0 X3"``.
+    Returns:
+        ``(terms, rows)``: the distinct Pauli strings in order of first appearance, each with
+        coefficient 1.0, and float64 ``rows`` of shape ``(k, len(terms))``: observable ``i`` is
+        ``Σ_j rows[i, j] · terms[j]``.
+    """
+    index: dict[str, int] = {}
+    entries: list[tuple[int, int, float]] = []
+    for i, observable in enumerate(observables):
+        for pauli_string, coefficient in observable:
+            key = _format(parse_pauli_term(pauli_string))
+            entries.append((i, index.setdefault(key, len(index)), float(coefficient)))
+    rows = np.zeros((len(observables), len(index)))
+    for i, j, c in entries:
+        rows[i, j] += c
+    return [(key, 1.0) for key in index], rows
 
 
 class ReadoutObservable:
@@ -42,6 +70,9 @@ class ReadoutObservable:
             ``readout_errors``.
         structure: an earlier instance for the same program, whose noise-independent parts
             are reused.
+        rows: float64 ``(k, len(terms))``: ``k`` observables read from the same terms, row
+            ``i`` holding observable ``i``'s coefficient of each term
+            (:func:`stack_observables`); default one observable, the terms' own coefficients.
 
     The readout-expanded forms (``readout_strings``/``readout_weights``, ``total``) are built on
     first use: a rebuild
@@ -49,27 +80,38 @@ class ReadoutObservable:
     """
 
     coefficients: np.ndarray
+    rows: np.ndarray
     terms: list[dict[int, str]]
 
     def __init__(self, terms: Sequence[tuple[str, float]], mapping: dict[int, int],
                  qubit_count: int, readout_errors: np.ndarray,
                  calibrated_readout: np.ndarray | None = None, *,
-                 structure: ReadoutObservable | None = None) -> None:
+                 structure: ReadoutObservable | None = None,
+                 rows: np.ndarray | None = None) -> None:
         if structure is not None:  # same program, new noise: reuse what noise does not change
             self.coefficients, self.terms = structure.coefficients, structure.terms
+            self.rows = structure.rows
             self.__dict__.update({k: structure.__dict__[k] for k in ("setting_count", "ideal")
                                   if k in structure.__dict__})
         else:
             self.coefficients = np.array([c for _, c in terms], dtype=np.float64)
             self.terms = [{mapping[q]: p for q, p in parse_pauli_term(s).items()} for s, _ in terms]
+            self.rows = self.coefficients[None, :] if rows is None else np.asarray(rows,
+                                                                                  np.float64)
         self._qubit_count = qubit_count
         self._readout_errors = readout_errors
         self._calibrated_readout = (readout_errors if calibrated_readout is None
                                     else calibrated_readout)
 
+    @property
+    def observable_count(self) -> int:
+        """Observables read from the terms (``rows.shape[0]``)."""
+        return int(self.rows.shape[0])
+
     @functools.cached_property
     def setting_count(self) -> int:
-        """Measurement settings: qubit-wise commuting groups of the terms."""
+        """Measurement settings: qubit-wise commuting groups of the terms (of every
+        observable together)."""
         return measurement_setting_count(self.terms)
 
     @functools.cached_property
@@ -104,6 +146,15 @@ class ReadoutObservable:
         """The whole observable as read out."""
         self._expand()
         return self.__dict__["total"]
+
+    @functools.cached_property
+    def totals(self) -> tuple[PauliSum, ...]:
+        """Each observable of :attr:`rows` as read out, in order (``(total,)`` for one)."""
+        if self.rows.shape[0] == 1 and np.array_equal(self.rows[0], self.coefficients):
+            return (self.total,)
+        labels = [label for label, _ in self.readout_strings.terms]
+        return tuple(PauliSum(list(zip(labels, row)), qubit_count=self._qubit_count)
+                     for row in self.rows @ self.readout_weights)
 
     def _expand(self) -> None:
         readout_errors = self._readout_errors
@@ -156,11 +207,13 @@ def _readout_subsets(support: list[int], a: np.ndarray, b: np.ndarray
     return out
 
 
-def estimate(engine: Engine, obs: ReadoutObservable, x: np.ndarray, shot_count: int,
-             rng: np.random.Generator, *, mitigate: bool = False,
-             shift: tuple[int, float] | None = None) -> tuple[float, float]:
-    """``(value, standard error)`` of ``obs`` at parameters ``x`` as the device would estimate
-    it.
+def estimate_observables(engine: Engine, obs: ReadoutObservable, x: np.ndarray,
+                         shot_count: int, rng: np.random.Generator, *, mitigate: bool = False,
+                         shift: tuple[int, float] | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Values and standard errors of every observable of ``obs`` (its ``rows``) at parameters
+    ``x`` as the device would estimate them: each term is read out once and serves every
+    observable that contains it.
 
     The engine gives every read-out Pauli string's expectation value per state: one exact
     state, or branches of trajectories weighted by their shots (:class:`~.base.TermMixture`).
@@ -170,19 +223,24 @@ def estimate(engine: Engine, obs: ReadoutObservable, x: np.ndarray, shot_count: 
     ``shot_count`` shots: per branch of ``n_b`` shots ``k_b ~ Binomial(n_b, (1 + e_b)/2)``,
     ``ê = 2 Σ k_b / shots - 1``, standard error ``sqrt(Σ c² (1 - ê²)/shots)``; identity terms
     are exact.
+
+    Returns:
+        ``(values, standard_errors)``, float64, each of shape ``(obs.observable_count,)``, in
+        the units of the observables' coefficients.
     """
     mixture = engine.term_mixture(x, obs.readout_strings, shot_count, rng, shift)
     values = np.clip(mixture.values @ obs.readout_weights.T, -1.0, 1.0)  # (branches, terms)
     factor = obs.mitigation if mitigate else np.ones(len(obs.terms))
     weights = mixture.weights
     total = int(weights.sum())
+    rows = obs.rows  # (observables, terms)
     if shot_count == 0:
-        per_branch = values @ (obs.coefficients * factor)
-        mean = float(weights @ per_branch) / total
+        per_branch = values @ (rows * factor).T  # (branches, observables)
+        mean = (weights @ per_branch) / total
         if mixture.exact:
-            return mean, 0.0
-        variance = float(weights @ (per_branch - mean) ** 2) / (total * max(total - 1, 1))
-        return mean, float(np.sqrt(variance))
+            return mean, np.zeros_like(mean)
+        variance = (weights @ (per_branch - mean) ** 2) / (total * max(total - 1, 1))
+        return mean, np.sqrt(variance)
     identity = np.array([not term for term in obs.terms])
     shots = np.array([shot_count]) if mixture.exact else weights  # trajectories: one per shot
     k = rng.binomial(shots[:, None], (1.0 + values) / 2.0).sum(axis=0)
@@ -191,5 +249,14 @@ def estimate(engine: Engine, obs: ReadoutObservable, x: np.ndarray, shot_count: 
     variances = np.where(identity, 0.0, (1.0 - estimates**2) / shot_count)
     estimates *= factor
     variances *= factor**2
-    return (float(obs.coefficients @ estimates),
-            float(np.sqrt(obs.coefficients**2 @ variances)))
+    return rows @ estimates, np.sqrt(rows**2 @ variances)
+
+
+def estimate(engine: Engine, obs: ReadoutObservable, x: np.ndarray, shot_count: int,
+             rng: np.random.Generator, *, mitigate: bool = False,
+             shift: tuple[int, float] | None = None) -> tuple[float, float]:
+    """``(value, standard error)`` of the first (for a single observable: the) observable of
+    ``obs`` at parameters ``x``, as :func:`estimate_observables` estimates it."""
+    values, errors = estimate_observables(engine, obs, x, shot_count, rng, mitigate=mitigate,
+                                          shift=shift)
+    return float(values[0]), float(errors[0])

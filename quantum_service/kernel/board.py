@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from quantum_service.contract import PreparedProgram
 from quantum_service.kernel.jobs import JobRecord, JobState
 from quantum_service.kernel.qpus import QpuSlot
+from quantum_service.kernel.runtime import WorkEstimate
 from quantum_service.kernel.scheduler import QpuQueue, QueueEntry
 from quantum_service.kernel.validation import ParsedJob
 
@@ -25,6 +26,8 @@ class JobBoard:
     Attributes:
         queues: ``qpu_id`` → its queue (filled when the kernel starts).
         prepared, parsed, entries: per active job id.
+        work: per active job, its work estimate (:mod:`.runtime`; learned from when it ran
+            alone).
         solo: jobs that must not be multi-programmed (a packed run failed).
         cancel: per running job, set to ask it to stop.
     """
@@ -34,6 +37,7 @@ class JobBoard:
         self.prepared: dict[str, list[PreparedProgram]] = {}
         self.parsed: dict[str, ParsedJob] = {}
         self.entries: dict[str, QueueEntry] = {}
+        self.work: dict[str, WorkEstimate] = {}
         self.solo: set[str] = set()
         self.cancel: dict[str, threading.Event] = {}
 
@@ -51,6 +55,7 @@ class JobBoard:
         self.entries.pop(job_id, None)
         self.prepared.pop(job_id, None)
         self.parsed.pop(job_id, None)
+        self.work.pop(job_id, None)
         self.solo.discard(job_id)
 
     def owner_load(self, owner: str) -> tuple[int, float]:
@@ -62,7 +67,7 @@ class JobBoard:
         """Whether a queued job may be multi-programmed (see :mod:`.multiprogramming`)."""
         parsed = self.parsed.get(entry.job_id)
         return (parsed is not None and entry.job_id not in self.solo
-                and len(parsed.circuits) == 1 and parsed.observable is None
+                and len(parsed.circuits) == 1 and not parsed.has_observable
                 and parsed.parameter_sets.shape[0] == 1)
 
     def sync_length(self, slot: QpuSlot) -> None:

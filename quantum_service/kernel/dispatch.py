@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ import numpy as np
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.contract import ExecutionCancelled, ExecutionOptions, PreparedProgram
 from quantum_service.contract.device_time import schedule_duration_ns, time_shares
+from quantum_service.convert import mitigation_from_proto, mitigation_record_to_proto
 from quantum_service.errors import QcoreError
 from quantum_service.kernel.board import JobBoard
 from quantum_service.kernel.estimate import program_physical_qubits
@@ -34,7 +36,6 @@ from quantum_service.kernel.jobs import JobRecord, JobState
 from quantum_service.kernel.lanes import ExecutionLanes
 from quantum_service.kernel.maintenance import Maintenance, calibrating
 from quantum_service.kernel.multiprogramming import (
-    CROSSTALK_PHASE_RAD,
     MergedProgram,
     pack,
     prepare_merged,
@@ -42,16 +43,14 @@ from quantum_service.kernel.multiprogramming import (
     supports_fixed_layout,
 )
 from quantum_service.kernel.qpus import QpuRegistry, QpuSlot
+from quantum_service.kernel.runtime import RunTimeModel
 from quantum_service.kernel.scheduler import QpuQueue, QueueEntry, RunningJobs, SchedulerPolicy
 from quantum_service.kernel.store import JobStore
 from quantum_service.kernel.validation import ParsedJob, parse_job
 
-__all__ = ["CHUNK", "Dispatcher", "job_seed"]
+__all__ = ["Dispatcher", "job_seed"]
 
 log = logging.getLogger(__name__)
-
-#: Parameter sets executed between two cancellation checks.
-CHUNK = 8
 
 T = TypeVar("T")
 
@@ -74,6 +73,7 @@ class Dispatcher:
         prepare_all: compiles a parsed job for a QPU (blocking; run on the admission pool).
         record_usage: charges device seconds to an owner.
         clock: scheduler clock, seconds.
+        runtime: learns run times from jobs that ran alone (:mod:`.runtime`; the queue's ETAs).
     Attributes:
         maintenance: awaited between jobs when due (see :mod:`.maintenance`); ``None``: none.
         stopping: set when the kernel stops: workers take no further work, running
@@ -85,7 +85,7 @@ class Dispatcher:
                  lanes: ExecutionLanes,
                  prepare_all: Callable[[ParsedJob, QpuSlot], list[PreparedProgram]],
                  record_usage: Callable[[str, float], None],
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], runtime: RunTimeModel | None = None) -> None:
         self.registry = registry
         self.store = store
         self.board = board
@@ -95,14 +95,9 @@ class Dispatcher:
         self.prepare_all = prepare_all
         self.record_usage = record_usage
         self.clock = clock
+        self.runtime = runtime if runtime is not None else RunTimeModel()
         self.maintenance: Maintenance | None = None
         self.stopping = threading.Event()
-
-    def crosstalk_phase_rad(self, slot: QpuSlot) -> float:
-        """The spectator phase used when multi-programming ``slot``'s QPU, radians."""
-        if self.policy.crosstalk_phase_rad is not None:
-            return self.policy.crosstalk_phase_rad
-        return CROSSTALK_PHASE_RAD.get(slot.driver.capabilities.modality, 0.0)
 
     def multi_programs(self, slot: QpuSlot) -> bool:
         """Whether the kernel packs several jobs onto disjoint qubits of ``slot``'s QPU."""
@@ -126,13 +121,14 @@ class Dispatcher:
                 await self.maintain(slot)
                 if queue.sessions or not queue.entries:
                     continue
+            began = time.monotonic()  # the QPU's time for this job: choice and planning too
             ordered = queue.ordered()
             try:
                 merged = await self._plan_multiprogram(slot, ordered)
                 if merged is not None:
                     await self._run_merged(merged, slot, queue)
                 else:
-                    await self._run(ordered[0].job_id, slot, queue)
+                    await self._run(ordered[0].job_id, slot, queue, began=began)
             except asyncio.CancelledError:
                 raise
             except Exception:  # never let one job kill the QPU's worker
@@ -176,14 +172,22 @@ class Dispatcher:
                 if not work.future.done():
                     work.future.set_result(result)
 
-    def _start(self, job: JobRecord, slot: QpuSlot) -> threading.Event:
+    def _start(self, job: JobRecord, slot: QpuSlot, *, pin: bool) -> threading.Event:
+        """Marks ``job`` RUNNING; with ``pin``, every parameter set of it runs on the device
+        state of now (``QpuDriver.device_state``), or a replay's on its original's."""
         cancel = threading.Event()
         self.board.cancel[job.job_id] = cancel
         job.transition(JobState.RUNNING)
-        job.calibration_snapshot_id = slot.driver.calibration_snapshot().snapshot_id
+        if not (job.request.replay_of_job_id and job.device_state):
+            job.calibration_snapshot_id = slot.driver.calibration_snapshot().snapshot_id
+            job.device_state = (slot.driver.device_state() or "") if pin else ""
         return cancel
 
-    async def _run(self, job_id: str, slot: QpuSlot, queue: QpuQueue) -> None:
+    async def _run(self, job_id: str, slot: QpuSlot, queue: QpuQueue, *,
+                   began: float | None = None) -> None:
+        """Runs queued ``job_id`` alone on ``slot``; a success teaches the run-time model the
+        QPU's time since ``began`` (monotonic seconds: when the worker started choosing it;
+        default: when it starts)."""
         entry = queue.remove(job_id)
         job = self.store.get(job_id)
         if job is None or job.state is not JobState.QUEUED or entry is None:
@@ -191,7 +195,7 @@ class Dispatcher:
             return
         queue.running = RunningJobs([entry], self.clock())
         self.board.sync_length(slot)
-        cancel = self._start(job, slot)
+        cancel = self._start(job, slot, pin=True)
         prepared = self.board.prepared.get(job_id)
         if prepared is None:  # never prepared in this process: compile now
             parsed = parse_job(job.request)
@@ -199,11 +203,16 @@ class Dispatcher:
         job.physical_qubits = tuple(sorted({q for p in prepared
                                             for q in program_physical_qubits(p)}))
         self.events.job_changed(job)
+        started = time.monotonic() if began is None else began
         try:
             result, device_time = await self._execute(job, prepared, slot, queue, cancel)
             job.result = result
             job.device_time_s = device_time
             job.transition(JobState.SUCCEEDED)
+            work = self.board.work.get(job_id)
+            if work is not None:
+                self.runtime.observe(slot.driver.capabilities.qpu_id, work,
+                                     time.monotonic() - started)
         except (Cancelled, ExecutionCancelled):
             if cancel.is_set() or not self.stopping.is_set():
                 job.transition(JobState.CANCELLED)
@@ -238,8 +247,10 @@ class Dispatcher:
                        ) -> tuple[qs_pb2.JobResult, float]:
         """Runs every (program, chunk of parameter sets), ``parallel_chunks`` at a time.
 
-        Each chunk has its own seed (``seed + 7919 × program + first set``), so the result
-        does not depend on how many chunks run at once (at most the lane's threads). Session
+        Each program has its own seed (``seed + 7919 × program``) and each parameter set its
+        own random stream (``ExecutionOptions.first_row``), so the result depends neither on
+        how many chunks run at once (at most the lane's threads) nor on where the driver's
+        executor runs them. Session
         work is served between waves. The driver stops between parameter sets once ``cancel``
         or :attr:`stopping` is set.
         """
@@ -248,8 +259,11 @@ class Dispatcher:
         if sets.size == 0:
             sets = np.zeros((1, len(prepared[0].parameters)))
         seed = job_seed(job)
+        mitigation = (mitigation_from_proto(request.mitigation)
+                      if request.HasField("mitigation") else None)
+        chunk = self.policy.chunk_parameter_sets
         tasks = [(p_index, start) for p_index in range(len(prepared))
-                 for start in range(0, sets.shape[0], CHUNK)]
+                 for start in range(0, sets.shape[0], chunk)]
         result = qs_pb2.JobResult()
         device_time = 0.0
         wave = max(1, min(self.policy.parallel_chunks, self.lanes.lane_workers))
@@ -266,15 +280,18 @@ class Dispatcher:
             batch = tasks[first:first + wave]
             outs = await asyncio.gather(*(
                 self.lanes.on_lane(qpu_id, slot.driver.execute, prepared[p_index],
-                                   sets[start:start + CHUNK],
+                                   sets[start:start + chunk],
                                    ExecutionOptions(shot_count=request.shot_count,
-                                                    seed=seed + 7919 * p_index + start,
+                                                    seed=seed + 7919 * p_index,
+                                                    first_row=start,
                                                     readout_mitigation=request.readout_mitigation,
-                                                    should_stop=should_stop))
+                                                    should_stop=should_stop,
+                                                    device_state=job.device_state or None,
+                                                    mitigation=mitigation))
                 for p_index, start in batch))
             for (p_index, start), out in zip(batch, outs):
                 device_time += out.device_time_s
-                for offset in range(min(CHUNK, sets.shape[0] - start)):
+                for offset in range(min(chunk, sets.shape[0] - start)):
                     experiment = result.experiments.add(program_index=p_index,
                                                         parameter_set_index=start + offset,
                                                         engine=out.engine,
@@ -286,9 +303,15 @@ class Dispatcher:
                     if out.mitigated_probabilities is not None:
                         experiment.mitigated_probabilities.update(
                             out.mitigated_probabilities[offset])
-                    if out.expectation_values is not None:
+                    if out.expectation_values is not None and out.expectation_values.ndim == 2:
+                        experiment.expectation_values.extend(out.expectation_values[offset])
+                        experiment.standard_errors.extend(out.standard_errors[offset])
+                    elif out.expectation_values is not None:
                         experiment.expectation_value = float(out.expectation_values[offset])
                         experiment.standard_error = float(out.standard_errors[offset])
+                    if out.mitigation is not None:
+                        experiment.mitigation.CopyFrom(
+                            mitigation_record_to_proto(out.mitigation[offset]))
         if cancel.is_set():  # requested while the last chunk ran: the caller wins
             raise Cancelled
         return result, device_time
@@ -320,8 +343,7 @@ class Dispatcher:
         device = slot.driver.calibration_snapshot().parameters
         return await self.lanes.on_lane(slot.driver.capabilities.qpu_id, lambda: pack(
             candidates, caps, device, max_jobs=self.policy.multiprogramming_max_jobs,
-            max_fidelity_loss=self.policy.multiprogramming_max_fidelity_loss,
-            phase_rad=self.crosstalk_phase_rad(slot)))
+            max_fidelity_loss=self.policy.multiprogramming_max_fidelity_loss))
 
     async def _run_merged(self, merged: MergedProgram, slot: QpuSlot, queue: QpuQueue) -> None:
         """Runs the jobs of ``merged`` as one program and splits the counts back per job."""
@@ -335,12 +357,12 @@ class Dispatcher:
         caps = slot.driver.capabilities
         cancels = []
         for job, plan in zip(jobs, merged.plans):
-            cancels.append(self._start(job, slot))
+            cancels.append(self._start(job, slot, pin=False))
             job.physical_qubits = plan.region
             others = len(merged.plans) - 1
             job.placement_reason += (
                 f"; multi-programmed on qubits {list(plan.region)} with {others} other job(s), "
-                f"predicted fidelity {plan.predicted_fidelity(merged.phase_rad):.3f} vs "
+                f"predicted fidelity {plan.predicted_fidelity:.3f} vs "
                 f"{plan.best_esp:.3f} alone")
             self.events.job_changed(job)
         head = jobs[0]

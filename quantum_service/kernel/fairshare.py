@@ -72,17 +72,25 @@ class FairShare:
     def user_shares(self, user: str) -> float:
         return float(self.shares.get(user, self.default_shares))
 
-    def factors(self) -> dict[str, float]:
-        """The fair-share factor ``F`` in ``(0, 1]`` of every known user."""
+    def factors(self, extra_usage_s: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The fair-share factor ``F`` in ``(0, 1]`` of every known user.
+
+        Args:
+            extra_usage_s: device seconds per user added to the usage now, as if already
+                recorded (what-if factors: the queue's ETAs predict the order jobs will run
+                in once the jobs ahead have charged their owners).
+        """
         now = self.clock()
-        users = set(self._usage) | set(self.shares)
-        total_usage = sum(self._decayed(u, now) for u in self._usage.values())
+        extra = extra_usage_s or {}
+        users = set(self._usage) | set(self.shares) | set(extra)
+        decayed = {user: self._decayed(u, now) for user, u in self._usage.items()}
+        for user, device_s in extra.items():
+            decayed[user] = decayed.get(user, 0.0) + max(0.0, device_s)
+        total_usage = sum(decayed.values())
         total_shares = sum(self.user_shares(u) for u in users) or 1.0
         out = {}
         for user in users:
-            usage = self._usage.get(user)
-            u_n = (self._decayed(usage, now) / total_usage
-                   if usage is not None and total_usage > 0 else 0.0)
+            u_n = decayed.get(user, 0.0) / total_usage if total_usage > 0 else 0.0
             s_n = self.user_shares(user) / total_shares
             out[user] = math.exp2(-u_n / s_n)
         return out

@@ -58,6 +58,9 @@ class JobRecord:
         result: a ``JobResult`` once SUCCEEDED.
         error_message: why it FAILED / was CANCELLED.
         calibration_snapshot_id: snapshot the job ran under.
+        device_state: the driver's token of the device state every parameter set of the job
+            ran on (``QpuDriver.device_state``; empty: not pinned, e.g. a multi-programmed
+            run); with the seed, what a replay needs.
         device_time_s: QPU time used.
         physical_qubits: device qubits the job ran on (its region when multi-programmed).
         cancel_requested: a ``CancelJob`` reached the job while it ran; stored at once
@@ -81,6 +84,7 @@ class JobRecord:
     result: qs_pb2.JobResult | None = None
     error_message: str = ""
     calibration_snapshot_id: str = ""
+    device_state: str = ""
     device_time_s: float = 0.0
     physical_qubits: tuple[int, ...] = ()
     cancel_requested: bool = False
@@ -123,7 +127,10 @@ def job_to_proto(job: JobRecord, *, include_result: bool = True) -> qs_pb2.Job:
         shot_count=job.request.shot_count, error_message=job.error_message,
         calibration_snapshot_id=job.calibration_snapshot_id, device_time_s=job.device_time_s,
         placement_reason=job.placement_reason, priority=job.priority,
-        queue_position=job.queue_position, physical_qubits=job.physical_qubits)
+        queue_position=job.queue_position, physical_qubits=job.physical_qubits,
+        exact=(job.request.HasField("observable") or bool(job.request.observables))
+        and job.request.shot_count == 0,
+        device_state=job.device_state, replay_of_job_id=job.request.replay_of_job_id)
     if job.estimated_start_time is not None:
         msg.estimated_start_time.CopyFrom(timestamp(job.estimated_start_time))
     if include_result and job.result is not None:

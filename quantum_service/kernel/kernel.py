@@ -41,7 +41,12 @@ from opentelemetry import trace
 
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.ir import Circuit
-from quantum_service.contract import CalibrationSnapshot, PreparedProgram
+from quantum_service.contract import (
+    CalibrationSnapshot,
+    MitigationOptions,
+    PreparedProgram,
+    QpuCapabilities,
+)
 from quantum_service.contract.device_time import predicted_device_time_s
 from quantum_service.errors import (
     FailedPreconditionError,
@@ -51,7 +56,7 @@ from quantum_service.errors import (
     UnavailableError,
 )
 from quantum_service.kernel.board import JobBoard
-from quantum_service.kernel.dispatch import Dispatcher
+from quantum_service.kernel.dispatch import Dispatcher, job_seed
 from quantum_service.kernel.events import KernelEvents, Telemetry
 from quantum_service.kernel.fairshare import FairShare
 from quantum_service.kernel.jobs import JobRecord, JobState
@@ -60,6 +65,7 @@ from quantum_service.kernel.maintenance import Maintenance, calibrating
 from quantum_service.kernel.placement import place
 from quantum_service.kernel.qpus import QpuRegistry, QpuSlot, qpu_properties, qpu_supports
 from quantum_service.kernel.quotas import Quotas
+from quantum_service.kernel.runtime import RunTimeModel, job_work
 from quantum_service.kernel.scheduler import (
     MAX_PRIORITY,
     QpuQueue,
@@ -71,6 +77,7 @@ from quantum_service.kernel.store import JobStore
 from quantum_service.kernel.validation import (
     ParsedJob,
     check_dynamic_circuits,
+    check_mitigation,
     check_shot_count,
     parse_job,
 )
@@ -126,10 +133,11 @@ class Kernel:
                                     lane_workers=lane_workers, admission_workers=workers)
         self.board = JobBoard()
         self.events = KernelEvents(telemetry, store, self.board.annotate)
+        self.runtime = RunTimeModel()
         self.dispatcher = Dispatcher(
             registry=registry, store=store, board=self.board, events=self.events,
             policy=self.policy, lanes=self.lanes, prepare_all=self._prepare_all,
-            record_usage=self.record_usage, clock=clock)
+            record_usage=self.record_usage, clock=clock, runtime=self.runtime)
         self.dispatcher.maintenance = maintenance
         self._tasks: list[asyncio.Task] = []
         self._submit_lock = asyncio.Lock()
@@ -318,10 +326,6 @@ class Kernel:
             multi_programming=self.dispatcher.multi_programs(slot),
             calibration=manager is not None and manager.supports(slot.driver))
 
-    def crosstalk_phase_rad(self, slot: QpuSlot) -> float:
-        """The spectator phase used when multi-programming ``slot``'s QPU, radians."""
-        return self.dispatcher.crosstalk_phase_rad(slot)
-
     def qpu_properties(self, slot: QpuSlot) -> dict[str, float]:
         """Numbers describing ``slot``'s QPU (``QpuDescription.properties``; see
         :func:`~quantum_service.kernel.qpus.qpu_properties`)."""
@@ -332,17 +336,23 @@ class Kernel:
     def _enqueue(self, job: JobRecord, slot: QpuSlot, parsed: ParsedJob,
                  prepared: list[PreparedProgram], *, enqueue_time: float) -> None:
         caps = slot.driver.capabilities
+        sets = parsed.parameter_sets.shape[0]
+        work = job_work(prepared, caps, shot_count=job.request.shot_count,
+                        parameter_set_count=sets, mitigation=parsed.mitigation)
         entry = QueueEntry(job_id=job.job_id, owner=job.owner, priority=job.priority,
                            enqueue_time=enqueue_time,
-                           predicted_s=predicted_device_time_s(
+                           predicted_s=_predicted_device_time_s(
                                prepared, caps, shot_count=job.request.shot_count,
-                               parameter_set_count=parsed.parameter_sets.shape[0]))
+                               parameter_set_count=sets, mitigation=parsed.mitigation),
+                           predicted_run_s=self.runtime.predict_s(caps.qpu_id, work))
+        self.board.work[job.job_id] = work
         self.board.enqueue(job, slot, parsed, prepared, entry)
 
     # -- jobs --------------------------------------------------------------------------------
 
     def _prepare_all(self, parsed: ParsedJob, slot: QpuSlot) -> list[PreparedProgram]:
-        return [slot.driver.prepare(c, observable=parsed.observable) for c in parsed.circuits]
+        return [slot.driver.prepare(c, observable=parsed.observable,
+                                    observables=parsed.observables) for c in parsed.circuits]
 
     async def choose_qpu(self, circuits: list[Circuit], *, qpu_id: str = "",
                          exact: bool = False) -> tuple[QpuSlot, str]:
@@ -395,17 +405,28 @@ class Kernel:
                 return placement.slot, placement.reason
             full.add(placement.slot.driver.capabilities.qpu_id)
 
-    async def submit(self, request: qs_pb2.SubmitJobRequest, *, owner: str) -> JobRecord:
-        """Validates, places, compiles, checks quotas, stores and queues a job.
+    async def submit(self, request: qs_pb2.SubmitJobRequest, *, owner: str,
+                     caller: Principal | None = None) -> JobRecord:
+        """Validates, places, compiles, checks quotas, stores and queues a job; a request
+        with ``replay_of_job_id`` re-runs that job (:meth:`_replay_request`).
 
+        Args:
+            caller: the authenticated caller (admins may replay anyone's job); ``None``: an
+                in-process call, which may replay ``owner``'s jobs.
         Raises:
-            InvalidProgramError: bad program or priority outside 0–10; nothing is stored.
-            NotFoundError: unknown ``qpu_id``.
+            InvalidProgramError: bad program, mitigation options or priority outside 0–10;
+                nothing is stored.
+            NotFoundError: unknown ``qpu_id``, or a replayed job the caller may not see.
+            FailedPreconditionError: the replayed job cannot be replayed, or the QPU cannot
+                apply the mitigation asked for.
             ResourceExhaustedError: a quota of ``owner`` would be exceeded.
         """
         existing = self.store.find_request(owner, request.request_id)
         if existing is not None:  # a retry of an earlier submission
             return existing
+        pinned: JobRecord | None = None
+        if request.replay_of_job_id:
+            request, pinned = self._replay_request(request, owner=owner, caller=caller)
         if not 0 <= request.priority <= MAX_PRIORITY:
             raise InvalidProgramError(
                 f"priority must be an integer from 0 (lowest) to {MAX_PRIORITY} (highest), got "
@@ -413,9 +434,9 @@ class Kernel:
         parsed = await self.run_blocking(parse_job, request)  # parsing QASM is CPU work
         slot, reason = await self.choose_qpu(
             parsed.circuits, qpu_id=request.qpu_id,
-            exact=parsed.observable is not None and request.shot_count == 0)
+            exact=parsed.has_observable and request.shot_count == 0)
         caps = slot.driver.capabilities
-        check_shot_count(request.shot_count, has_observable=parsed.observable is not None,
+        check_shot_count(request.shot_count, has_observable=parsed.has_observable,
                          caps=caps)
         if parsed.parameter_sets.shape[0] > caps.max_parameter_set_count:
             raise InvalidProgramError(
@@ -423,10 +444,17 @@ class Kernel:
                 f"{caps.qpu_id!r}'s limit of {caps.max_parameter_set_count}",
                 reason="TOO_MANY_PARAMETER_SETS")
         prepared = await self.run_blocking(self._prepare_all, parsed, slot)
-        predicted = predicted_device_time_s(prepared, caps, shot_count=request.shot_count,
-                                            parameter_set_count=parsed.parameter_sets.shape[0])
+        if parsed.mitigation is not None:
+            await self.run_blocking(check_mitigation, slot.driver, prepared, parsed.mitigation)
+        predicted = _predicted_device_time_s(prepared, caps, shot_count=request.shot_count,
+                                             parameter_set_count=parsed.parameter_sets.shape[0],
+                                             mitigation=parsed.mitigation)
         job = JobRecord(job_id=f"job-{uuid.uuid4().hex[:16]}", request=request, owner=owner,
                         state=JobState.QUEUED, qpu_id=caps.qpu_id, placement_reason=reason)
+        if pinned is not None:
+            job.device_state = pinned.device_state
+            job.calibration_snapshot_id = pinned.calibration_snapshot_id
+            job.placement_reason = f"replay of {pinned.job_id} on its QPU and device state"
         async with self._submit_lock:
             active, pending = self.board.owner_load(owner)
             self.quotas.check(owner, active_jobs=active, pending_s=pending,
@@ -438,6 +466,47 @@ class Kernel:
         self.events.job_changed(job)
         self.publish_qpu_status(slot)
         return job
+
+    def _replay_request(self, request: qs_pb2.SubmitJobRequest, *, owner: str,
+                        caller: Principal | None
+                        ) -> tuple[qs_pb2.SubmitJobRequest, JobRecord]:
+        """The request that re-runs ``request.replay_of_job_id`` bit-identically, and that
+        job: its programs, observable, parameter sets, shots, mitigation, seed (the one it
+        actually used) and QPU; the replay's own ``request_id``, ``name`` and ``priority``.
+
+        Raises:
+            InvalidProgramError: the replay request sets anything else (reason
+                ``INVALID_REPLAY``).
+            NotFoundError: no such job visible to the caller (reason ``JOB_NOT_FOUND``).
+            FailedPreconditionError: the job did not succeed, or ran without a pinned device
+                state (multi-programmed with other jobs, or on a QPU that cannot be pinned)
+                (reason ``NOT_REPLAYABLE``).
+        """
+        extra = [f.name for f, _ in request.ListFields()
+                 if f.name not in ("replay_of_job_id", "request_id", "name", "priority")]
+        if extra:
+            raise InvalidProgramError(
+                f"a replay takes everything from the replayed job; do not set "
+                f"{', '.join(sorted(extra))}", reason="INVALID_REPLAY")
+        original = self.store.get(request.replay_of_job_id)
+        if original is None or not (original.owner == owner
+                                    or (caller is not None and caller.is_admin)):
+            raise NotFoundError(f"no job with job_id {request.replay_of_job_id!r}",
+                                reason="JOB_NOT_FOUND")
+        if original.state is not JobState.SUCCEEDED or not original.device_state:
+            why = (f"it is {original.state.name}" if original.state is not JobState.SUCCEEDED
+                   else "it ran multi-programmed with other jobs, or on a QPU whose state "
+                        "cannot be pinned")
+            raise FailedPreconditionError(
+                f"job {original.job_id} cannot be replayed: {why}", reason="NOT_REPLAYABLE")
+        replay = qs_pb2.SubmitJobRequest()
+        replay.CopyFrom(original.request)
+        replay.seed = job_seed(original)
+        replay.qpu_id = original.qpu_id
+        replay.request_id, replay.priority = request.request_id, request.priority
+        replay.name = request.name or f"replay of {original.job_id}"
+        replay.replay_of_job_id = original.job_id
+        return replay, original
 
     def _wait_s(self, slot: QpuSlot) -> float:
         queue = self.board.queues.get(slot.driver.capabilities.qpu_id)
@@ -510,3 +579,14 @@ class Kernel:
                 first iteration).
         """
         return self.events.watch(job_id, functools.partial(self.get, caller=caller))
+
+
+def _predicted_device_time_s(prepared: list[PreparedProgram], caps: QpuCapabilities, *,
+                             shot_count: int, parameter_set_count: int,
+                             mitigation: MitigationOptions | None) -> float:
+    """:func:`~quantum_service.contract.device_time.predicted_device_time_s`, times the scale
+    factors of zero-noise extrapolation (each runs every shot; its folded gates take longer
+    still, so this is a lower bound)."""
+    predicted = predicted_device_time_s(prepared, caps, shot_count=shot_count,
+                                        parameter_set_count=parameter_set_count)
+    return predicted * (len(mitigation.scale_factors) if mitigation is not None else 1)

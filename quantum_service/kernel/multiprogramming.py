@@ -9,25 +9,25 @@ and all jobs are merged into one circuit that the QPU runs once; the counts are 
 job by their classical bits. A job's shots cost the device the *longest* job's schedule plus one
 readout and reset, instead of every job's — the throughput gain.
 
-Crosstalk. Qubits of different regions that are neighbours (coupled on the coupling map; adjacent
-in the chain on all-to-all trapped-ion devices) disturb each other: when a qubit is driven by a
-two-qubit gate, its neighbour in another region picks up a spectator phase ``rz(ε)`` in that
-layer (the merged circuit carries these gates). Magnitudes, per modality:
+Crosstalk is physics of the device, not of the merge: the noise model gives every job, packed
+or not, the always-on ZZ phase between coupled qubits and the spectator errors of neighbouring
+2-qubit gates (:mod:`quantum_service.devices.crosstalk`, applied in
+:mod:`quantum_service.engines.executable`). Alone, a job's neighbours are unused qubits in
+``|0>``, which imprint nothing; packed, its boundary qubits face another job's qubits.
 
-* superconducting ``ε = 0.09 rad``: residual ZZ ``ζ/2π ≈ 50 kHz`` over a 300 ns two-qubit gate
-  (``2π·ζ·t``); ZZ rates of 10–100 kHz between fixed-frequency transmons (Sundaresan et al.,
-  PRX Quantum 1, 020318 (2020)); simultaneous gates on neighbouring pairs raise error rates
-  several-fold (Murali et al., "Software mitigation of crosstalk on noisy intermediate-scale
-  quantum computers", ASPLOS 2020);
-* trapped ions ``ε = 0.03 rad``: addressing-beam spill-over of ~1–3 % of the Rabi frequency on
-  the neighbouring ion (Debnath et al., Nature 536, 63 (2016));
-* neutral atoms ``ε = 0.05 rad`` (Rydberg-laser light shift on neighbours); photonic 0.
-
-Fallback. A job is packed only if its predicted fidelity — its region's estimated success
-probability times ``cos²(ε/2)`` per spectator phase it receives — is at most
-``max_fidelity_loss`` (relative) below its ESP on the best region of the idle device; otherwise
-it waits and runs alone. The same check applies to the jobs already packed. Ideal devices have no
-noise and no crosstalk.
+Prediction and fallback, from the same model and the calibrated parameters. A job's predicted
+fidelity is its region's estimated success probability times the dephasing fidelity
+``1 - ½ sin²(Φ/2)`` of ``Φ = Σ_ab 2π ζ_ab T_ab``, summed over the coupled pairs ``(a, b)`` with
+``a`` in its region and ``b`` in another, each over the part ``T_ab`` of the merged schedule
+in which it can change what ``a``'s job measures
+(:func:`~quantum_service.devices.crosstalk.sensitive_window_ns`; ``b`` in ``|1>`` half the
+time; the phases add as they do for entangled neighbours, the worst case; ``Φ`` capped at
+``π``), times ``1 - p_ab`` per 2-qubit gate of the other job on ``b`` (spectator error),
+times, per qubit, the T1 decay ``1 - ½ (1 - e^{-ΔT/T1})`` over the time ``ΔT`` it waits for
+the longest job before readout. A job is packed only if this is at most
+``max_fidelity_loss`` (relative) below its ESP on the best region of the idle device;
+otherwise it waits and runs alone. The same check applies to the jobs already packed. Ideal
+devices have no noise and no crosstalk.
 
 Which jobs qualify: one program, no observable, at most one parameter set (bound before
 compiling), no readout mitigation, and the same ``shot_count`` as the rest of the pack.
@@ -40,20 +40,28 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from quantum_service.circuits.ir import Circuit, Operation, ParameterExpression
+from quantum_service.circuits.ir import Circuit, Operation
 from quantum_service.compiler import CompileTarget, compile_circuit
 from quantum_service.contract import (
     DeviceParameters,
-    Modality,
     PreparedProgram,
     QpuCapabilities,
     QpuDriver,
+)
+from quantum_service.contract.device_time import schedule_duration_ns
+from quantum_service.devices.crosstalk import (
+    UNKNOWN_EXCITATION,
+    crosstalk_neighbours,
+    crosstalk_pairs,
+    dephasing_fidelity,
+    drive_windows_ns,
+    sensitive_window_ns,
+    zz_phase_rad,
 )
 from quantum_service.errors import QcoreError
 from quantum_service.kernel.estimate import estimated_success_probability
 
 __all__ = [
-    "CROSSTALK_PHASE_RAD",
     "RegionPlan",
     "MergedProgram",
     "supports_fixed_layout",
@@ -63,19 +71,12 @@ __all__ = [
     "compile_on_region",
     "merge",
     "pack",
+    "packing_factors",
     "split_counts",
 ]
 
-#: Spectator phase per driven neighbouring qubit and layer, radians (sources above).
-CROSSTALK_PHASE_RAD = {
-    Modality.SUPERCONDUCTING: 0.09,
-    Modality.TRAPPED_ION: 0.03,
-    Modality.NEUTRAL_ATOM: 0.05,
-    Modality.PHOTONIC: 0.0,
-}
-
 #: Candidate regions compiled per job (best calibrated quality first).
-_CANDIDATES = 3
+_CANDIDATES = 6
 
 
 def supports_fixed_layout(driver: QpuDriver) -> bool:
@@ -94,16 +95,6 @@ def prepare_merged(driver: QpuDriver, circuit: Circuit) -> PreparedProgram:
     return driver.prepare(circuit, observable=None)
 
 
-def crosstalk_neighbours(caps: QpuCapabilities) -> dict[int, set[int]]:
-    """Each qubit's crosstalk neighbours: coupled qubits, or chain neighbours when all-to-all."""
-    out: dict[int, set[int]] = {q: set() for q in range(caps.qubit_count)}
-    edges = caps.coupling_map or tuple((q, q + 1) for q in range(caps.qubit_count - 1))
-    for a, b in edges:
-        out[a].add(b)
-        out[b].add(a)
-    return out
-
-
 def _qubit_quality(device: DeviceParameters, q: int) -> float:
     p = device.qubits[q]
     return float(np.log(max(p.single_qubit_gate_fidelity, 1e-12))
@@ -112,7 +103,7 @@ def _qubit_quality(device: DeviceParameters, q: int) -> float:
 
 def candidate_regions(caps: QpuCapabilities, device: DeviceParameters, size: int,
                       free: set[int]) -> list[tuple[int, ...]]:
-    """Connected regions of ``size`` free qubits, best calibrated quality first (≤ 3).
+    """Connected regions of ``size`` free qubits, best calibrated quality first (≤ 6).
 
     Coupling-map devices: grown greedily from every free qubit, adding the free neighbour with
     the best coupling fidelity to the region plus its own quality. All-to-all devices:
@@ -183,7 +174,8 @@ class RegionPlan:
         circuit: the job compiled onto ``region`` (full device width).
         esp: estimated success probability on ``region`` (crosstalk excluded).
         best_esp: ESP on the best region of the idle device.
-        crosstalk_events: spectator phases it receives in the merged program.
+        crosstalk_factor: predicted fidelity factor of packing (module docstring), in
+            ``(0, 1]``; 1 until :func:`merge` sets it.
         clbit_offset: where its classical bits start in the merged program.
     """
 
@@ -192,16 +184,18 @@ class RegionPlan:
     circuit: Circuit
     esp: float
     best_esp: float
-    crosstalk_events: int = 0
+    crosstalk_factor: float = 1.0
     clbit_offset: int = 0
 
-    def predicted_fidelity(self, phase_rad: float) -> float:
-        """``esp × cos²(ε/2)^crosstalk_events``."""
-        return self.esp * float(np.cos(phase_rad / 2)) ** (2 * self.crosstalk_events)
+    @property
+    def predicted_fidelity(self) -> float:
+        """``esp × crosstalk_factor``."""
+        return self.esp * self.crosstalk_factor
 
-    def fidelity_loss(self, phase_rad: float) -> float:
+    @property
+    def fidelity_loss(self) -> float:
         """Relative loss vs the best region alone, in ``[0, 1]``."""
-        return max(0.0, 1.0 - self.predicted_fidelity(phase_rad) / self.best_esp)
+        return max(0.0, 1.0 - self.predicted_fidelity / self.best_esp)
 
 
 @dataclass(slots=True)
@@ -210,7 +204,6 @@ class MergedProgram:
 
     circuit: Circuit
     plans: list[RegionPlan] = field(default_factory=list)
-    phase_rad: float = 0.0
 
 
 def _layers(circuit: Circuit) -> list[list[Operation]]:
@@ -228,34 +221,67 @@ def _layers(circuit: Circuit) -> list[list[Operation]]:
     return layers
 
 
-def merge(plans: list[RegionPlan], caps: QpuCapabilities, *, phase_rad: float
-          ) -> MergedProgram:
-    """Merges ``plans`` into one circuit, layer by layer, with spectator-phase crosstalk.
+def packing_factors(plans: Sequence[RegionPlan], caps: QpuCapabilities,
+                    device: DeviceParameters) -> list[float]:
+    """Each plan's predicted fidelity factor when the plans run merged (module docstring).
 
-    Sets each plan's ``clbit_offset`` and ``crosstalk_events``. No crosstalk is inserted when
-    ``phase_rad == 0`` or the device is ideal.
+    Args:
+        plans: disjoint regions with their compiled circuits.
+        caps: gate durations, the coupling map (neighbours) and the ``noisy`` flag.
+        device: calibrated parameters (``zz_khz``, ``spectator_error``, T1).
+    Returns:
+        factors in ``(0, 1]``, in plan order; all 1 on ideal devices.
     """
-    neighbours = crosstalk_neighbours(caps)
+    if not caps.noisy:
+        return [1.0] * len(plans)
     owner = {q: i for i, plan in enumerate(plans) for q in plan.region}
+    durations = [schedule_duration_ns(plan.circuit, caps) for plan in plans]
+    total = max(durations, default=0.0)
+    windows: dict[int, tuple[float, float]] = {}
+    for plan in plans:  # disjoint qubits: each keeps its own schedule in the merged program
+        windows.update(drive_windows_ns(plan.circuit, caps))
+    neighbours = crosstalk_neighbours(caps)
+    phases = [0.0] * len(plans)  # boundary ZZ phase each job receives, summed (worst case)
+    for a, b in crosstalk_pairs(caps):
+        i, j = owner.get(a), owner.get(b)
+        if i is None or j is None or i == j:
+            continue
+        zz = device.pair(a, b).zz_khz
+        for receiver, source, k in ((a, b, i), (b, a, j)):
+            phases[k] += zz_phase_rad(zz, sensitive_window_ns(windows.get(receiver),
+                                                              windows.get(source)))
+    factors = [dephasing_fidelity(min(phase, np.pi)) for phase in phases]
+    for i, plan in enumerate(plans):
+        for op in plan.circuit.operations:
+            if len(op.qubits) != 2 or op.name in ("measure", "barrier"):
+                continue
+            for q in op.qubits:
+                for n in neighbours[q]:
+                    k = owner.get(n)
+                    if k is not None and k != i:
+                        factors[k] *= 1.0 - device.pair(q, n).spectator_error
+        wait = total - durations[i]
+        if wait > 0:  # T1 decay of |1> (half the time) while it waits for its readout
+            for q in plan.region:
+                factors[i] *= 1.0 - UNKNOWN_EXCITATION * (
+                    1.0 - float(np.exp(-wait * 1e-3 / device.qubits[q].t1_us)))
+    return factors
+
+
+def merge(plans: list[RegionPlan], caps: QpuCapabilities, device: DeviceParameters
+          ) -> MergedProgram:
+    """Merges ``plans`` into one circuit, layer by layer.
+
+    Sets each plan's ``clbit_offset`` and ``crosstalk_factor`` (:func:`packing_factors`).
+    """
     layered = [_layers(plan.circuit) for plan in plans]
     ops: list[Operation] = []
-    crosstalk = phase_rad > 0 and caps.noisy
-    for plan in plans:
-        plan.crosstalk_events = 0
+    for plan, factor in zip(plans, packing_factors(plans, caps, device)):
+        plan.crosstalk_factor = factor
     for depth in range(max((len(x) for x in layered), default=0)):
-        driven: set[int] = set()
         for layers in layered:
             if depth < len(layers):
                 ops.extend(layers[depth])
-                driven.update(q for op in layers[depth] if len(op.qubits) == 2
-                              for q in op.qubits)
-        if not crosstalk:
-            continue
-        spectators = sorted({n for q in driven for n in neighbours[q]
-                             if n in owner and owner[n] != owner[q]})
-        for n in spectators:
-            ops.append(Operation("rz", (n,), (ParameterExpression(phase_rad),)))
-            plans[owner[n]].crosstalk_events += 1
     offset = 0
     for plan in plans:
         plan.clbit_offset = offset
@@ -264,61 +290,67 @@ def merge(plans: list[RegionPlan], caps: QpuCapabilities, *, phase_rad: float
         offset += plan.circuit.clbit_count
     circuit = Circuit(caps.qubit_count, tuple(ops), offset, (),
                       "multiprogram:" + "+".join(p.job_id for p in plans))
-    return MergedProgram(circuit, list(plans), phase_rad if crosstalk else 0.0)
+    return MergedProgram(circuit, list(plans))
 
 
-def _best_on(circuit: Circuit, caps: QpuCapabilities, device: DeviceParameters,
-             free: set[int]) -> tuple[tuple[int, ...], Circuit, float] | None:
-    best = None
+def _candidates_on(circuit: Circuit, caps: QpuCapabilities, device: DeviceParameters,
+                   free: set[int]) -> list[tuple[tuple[int, ...], Circuit, float]]:
+    """``(region, compiled circuit, ESP)`` of the candidate regions in ``free`` that the
+    circuit compiles onto, best ESP first."""
+    found = []
     for region in candidate_regions(caps, device, circuit.qubit_count, free):
         try:
             physical = compile_on_region(circuit, caps, region)
         except QcoreError:
             continue
-        esp = estimated_success_probability(physical, caps, device)
-        if best is None or esp > best[2]:
-            best = (region, physical, esp)
-    return best
+        found.append((region, physical, estimated_success_probability(physical, caps, device)))
+    return sorted(found, key=lambda c: -c[2])
 
 
 def pack(jobs: Sequence[tuple[str, Circuit]], caps: QpuCapabilities, device: DeviceParameters,
-         *, max_jobs: int, max_fidelity_loss: float, phase_rad: float) -> MergedProgram | None:
+         *, max_jobs: int, max_fidelity_loss: float) -> MergedProgram | None:
     """Packs jobs (parameter-free circuits, in scheduling order) onto disjoint regions.
 
-    The first job always gets its best region; each next one is added when a region is free,
-    the active qubits stay within ``caps.max_simulated_qubits`` and no packed job's predicted
-    fidelity loss exceeds ``max_fidelity_loss``. Dynamic circuits (mid-circuit measurement,
+    The first job always gets its best region; each next one is added, on the free candidate
+    region where the pack's worst predicted fidelity loss is smallest, when the active qubits
+    stay within ``caps.max_simulated_qubits`` and no packed job's predicted fidelity loss
+    exceeds ``max_fidelity_loss``. Dynamic circuits (mid-circuit measurement,
     reset or conditional operations, :attr:`Circuit.is_dynamic`) are never packed. Returns ``None``
     when fewer than two jobs fit.
     """
+    capacity = min(caps.qubit_count, caps.max_simulated_qubits)
+    widths = sorted(circuit.qubit_count for _, circuit in jobs)
+    if len(widths) < 2 or widths[0] + widths[1] > capacity:
+        return None  # no two jobs fit side by side: no region search
     free = set(range(caps.qubit_count))
     plans: list[RegionPlan] = []
     for job_id, circuit in jobs:
         if len(plans) >= max_jobs:
             break
         active = caps.qubit_count - len(free)
-        if active + circuit.qubit_count > caps.max_simulated_qubits:
+        if (active + circuit.qubit_count > caps.max_simulated_qubits
+                or circuit.qubit_count > len(free)):
             continue
         if circuit.is_dynamic:  # merging moves measurements to the end: static programs only
             continue
-        alone = _best_on(circuit, caps, device, set(range(caps.qubit_count)))
-        found = _best_on(circuit, caps, device, free) if alone is not None else None
-        if found is None:
+        alone = _candidates_on(circuit, caps, device, set(range(caps.qubit_count)))
+        found = _candidates_on(circuit, caps, device, free) if alone else []
+        best: tuple[float, RegionPlan] | None = None
+        for region, physical, esp in found:  # the region crosstalk harms least
+            plan = RegionPlan(job_id, region, physical, esp, alone[0][2])
+            trial = merge([*plans, plan], caps, device)
+            worst = max(p.fidelity_loss for p in trial.plans)
+            if worst <= max_fidelity_loss and (best is None or worst < best[0]):
+                best = (worst, plan)
+        if best is None:
             if not plans:
                 return None
             continue
-        region, physical, esp = found
-        plan = RegionPlan(job_id, region, physical, esp, alone[2])
-        trial = merge([*plans, plan], caps, phase_rad=phase_rad)
-        if any(p.fidelity_loss(trial.phase_rad) > max_fidelity_loss for p in trial.plans):
-            if not plans:
-                return None
-            continue
-        plans.append(plan)
-        free -= set(region)
+        plans.append(best[1])
+        free -= set(best[1].region)
     if len(plans) < 2:
         return None
-    return merge(plans, caps, phase_rad=phase_rad)
+    return merge(plans, caps, device)
 
 
 def split_counts(counts: dict[str, int], merged: MergedProgram) -> list[dict[str, int]]:

@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from quantum_service.contract import POST_SELECTION, QpuDriver
+from quantum_service.contract import (
+    DYNAMICAL_DECOUPLING,
+    PAULI_TWIRLING,
+    POST_SELECTION,
+    ZERO_NOISE_EXTRAPOLATION,
+    QpuDriver,
+)
 from quantum_service.errors import NotFoundError, ResourceExhaustedError
 
 __all__ = ["QpuRegistry", "QpuSlot", "QpuStatus", "qpu_properties", "qpu_supports"]
@@ -54,12 +60,15 @@ class QpuSlot:
 #: readout mitigation are options of the driver interface
 #: (:class:`~quantum_service.contract.ExecutionOptions`); mid-circuit measurement (dynamic
 #: circuits) follows :attr:`QpuCapabilities.dynamic_circuits`; post-selection (discarded shots)
-#: must be declared by a driver that offers it.
+#: and circuit-level error mitigation must be declared by a driver that offers them.
 _DEFAULT_SUPPORTS: dict[str, bool] = {
     "gradients": True,
     "readout_mitigation": True,
     "mid_circuit_measurement": False,
     POST_SELECTION: False,
+    ZERO_NOISE_EXTRAPOLATION: False,
+    PAULI_TWIRLING: False,
+    DYNAMICAL_DECOUPLING: False,
 }
 
 

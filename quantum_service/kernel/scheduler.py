@@ -32,6 +32,7 @@ from quantum_service.config import QuantumSettings
 from quantum_service.kernel.fairshare import FairShare
 
 __all__ = [
+    "REPLAYED_POSITIONS",
     "QpuQueue",
     "QueueEntry",
     "RunningJobs",
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 MAX_PRIORITY = 10
+
+#: Queue positions whose order :meth:`QpuQueue.estimates` replays choice by choice (quadratic
+#: in this number; later positions keep the order of the last replayed moment).
+REPLAYED_POSITIONS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +65,8 @@ class SchedulerPolicy:
     multiprogramming: bool = True
     multiprogramming_max_jobs: int = 4
     multiprogramming_max_fidelity_loss: float = 0.05
-    crosstalk_phase_rad: float | None = None
     parallel_chunks: int = 2
+    chunk_parameter_sets: int = 8
 
     @staticmethod
     def from_settings(settings: QuantumSettings) -> SchedulerPolicy:
@@ -88,7 +93,9 @@ class QueueEntry:
     Attributes:
         job_id, owner, priority: from the job.
         enqueue_time: scheduler-clock seconds when it was queued.
-        predicted_s: predicted device time, seconds.
+        predicted_s: predicted device time, seconds (quotas, fair share).
+        predicted_run_s: predicted wall-clock run time of its simulation, seconds (ETAs,
+            placement waits; :mod:`.runtime`); defaults to ``predicted_s``.
         seq: submission order (tie-breaker).
     """
 
@@ -97,7 +104,13 @@ class QueueEntry:
     priority: int
     enqueue_time: float
     predicted_s: float
+    predicted_run_s: float | None = None
     seq: int = 0
+
+    @property
+    def run_s(self) -> float:
+        """``predicted_run_s``, else ``predicted_s``, seconds."""
+        return self.predicted_s if self.predicted_run_s is None else self.predicted_run_s
 
 
 @dataclass(slots=True)
@@ -158,9 +171,13 @@ class QpuQueue:
         """Queued entries, the next to run first."""
         now = self.clock()
         factors = self.fair_share.factors()
-        return sorted(self.entries.values(), key=lambda e: (
-            -priority_score(fair_share=factors.get(e.owner, 1.0), priority=e.priority,
-                            age_s=now - e.enqueue_time, policy=self.policy), e.seq))
+        return sorted(self.entries.values(), key=lambda e: self._key(e, factors, now))
+
+    def _key(self, entry: QueueEntry, factors: dict[str, float], now: float
+             ) -> tuple[float, int]:
+        return (-priority_score(fair_share=factors.get(entry.owner, 1.0),
+                                priority=entry.priority, age_s=now - entry.enqueue_time,
+                                policy=self.policy), entry.seq)
 
     def close(self) -> None:
         """Wakes the worker for good: :meth:`wait` returns at once from now on (the kernel is
@@ -177,27 +194,48 @@ class QpuQueue:
     def estimates(self) -> dict[str, tuple[int, float]]:
         """``job_id → (queue_position, predicted start)`` of every queued job.
 
-        Positions are 1-based in :meth:`ordered` order. The start is the scheduler-clock time
-        when the device time predicted for the running work and for every job ahead has
-        elapsed: ``now + max(0, running predicted - running elapsed) + Σ predicted ahead``;
-        it never decreases along the queue.
+        The order is the one the worker will follow, predicted by replaying its choices: each
+        next job is the best-scored (:meth:`ordered`'s score) at its predicted start, with the
+        fair-share factors of that moment, after the running job and every job predicted to
+        run before it have charged their predicted device time to their owners
+        (:meth:`FairShare.factors` ``extra_usage_s``), so two users' interleaved jobs get the
+        interleaved order fair share will give them, not the order of now. The first
+        :data:`REPLAYED_POSITIONS` positions are replayed; the rest follow in the order of the
+        last replayed moment. Positions are 1-based; the start is the scheduler-clock time when
+        the predicted run time (:attr:`QueueEntry.run_s`) of the running work and of every job
+        ahead has elapsed, ``now + max(0, running predicted - running elapsed) + Σ predicted
+        ahead``; it never decreases along the queue.
         """
         now = self.clock()
-        ahead = 0.0
-        if self.running is not None:
-            predicted = max((e.predicted_s for e in self.running.entries), default=0.0)
-            ahead = max(0.0, predicted - (now - self.running.start))
-        out = {}
-        for position, entry in enumerate(self.ordered(), start=1):
-            out[entry.job_id] = (position, now + ahead)
-            ahead += entry.predicted_s
+        ahead = self._running_left_s(now)
+        charged: dict[str, float] = {}
+        for entry in self.running.entries if self.running is not None else ():
+            charged[entry.owner] = charged.get(entry.owner, 0.0) + entry.predicted_s
+        waiting = list(self.entries.values())
+        out: dict[str, tuple[int, float]] = {}
+        while waiting:
+            factors = self.fair_share.factors(charged)
+            at = now + ahead
+            if len(out) >= REPLAYED_POSITIONS:
+                waiting.sort(key=lambda e: self._key(e, factors, at))
+                for entry in waiting:
+                    out[entry.job_id] = (len(out) + 1, now + ahead)
+                    ahead += entry.run_s
+                break
+            best = min(range(len(waiting)), key=lambda i: self._key(waiting[i], factors, at))
+            entry = waiting.pop(best)
+            out[entry.job_id] = (len(out) + 1, at)
+            ahead += entry.run_s
+            charged[entry.owner] = charged.get(entry.owner, 0.0) + entry.predicted_s
         return out
 
     def predicted_wait_s(self) -> float:
-        """Device time predicted before a job queued now would start, seconds."""
+        """Predicted run time before a job queued now would start, seconds."""
         now = self.clock()
-        wait = sum(e.predicted_s for e in self.entries.values())
-        if self.running is not None:
-            predicted = max((e.predicted_s for e in self.running.entries), default=0.0)
-            wait += max(0.0, predicted - (now - self.running.start))
-        return wait
+        return self._running_left_s(now) + sum(e.run_s for e in self.entries.values())
+
+    def _running_left_s(self, now: float) -> float:
+        if self.running is None:
+            return 0.0
+        predicted = max((e.run_s for e in self.running.entries), default=0.0)
+        return max(0.0, predicted - (now - self.running.start))

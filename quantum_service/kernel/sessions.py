@@ -25,13 +25,24 @@ from opentelemetry import trace
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import telemetry_pb2
 from quantum_service.circuits.ir import Circuit
-from quantum_service.convert import observable_from_proto, program_from_proto, timestamp
-from quantum_service.contract import ExecutionOptions, ExecutionResult, PreparedProgram
+from quantum_service.convert import mitigation_record_to_proto, program_from_proto, timestamp
+from quantum_service.contract import (
+    ExecutionOptions,
+    ExecutionResult,
+    MitigationOptions,
+    PreparedProgram,
+)
 from quantum_service.errors import InvalidProgramError
 from quantum_service.kernel.jobs import utc_now
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
-from quantum_service.kernel.validation import check_session_start, check_shot_count
+from quantum_service.kernel.validation import (
+    check_mitigation,
+    check_session_start,
+    check_shot_count,
+    parse_mitigation,
+    parse_observables,
+)
 
 __all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S", "MAX_IDLE_TIMEOUT_S",
            "granted_idle_timeout_s"]
@@ -62,6 +73,7 @@ class Session:
     evaluation_count: int = 0
     device_time_s: float = 0.0
     request_count: int = 0
+    mitigation: MitigationOptions | None = None
 
     @property
     def qpu_id(self) -> str:
@@ -70,6 +82,11 @@ class Session:
     @property
     def parameter_count(self) -> int:
         return len(self.program.parameters)
+
+    @property
+    def observable_count(self) -> int:
+        """Observables per evaluation: 1, or the length of ``SessionStart.observables``."""
+        return len(self.program.observables) or 1
 
 
 class SessionManager:
@@ -93,26 +110,35 @@ class SessionManager:
         """Validates and compiles the session's program and takes a lease on its QPU.
 
         Raises:
-            InvalidProgramError: bad program, observable, shot count, timeout or gradient
-                method (see :func:`~quantum_service.kernel.validation.check_session_start`).
+            InvalidProgramError: bad program, observable, shot count, timeout, gradient
+                method or mitigation options (see
+                :func:`~quantum_service.kernel.validation.check_session_start`).
+            FailedPreconditionError: the QPU cannot apply the mitigation asked for.
             NotFoundError: unknown ``qpu_id``.
             ResourceExhaustedError: the named QPU, or every fitting one, has no free lease.
         """
         check_session_start(start)
         circuit = await self.kernel.run_blocking(program_from_proto, start.program)
-        if not start.HasField("observable"):
-            raise InvalidProgramError("a session needs an observable", reason="INVALID_OBSERVABLE")
-        observable = observable_from_proto(start.observable, qubit_count=circuit.qubit_count)
+        observable, observables = parse_observables(start, qubit_count=circuit.qubit_count)
+        if observable is None and not observables:
+            raise InvalidProgramError("a session needs an observable: set `observable`, or "
+                                      "`observables` for several", reason="INVALID_OBSERVABLE")
+        mitigation = parse_mitigation(start, has_observable=True,
+                                      several_observables=bool(observables))
         slot, _ = await self.kernel.lease_qpu([circuit], qpu_id=start.qpu_id,
                                               exact=start.shot_count == 0)
         try:
-            return await self._open_leased(start, slot, circuit, observable, owner=owner)
+            return await self._open_leased(start, slot, circuit, observable, observables,
+                                           mitigation, owner=owner)
         except BaseException:
             self.kernel.registry.release_lease(slot)
             raise
 
     async def _open_leased(self, start: qs_pb2.SessionStart, slot: QpuSlot, circuit: Circuit,
-                           observable: Sequence[tuple[str, float]], *, owner: str) -> Session:
+                           observable: Sequence[tuple[str, float]] | None,
+                           observables: Sequence[Sequence[tuple[str, float]]],
+                           mitigation: MitigationOptions | None, *, owner: str
+                           ) -> Session:
         check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)
         if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT and (
                 start.shot_count > 0 or slot.driver.capabilities.noisy):
@@ -121,14 +147,16 @@ class SessionManager:
                 "noiseless QPU; use GRADIENT_METHOD_PARAMETER_SHIFT here",
                 reason="GRADIENT_UNSUPPORTED")
         program = await self.kernel.run_blocking(
-            lambda: slot.driver.prepare(circuit, observable=observable))
+            lambda: slot.driver.prepare(circuit, observable=observable, observables=observables))
+        if mitigation is not None:
+            await self.kernel.run_blocking(check_mitigation, slot.driver, [program], mitigation)
         session = Session(
             session_id=f"ses-{uuid.uuid4().hex[:16]}", owner=owner, slot=slot, program=program,
             shot_count=start.shot_count, gradient_method=start.gradient_method,
             idle_timeout_s=granted_idle_timeout_s(start.idle_timeout_s,
                                                   default_s=self.default_idle_timeout_s,
                                                   max_s=self.max_idle_timeout_s),
-            seed=start.seed or int(uuid.uuid4().int % 2**62))
+            seed=start.seed or int(uuid.uuid4().int % 2**62), mitigation=mitigation)
         self.sessions[session.session_id] = session
         self._progress(session, "open", float("nan"))
         self.kernel.publish_qpu_status(slot)
@@ -142,7 +170,8 @@ class SessionManager:
             qubit_count=session.program.circuit.qubit_count,
             compiled_gate_count=session.program.compiled_gate_count,
             compiled_depth=session.program.compiled_depth,
-            calibration_snapshot_id=session.program.calibration_snapshot_id, expire_time=ts)
+            calibration_snapshot_id=session.program.calibration_snapshot_id, expire_time=ts,
+            observable_count=session.observable_count)
 
     def decode(self, session: Session, request: qs_pb2.SessionEvaluate) -> np.ndarray:
         """The request's parameter sets as float64 ``(m, n)``.
@@ -169,7 +198,9 @@ class SessionManager:
 
     async def evaluate(self, session: Session, request: qs_pb2.SessionEvaluate
                        ) -> qs_pb2.SessionResult:
-        """Evaluates one request's parameter sets (and gradients if asked)."""
+        """Evaluates one request's parameter sets (and gradients if asked); with several
+        observables, every value array gains an observable axis after the parameter-set axis
+        (shapes in ``SessionResult``)."""
         values = self.decode(session, request)
         gradient = request.compute_gradient
         if gradient and session.gradient_method == qs_pb2.GRADIENT_METHOD_UNSPECIFIED:
@@ -177,9 +208,12 @@ class SessionManager:
         session.request_count += 1
         method = ("adjoint" if session.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT
                   else "parameter_shift")
+        if gradient and session.mitigation is not None:
+            check_mitigation(session.slot.driver, [session.program], session.mitigation,
+                             gradient=True)
         options = ExecutionOptions(shot_count=session.shot_count, gradient=gradient,
                                    seed=session.seed + session.request_count,
-                                   gradient_method=method)
+                                   gradient_method=method, mitigation=session.mitigation)
         def execute() -> ExecutionResult:
             with tracer.start_as_current_span("driver.execute",
                                               attributes={"qcore.qpu_id": session.qpu_id}):
@@ -194,10 +228,12 @@ class SessionManager:
             expectation_values=out.expectation_values.astype("<f8").tobytes(),
             standard_errors=out.standard_errors.astype("<f8").tobytes(),
             device_time_s=out.device_time_s, evaluation_count=session.evaluation_count,
-            engine=out.engine)
+            engine=out.engine, exact=session.shot_count == 0)
         if out.gradients is not None:
             result.gradients = out.gradients.astype("<f8").tobytes()
-        self._progress(session, "evaluate", float(out.expectation_values[0]))
+        for record in out.mitigation or ():
+            result.mitigation.append(mitigation_record_to_proto(record))
+        self._progress(session, "evaluate", float(out.expectation_values.flat[0]))
         return result
 
     def close(self, session: Session) -> None:

@@ -39,12 +39,20 @@ CREATE TABLE IF NOT EXISTS jobs (
     calibration_snapshot_id TEXT NOT NULL,
     device_time_s REAL NOT NULL,
     physical_qubits TEXT NOT NULL DEFAULT '',
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    device_state TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_request_id ON jobs(owner, request_id)
     WHERE request_id != '';
 CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
 """
+
+#: The columns in the order records are written and read (named: a store migrated by
+#: ``ALTER TABLE ... ADD COLUMN`` may hold them in another physical order).
+_COLUMNS = ("job_id, seq, owner, request_id, state, qpu_id, placement_reason, create_time, "
+            "start_time, end_time, request, result, error_message, calibration_snapshot_id, "
+            "device_time_s, physical_qubits, cancel_requested, device_state")
+_COLUMN_COUNT = _COLUMNS.count(",") + 1
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -80,6 +88,8 @@ class JobStore:
         if "cancel_requested" not in columns:  # a store written before cancels were stored
             self._conn.execute(
                 "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0")
+        if "device_state" not in columns:  # a store written before replays were recorded
+            self._conn.execute("ALTER TABLE jobs ADD COLUMN device_state TEXT NOT NULL DEFAULT ''")
         #: Called on every record read by :meth:`get` and :meth:`list` (the kernel fills in the
         #: queue position and estimated start time there); ``None`` = leave records as stored.
         self.annotate: Callable[[JobRecord], None] | None = None
@@ -96,19 +106,20 @@ class JobStore:
         with self._lock:
             if job.request.request_id:
                 found = self._conn.execute(
-                    "SELECT * FROM jobs WHERE owner = ? AND request_id = ?",
+                    f"SELECT {_COLUMNS} FROM jobs WHERE owner = ? AND request_id = ?",
                     (job.owner, job.request.request_id),
                 ).fetchone()
                 if found is not None:
                     return self._record(found)
             self._seq += 1
             self._conn.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO jobs ({_COLUMNS}) VALUES ({','.join('?' * _COLUMN_COUNT)})",
                 (job.job_id, self._seq, job.owner, job.request.request_id, int(job.state),
                  job.qpu_id, job.placement_reason, _ts(job.create_time), _ts(job.start_time),
                  _ts(job.end_time), job.request.SerializeToString(), None, job.error_message,
                  job.calibration_snapshot_id, job.device_time_s,
-                 _qubits_text(job.physical_qubits), int(job.cancel_requested)),
+                 _qubits_text(job.physical_qubits), int(job.cancel_requested),
+                 job.device_state),
             )
             return job
 
@@ -117,8 +128,9 @@ class JobStore:
         if not request_id:
             return None
         with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE owner = ? AND request_id = ?",
-                                     (owner, request_id)).fetchone()
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE owner = ? AND request_id = ?",
+                (owner, request_id)).fetchone()
         return self._annotated(self._record(row)) if row else None
 
     def update(self, job: JobRecord) -> None:
@@ -127,11 +139,11 @@ class JobStore:
             self._conn.execute(
                 "UPDATE jobs SET state=?, qpu_id=?, placement_reason=?, start_time=?, end_time=?,"
                 " result=?, error_message=?, calibration_snapshot_id=?, device_time_s=?,"
-                " physical_qubits=? WHERE job_id=?",
+                " physical_qubits=?, device_state=? WHERE job_id=?",
                 (int(job.state), job.qpu_id, job.placement_reason, _ts(job.start_time),
                  _ts(job.end_time), job.result.SerializeToString() if job.result else None,
                  job.error_message, job.calibration_snapshot_id, job.device_time_s,
-                 _qubits_text(job.physical_qubits), job.job_id),
+                 _qubits_text(job.physical_qubits), job.device_state, job.job_id),
             )
 
     def request_cancel(self, job_id: str) -> None:
@@ -143,7 +155,8 @@ class JobStore:
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?",
+                                     (job_id,)).fetchone()
         return self._annotated(self._record(row)) if row else None
 
     def list(self, *, limit: int, before_seq: int | None = None, qpu_id: str = "",
@@ -167,7 +180,7 @@ class JobStore:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT * FROM jobs {where} ORDER BY seq DESC LIMIT ?", (*args, limit + 1)
+                f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY seq DESC LIMIT ?", (*args, limit + 1)
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -178,7 +191,7 @@ class JobStore:
         """QUEUED and RUNNING jobs, oldest first (to resume after a restart)."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY seq ASC",
+                f"SELECT {_COLUMNS} FROM jobs WHERE state IN (?, ?) ORDER BY seq ASC",
                 (int(JobState.QUEUED), int(JobState.RUNNING)),
             ).fetchall()
         return [self._record(r) for r in rows]
@@ -199,7 +212,7 @@ class JobStore:
     def _record(row: tuple) -> JobRecord:
         (job_id, _seq, owner, _request_id, state, qpu_id, placement_reason, create_time,
          start_time, end_time, request, result, error_message, snapshot_id, device_time_s,
-         physical_qubits, cancel_requested) = row
+         physical_qubits, cancel_requested, device_state) = row
         result_msg = None
         if result is not None:
             result_msg = qs_pb2.JobResult()
@@ -211,5 +224,5 @@ class JobStore:
             result=result_msg, error_message=error_message,
             calibration_snapshot_id=snapshot_id, device_time_s=device_time_s,
             physical_qubits=tuple(int(q) for q in physical_qubits.split(",") if q),
-            cancel_requested=bool(cancel_requested),
+            cancel_requested=bool(cancel_requested), device_state=device_state,
         )

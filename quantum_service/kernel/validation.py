@@ -1,15 +1,15 @@
 """Validation of job submissions, before anything is queued.
 
 Checks everything that can be checked without running: programs parse, gates are known, the
-observable fits the programs, parameter sets match the programs' parameters and are finite,
-``shot_count`` is in range, enum fields hold values the service knows, and the programs compile
-for the chosen QPU.
+observable (or each of several) fits the programs, parameter sets match the programs'
+parameters and are finite, ``shot_count`` is in range, enum fields hold values the service
+knows, and the programs compile for the chosen QPU.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from google.protobuf.descriptor import EnumDescriptor
@@ -17,13 +17,19 @@ from google.protobuf.descriptor import EnumDescriptor
 from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from quantum_service.circuits.ir import Circuit
-from quantum_service.convert import observable_from_proto, program_from_proto
-from quantum_service.contract import QpuCapabilities
-from quantum_service.errors import InvalidProgramError
+from quantum_service.convert import (
+    mitigation_from_proto,
+    observable_from_proto,
+    observables_from_proto,
+    program_from_proto,
+)
+from quantum_service.contract import MitigationOptions, PreparedProgram, QpuCapabilities, QpuDriver
+from quantum_service.errors import FailedPreconditionError, InvalidProgramError
 from quantum_service.kernel.jobs import JobState
 
-__all__ = ["ParsedJob", "parse_job", "check_shot_count", "parameter_matrix", "check_enum",
-           "check_seed", "job_state_filter", "check_session_start", "check_dynamic_circuits"]
+__all__ = ["ParsedJob", "parse_job", "parse_observables", "check_shot_count", "parameter_matrix",
+           "check_enum", "check_seed", "job_state_filter", "check_session_start",
+           "check_dynamic_circuits", "parse_mitigation", "check_mitigation"]
 
 
 @dataclass(slots=True)
@@ -34,6 +40,15 @@ class ParsedJob:
     observable: list[tuple[str, float]] | None
     parameter_sets: np.ndarray  # float64 (m, n); m = 1, n = 0 for parameter-free programs
     qubit_count: int
+    #: ``SubmitJobRequest.observables``, each as ``(pauli_string, coefficient)`` terms (then
+    #: ``observable`` is ``None``); empty otherwise.
+    observables: list[list[tuple[str, float]]] = field(default_factory=list)
+    mitigation: MitigationOptions | None = None
+
+    @property
+    def has_observable(self) -> bool:
+        """The job returns expectation values (one observable or several)."""
+        return self.observable is not None or bool(self.observables)
 
 
 def parameter_matrix(rows: list[list[float]], parameter_count: int, *, what: str
@@ -72,6 +87,29 @@ def check_shot_count(shot_count: int, *, has_observable: bool, caps: QpuCapabili
         raise InvalidProgramError(
             f"shot_count {shot_count} exceeds QPU {caps.qpu_id!r}'s limit of "
             f"{caps.max_shot_count}", reason="INVALID_SHOT_COUNT")
+
+
+def parse_observables(message: qs_pb2.SubmitJobRequest | qs_pb2.SessionStart, *,
+                      qubit_count: int
+                      ) -> tuple[list[tuple[str, float]] | None, list[list[tuple[str, float]]]]:
+    """``(observable, observables)`` of a job or session request: its single ``observable``
+    (or ``None``) and its ``observables`` (or ``[]``), each validated
+    (:func:`~quantum_service.convert.observable_from_proto`,
+    :func:`~quantum_service.convert.observables_from_proto`) against ``qubit_count`` qubits.
+
+    Raises:
+        InvalidProgramError: both fields are set, or an observable is bad (reason
+            ``INVALID_OBSERVABLE``).
+    """
+    if message.HasField("observable") and message.observables:
+        raise InvalidProgramError(
+            "set either `observable` or `observables`, not both: to measure that observable "
+            "with the others, add it to `observables`", reason="INVALID_OBSERVABLE")
+    if message.observables:
+        return None, observables_from_proto(message.observables, qubit_count=qubit_count)
+    if message.HasField("observable"):
+        return observable_from_proto(message.observable, qubit_count=qubit_count), []
+    return None, []
 
 
 def check_dynamic_circuits(circuits: list[Circuit], caps: QpuCapabilities,
@@ -119,15 +157,61 @@ def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:
             "all programs of a job must have the same number of symbolic parameters "
             f"(got {sorted(counts)})", reason="WRONG_PARAMETER_COUNT")
     width = max(c.qubit_count for c in circuits)
-    observable = None
-    if request.HasField("observable"):
-        observable = observable_from_proto(
-            request.observable, qubit_count=min(c.qubit_count for c in circuits))
-    check_shot_count(request.shot_count, has_observable=observable is not None, caps=None)
+    observable, observables = parse_observables(
+        request, qubit_count=min(c.qubit_count for c in circuits))
+    has_observable = observable is not None or bool(observables)
+    check_shot_count(request.shot_count, has_observable=has_observable, caps=None)
     check_seed(request.seed)
+    mitigation = parse_mitigation(request, has_observable=has_observable,
+                                  several_observables=bool(observables))
     sets = parameter_matrix([list(s.values) for s in request.parameter_sets], counts.pop(),
                             what="the program")
-    return ParsedJob(circuits, observable, sets, width)
+    return ParsedJob(circuits, observable, sets, width, observables, mitigation)
+
+
+def parse_mitigation(request: qs_pb2.SubmitJobRequest | qs_pb2.SessionStart, *,
+                     has_observable: bool, several_observables: bool = False
+                     ) -> MitigationOptions | None:
+    """The request's ``mitigation`` options, checked; ``None`` when unset.
+
+    Raises:
+        InvalidProgramError: bad options (see
+            :func:`~quantum_service.convert.mitigation_from_proto`), or mitigation without an
+            observable, or with several (``observables``: the extrapolation is per observable and
+            not offered yet) (reason ``INVALID_MITIGATION``).
+    """
+    if not request.HasField("mitigation"):
+        return None
+    if several_observables:
+        raise InvalidProgramError(
+            "error mitigation (zero-noise extrapolation, twirling, decoupling) applies to one "
+            "observable (`observable`), not to `observables`: submit one mitigated job or "
+            "session per observable, or drop mitigation", reason="INVALID_MITIGATION")
+    if not has_observable:
+        raise InvalidProgramError(
+            "error mitigation (zero-noise extrapolation, twirling, decoupling) mitigates "
+            "expectation values: add an observable, or drop mitigation (readout_mitigation "
+            "corrects counts)", reason="INVALID_MITIGATION")
+    return mitigation_from_proto(request.mitigation)
+
+
+def check_mitigation(driver: QpuDriver, programs: list[PreparedProgram],
+                     mitigation: MitigationOptions, *, gradient: bool = False) -> None:
+    """Checks that ``driver``'s QPU can apply ``mitigation`` to ``programs`` (prepared by it).
+
+    Raises:
+        FailedPreconditionError: the QPU applies no circuit-level mitigation, or not one of the
+            options (reason ``MITIGATION_UNSUPPORTED``).
+        InvalidProgramError: see :meth:`~quantum_service.contract.Mitigating.check_mitigation`.
+    """
+    mitigating = driver.mitigating()
+    if mitigating is None:
+        raise FailedPreconditionError(
+            f"QPU {driver.capabilities.qpu_id!r} applies no circuit-level error mitigation; "
+            "choose a QPU whose supports['zero_noise_extrapolation'] is true",
+            reason="MITIGATION_UNSUPPORTED")
+    for program in programs:
+        mitigating.check_mitigation(program, mitigation, gradient=gradient)
 
 
 def check_enum(value: int, enum: EnumDescriptor, *, field: str) -> int:

@@ -10,13 +10,16 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from broker.credentials import MQTT_CREDENTIALS_FILE
 from broker.service_telemetry import ServiceTelemetry, start_service_telemetry
+from broker.tls import bind_port
 from broker.tracing import TracingServerInterceptor
 from qcore.v1 import quantum_service_pb2, quantum_service_pb2_grpc
 from quantum_service.calibration.manager import CalibrationManager
 from quantum_service.config import QuantumSettings
-from quantum_service.contract import QpuDriver
+from quantum_service.contract import Executor, QpuDriver
 from quantum_service.drivers.registry import load_drivers
+from quantum_service.execution.factory import start_executor
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuRegistry
 from quantum_service.kernel.scheduler import SchedulerPolicy
@@ -60,6 +63,8 @@ class QuantumServer:
     #: The API tokens the service accepts (the ``api_tokens`` table of ``settings.db_path``).
     tokens: TokenStore
     metrics: ServiceMetrics
+    #: Where the QPUs' simulations run (``settings.executor``); closed by :meth:`stop`.
+    executor: Executor
     #: The ``/metrics`` endpoint, when ``settings.metrics_port`` is set.
     metrics_endpoint: MetricsEndpoint | None = None
 
@@ -79,6 +84,7 @@ class QuantumServer:
         await self.health.enter_graceful_shutdown()
         await asyncio.gather(self.server.stop(wait_s), self.kernel.interrupt(wait_s))
         self.kernel.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.executor.close)
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.stop()
         self.tokens.close()
@@ -89,23 +95,32 @@ async def create_server(settings: QuantumSettings | None = None, *,
                         drivers: list[QpuDriver] | None = None) -> QuantumServer:
     """Builds and starts the quantum service; returns it with its bound port.
 
-    ``settings.port = 0`` binds a free port (tests); ``settings.metrics_port`` (when set)
+    ``settings.port = 0`` binds a free port (tests); with ``settings.tls_cert`` and
+    ``settings.tls_key`` the port serves TLS only, and with ``settings.tls_client_ca`` too it
+    requires client certificates (:class:`~broker.tls_settings.ServerTlsSettings`);
+    ``settings.metrics_port`` (when set)
     serves Prometheus metrics (:mod:`quantum_service.server.metrics`); spans of each call follow
     the W3C trace context of its metadata (OpenTelemetry; see :mod:`broker.tracing`). Health
     (``grpc.health.v1``) and server reflection are registered, so grpcurl/grpcui work without
-    the .proto files. Every other call needs an API token from the ``api_tokens`` table of
-    ``settings.db_path`` (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with
-    ``qcore token create`` or ``QuantumServer.tokens.create``).
+    the .proto files (over TLS too). Every other call needs an API token from the
+    ``api_tokens`` table of ``settings.db_path``
+    (:class:`~quantum_service.server.auth.AuthInterceptor`; mint one with ``qcore token
+    create`` or ``QuantumServer.tokens.create``).
+
+    Raises:
+        TlsConfigError: a TLS file cannot be read or is not PEM.
+        RuntimeError: the port cannot be bound.
     """
     settings = settings or QuantumSettings()
     address = f"{settings.host}:{settings.port}"
+    credentials = settings.server_credentials()  # a bad TLS file fails before anything opens
     tokens = TokenStore(settings.db_path)
     # Outermost first: trace context from call metadata (W3C), RPC timing, authentication.
     metrics = ServiceMetrics()
     server = grpc.aio.server(interceptors=[TracingServerInterceptor(),
                                            RpcMetricsInterceptor(metrics),
                                            AuthInterceptor(tokens)])
-    port = server.add_insecure_port(address)
+    port = bind_port(server, address, credentials)
     endpoint = None
     if settings.metrics_port is not None:
         try:
@@ -116,9 +131,23 @@ async def create_server(settings: QuantumSettings | None = None, *,
             raise
     telemetry = await start_service_telemetry(
         "quantum", address=f"{settings.host}:{port}", url=settings.mqtt_url,
-        enabled=settings.telemetry, prefix=settings.topic_prefix)
-    registry = QpuRegistry(drivers or default_drivers(),
-                           max_sessions_per_qpu=settings.max_sessions_per_qpu)
+        enabled=settings.telemetry, prefix=settings.topic_prefix,
+        credentials_file=settings.db_path.parent / MQTT_CREDENTIALS_FILE)
+    fleet = drivers or default_drivers()
+    try:  # a local cluster takes seconds to start: off the event loop
+        executor = await asyncio.get_running_loop().run_in_executor(None, start_executor,
+                                                                    settings)
+    except BaseException:
+        if endpoint is not None:
+            endpoint.stop()
+        tokens.close()
+        await telemetry.stop()
+        raise
+    for driver in fleet:
+        offloadable = driver.offloadable()
+        if offloadable is not None:
+            offloadable.use_executor(executor)
+    registry = QpuRegistry(fleet, max_sessions_per_qpu=settings.max_sessions_per_qpu)
     kernel = Kernel(registry, JobStore(settings.db_path), telemetry.publisher,
                     workers=settings.workers, lane_workers=settings.lane_workers,
                     policy=SchedulerPolicy.from_settings(settings))
@@ -141,11 +170,12 @@ async def create_server(settings: QuantumSettings | None = None, *,
          reflection.SERVICE_NAME), server)
     await server.start()
     await _set_serving(health_servicer, SERVICE_NAME)
-    log.info("quantum service listening on %s:%d (telemetry: %s, metrics: %s)", settings.host,
-             port, telemetry.url or "off",
-             f"http://{settings.host}:{endpoint.port}/metrics" if endpoint else "off")
+    log.info("quantum service listening on %s:%d (%s; telemetry: %s, metrics: %s, "
+             "executor: %s)", settings.host, port, settings.tls_mode, telemetry.url or "off",
+             f"http://{settings.host}:{endpoint.port}/metrics" if endpoint else "off",
+             executor.name)
     return QuantumServer(server, port, kernel, sessions, telemetry, health_servicer, tokens,
-                         metrics, endpoint)
+                         metrics, executor, endpoint)
 
 
 async def _set_serving(servicer: health.aio.HealthServicer, name: str) -> None:

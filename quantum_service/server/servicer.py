@@ -117,7 +117,8 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
 
     @map_errors
     async def SubmitJob(self, request, context):
-        job = await self.kernel.submit(request, owner=current_principal().user)
+        principal = current_principal()
+        job = await self.kernel.submit(request, owner=principal.user, caller=principal)
         return qs_pb2.SubmitJobResponse(job=job_to_proto(job))
 
     @map_errors

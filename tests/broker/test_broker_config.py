@@ -26,8 +26,23 @@ def test_parse_mqtt_url(url: str, host: str, port: int, normalised: str) -> None
     assert address.url == normalised
 
 
+@pytest.mark.parametrize(("url", "port"), [("mqtts://broker.example", 8883),
+                                           ("mqtts://broker.example:9883", 9883)])
+def test_parse_mqtts_url(url: str, port: int) -> None:
+    address = parse_mqtt_url(url)
+    assert address == BrokerAddress("broker.example", port, tls=True)
+    assert address.url == f"mqtts://broker.example:{port}"
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
+    with pytest.raises(BrokerConfigError) as info:
+        parse_mqtt_url("mqtt://qcore:s3cret@broker:1883")
+    assert "s3cret" not in str(info.value)
+    assert "QCORE_MQTT_USERNAME" in str(info.value)
+
+
 @pytest.mark.parametrize("url", [
-    "http://broker:1883", "mqtts://broker:8883", "broker:1883", "mqtt://:1883",
+    "http://broker:1883", "mqtts://broker:0", "broker:1883", "mqtt://:1883",
     "mqtt://broker:99999", "mqtt://broker:0", "mqtt://broker:x", "mqtt://broker:1883/qcore",
 ])
 def test_parse_mqtt_url_rejects_malformed_urls(url: str) -> None:

@@ -77,7 +77,8 @@ async def test_a_port_in_use_is_a_config_error(embedded_broker: EmbeddedBroker) 
 
 async def _run_module(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "broker", *args, cwd=REPO_ROOT, env={**os.environ, **env},
+        sys.executable, "-m", "broker", *args, "--anonymous", cwd=REPO_ROOT,
+        env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 

@@ -34,6 +34,9 @@ def test_spec_defaults_and_validation() -> None:
     assert spec.adapter_options == {"qubits": 2.0, "layers": 1.0, "mpo_bond_dimension": 4.0,
                                     "mpo_cores": 3.0, "scale": 1.0}
     assert spec.model_name == "all-MiniLM-L6-v2-tweet-sentiment-qtha"
+    assert spec.option("validation_size") == 0.0  # no validation split unless asked for
+    assert FineTuneSpec(adapter="lora", options={"validation_size": 400.0}).option(
+        "validation_size") == 400.0
     with pytest.raises(InvalidTensorError, match=r"option 'qubits' must be in \[1, 8\]"):
         FineTuneSpec(adapter="qtha", options={"qubits": 30})
     with pytest.raises(InvalidTensorError, match="learning_rate"):
@@ -54,6 +57,33 @@ def test_dataset_split_is_balanced_disjoint_and_fixed() -> None:
     assert not set(a.train_texts) & set(a.test_texts)
     with pytest.raises(InvalidTensorError, match="even"):
         load_dataset("tweet-sentiment", train_size=3)
+
+
+def test_validation_split_is_carved_from_train_balanced_and_fixed() -> None:
+    _needs_dataset()
+    from classical_service.finetune.data import load_dataset
+
+    plain = load_dataset("tweet-sentiment", train_size=200, test_size=50)
+    a = load_dataset("tweet-sentiment", train_size=200, test_size=50, validation_size=40)
+    b = load_dataset("tweet-sentiment", train_size=200, test_size=50, validation_size=40)
+    assert a.validation_texts == b.validation_texts and a.train_texts == b.train_texts
+    # the test set does not move; train + validation are the training split of before
+    assert a.test_texts == plain.test_texts
+    assert a.test_labels.tolist() == plain.test_labels.tolist()
+    assert sorted(a.train_texts + a.validation_texts) == sorted(plain.train_texts)
+    assert len(a.train_texts) == 160 and len(a.validation_texts) == 40
+    assert np.bincount(a.validation_labels).tolist() == [20, 20]
+    assert np.bincount(a.train_labels).tolist() == [80, 80]
+    assert not set(a.validation_texts) & set(a.train_texts)
+    assert not set(a.validation_texts) & set(a.test_texts)
+    # labels stay attached to their sentences
+    label_of = dict(zip(plain.train_texts, plain.train_labels.tolist()))
+    assert [label_of[t] for t in a.validation_texts] == a.validation_labels.tolist()
+    assert [label_of[t] for t in a.train_texts] == a.train_labels.tolist()
+    assert plain.validation_texts == [] and plain.validation_labels.shape == (0,)
+    for bad in (3, 200, -2):
+        with pytest.raises(InvalidTensorError, match="validation_size"):
+            load_dataset("tweet-sentiment", train_size=200, test_size=50, validation_size=bad)
 
 
 # -- with torch ------------------------------------------------------------------------------
@@ -108,10 +138,10 @@ def test_tiny_finetune_reduces_loss_and_serves(adapter: str, quantum_channel: gr
     assert len(losses) == 6 and losses[-1] < losses[0] - 0.02, losses
     assert 0.0 <= outcome.eval_accuracy <= 1.0
     if adapter == "qtha":
-        # 16 rows x 2 observables x (1 + 2 x 6 parameter shifts) per step
+        # 16 rows x (1 + 2 x 6 parameter shifts) per step: both observables share each circuit
         per_step = np.diff([0] + [s.quantum_task_count for s in steps])
-        assert per_step.tolist() == [16 * 2 * 13] * 6
-        assert outcome.eval_quantum_task_count == 8 * 2  # one forward batch per observable
+        assert per_step.tolist() == [16 * 13] * 6
+        assert outcome.eval_quantum_task_count == 8  # one forward batch for both observables
     # the saved model serves the same predictions as the trained one
     loaded = load_model(store, f"tiny-{adapter}")
     assert loaded.record.trainable_parameter_count == outcome.trainable_parameter_count
@@ -167,9 +197,9 @@ async def test_finetune_rpc_streams_progress_saves_and_serves(tmp_path: Path) ->
             options={"qubits": 2, "train_size": 8, "test_size": 4}))]
         progress = [r.progress for r in replies if r.HasField("progress")]
         assert [p.step for p in progress] == [1, 2, 3]
-        assert [p.quantum_task_count for p in progress] == [104, 208, 312]  # 4*2*13 per step
+        assert [p.quantum_task_count for p in progress] == [52, 104, 156]  # 4*13 per step
         result = replies[-1].result
-        assert result.model == "rpc-qtha" and result.quantum_task_count == 312 + 4 * 2
+        assert result.model == "rpc-qtha" and result.quantum_task_count == 156 + 4
         topics = {t for t, _ in telemetry.messages}
         assert len(topics) == 1 and topics.pop().startswith("qcore/v1/finetunes/")
         assert [m.finished for _, m in telemetry.messages] == [False] * 3 + [True]
@@ -177,7 +207,7 @@ async def test_finetune_rpc_streams_progress_saves_and_serves(tmp_path: Path) ->
         assert info.hybrid and info.trainable_parameter_count == result.trainable_parameter_count
         reply = await stub.Infer(cs_pb2.InferRequest(model="rpc-qtha", inputs=[encode_tensor(
             "text", ["great crew", "awful delay", "ok"], dtype=cs_pb2.DATA_TYPE_STRING)]))
-        assert reply.quantum_task_count == 3 * 2
+        assert reply.quantum_task_count == 3  # both observables from the same 3 circuits
         assert decode_tensor(reply.outputs[0]).shape == (3, 2)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.Infer(cs_pb2.InferRequest(model="rpc-qtha", inputs=[encode_tensor(
@@ -188,3 +218,29 @@ async def test_finetune_rpc_streams_progress_saves_and_serves(tmp_path: Path) ->
         await server.stop(0.1)
         await asyncio.to_thread(servicer.close_ai)
         await quantum.stop(0.1)
+
+
+@pytest.mark.ai
+def test_finetune_scores_validation_and_can_leave_the_test_set_alone() -> None:
+    _needs_ai()
+    import math
+
+    from classical_service.finetune.trainer import run_finetune
+
+    options = {"train_size": 24.0, "validation_size": 8.0, "test_size": 8.0}
+    spec = FineTuneSpec(adapter="head", steps=3, batch_size=8, learning_rate=1e-2, seed=1,
+                        options=options)
+    sweep = run_finetune(spec, quantum_channel=None, store=None, evaluate_test=False)
+    assert sweep.validation is not None and sweep.validation.size == 8
+    assert 0.0 <= sweep.validation.accuracy <= 1.0 and sweep.validation.loss > 0
+    assert math.isnan(sweep.eval_accuracy) and math.isnan(sweep.eval_loss)
+    final = run_finetune(spec, quantum_channel=None, store=None)
+    assert 0.0 <= final.eval_accuracy <= 1.0
+    # the same seed trains the same model: the validation score does not depend on the test flag
+    assert final.validation is not None
+    assert (final.validation.accuracy, final.validation.loss) == (sweep.validation.accuracy,
+                                                                  sweep.validation.loss)
+    plain = run_finetune(FineTuneSpec(adapter="head", steps=1, batch_size=8, seed=1,
+                                      options={"train_size": 24.0, "test_size": 8.0}),
+                         quantum_channel=None, store=None)
+    assert plain.validation is None

@@ -33,6 +33,28 @@ def test_launcher_writes_a_private_admin_token(local_stack):
         assert qc.list_qpus()
 
 
+def test_sdk_measures_several_observables_together(local_stack):
+    theta = Parameter("theta")
+    circuit = Circuit(2).ry(theta, 0).cx(0, 1)
+    rows = [[0.3], [1.1]]
+    observables = [{"Z0": 1.0}, {"Z0 Z1": 2.0}, [("X0 X1", 1.0)]]
+    exact = np.array([[np.cos(t), 2.0, np.sin(t)] for t in (0.3, 1.1)])
+    with QuantumClient(local_stack.quantum_address, token=local_stack.token) as qc:
+        final = qc.wait(qc.submit_job(circuit, observables=observables, parameter_sets=rows,
+                                      qpu_id="ion-ideal-24").job_id)
+        values = [list(e.expectation_values) for e in sorted(
+            final.result.experiments, key=lambda e: e.parameter_set_index)]
+        np.testing.assert_allclose(values, exact, atol=1e-10)
+        with qc.session(circuit, observables=observables, qpu_id="ion-ideal-24") as s:
+            energies, gradients = s.evaluate(rows, gradient=True)
+            assert energies.shape == (2, 3) and gradients.shape == (2, 3, 1)
+        np.testing.assert_allclose(energies, exact, atol=1e-10)
+        np.testing.assert_allclose(gradients[:, :, 0], [[-np.sin(t), 0.0, np.cos(t)]
+                                                        for t in (0.3, 1.1)], atol=1e-10)
+        with pytest.raises(ValueError, match="not both"):
+            qc.submit_job(circuit, observable={"Z0": 1.0}, observables=observables)
+
+
 def test_sdk_job_session_and_minimize(local_stack):
     alice = _mint(local_stack, "alice")
     with QuantumClient(local_stack.quantum_address, token=alice) as qc:
@@ -155,6 +177,43 @@ def test_cli_json_output_parses_and_piped_tables_keep_full_ids(local_stack, tmp_
     np.testing.assert_allclose(document["expectation_values"], np.cos([0.3, 1.1]), atol=1e-10)
     np.testing.assert_allclose(np.array(document["gradients"])[:, 0], -np.sin([0.3, 1.1]),
                                atol=1e-10)
+    # --each: every term its own observable, measured together
+    result = runner.invoke(cli.app, ["session", str(session), "-o", "Z0=1", "-o", "X0=2",
+                                     "-p", "0.3", "-p", "1.1", "--each", "--json", "--qpu",
+                                     "ion-ideal-24"], env=env)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    np.testing.assert_allclose(document["expectation_values"],
+                               [[np.cos(t), 2 * np.sin(t)] for t in (0.3, 1.1)], atol=1e-10)
+    table = runner.invoke(cli.app, ["session", str(session), "-o", "Z0", "-o", "X0", "-p",
+                                    "0.3", "--each", "--qpu", "ion-ideal-24"], env=env)
+    assert table.exit_code == 0 and "<Z0>" in table.stdout and "<X0>" in table.stdout
+
+
+def test_cli_mitigated_job_and_session(local_stack, tmp_path):
+    runner = CliRunner()
+    env = _cli_env(local_stack, local_stack.token)
+    program = tmp_path / "ansatz.qasm"
+    program.write_text('OPENQASM 3.0;\ninclude "stdgates.inc";\ninput float[64] t;\n'
+                       'qubit[2] q;\nry(t) q[0];\ncx q[0], q[1];\n')
+    result = runner.invoke(cli.app, ["submit", str(program), "-o", "Z0 Z1=1", "-p", "0.4",
+                                     "--qpu", "ion-chain-11", "--shots", "2000", "--zne",
+                                     "--scale-factors", "1,2,3", "--extrapolation", "linear",
+                                     "--twirl", "2", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    experiment = json.loads(result.stdout)["result"]["experiments"][0]
+    assert experiment["mitigation"]["scale_factors"][0] == 1.0
+    assert len(experiment["mitigation"]["expectation_values"]) == 3
+    assert experiment["mitigation"]["extrapolation"] == "EXTRAPOLATION_METHOD_LINEAR"
+    assert experiment["mitigation"]["randomization_count"] == 2
+    result = runner.invoke(cli.app, ["session", str(program), "-o", "Z0 Z1=1", "-p", "0.4",
+                                     "--qpu", "ion-chain-11", "--shots", "1000", "--dd", "xx",
+                                     "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mitigation"][0]["scale_factors"] == [1.0]
+    result = runner.invoke(cli.app, ["submit", str(program), "-o", "Z0 Z1=1", "-p", "0.4",
+                                     "--qpu", "ion-ideal-24", "--dd", "xx"], env=env)
+    assert result.exit_code == 1 and "FAILED_PRECONDITION" in result.stderr
 
 
 def test_cli_calibrate_needs_an_admin_token(local_stack):
@@ -176,6 +235,10 @@ def test_cli_calibrate_needs_an_admin_token(local_stack):
     (["jobs", "--state", "done"], 2, "unknown job state 'done'"),
     (["qpu", "show", "no-such-qpu"], 1, "error NOT_FOUND: unknown qpu_id"),
     (["session", __file__, "-o", "Z0=x"], 2, "bad observable term"),
+    (["submit", __file__, "-o", "Z0=1", "--scale-factors", "1,3"], 2, "add --zne"),
+    (["submit", __file__, "-o", "Z0=1", "--zne", "--extrapolation", "cubic"], 2,
+     "unknown extrapolation 'cubic'"),
+    (["session", __file__, "-o", "Z0=1", "--dd", "xy8"], 2, "unknown decoupling 'xy8'"),
 ])
 def test_cli_user_errors_are_one_line_without_traceback(local_stack, args, status, message):
     result = CliRunner().invoke(cli.app, args, env=_cli_env(local_stack, local_stack.token))

@@ -15,7 +15,7 @@ from qiskit.circuit import ClassicalRegister, Parameter, QuantumRegister  # noqa
 from qiskit.quantum_info import SparsePauliOp, Statevector  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from qcore_client.client import QuantumClient, to_observable  # noqa: E402
+from qcore_client.client import QuantumClient, mitigation_options, to_observable  # noqa: E402
 from qcore_client.qiskit import (  # noqa: E402
     QcoreBackend,
     QcoreEstimatorV2,
@@ -169,10 +169,24 @@ def test_estimator_exact_values_broadcast_like_qiskit(client):
     np.testing.assert_allclose(first.data.evs, _exact(circuit, OBSERVABLES, PARAMETERS),
                                atol=1e-10)
     assert np.all(first.data.stds == 0) and first.metadata["shots"] == 0
-    assert len(first.metadata["qcore_job_ids"]) == 3  # one qcore job per observable
+    # every parameter row meets all 3 observables: one qcore job measures them together
+    assert len(first.metadata["qcore_job_ids"]) == 1
     assert second.data.evs.shape == ()
     assert float(second.data.evs) == pytest.approx(
         _exact(circuit, OBSERVABLES[:1], PARAMETERS[2:3])[0, 0], abs=1e-10)
+
+
+def test_estimator_pairs_rows_with_their_own_observables(client):
+    """Observables of shape (3,) against 3 parameter rows pair them up: each row meets one
+    observable, so each is its own qcore job, and no unneeded pair is evaluated."""
+    circuit = _ansatz()
+    observables = [o[0] for o in OBSERVABLES]
+    result = QcoreEstimatorV2(qpu_id=IDEAL, client=client).run(
+        [(circuit, observables, PARAMETERS[:3])]).result()[0]
+    assert result.data.evs.shape == (3,)
+    np.testing.assert_allclose(result.data.evs, np.diag(_exact(circuit, OBSERVABLES,
+                                                               PARAMETERS[:3])), atol=1e-10)
+    assert len(result.metadata["qcore_job_ids"]) == 3
 
 
 def test_estimator_precision_sets_shots_and_standard_errors(client):
@@ -184,6 +198,19 @@ def test_estimator_precision_sets_shots_and_standard_errors(client):
     assert np.all(stds > 0) and np.all(stds < 0.05)
     z = (result.data.evs - _exact(circuit, OBSERVABLES, PARAMETERS)) / stds
     assert np.all(np.abs(z) < 5)
+
+
+def test_estimator_zero_noise_extrapolation_on_a_noisy_qpu(client):
+    """ZNE through the estimator: closer to the exact values than the unmitigated ones."""
+    circuit = _ansatz()
+    observables = [[SparsePauliOp.from_list([("IZI", 1.0), ("XXI", 0.5)])]]
+    exact = _exact(circuit, observables, PARAMETERS[:2])
+    options = dict(qpu_id="ion-chain-11", client=client, seed=5, readout_mitigation=True)
+    plain = QcoreEstimatorV2(**options).run([(circuit, observables, PARAMETERS[:2])]).result()[0]
+    zne = QcoreEstimatorV2(**options, mitigation=mitigation_options(
+        zne=True, extrapolation="exponential")).run(
+        [(circuit, observables, PARAMETERS[:2])]).result()[0]
+    assert np.all(np.abs(zne.data.evs - exact) < np.abs(plain.data.evs - exact))
 
 
 def test_estimator_binds_non_affine_parameters_client_side(client):

@@ -8,20 +8,19 @@ Every stack publishes under a topic prefix of its own (``topic_prefix``), never 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
+from integration_helpers import authenticated_channel, unique_prefix
 
 from broker.embedded import EmbeddedBroker
 from classical_service.config import ClassicalSettings
 from classical_service.server.app import ClassicalServer
 from classical_service.server.app import create_server as create_classical
 from qcore.v1 import classical_service_pb2_grpc, quantum_service_pb2_grpc
-from qcore_client.auth import bearer_interceptors
 from quantum_service.config import QuantumSettings
 from quantum_service.server.app import QuantumServer
 from quantum_service.server.app import create_server as create_quantum
@@ -56,16 +55,6 @@ class Stack:
     @property
     def classical_stub(self) -> classical_service_pb2_grpc.ClassicalServiceStub:
         return classical_service_pb2_grpc.ClassicalServiceStub(self.classical_channel)
-
-
-def authenticated_channel(address: str, token: str) -> grpc.aio.Channel:
-    """A channel to ``address`` sending ``token`` as ``authorization: Bearer`` on every call."""
-    return grpc.aio.insecure_channel(address, interceptors=bearer_interceptors(token))
-
-
-def unique_prefix() -> str:
-    """A topic prefix no other test or deployment uses."""
-    return f"qcore-test/{uuid.uuid4().hex[:12]}/qcore/v1"
 
 
 async def start_quantum(db_path: Path, mqtt_url: str, topic_prefix: str | None = None

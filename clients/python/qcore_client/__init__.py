@@ -14,8 +14,10 @@ from qcore_client.client import (
     ClassicalClient,
     QuantumClient,
     Session,
+    mitigation_options,
 )
 from qcore_client.observable import Observable
+from qcore_client.tls import ClientTls
 
 __all__ = [
     "Circuit",
@@ -28,4 +30,6 @@ __all__ = [
     "AsyncClassicalClient",
     "Session",
     "AsyncSession",
+    "ClientTls",
+    "mitigation_options",
 ]

@@ -3,7 +3,10 @@
 Addresses come from ``--quantum``/``--classical`` or ``QCORE_QUANTUM_ADDRESS`` /
 ``QCORE_CLASSICAL_ADDRESS`` (defaults ``127.0.0.1:50051`` / ``127.0.0.1:50052``); the broker from
 ``--mqtt`` or ``QCORE_MQTT_URL`` (default ``mqtt://127.0.0.1:1883``); the API token from
-``--token`` or ``QCORE_TOKEN``, else a token file (see :mod:`qcore_client.auth`).
+``--token`` or ``QCORE_TOKEN``, else a token file (see :mod:`qcore_client.auth`); TLS from
+``--tls-ca`` (with ``--tls-cert``/``--tls-key`` for mutual TLS), given before the command, or
+``QCORE_TLS_CA`` (``QCORE_TLS_CLIENT_CERT``/``QCORE_TLS_CLIENT_KEY``; see
+:mod:`qcore_client.tls`).
 
 Examples::
 
@@ -18,7 +21,11 @@ Examples::
     qcore qpu show sc-grid-16 --json
     qcore calibrate sc-grid-16 --force     # admin token
     qcore session bell.qasm --observable "Z0 Z1=1" --parameters 0.1,0.2
+    qcore session bell.qasm -o Z0 -o Z1 -o "X0 X1" --each   # three observables, one session
+    qcore submit ghz.qasm -o "Z0 Z1=1" --qpu sc-grid-16 --zne --twirl 8   # mitigated <H>
     qcore models; qcore infer MODEL --inputs inputs.json
+    qcore certs create --out var/certs     # a local CA, server and client certificates
+    qcore --tls-ca var/certs/ca.pem qpus   # TLS (QCORE_TLS_CA); --tls-cert/--tls-key: mTLS
 
 Output: every command takes ``--json`` (one JSON document on stdout, protobuf field names). Tables
 are drawn with rich only on a terminal; piped, rows are tab-separated lines with a header and
@@ -59,6 +66,15 @@ from qcore_client.client import (
     QUANTUM_ADDRESS_ENV,
     ClassicalClient,
     QuantumClient,
+    mitigation_options,
+)
+from qcore_client.tls import (
+    TLS_CA_ENV,
+    TLS_CLIENT_CERT_ENV,
+    TLS_CLIENT_KEY_ENV,
+    ClientTls,
+    resolve_tls,
+    tls_failure_hint,
 )
 
 app = typer.Typer(help="qcore: a quantum operating system — QPUs, jobs, hybrid loops, telemetry.",
@@ -79,12 +95,28 @@ Token = Annotated[str | None, typer.Option(
     help="API token sent to the services (default: QCORE_TOKEN_FILE, var/admin.token, "
          "~/.config/qcore/token)")]
 Json = Annotated[bool, typer.Option("--json", help="print one JSON document instead of text")]
+Zne = Annotated[bool, typer.Option(
+    "--zne", help="zero-noise extrapolation: fold the compiled circuit at --scale-factors and "
+                  "extrapolate to zero noise (needs an observable)")]
+ScaleFactors = Annotated[str, typer.Option(
+    "--scale-factors", help="comma-separated noise scale factors for --zne, each in [1, 21] "
+                            "(default 1,3,5)")]
+Extrapolation = Annotated[str, typer.Option(
+    "--extrapolation", help="zero-noise fit: richardson, linear or exponential")]
+Folding = Annotated[str, typer.Option("--folding", help="unitary folding: global or local")]
+Twirl = Annotated[int, typer.Option(
+    "--twirl", help="Pauli-twirl the two-qubit gates with this many random frames (0: off)")]
+Decoupling = Annotated[str, typer.Option(
+    "--dd", help="dynamical decoupling of idle qubits: xx or xy4 (default: off)")]
 tokens_app = typer.Typer(help="API tokens (written into the quantum service's store file).",
                          no_args_is_help=True)
 app.add_typer(tokens_app, name="token")
 qpu_app = typer.Typer(help="One QPU: its capabilities and latest calibration.",
                       no_args_is_help=True)
 app.add_typer(qpu_app, name="qpu")
+certs_app = typer.Typer(help="TLS certificates: a local CA, a server and a client certificate.",
+                        no_args_is_help=True)
+app.add_typer(certs_app, name="certs")
 
 
 def _version(value: bool) -> None:
@@ -96,11 +128,37 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _Connection:
+    """What the main callback read for every command of this invocation: the TLS files of
+    ``--tls-ca``/``--tls-cert``/``--tls-key`` (or their variables), None for plaintext."""
+
+    tls: ClientTls | None = None
+
+
 @app.callback()
 def main(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True,
-        help="print qcore's version and exit")] = False) -> None:
+             "--version", callback=_version, is_eager=True,
+             help="print qcore's version and exit")] = False,
+         tls_ca: Annotated[Path | None, typer.Option(
+             "--tls-ca", envvar=TLS_CA_ENV, show_default=False,
+             help="connect with TLS, verifying the services' certificates against this PEM CA "
+                  "bundle (e.g. var/certs/ca.pem)")] = None,
+         tls_cert: Annotated[Path | None, typer.Option(
+             "--tls-cert", envvar=TLS_CLIENT_CERT_ENV, show_default=False,
+             help="PEM client certificate, for services that require one (mutual TLS)")]
+         = None,
+         tls_key: Annotated[Path | None, typer.Option(
+             "--tls-key", envvar=TLS_CLIENT_KEY_ENV, show_default=False,
+             help="PEM private key of --tls-cert")] = None) -> None:
     """qcore: a quantum operating system — QPUs, jobs, hybrid loops, telemetry."""
+    # The TLS options go before the command (qcore --tls-ca ca.pem qpus).
+    unset = tls_ca is None and tls_cert is None and tls_key is None
+    _Connection.tls = None if unset else ClientTls(ca=tls_ca, cert=tls_cert, key=tls_key)
+
+
+def _tls() -> ClientTls | None:
+    """The TLS files the clients of this command connect with (None: plaintext)."""
+    return _Connection.tls
 
 
 def _to_dict(message: Message) -> dict[str, Any]:
@@ -135,7 +193,9 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except grpc.RpcError as exc:
-        print(f"error {exc.code().name}: {exc.details()}", file=sys.stderr)
+        hint = tls_failure_hint(exc, resolve_tls(_tls()))
+        message = exc.details() if hint is None else f"{hint} (gRPC: {exc.details()})"
+        print(f"error {exc.code().name}: {message}", file=sys.stderr)
         raise typer.Exit(EXIT_SERVICE_ERROR) from None
     except (ValueError, TypeError, OSError, TelemetryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -172,7 +232,7 @@ QPU_COLUMNS = ("qpu_id", "modality", "status", "qubits", "native gates", "noisy"
 def qpus(json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
          token: Token = None) -> None:
     """List the QPUs the quantum service owns."""
-    with _errors(), QuantumClient(quantum, token=token) as client:
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls()) as client:
         rows = client.list_qpus()
     if json_output:
         _print_json([_to_dict(q) for q in rows])
@@ -185,7 +245,7 @@ def qpu_show(qpu_id: Annotated[str, typer.Argument(help="the QPU, e.g. sc-grid-1
              json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
              token: Token = None) -> None:
     """Show one QPU: capabilities, native gates and its latest calibration per qubit."""
-    with _errors(), QuantumClient(quantum, token=token) as client:
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls()) as client:
         q = client.get_qpu(qpu_id)
     if json_output:
         _print_json(_to_dict(q))
@@ -215,7 +275,7 @@ def calibrate(qpu_id: Annotated[str, typer.Argument(help="the QPU to calibrate")
               json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
               token: Token = None) -> None:
     """Run calibration experiments on a QPU now (admin token) and print the new snapshot."""
-    with _errors(), QuantumClient(quantum, token=token, timeout_s=600) as client:
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls(), timeout_s=600) as client:
         response = client.calibrate(qpu_id, qubits=qubit or (), force=force)
     if json_output:
         _print_json(_to_dict(response))
@@ -246,13 +306,26 @@ def submit(file: Annotated[Path, typer.Argument(exists=True, readable=True,
            watch: Annotated[bool, typer.Option(
                "--watch/--no-watch", help="follow the job to the end and print its result")]
            = True,
+           observable: Annotated[list[str] | None, typer.Option(
+               "--observable", "-o", help="a term PAULI=COEFFICIENT (repeat for a sum): the "
+                                          "job returns <H> instead of counts")] = None,
+           parameters: Annotated[list[str] | None, typer.Option(
+               "--parameters", "-p", help="one parameter set, comma-separated (repeat for a "
+                                          "batch)")] = None,
+           zne: Zne = False, scale_factors: ScaleFactors = "",
+           extrapolation: Extrapolation = "richardson", folding: Folding = "global",
+           twirl: Twirl = 0, dd: Decoupling = "",
            json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
            token: Token = None) -> None:
     """Submit an OpenQASM program and (by default) watch it to the end."""
-    with _errors(), QuantumClient(quantum, token=token) as client:
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls()) as client:
+        mitigation = _mitigation(zne, scale_factors, extrapolation, folding, twirl, dd)
         job = client.submit_job(file.read_text(), shot_count=shots, qpu_id=qpu, name=file.name,
                                 priority=priority, readout_mitigation=readout_mitigation,
-                                seed=seed)
+                                seed=seed,
+                                observable=_observable_terms(observable) if observable else None,
+                                parameter_sets=_parameter_rows(parameters) if parameters
+                                else None, mitigation=mitigation)
         if json_output:
             _print_json(_job_document(client.wait(job.job_id) if watch else job))
             return
@@ -276,9 +349,15 @@ def _watch(client: QuantumClient, job_id: str) -> None:
                          f"{experiment.parameter_set_index}", ("bitstring", "count"),
                          [[k, str(n)] for k, n in sorted(experiment.counts.items(),
                                                          key=lambda kv: -kv[1])[:16]])
+        elif experiment.expectation_values:  # a job with several observables
+            for k, (e, se) in enumerate(zip(experiment.expectation_values,
+                                            experiment.standard_errors)):
+                print(f"  <H{k}> = {e:.6f} ± {se:.2e}")
         else:
             print(f"  <H> = {experiment.expectation_value:.6f} "
                   f"± {experiment.standard_error:.2e}")
+            if experiment.HasField("mitigation"):
+                _print_mitigation(experiment.mitigation)
     print(f"device time {job.device_time_s:.4g} s, calibration {job.calibration_snapshot_id}")
 
 
@@ -287,7 +366,7 @@ def watch(job_id: Annotated[str, typer.Argument(help="the job to follow")],
           json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
           token: Token = None) -> None:
     """Follow a job's state changes until it finishes; print its result."""
-    with _errors(), QuantumClient(quantum, token=token) as client:
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls()) as client:
         if json_output:
             _print_json(_job_document(client.wait(job_id)))
             return
@@ -299,7 +378,7 @@ def cancel(job_id: Annotated[str, typer.Argument(help="the job to cancel")],
            json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
            token: Token = None) -> None:
     """Cancel a queued or running job."""
-    with _errors(), QuantumClient(quantum, token=token) as client:
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls()) as client:
         job = client.cancel_job(job_id)
     if json_output:
         _print_json(_job_document(job))
@@ -324,7 +403,7 @@ def jobs(limit: Annotated[int, typer.Option(help="most recent N jobs")] = 20,
                 raise ValueError(f"unknown job state {state!r}; use queued, running, "
                                  "succeeded, failed or cancelled")
             state_value = common_pb2.JobState.Value(name)
-        with QuantumClient(quantum, token=token) as client:
+        with QuantumClient(quantum, token=token, tls=_tls()) as client:
             rows = list(client.list_jobs(qpu_id=qpu, state=state_value, limit=limit))
     if json_output:
         _print_json([_job_document(j) for j in rows])
@@ -348,6 +427,30 @@ def _observable_terms(specs: Sequence[str]) -> list[tuple[str, float]]:
     return terms
 
 
+def _mitigation(zne: bool, scale_factors: str, extrapolation: str, folding: str, twirl: int,
+                decoupling: str):
+    """The ``MitigationOptions`` of the mitigation flags (``None`` when none is set)."""
+    try:
+        factors = [float(v) for v in scale_factors.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"bad --scale-factors {scale_factors!r}: write comma-separated "
+                         "numbers, e.g. 1,3,5") from None
+    if (factors or extrapolation != "richardson" or folding != "global") and not zne:
+        raise ValueError("--scale-factors, --extrapolation and --folding configure --zne; "
+                         "add --zne")
+    return mitigation_options(zne=zne, scale_factors=factors, extrapolation=extrapolation,
+                              folding=folding, twirling=twirl, decoupling=decoupling)
+
+
+def _print_mitigation(record: common_pb2.MitigationResult) -> None:
+    """One line: the expectation value at each noise scale factor."""
+    if not record.scale_factors:
+        return
+    print("    " + "  ".join(f"λ={lam:g}: {v:.6f} ± {e:.2e}" for lam, v, e in
+                             zip(record.scale_factors, record.expectation_values,
+                                 record.standard_errors)))
+
+
 def _parameter_rows(specs: Sequence[str]) -> list[list[float]]:
     try:
         return [[float(v) for v in spec.split(",") if v.strip()] for spec in specs]
@@ -369,28 +472,52 @@ def session(file: Annotated[Path, typer.Argument(exists=True, readable=True,
             shots: Annotated[int, typer.Option("--shots", help="0 = exact")] = 0,
             gradient: Annotated[bool, typer.Option(
                 "--gradient", help="also print parameter-shift gradients")] = False,
+            each: Annotated[bool, typer.Option(
+                "--each", help="every --observable term is an observable of its own, all "
+                               "measured together in the session")] = False,
+            zne: Zne = False, scale_factors: ScaleFactors = "",
+            extrapolation: Extrapolation = "richardson", folding: Folding = "global",
+            twirl: Twirl = 0, dd: Decoupling = "",
             json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
             token: Token = None) -> None:
-    """Open a hybrid session, evaluate parameter sets, print ⟨H⟩ (and gradients), close it."""
+    """Open a hybrid session, evaluate parameter sets, print ⟨H⟩ (and gradients), close it.
+
+    With ``--each``, values, standard errors and gradients gain an observable axis after the
+    parameter-set axis (JSON lists of shape ``(sets, observables)`` and
+    ``(sets, observables, parameters)``).
+    """
     with _errors():
         terms = _observable_terms(observable)
         rows = _parameter_rows(parameters or [""])
-        with QuantumClient(quantum, token=token) as client, client.session(
-                file.read_text(), terms, qpu_id=qpu, shot_count=shots, gradient=gradient) as s:
+        chosen = ({"observables": [[t] for t in terms]} if each else {"observable": terms})
+        mitigation = _mitigation(zne, scale_factors, extrapolation, folding, twirl, dd)
+        with QuantumClient(quantum, token=token, tls=_tls()) as client, client.session(
+                file.read_text(), qpu_id=qpu, shot_count=shots, gradient=gradient,
+                mitigation=mitigation, **chosen) as s:
             values = s.evaluate(rows, gradient=gradient)
             energies, gradients = values if gradient else (values, None)
             document = {"session_id": s.session_id, "qpu_id": s.ready.qpu_id,
                         "parameters": list(s.parameters),
-                        "expectation_values": [float(e) for e in energies],
-                        "standard_errors": [float(e) for e in s.standard_errors()],
+                        "expectation_values": energies.tolist(),
+                        "standard_errors": s.standard_errors().tolist(),
                         "engine": s.last.engine, "device_time_s": s.last.device_time_s}
             if gradients is not None:
                 document["gradients"] = gradients.tolist()
+            if s.last.mitigation:
+                document["mitigation"] = [_to_dict(m) for m in s.last.mitigation]
     if json_output:
         _print_json(document)
         return
     print(f"session {document['session_id']} on {document['qpu_id']} "
           f"(parameters {', '.join(document['parameters']) or 'none'})")
+    if each:
+        labels = [f"<{pauli or 'I'}>" for pauli, _ in terms]
+        _print_table("expectation values", ["parameter set", *labels], [
+            [",".join(f"{v:g}" for v in row)]
+            + [f"{e:.10g} ± {se:.3g}" for e, se in zip(values_k, errors_k)]
+            for row, values_k, errors_k in zip(rows, document["expectation_values"],
+                                               document["standard_errors"])])
+        return
     columns = ["parameter set", "<H>", "standard error"] + (["gradient"] if gradient else [])
     _print_table("expectation values", columns, [
         [",".join(f"{v:g}" for v in row), f"{e:.10g}", f"{se:.3g}"]
@@ -403,7 +530,7 @@ def session(file: Annotated[Path, typer.Argument(exists=True, readable=True,
 def optimizers(json_output: Json = False, classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS,
                token: Token = None) -> None:
     """List the classical service's optimisers and their default options."""
-    with _errors(), ClassicalClient(classical, token=token) as client:
+    with _errors(), ClassicalClient(classical, token=token, tls=_tls()) as client:
         rows = client.list_optimizers()
     if json_output:
         _print_json([_to_dict(o) for o in rows])
@@ -418,7 +545,7 @@ def optimizers(json_output: Json = False, classical: ClassicalAddress = DEFAULT_
 def models(json_output: Json = False, classical: ClassicalAddress = DEFAULT_CLASSICAL_ADDRESS,
            token: Token = None) -> None:
     """List the models the classical service serves for inference."""
-    with _errors(), ClassicalClient(classical, token=token) as client:
+    with _errors(), ClassicalClient(classical, token=token, tls=_tls()) as client:
         rows = client.list_models()
     if json_output:
         _print_json([_to_dict(m) for m in rows])
@@ -447,7 +574,7 @@ def infer(model: Annotated[str, typer.Argument(help="a model name (see qcore mod
             raise ValueError(f"{inputs} is not JSON: {exc}") from None
         if not isinstance(named, dict):
             raise ValueError(f"{inputs} must hold a JSON object {{input name: values}}")
-        with ClassicalClient(classical, token=token) as client:
+        with ClassicalClient(classical, token=token, tls=_tls()) as client:
             response = client.infer(model, {k: np.asarray(v) for k, v in named.items()})
     _print_json({"outputs": {t.name: decode(t).tolist() for t in response.outputs},
                  "quantum_task_count": response.quantum_task_count, "wall_s": response.wall_s})
@@ -473,7 +600,7 @@ def vqe(molecule: Annotated[str, typer.Argument(help="h2 or lih")] = "h2",
                         TextColumn("{task.completed} it"), TimeElapsedColumn(), console=errors,
                         disable=json_output)
     result = None
-    with _errors(), ClassicalClient(classical, token=token) as client, progress:
+    with _errors(), ClassicalClient(classical, token=token, tls=_tls()) as client, progress:
         task = progress.add_task(f"VQE {molecule}", total=max_iterations)
         for response in client.minimize(circuit, problem.observable, optimizer=optimizer,
                                         qpu_id=qpu, shot_count=shots,
@@ -515,13 +642,14 @@ def dashboard(host: Annotated[str, typer.Option(help="interface the web server b
         console.print("[red]error[/] no API token: pass --token or set QCORE_TOKEN")
         raise typer.Exit(1)
     console.print(f"qcore dashboard on http://{host}:{port}/ (quantum service {quantum})")
-    serve_dashboard(FleetPoller(quantum, resolved, interval_s=interval), host=host,
-                    port=port).run()
+    serve_dashboard(FleetPoller(quantum, resolved, interval_s=interval, tls=_tls()),
+                    host=host, port=port).run()
 
 
 @app.command()
 def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL",
-                                              help="broker URL mqtt://host[:port]")]
+                                              help="broker URL mqtt://host[:port] or "
+                                                   "mqtts://host[:port]")]
             = "mqtt://127.0.0.1:1883",
             prefix: Annotated[str, typer.Option("--prefix", envvar="QCORE_TOPIC_PREFIX",
                                                 help="topic prefix of the deployment")]
@@ -530,13 +658,23 @@ def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL",
             = 0.0,
             json_output: Annotated[bool, typer.Option(
                 "--json", help="print each message as one JSON line (topic, payload) instead "
-                               "of the live view")] = False) -> None:
-    """Live view of qcore telemetry (subscribes to {prefix}/#, qcore/v1/# by default)."""
+                               "of the live view")] = False,
+            mqtt_ca: Annotated[Path | None, typer.Option(
+                "--mqtt-ca", envvar="QCORE_MQTT_CA", show_default=False,
+                help="PEM CA bundle of an mqtts:// broker's certificate (default: "
+                     "QCORE_TLS_CA, else the system's roots)")] = None) -> None:
+    """Live view of qcore telemetry (subscribes to {prefix}/#, qcore/v1/# by default).
+
+    Logs in with QCORE_MQTT_USERNAME/QCORE_MQTT_PASSWORD, else the credentials file
+    QCORE_MQTT_CREDENTIALS names, else var/mqtt.credentials (the embedded broker's login).
+    """
     from broker.config import parse_mqtt_url
+    from broker.credentials import resolve_credentials
     from broker.subscriber import TelemetryCollector, TelemetrySubscriber
 
     with _errors():
         parse_mqtt_url(mqtt)
+        credentials = resolve_credentials()
     collector = TelemetryCollector(prefix=prefix)
 
     def render() -> Table:
@@ -552,7 +690,8 @@ def monitor(mqtt: Annotated[str, typer.Option("--mqtt", envvar="QCORE_MQTT_URL",
 
     async def run() -> None:
         began = time.monotonic()
-        async with TelemetrySubscriber(mqtt, prefix=prefix) as subscriber:
+        async with TelemetrySubscriber(mqtt, prefix=prefix, credentials=credentials,
+                                       tls_ca=mqtt_ca) as subscriber:
             live = contextlib.nullcontext() if json_output else Live(
                 render(), console=console, refresh_per_second=4)
             with live:
@@ -631,6 +770,46 @@ def token_revoke(
         _print_json({"user": user, "revoked": count})
         return
     print(f"revoked {count} token(s) of {user!r}")
+
+
+@certs_app.command("create")
+def certs_create(
+        out: Annotated[Path, typer.Option("--out", help="directory to write the PEM files "
+                                          "into")] = Path("var/certs"),
+        host: Annotated[list[str] | None, typer.Option(
+            "--host", help="a DNS name or IP address the server certificate is valid for "
+                           "(repeat; default: localhost and 127.0.0.1)")] = None,
+        days: Annotated[int, typer.Option("--days", help="validity, days")] = 365,
+        force: Annotated[bool, typer.Option("--force", help="replace existing files")] = False,
+        json_output: Json = False) -> None:
+    """Create a local CA, a server certificate and a client certificate (PEM files).
+
+    Writes ca.pem/ca.key, server.pem/server.key and client.pem/client.key into --out (keys
+    mode 0600) and prints the variables that use them. An existing CA is never replaced
+    without --force.
+    """
+    from qcore_client.certs import DEFAULT_HOSTS, create_certificates
+
+    with _errors():
+        try:
+            files = create_certificates(out, hosts=host or DEFAULT_HOSTS, days=days,
+                                        overwrite=force)
+        except FileExistsError as exc:
+            raise ValueError(str(exc)) from None
+    variables = {"QCORE_TLS_CERT": files.server_cert, "QCORE_TLS_KEY": files.server_key,
+                 "QCORE_TLS_CA": files.ca_cert, "QCORE_TLS_CLIENT_CA": files.ca_cert,
+                 "QCORE_TLS_CLIENT_CERT": files.client_cert,
+                 "QCORE_TLS_CLIENT_KEY": files.client_key}
+    if json_output:
+        _print_json({name: str(path) for name, path in variables.items()})
+        return
+    print(f"# wrote a CA, a server and a client certificate into {out}")
+    print("# services (QCORE_TLS_CLIENT_CA: require client certificates, mutual TLS):")
+    for name in ("QCORE_TLS_CERT", "QCORE_TLS_KEY", "QCORE_TLS_CLIENT_CA"):
+        print(f"export {name}={variables[name]}")
+    print("# SDK, CLI and the classical service's channel to the quantum service:")
+    for name in ("QCORE_TLS_CA", "QCORE_TLS_CLIENT_CERT", "QCORE_TLS_CLIENT_KEY"):
+        print(f"export {name}={variables[name]}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from broker.credentials import MqttCredentials
+from broker.tls_settings import CERT_ENV
+from qcore_client.tls import open_channel
+
 __all__ = ["LocalStack", "PortInUseError", "free_port"]
 
 LOOPBACK = "127.0.0.1"
@@ -79,9 +83,12 @@ def _claim(port: int, *, what: str, variable: str,
     return port
 
 
-def _wait_healthy(address: str, process: subprocess.Popen, timeout_s: float, log: Path) -> None:
+def _wait_healthy(address: str, process: subprocess.Popen, timeout_s: float, log: Path,
+                  env: dict[str, str]) -> None:
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(address) as channel:
+    # The services serve TLS when QCORE_TLS_CERT is set; the client files come from QCORE_TLS_*.
+    serves_tls = bool(env.get(CERT_ENV, "").strip())
+    with open_channel(address, True if serves_tls else False) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -128,6 +135,9 @@ class LocalStack:
     token: str = ""
     #: The quantum service's SQLite store (jobs and API tokens; set by :meth:`start`).
     db_path: Path | None = None
+    #: The MQTT login of the services and monitors (set by :meth:`start`): that of the
+    #: embedded broker it started (``<workdir>/mqtt.credentials``), else the configured one.
+    mqtt_credentials: MqttCredentials | None = None
 
     @property
     def token_path(self) -> Path:
@@ -161,19 +171,35 @@ class LocalStack:
 
     def start(self, *, timeout_s: float = 120.0) -> LocalStack:
         from broker.config import resolve_broker_url
+        from broker.credentials import (
+            CREDENTIALS_FILE_ENV,
+            MQTT_CREDENTIALS_FILE,
+            PASSWORD_ENV,
+            USERNAME_ENV,
+            ensure_credentials_file,
+            resolve_credentials,
+        )
 
         q_port = _claim(self.quantum_port, what="quantum service", variable="QCORE_QUANTUM_PORT")
         c_port = _claim(self.classical_port, what="classical service",
                         variable="QCORE_CLASSICAL_PORT")
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
-        url = self.mqtt_url or asyncio.run(resolve_broker_url())
+        self.mqtt_credentials = resolve_credentials()
+        url = self.mqtt_url or asyncio.run(resolve_broker_url(credentials=self.mqtt_credentials))
         if url is None:
             port = _claim(self.broker_port, what="embedded MQTT broker",
                           variable="QCORE_MQTT_URL",
                           remedy="set {variable} to a running broker (mqtt://host:port)")
             url = f"mqtt://127.0.0.1:{port}"
-            broker = self._spawn("broker", ["-m", "broker", "--port", str(port)], env)
+            # The broker admits only this login, written on the first start and reused.
+            credentials_file = self.workdir / MQTT_CREDENTIALS_FILE
+            self.mqtt_credentials = ensure_credentials_file(credentials_file)
+            env[CREDENTIALS_FILE_ENV] = str(credentials_file)
+            for variable in (USERNAME_ENV, PASSWORD_ENV):
+                env.pop(variable, None)
+            broker = self._spawn("broker", ["-m", "broker", "--port", str(port),
+                                            "--credentials", str(credentials_file)], env)
             self._wait_port(port, broker, timeout_s=30)
             self.started_broker = True
         self.mqtt_url = url
@@ -194,9 +220,9 @@ class LocalStack:
             "QCORE_CLASSICAL_QUANTUM_ADDRESS": self.quantum_address})
         try:
             _wait_healthy(self.quantum_address, quantum, timeout_s,
-                          self.workdir / "quantum_service.log")
+                          self.workdir / "quantum_service.log", env)
             _wait_healthy(self.classical_address, classical, timeout_s,
-                          self.workdir / "classical_service.log")
+                          self.workdir / "classical_service.log", env)
         except BaseException:
             self.stop()
             raise

@@ -53,6 +53,7 @@ from qcore_client.client import (
     ClassicalClient,
     QuantumClient,
 )
+from broker.credentials import MqttCredentials
 from qcore_client.launcher import LocalStack, PortInUseError
 from qcore_client.problems.maxcut import maxcut_problem, qaoa_ansatz
 from qcore_client.problems.molecules import (
@@ -170,11 +171,12 @@ def _run_one(spec: RunSpec, classical: ClassicalClient, progress: Progress, task
 class _Monitor:
     """Counts telemetry received over MQTT, on a thread of its own."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, credentials: MqttCredentials | None = None) -> None:
         from broker.subscriber import TelemetryCollector
         from broker.topics import configured_prefix
 
         self.url = url
+        self.credentials = credentials
         self.prefix = configured_prefix()  # QCORE_TOPIC_PREFIX, as the services read it
         self.collector = TelemetryCollector(prefix=self.prefix)
         self._stop = threading.Event()
@@ -188,7 +190,8 @@ class _Monitor:
             async for topic, message in subscriber:
                 self.collector.add(topic, message)
 
-        async with TelemetrySubscriber(self.url, prefix=self.prefix) as subscriber:
+        async with TelemetrySubscriber(self.url, prefix=self.prefix,
+                                       credentials=self.credentials) as subscriber:
             self._ready.set()
             consumer = asyncio.create_task(consume(subscriber))
             while not self._stop.is_set() and not consumer.done():
@@ -227,7 +230,7 @@ def _summary_table(runs: list[dict], telemetry: int) -> Table:
 
 def main_job(stack: LocalStack, runs: tuple[RunSpec, ...], console: Console) -> dict:
     """Runs ``runs`` against a started stack; returns the summary dict."""
-    monitor = _Monitor(stack.mqtt_url).start()
+    monitor = _Monitor(stack.mqtt_url, stack.mqtt_credentials).start()
     with QuantumClient(stack.quantum_address, token=stack.token) as quantum:
         qpus = quantum.list_qpus()
     console.print("[bold]QPUs[/]: " + ", ".join(

@@ -33,6 +33,25 @@ class QpuStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     QPU_STATUS_ONLINE: _ClassVar[QpuStatus]
     QPU_STATUS_CALIBRATING: _ClassVar[QpuStatus]
     QPU_STATUS_OFFLINE: _ClassVar[QpuStatus]
+
+class ExtrapolationMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXTRAPOLATION_METHOD_UNSPECIFIED: _ClassVar[ExtrapolationMethod]
+    EXTRAPOLATION_METHOD_RICHARDSON: _ClassVar[ExtrapolationMethod]
+    EXTRAPOLATION_METHOD_LINEAR: _ClassVar[ExtrapolationMethod]
+    EXTRAPOLATION_METHOD_EXPONENTIAL: _ClassVar[ExtrapolationMethod]
+
+class FoldingMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FOLDING_METHOD_UNSPECIFIED: _ClassVar[FoldingMethod]
+    FOLDING_METHOD_GLOBAL: _ClassVar[FoldingMethod]
+    FOLDING_METHOD_LOCAL: _ClassVar[FoldingMethod]
+
+class DecouplingSequence(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DECOUPLING_SEQUENCE_UNSPECIFIED: _ClassVar[DecouplingSequence]
+    DECOUPLING_SEQUENCE_XX: _ClassVar[DecouplingSequence]
+    DECOUPLING_SEQUENCE_XY4: _ClassVar[DecouplingSequence]
 MODALITY_UNSPECIFIED: Modality
 MODALITY_SUPERCONDUCTING: Modality
 MODALITY_TRAPPED_ION: Modality
@@ -48,6 +67,16 @@ QPU_STATUS_UNSPECIFIED: QpuStatus
 QPU_STATUS_ONLINE: QpuStatus
 QPU_STATUS_CALIBRATING: QpuStatus
 QPU_STATUS_OFFLINE: QpuStatus
+EXTRAPOLATION_METHOD_UNSPECIFIED: ExtrapolationMethod
+EXTRAPOLATION_METHOD_RICHARDSON: ExtrapolationMethod
+EXTRAPOLATION_METHOD_LINEAR: ExtrapolationMethod
+EXTRAPOLATION_METHOD_EXPONENTIAL: ExtrapolationMethod
+FOLDING_METHOD_UNSPECIFIED: FoldingMethod
+FOLDING_METHOD_GLOBAL: FoldingMethod
+FOLDING_METHOD_LOCAL: FoldingMethod
+DECOUPLING_SEQUENCE_UNSPECIFIED: DecouplingSequence
+DECOUPLING_SEQUENCE_XX: DecouplingSequence
+DECOUPLING_SEQUENCE_XY4: DecouplingSequence
 
 class ParameterTerm(_message.Message):
     __slots__ = ("symbol", "coefficient")
@@ -195,8 +224,20 @@ class PairCalibration(_message.Message):
     uncertainties: _containers.ScalarMap[str, float]
     def __init__(self, qubit_a: _Optional[int] = ..., qubit_b: _Optional[int] = ..., two_qubit_gate_fidelity: _Optional[float] = ..., two_qubit_phase_rad: _Optional[float] = ..., uncertainties: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
+class CalibrationRejection(_message.Message):
+    __slots__ = ("node", "qubits", "reason", "detail")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    QUBITS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    qubits: _containers.RepeatedScalarFieldContainer[int]
+    reason: str
+    detail: str
+    def __init__(self, node: _Optional[str] = ..., qubits: _Optional[_Iterable[int]] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
 class CalibrationSnapshot(_message.Message):
-    __slots__ = ("snapshot_id", "qpu_id", "create_time", "qubits", "pairs", "trigger", "recalibrated_qubits", "calibration_device_time_s", "parent_snapshot_id")
+    __slots__ = ("snapshot_id", "qpu_id", "create_time", "qubits", "pairs", "trigger", "recalibrated_qubits", "calibration_device_time_s", "parent_snapshot_id", "rejections")
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -206,6 +247,7 @@ class CalibrationSnapshot(_message.Message):
     RECALIBRATED_QUBITS_FIELD_NUMBER: _ClassVar[int]
     CALIBRATION_DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
     PARENT_SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    REJECTIONS_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
     qpu_id: str
     create_time: _timestamp_pb2.Timestamp
@@ -215,7 +257,8 @@ class CalibrationSnapshot(_message.Message):
     recalibrated_qubits: _containers.RepeatedScalarFieldContainer[int]
     calibration_device_time_s: float
     parent_snapshot_id: str
-    def __init__(self, snapshot_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., qubits: _Optional[_Iterable[_Union[QubitCalibration, _Mapping]]] = ..., pairs: _Optional[_Iterable[_Union[PairCalibration, _Mapping]]] = ..., trigger: _Optional[str] = ..., recalibrated_qubits: _Optional[_Iterable[int]] = ..., calibration_device_time_s: _Optional[float] = ..., parent_snapshot_id: _Optional[str] = ...) -> None: ...
+    rejections: _containers.RepeatedCompositeFieldContainer[CalibrationRejection]
+    def __init__(self, snapshot_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., qubits: _Optional[_Iterable[_Union[QubitCalibration, _Mapping]]] = ..., pairs: _Optional[_Iterable[_Union[PairCalibration, _Mapping]]] = ..., trigger: _Optional[str] = ..., recalibrated_qubits: _Optional[_Iterable[int]] = ..., calibration_device_time_s: _Optional[float] = ..., parent_snapshot_id: _Optional[str] = ..., rejections: _Optional[_Iterable[_Union[CalibrationRejection, _Mapping]]] = ...) -> None: ...
 
 class QpuDescription(_message.Message):
     __slots__ = ("qpu_id", "modality", "description", "qubit_count", "coupling_map", "all_to_all", "native_gates", "max_shot_count", "max_parameter_set_count", "readout_duration_ns", "reset_duration_ns", "noisy", "status", "calibration", "queue_length", "device_time_s", "supports", "properties")
@@ -270,3 +313,51 @@ class QpuDescription(_message.Message):
     supports: _containers.ScalarMap[str, bool]
     properties: _containers.ScalarMap[str, float]
     def __init__(self, qpu_id: _Optional[str] = ..., modality: _Optional[_Union[Modality, str]] = ..., description: _Optional[str] = ..., qubit_count: _Optional[int] = ..., coupling_map: _Optional[_Iterable[_Union[Coupling, _Mapping]]] = ..., all_to_all: _Optional[bool] = ..., native_gates: _Optional[_Iterable[_Union[NativeGate, _Mapping]]] = ..., max_shot_count: _Optional[int] = ..., max_parameter_set_count: _Optional[int] = ..., readout_duration_ns: _Optional[float] = ..., reset_duration_ns: _Optional[float] = ..., noisy: _Optional[bool] = ..., status: _Optional[_Union[QpuStatus, str]] = ..., calibration: _Optional[_Union[CalibrationSnapshot, _Mapping]] = ..., queue_length: _Optional[int] = ..., device_time_s: _Optional[float] = ..., supports: _Optional[_Mapping[str, bool]] = ..., properties: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class ZeroNoiseExtrapolation(_message.Message):
+    __slots__ = ("scale_factors", "folding", "extrapolation")
+    SCALE_FACTORS_FIELD_NUMBER: _ClassVar[int]
+    FOLDING_FIELD_NUMBER: _ClassVar[int]
+    EXTRAPOLATION_FIELD_NUMBER: _ClassVar[int]
+    scale_factors: _containers.RepeatedScalarFieldContainer[float]
+    folding: FoldingMethod
+    extrapolation: ExtrapolationMethod
+    def __init__(self, scale_factors: _Optional[_Iterable[float]] = ..., folding: _Optional[_Union[FoldingMethod, str]] = ..., extrapolation: _Optional[_Union[ExtrapolationMethod, str]] = ...) -> None: ...
+
+class PauliTwirling(_message.Message):
+    __slots__ = ("randomization_count",)
+    RANDOMIZATION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    randomization_count: int
+    def __init__(self, randomization_count: _Optional[int] = ...) -> None: ...
+
+class DynamicalDecoupling(_message.Message):
+    __slots__ = ("sequence",)
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    sequence: DecouplingSequence
+    def __init__(self, sequence: _Optional[_Union[DecouplingSequence, str]] = ...) -> None: ...
+
+class MitigationOptions(_message.Message):
+    __slots__ = ("zero_noise_extrapolation", "pauli_twirling", "dynamical_decoupling")
+    ZERO_NOISE_EXTRAPOLATION_FIELD_NUMBER: _ClassVar[int]
+    PAULI_TWIRLING_FIELD_NUMBER: _ClassVar[int]
+    DYNAMICAL_DECOUPLING_FIELD_NUMBER: _ClassVar[int]
+    zero_noise_extrapolation: ZeroNoiseExtrapolation
+    pauli_twirling: PauliTwirling
+    dynamical_decoupling: DynamicalDecoupling
+    def __init__(self, zero_noise_extrapolation: _Optional[_Union[ZeroNoiseExtrapolation, _Mapping]] = ..., pauli_twirling: _Optional[_Union[PauliTwirling, _Mapping]] = ..., dynamical_decoupling: _Optional[_Union[DynamicalDecoupling, _Mapping]] = ...) -> None: ...
+
+class MitigationResult(_message.Message):
+    __slots__ = ("scale_factors", "expectation_values", "standard_errors", "extrapolation", "randomization_count", "decoupling_pulse_count")
+    SCALE_FACTORS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTATION_VALUES_FIELD_NUMBER: _ClassVar[int]
+    STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    EXTRAPOLATION_FIELD_NUMBER: _ClassVar[int]
+    RANDOMIZATION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DECOUPLING_PULSE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    scale_factors: _containers.RepeatedScalarFieldContainer[float]
+    expectation_values: _containers.RepeatedScalarFieldContainer[float]
+    standard_errors: _containers.RepeatedScalarFieldContainer[float]
+    extrapolation: ExtrapolationMethod
+    randomization_count: int
+    decoupling_pulse_count: int
+    def __init__(self, scale_factors: _Optional[_Iterable[float]] = ..., expectation_values: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., extrapolation: _Optional[_Union[ExtrapolationMethod, str]] = ..., randomization_count: _Optional[int] = ..., decoupling_pulse_count: _Optional[int] = ...) -> None: ...

@@ -49,28 +49,34 @@ class GetQpuResponse(_message.Message):
     def __init__(self, qpu: _Optional[_Union[_common_pb2.QpuDescription, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("request_id", "qpu_id", "programs", "observable", "shot_count", "parameter_sets", "name", "seed", "priority", "readout_mitigation")
+    __slots__ = ("request_id", "qpu_id", "programs", "observable", "observables", "shot_count", "parameter_sets", "name", "seed", "priority", "readout_mitigation", "replay_of_job_id", "mitigation")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     PROGRAMS_FIELD_NUMBER: _ClassVar[int]
     OBSERVABLE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVABLES_FIELD_NUMBER: _ClassVar[int]
     SHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_SETS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     READOUT_MITIGATION_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_OF_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    MITIGATION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     qpu_id: str
     programs: _containers.RepeatedCompositeFieldContainer[_common_pb2.Program]
     observable: _common_pb2.Observable
+    observables: _containers.RepeatedCompositeFieldContainer[_common_pb2.Observable]
     shot_count: int
     parameter_sets: _containers.RepeatedCompositeFieldContainer[_common_pb2.ParameterSet]
     name: str
     seed: int
     priority: int
     readout_mitigation: bool
-    def __init__(self, request_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., programs: _Optional[_Iterable[_Union[_common_pb2.Program, _Mapping]]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., shot_count: _Optional[int] = ..., parameter_sets: _Optional[_Iterable[_Union[_common_pb2.ParameterSet, _Mapping]]] = ..., name: _Optional[str] = ..., seed: _Optional[int] = ..., priority: _Optional[int] = ..., readout_mitigation: _Optional[bool] = ...) -> None: ...
+    replay_of_job_id: str
+    mitigation: _common_pb2.MitigationOptions
+    def __init__(self, request_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., programs: _Optional[_Iterable[_Union[_common_pb2.Program, _Mapping]]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., observables: _Optional[_Iterable[_Union[_common_pb2.Observable, _Mapping]]] = ..., shot_count: _Optional[int] = ..., parameter_sets: _Optional[_Iterable[_Union[_common_pb2.ParameterSet, _Mapping]]] = ..., name: _Optional[str] = ..., seed: _Optional[int] = ..., priority: _Optional[int] = ..., readout_mitigation: _Optional[bool] = ..., replay_of_job_id: _Optional[str] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationOptions, _Mapping]] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job",)
@@ -79,7 +85,7 @@ class SubmitJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ExperimentResult(_message.Message):
-    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities", "engine", "engine_reason")
+    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities", "engine", "engine_reason", "expectation_values", "standard_errors", "mitigation")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +109,9 @@ class ExperimentResult(_message.Message):
     MITIGATED_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     ENGINE_REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPECTATION_VALUES_FIELD_NUMBER: _ClassVar[int]
+    STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    MITIGATION_FIELD_NUMBER: _ClassVar[int]
     program_index: int
     parameter_set_index: int
     counts: _containers.ScalarMap[str, int]
@@ -112,7 +121,10 @@ class ExperimentResult(_message.Message):
     mitigated_probabilities: _containers.ScalarMap[str, float]
     engine: str
     engine_reason: str
-    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ...) -> None: ...
+    expectation_values: _containers.RepeatedScalarFieldContainer[float]
+    standard_errors: _containers.RepeatedScalarFieldContainer[float]
+    mitigation: _common_pb2.MitigationResult
+    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ..., expectation_values: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationResult, _Mapping]] = ...) -> None: ...
 
 class JobResult(_message.Message):
     __slots__ = ("experiments",)
@@ -121,7 +133,7 @@ class JobResult(_message.Message):
     def __init__(self, experiments: _Optional[_Iterable[_Union[ExperimentResult, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "request_id", "name", "state", "qpu_id", "owner", "create_time", "start_time", "end_time", "program_count", "parameter_set_count", "shot_count", "error_message", "result", "calibration_snapshot_id", "device_time_s", "placement_reason", "priority", "queue_position", "estimated_start_time", "physical_qubits")
+    __slots__ = ("job_id", "request_id", "name", "state", "qpu_id", "owner", "create_time", "start_time", "end_time", "program_count", "parameter_set_count", "shot_count", "error_message", "result", "calibration_snapshot_id", "device_time_s", "placement_reason", "priority", "queue_position", "estimated_start_time", "exact", "device_state", "replay_of_job_id", "physical_qubits")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +154,9 @@ class Job(_message.Message):
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     QUEUE_POSITION_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXACT_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_STATE_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_OF_JOB_ID_FIELD_NUMBER: _ClassVar[int]
     PHYSICAL_QUBITS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     request_id: str
@@ -163,8 +178,11 @@ class Job(_message.Message):
     priority: int
     queue_position: int
     estimated_start_time: _timestamp_pb2.Timestamp
+    exact: bool
+    device_state: str
+    replay_of_job_id: str
     physical_qubits: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., qpu_id: _Optional[str] = ..., owner: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program_count: _Optional[int] = ..., parameter_set_count: _Optional[int] = ..., shot_count: _Optional[int] = ..., error_message: _Optional[str] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., calibration_snapshot_id: _Optional[str] = ..., device_time_s: _Optional[float] = ..., placement_reason: _Optional[str] = ..., priority: _Optional[int] = ..., queue_position: _Optional[int] = ..., estimated_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., physical_qubits: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., qpu_id: _Optional[str] = ..., owner: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program_count: _Optional[int] = ..., parameter_set_count: _Optional[int] = ..., shot_count: _Optional[int] = ..., error_message: _Optional[str] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., calibration_snapshot_id: _Optional[str] = ..., device_time_s: _Optional[float] = ..., placement_reason: _Optional[str] = ..., priority: _Optional[int] = ..., queue_position: _Optional[int] = ..., estimated_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exact: _Optional[bool] = ..., device_state: _Optional[str] = ..., replay_of_job_id: _Optional[str] = ..., physical_qubits: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job_id",)
@@ -243,22 +261,26 @@ class CalibrateResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_common_pb2.CalibrationSnapshot, _Mapping]] = ..., experiments: _Optional[_Iterable[str]] = ..., device_time_s: _Optional[float] = ...) -> None: ...
 
 class SessionStart(_message.Message):
-    __slots__ = ("qpu_id", "program", "observable", "shot_count", "idle_timeout_s", "gradient_method", "seed")
+    __slots__ = ("qpu_id", "program", "observable", "observables", "shot_count", "idle_timeout_s", "gradient_method", "seed", "mitigation")
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
     OBSERVABLE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVABLES_FIELD_NUMBER: _ClassVar[int]
     SHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
     IDLE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     GRADIENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    MITIGATION_FIELD_NUMBER: _ClassVar[int]
     qpu_id: str
     program: _common_pb2.Program
     observable: _common_pb2.Observable
+    observables: _containers.RepeatedCompositeFieldContainer[_common_pb2.Observable]
     shot_count: int
     idle_timeout_s: int
     gradient_method: GradientMethod
     seed: int
-    def __init__(self, qpu_id: _Optional[str] = ..., program: _Optional[_Union[_common_pb2.Program, _Mapping]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., shot_count: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ..., gradient_method: _Optional[_Union[GradientMethod, str]] = ..., seed: _Optional[int] = ...) -> None: ...
+    mitigation: _common_pb2.MitigationOptions
+    def __init__(self, qpu_id: _Optional[str] = ..., program: _Optional[_Union[_common_pb2.Program, _Mapping]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., observables: _Optional[_Iterable[_Union[_common_pb2.Observable, _Mapping]]] = ..., shot_count: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ..., gradient_method: _Optional[_Union[GradientMethod, str]] = ..., seed: _Optional[int] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationOptions, _Mapping]] = ...) -> None: ...
 
 class SessionEvaluate(_message.Message):
     __slots__ = ("sequence", "parameter_values", "parameter_set_count", "compute_gradient", "trace_context")
@@ -290,7 +312,7 @@ class OpenSessionRequest(_message.Message):
     def __init__(self, start: _Optional[_Union[SessionStart, _Mapping]] = ..., evaluate: _Optional[_Union[SessionEvaluate, _Mapping]] = ...) -> None: ...
 
 class SessionReady(_message.Message):
-    __slots__ = ("session_id", "qpu_id", "parameters", "qubit_count", "compiled_gate_count", "compiled_depth", "calibration_snapshot_id", "expire_time")
+    __slots__ = ("session_id", "qpu_id", "parameters", "qubit_count", "compiled_gate_count", "compiled_depth", "calibration_snapshot_id", "expire_time", "observable_count")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
@@ -299,6 +321,7 @@ class SessionReady(_message.Message):
     COMPILED_DEPTH_FIELD_NUMBER: _ClassVar[int]
     CALIBRATION_SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OBSERVABLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     qpu_id: str
     parameters: _containers.RepeatedScalarFieldContainer[str]
@@ -307,10 +330,11 @@ class SessionReady(_message.Message):
     compiled_depth: int
     calibration_snapshot_id: str
     expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, session_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., parameters: _Optional[_Iterable[str]] = ..., qubit_count: _Optional[int] = ..., compiled_gate_count: _Optional[int] = ..., compiled_depth: _Optional[int] = ..., calibration_snapshot_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    observable_count: int
+    def __init__(self, session_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., parameters: _Optional[_Iterable[str]] = ..., qubit_count: _Optional[int] = ..., compiled_gate_count: _Optional[int] = ..., compiled_depth: _Optional[int] = ..., calibration_snapshot_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observable_count: _Optional[int] = ...) -> None: ...
 
 class SessionResult(_message.Message):
-    __slots__ = ("sequence", "expectation_values", "standard_errors", "gradients", "device_time_s", "evaluation_count", "engine")
+    __slots__ = ("sequence", "expectation_values", "standard_errors", "gradients", "device_time_s", "evaluation_count", "engine", "exact", "mitigation")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     EXPECTATION_VALUES_FIELD_NUMBER: _ClassVar[int]
     STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
@@ -318,6 +342,8 @@ class SessionResult(_message.Message):
     DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
     EVALUATION_COUNT_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
+    EXACT_FIELD_NUMBER: _ClassVar[int]
+    MITIGATION_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     expectation_values: bytes
     standard_errors: bytes
@@ -325,7 +351,9 @@ class SessionResult(_message.Message):
     device_time_s: float
     evaluation_count: int
     engine: str
-    def __init__(self, sequence: _Optional[int] = ..., expectation_values: _Optional[bytes] = ..., standard_errors: _Optional[bytes] = ..., gradients: _Optional[bytes] = ..., device_time_s: _Optional[float] = ..., evaluation_count: _Optional[int] = ..., engine: _Optional[str] = ...) -> None: ...
+    exact: bool
+    mitigation: _containers.RepeatedCompositeFieldContainer[_common_pb2.MitigationResult]
+    def __init__(self, sequence: _Optional[int] = ..., expectation_values: _Optional[bytes] = ..., standard_errors: _Optional[bytes] = ..., gradients: _Optional[bytes] = ..., device_time_s: _Optional[float] = ..., evaluation_count: _Optional[int] = ..., engine: _Optional[str] = ..., exact: _Optional[bool] = ..., mitigation: _Optional[_Iterable[_Union[_common_pb2.MitigationResult, _Mapping]]] = ...) -> None: ...
 
 class OpenSessionResponse(_message.Message):
     __slots__ = ("ready", "result")

@@ -142,8 +142,9 @@ class QuantumServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def OpenSession(self, request_iterator, context):
-        """A hybrid session. The first request carries `start` (circuit + observable, compiled once);
-        each later request carries `evaluate` (one or more parameter sets) and gets one response.
+        """A hybrid session. The first request carries `start` (circuit and observable or
+        observables, compiled once); each later request carries `evaluate` (one or more parameter
+        sets) and gets one response.
         Closing the request stream closes the session and frees its QPU lease.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -42,7 +42,7 @@ def test_formulas():
     assert batch_device_time_s(executions=3, settings=2, shot_count=100,
                                shot_ns=1000.0) == pytest.approx(3 * 2 * 100 * 1e-6)
     assert batch_device_time_s(executions=3, settings=2, shot_count=0,
-                               shot_ns=1000.0) == pytest.approx(6e-6)  # exact: one shot
+                               shot_ns=1000.0) == 0.0  # exact: simulator-only
     assert simultaneous_device_time_s([100.0, 700.0], shot_count=10, caps=caps) == \
         pytest.approx(10 * (700.0 + 2500.0) * 1e-9)
     assert simultaneous_device_time_s([], shot_count=10, caps=caps) == 0.0
@@ -91,7 +91,7 @@ class _Minimal(QpuDriver):
     def capabilities(self) -> QpuCapabilities:
         return self._caps
 
-    def prepare(self, circuit, *, observable) -> PreparedProgram:
+    def prepare(self, circuit, *, observable, observables=()) -> PreparedProgram:
         raise NotImplementedError
 
     def execute(self, program, parameter_sets, options) -> ExecutionResult:

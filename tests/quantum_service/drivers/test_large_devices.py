@@ -21,11 +21,11 @@ from quantum_service.drivers.fleet import (
     origin_wukong,
     superconducting_drivers,
     superconducting_grid,
+    trapped_ion_chain,
 )
 from quantum_service.drivers.lattices import heavy_hex_lattice
 from quantum_service.drivers.simulated import SimulatedQpuDriver
-from quantum_service.errors import InvalidProgramError
-from quantum_service.kernel.multiprogramming import CROSSTALK_PHASE_RAD, pack
+from quantum_service.kernel.multiprogramming import pack
 
 DEVICES = {"sc-wukong-72": origin_wukong, "sc-eagle-127": ibm_eagle}
 
@@ -129,8 +129,7 @@ def test_a_72_qubit_ghz_routes_on_the_device(qpu_id):
 def test_multiprogramming_packs_jobs_onto_disjoint_connected_regions(qpu_id):
     caps, params = DEVICES[qpu_id]()
     jobs = [(f"job-{i}", ghz(4)) for i in range(4)]
-    merged = pack(jobs, caps, params, max_jobs=4, max_fidelity_loss=0.2,
-                  phase_rad=CROSSTALK_PHASE_RAD[Modality.SUPERCONDUCTING])
+    merged = pack(jobs, caps, params, max_jobs=4, max_fidelity_loss=0.2)
     assert merged is not None and len(merged.plans) >= 2
     regions = [set(p.region) for p in merged.plans]
     assert sum(map(len, regions)) == len(set().union(*regions))  # disjoint
@@ -139,6 +138,17 @@ def test_multiprogramming_packs_jobs_onto_disjoint_connected_regions(qpu_id):
         assert nx.is_connected(g.subgraph(plan.region))
         touched = {q for op in plan.circuit.operations for q in op.qubits}
         assert touched <= set(plan.region)
+
+
+def test_jobs_too_wide_to_share_the_chip_are_not_packed_and_a_later_narrow_one_is():
+    caps, params = trapped_ion_chain("ion-ideal-24", qubit_count=24, noisy=False, seed=24)
+    assert caps.max_simulated_qubits >= 24
+    assert pack([("a", ghz(13)), ("b", ghz(13))], caps, params, max_jobs=4,
+                max_fidelity_loss=0.05) is None
+    # the second job cannot fit beside the first; the third can
+    merged = pack([("a", ghz(13)), ("b", ghz(13)), ("c", ghz(4))], caps, params, max_jobs=4,
+                  max_fidelity_loss=0.05)
+    assert merged is not None and [p.job_id for p in merged.plans] == ["a", "c"]
 
 
 def test_a_72_qubit_ghz_runs_on_the_wukong_class_qpu_as_an_mps():

@@ -221,6 +221,56 @@ def test_device_time_counts_attempted_shots():
     assert out.device_time_s >= 1000 * caps.readout_duration_ns * 1e-9
 
 
+def native_cz_chain(driver: PhotonicQpuDriver, cz: int) -> Circuit:
+    """A calibration-style native program: ``cz`` CZs back and forth on photons 0, 1."""
+    n = driver.capabilities.qubit_count
+    ops = [Operation("cz", (0, 1)) for _ in range(cz)]
+    return Circuit(n, (*ops, Operation("measure", (0,), clbits=(0,)),
+                       Operation("measure", (1,), clbits=(1,))), clbit_count=2)
+
+
+@pytest.mark.parametrize("cz", [1, 3])
+def test_calibration_programs_are_heralded_and_charge_every_attempt(cz):
+    heralded, certain = ideal_photonic(0.25), ideal_photonic(1.0)
+    shots, rows = 2000, 4
+    circuit = native_cz_chain(heralded, cz)
+    p_keep = 0.25**cz
+    assert heralded.native_keep_probability(circuit) == pytest.approx(p_keep)
+    out = heralded.execute_native(circuit, np.zeros((rows, 0)), shot_count=shots, seed=5)
+    ref = certain.execute_native(circuit, np.zeros((rows, 0)), shot_count=shots, seed=5)
+    # the experiment still gets its shot_count kept shots per parameter set ...
+    assert [sum(c.values()) for c in out.counts] == [shots] * rows
+    assert ref.discarded_shot_counts == [0] * rows
+    # ... and the device pays for every attempt: failures ~ NegBin(shots, p_keep)
+    failures = np.array(out.discarded_shot_counts)
+    mean = shots * (1 - p_keep) / p_keep
+    sd = math.sqrt(rows * shots * (1 - p_keep)) / p_keep
+    assert abs(failures.sum() - rows * mean) < 5 * sd
+    attempted = rows * shots + failures.sum()
+    assert out.device_time_s == pytest.approx(ref.device_time_s * attempted / (rows * shots))
+    assert heralded.calibration_device_time_s == pytest.approx(out.device_time_s)
+
+
+def test_simultaneous_calibration_programs_are_kept_only_when_all_herald():
+    heralded, certain = ideal_photonic(0.25), ideal_photonic(1.0)
+    a = Circuit(4, (Operation("cz", (0, 1)), Operation("measure", (0,), clbits=(0,))),
+                clbit_count=1)
+    b = Circuit(4, (Operation("cz", (2, 3)), Operation("measure", (2,), clbits=(0,))),
+                clbit_count=1)
+    shots = 4000
+    heralded.execute_native_simultaneous([a, b], shot_count=shots, seed=2)
+    certain.execute_native_simultaneous([a, b], shot_count=shots, seed=2)
+    ratio = heralded.calibration_device_time_s / certain.calibration_device_time_s
+    assert ratio == pytest.approx(16.0, rel=0.1)  # 1 / (0.25 * 0.25) attempts per kept shot
+
+
+def test_a_calibration_program_that_almost_never_heralds_is_refused():
+    driver = ideal_photonic(0.01)
+    with pytest.raises(FailedPreconditionError, match="KEEP_PROBABILITY_TOO_LOW|keeps a shot"):
+        driver.execute_native(native_cz_chain(driver, 5), np.zeros((1, 0)), shot_count=10)
+    assert driver.calibration_device_time_s == 0.0
+
+
 def test_shot_estimates_use_the_kept_shots():
     driver = ideal_photonic(0.25)
     circuit = Circuit(2, (Operation("h", (0,)), Operation("cx", (0, 1))))

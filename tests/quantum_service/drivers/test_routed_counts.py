@@ -346,7 +346,8 @@ def test_readout_error_applies_to_the_physical_qubit_read():
     qubits = [dataclasses.replace(q, t1_us=1e12, t2_us=1e12, single_qubit_gate_fidelity=1.0,
                                   readout_p01=float(p == faulty), readout_p10=float(p == faulty))
               for p, q in enumerate(params.qubits)]
-    pairs = {key: dataclasses.replace(pair, two_qubit_gate_fidelity=1.0)
+    pairs = {key: dataclasses.replace(pair, two_qubit_gate_fidelity=1.0, zz_khz=0.0,
+                                      spectator_error=0.0)  # no crosstalk either
              for key, pair in params.pairs.items()}
     perfect = dataclasses.replace(params, qubits=tuple(qubits), pairs=pairs,
                                   default_two_qubit_gate_fidelity=1.0)

@@ -24,9 +24,9 @@ GHZ = ("OPENQASM 2.0; qreg q[3]; creg c[3]; h q[0]; cx q[0],q[1]; cx q[1],q[2]; 
 def counting(driver: SimulatedQpuDriver, calls: Counter) -> SimulatedQpuDriver:
     prepare = driver.prepare
 
-    def counted(circuit, *, observable):
+    def counted(circuit, *, observable, observables=()):
         calls[driver.capabilities.qpu_id] += 1
-        return prepare(circuit, observable=observable)
+        return prepare(circuit, observable=observable, observables=observables)
 
     driver.prepare = counted
     return driver

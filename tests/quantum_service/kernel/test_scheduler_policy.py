@@ -87,6 +87,31 @@ async def test_queue_positions_and_start_estimates_are_monotonic():
     assert queue.predicted_wait_s() == pytest.approx(10.5)
 
 
+async def test_estimates_replay_the_order_the_worker_will_pick():
+    """Fair share interleaves two users' jobs as each run charges its owner: the estimated
+    order is the one a worker picking ``ordered()[0]`` after every run actually follows."""
+    clock = Clock()
+    queue = _queue(SchedulerPolicy(), clock)
+    for i in range(3):  # alice's three jobs are queued before bob's three
+        queue.add(QueueEntry(f"a{i}", "alice", 0, clock.t, 2.0, seq=i))
+    for i in range(3):
+        queue.add(QueueEntry(f"b{i}", "bob", 0, clock.t, 2.0, seq=3 + i))
+    estimates = queue.estimates()
+    predicted = sorted(estimates, key=lambda job_id: estimates[job_id][0])
+    assert predicted == ["a0", "b0", "a1", "b1", "a2", "b2"]
+    assert [e.job_id for e in queue.ordered()][:2] == ["a0", "a1"]  # the order of now differs
+    picked, starts = [], []
+    while len(queue):
+        entry = queue.ordered()[0]
+        queue.remove(entry.job_id)
+        picked.append(entry.job_id)
+        starts.append(clock.t)
+        queue.fair_share.record(entry.owner, entry.predicted_s)
+        clock.t += entry.run_s
+    assert picked == predicted
+    assert [estimates[j][1] for j in picked] == pytest.approx(starts)
+
+
 def test_quota_errors_are_actionable():
     clock = Clock()
     quotas = Quotas(max_queued_jobs=2, device_s_per_window=10.0, window_s=60.0, clock=clock)

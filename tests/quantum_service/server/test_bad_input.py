@@ -161,6 +161,15 @@ BAD_STARTS = {
     "arabic-indic digit": (dict(pauli="Z١"), ["non-ASCII"]),
     "superscript digit": (dict(pauli="Z²"), ["non-ASCII"]),
     "blank program": (dict(text=""), ["blank"]),
+    "unknown folding": (dict(mitigation=common_pb2.MitigationOptions(
+        zero_noise_extrapolation=common_pb2.ZeroNoiseExtrapolation(folding=9))),
+        ["folding = 9", "FoldingMethod"]),
+    "unknown decoupling sequence": (dict(mitigation=common_pb2.MitigationOptions(
+        dynamical_decoupling=common_pb2.DynamicalDecoupling(sequence=-1))),
+        ["sequence = -1", "DecouplingSequence"]),
+    "scale factor below 1": (dict(mitigation=common_pb2.MitigationOptions(
+        zero_noise_extrapolation=common_pb2.ZeroNoiseExtrapolation(scale_factors=[0.5, 1]))),
+        ["scale factors must be"]),
 }
 
 
@@ -194,7 +203,10 @@ def test_every_request_enum_field_is_checked():
     for message in requests:
         walk(message)
     assert found == {("ListJobsRequest", "state", "JobState"),
-                     ("SessionStart", "gradient_method", "GradientMethod")}
+                     ("SessionStart", "gradient_method", "GradientMethod"),
+                     ("ZeroNoiseExtrapolation", "extrapolation", "ExtrapolationMethod"),
+                     ("ZeroNoiseExtrapolation", "folding", "FoldingMethod"),
+                     ("DynamicalDecoupling", "sequence", "DecouplingSequence")}
 
 
 async def test_valid_work_succeeds_after_bad_input(small_service):

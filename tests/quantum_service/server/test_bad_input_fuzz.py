@@ -94,6 +94,10 @@ GOOD_PAULI = st.lists(st.tuples(st.sampled_from("IXYZz"), st.sampled_from("01"))
                       unique_by=lambda f: f[1]).map(lambda fs: " ".join(a + b for a, b in fs))
 GOOD_OBSERVABLE = st.lists(st.tuples(_odd_or(GOOD_PAULI, PAULI), _odd_or(
     st.floats(-2, 2), FLOATS)), min_size=1, max_size=3)
+#: ``observables`` of a request: mostly none (the single ``observable`` then decides), else a
+#: few, sometimes next to ``observable`` or with an odd one among them.
+SEVERAL_OBSERVABLES = _odd_or(st.just([]), st.lists(_odd_or(GOOD_OBSERVABLE, OBSERVABLE),
+                                                    max_size=3))
 
 
 @st.composite
@@ -120,6 +124,7 @@ def submissions(draw) -> qs_pb2.SubmitJobRequest:
         readout_mitigation=draw(st.booleans()))
     if terms is not None:
         request.observable.CopyFrom(_observable(terms))
+    request.observables.extend(_observable(t) for t in draw(SEVERAL_OBSERVABLES))
     return request
 
 
@@ -152,6 +157,7 @@ def sessions(draw) -> list[qs_pb2.OpenSessionRequest]:
     terms = draw(st.none() | OBSERVABLE) if wild else draw(GOOD_OBSERVABLE)
     if terms is not None:
         start.observable.CopyFrom(_observable(terms))
+    start.observables.extend(_observable(t) for t in draw(SEVERAL_OBSERVABLES))
     messages = [qs_pb2.OpenSessionRequest(start=start)]
     for sequence in range(draw(st.integers(0, 2))):
         values = draw(_odd_or(st.lists(st.floats(-3, 3), min_size=1, max_size=2),

@@ -22,17 +22,28 @@ from quantum_service.server.app import QuantumServer, create_server
 #: Flags every fleet QPU reports, then per QPU what differs from them.
 COMMON = {"gradients": True, "readout_mitigation": True, "mid_circuit_measurement": True,
           "multi_programming": True}
+#: Circuit-level mitigation: ZNE and twirling on the plain simulated QPUs, decoupling where idle
+#: qubits decohere (noisy), none on the post-selecting ones.
+NOISY_MITIGATION = {"zero_noise_extrapolation": True, "pauli_twirling": True,
+                    "dynamical_decoupling": True}
+IDEAL_MITIGATION = {**NOISY_MITIGATION, "dynamical_decoupling": False}
+NO_MITIGATION = dict.fromkeys(NOISY_MITIGATION, False)
 SUPPORTS = {
-    "sc-grid-16": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
-    "sc-wukong-72": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
-    "sc-eagle-127": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
-    "ion-chain-11": {"post_selection": False, "adjoint_gradients": False, "calibration": True},
-    "ion-ideal-24": {"post_selection": False, "adjoint_gradients": True, "calibration": False},
+    "sc-grid-16": {"post_selection": False, "adjoint_gradients": False, "calibration": True,
+                   **NOISY_MITIGATION},
+    "sc-wukong-72": {"post_selection": False, "adjoint_gradients": False, "calibration": True,
+                     **NOISY_MITIGATION},
+    "sc-eagle-127": {"post_selection": False, "adjoint_gradients": False, "calibration": True,
+                     **NOISY_MITIGATION},
+    "ion-chain-11": {"post_selection": False, "adjoint_gradients": False, "calibration": True,
+                     **NOISY_MITIGATION},
+    "ion-ideal-24": {"post_selection": False, "adjoint_gradients": True, "calibration": False,
+                     **IDEAL_MITIGATION},
     "na-array-16": {"post_selection": True, "atom_loss": True, "adjoint_gradients": False,
-                    "calibration": True},
+                    "calibration": True, **NO_MITIGATION},
     "ph-dualrail-8": {"post_selection": True, "heralded_two_qubit_gates": True,
                       "photon_loss": True, "adjoint_gradients": False, "calibration": True,
-                      "mid_circuit_measurement": False},
+                      "mid_circuit_measurement": False, **NO_MITIGATION},
 }
 PROPERTIES = {
     "sc-grid-16": {"max_simulated_qubits": 16.0, "feed_forward_latency_ns": 700.0},

@@ -43,6 +43,7 @@ from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore.v1 import quantum_service_pb2_grpc as qs_grpc
 from qcore_client.auth import bearer_interceptors
+from qcore_client.tls import TlsChoice, open_aio_channel
 
 __all__ = ["FleetPoller", "QUBIT_SERIES"]
 
@@ -98,14 +99,18 @@ class FleetPoller:
         address: ``host:port`` of the quantum service.
         token: API token (an admin token lists every user's jobs).
         interval_s: seconds between polls, > 0.
+        tls: TLS of the channel (:func:`qcore_client.tls.resolve_tls`; None: the
+            ``QCORE_TLS_*`` variables decide).
     Raises:
         ValueError: ``interval_s <= 0``.
     """
 
-    def __init__(self, address: str, token: str, *, interval_s: float = 1.0) -> None:
+    def __init__(self, address: str, token: str, *, interval_s: float = 1.0,
+                 tls: TlsChoice = None) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s}")
         self.address = address
+        self._tls = tls
         self.interval_s = interval_s
         self._token = token
         self._channel: grpc.aio.Channel | None = None
@@ -125,8 +130,8 @@ class FleetPoller:
     async def start(self) -> None:
         """Connects, polls once (so the first page load has data), then keeps polling in the
         background (on the running event loop)."""
-        self._channel = grpc.aio.insecure_channel(
-            self.address, interceptors=bearer_interceptors(self._token))
+        self._channel = open_aio_channel(self.address, self._tls,
+                                         interceptors=bearer_interceptors(self._token))
         self._stub = qs_grpc.QuantumServiceStub(self._channel)
         await self.poll()
         self._task = asyncio.create_task(self._run(), name="dashboard-poller")

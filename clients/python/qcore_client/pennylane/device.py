@@ -5,7 +5,8 @@
   native gates and coupling map), expands parameter broadcasting, and checks wires and
   measurements before anything is submitted.
 * **Analytic mode** (no shots): ``expval`` and ``var`` of observables with a Pauli
-  representation run as qcore observable jobs with ``shot_count = 0`` (exact for the QPU's noise
+  representation run as one qcore job per tape measuring all of them together
+  (``SubmitJobRequest.observables``) with ``shot_count = 0`` (exact for the QPU's noise
   model); ``var`` is ``⟨H²⟩ − ⟨H⟩²``.
 * **Shot mode**: the tape's observables are split into commuting groups and diagonalised
   (PennyLane's ``split_non_commuting`` and ``diagonalize_measurements``); each group is one
@@ -15,8 +16,9 @@
 
 Gradients: PennyLane's parameter-shift rule (``diff_method="parameter-shift"``), each shifted
 tape a qcore job; or, for analytic ``expval`` tapes, ``diff_method="device"``: the trainable
-gate angles stay symbolic, and one qcore session per measurement returns the value and the
-service's parameter-shift gradient on the compiled circuit (``compute_derivatives``).
+gate angles stay symbolic, and one qcore session per tape, holding every measurement's
+observable, returns the values and the service's parameter-shift gradients on the compiled
+circuit (``compute_derivatives``).
 """
 
 from __future__ import annotations
@@ -149,14 +151,15 @@ class QcoreDevice(Device):
         values = tape.get_parameters(trainable_only=False)
         by_name = {f"p{position}": float(qml.math.unwrap(values[index]))
                    for position, index in enumerate(trainable)}
+        observables = [to_terms(m.obs.pauli_rep, self.wires) or [("", 0.0)]
+                       for m in tape.measurements]
+        with self.client.session(circuit, observables=observables, qpu_id=self.qpu_id,
+                                 gradient=True, seed=self.seed) as session:
+            names = session.parameters
+            _, gradients = session.evaluate([[by_name[n] for n in names]], gradient=True)
         rows = []
-        for measurement in tape.measurements:
-            terms = to_terms(measurement.obs.pauli_rep, self.wires) or [("", 0.0)]
-            with self.client.session(circuit, terms, qpu_id=self.qpu_id, gradient=True,
-                                     seed=self.seed) as session:
-                names = session.parameters
-                _, gradient = session.evaluate([[by_name[n] for n in names]], gradient=True)
-            column = {name: np.float64(g) for name, g in zip(names, gradient[0])}
+        for gradient in gradients[0]:  # (observables, parameters)
+            column = {name: np.float64(g) for name, g in zip(names, gradient)}
             derivatives = tuple(column.get(f"p{position}", np.float64(0.0))
                                 for position in range(len(trainable)))
             rows.append(derivatives[0] if len(derivatives) == 1 else derivatives)
@@ -166,23 +169,19 @@ class QcoreDevice(Device):
 
     def _run_analytic(self, tape: QuantumScript):
         circuit = to_circuit(tape.operations, self.wires)
-        pending = []
+        observables, slots = [], []  # slots: (index of ⟨H⟩, variance?) per measurement
         for measurement in tape.measurements:
             sentence = measurement.obs.pauli_rep
-            observables = [sentence] + ([sentence @ sentence]
-                                        if isinstance(measurement, VarianceMP) else [])
-            pending.append([self.client.submit_job(
-                circuit, observable=to_terms(s, self.wires) or [("", 0.0)], shot_count=0,
-                qpu_id=self.qpu_id, name="pennylane", seed=self.seed).job_id
-                for s in observables])
-        values = []
-        for ids in pending:
-            first, *second = [self._expectation(job_id) for job_id in ids]
-            values.append(np.float64(second[0] - first**2 if second else first))
+            variance = isinstance(measurement, VarianceMP)
+            slots.append((len(observables), variance))
+            for s in [sentence] + ([sentence @ sentence] if variance else []):
+                observables.append(to_terms(s, self.wires) or [("", 0.0)])
+        job = self.client.submit_job(circuit, observables=observables, shot_count=0,
+                                     qpu_id=self.qpu_id, name="pennylane", seed=self.seed)
+        expectation = self._finished(job.job_id).result.experiments[0].expectation_values
+        values = [np.float64(expectation[i + 1] - expectation[i] ** 2 if variance
+                             else expectation[i]) for i, variance in slots]
         return values[0] if len(values) == 1 else tuple(values)
-
-    def _expectation(self, job_id: str) -> float:
-        return self._finished(job_id).result.experiments[0].expectation_value
 
     def _finished(self, job_id: str):
         job = self.client.wait(job_id)

@@ -2,23 +2,28 @@
 
 Each PUB ``(circuit, observables, parameter_values[, precision])`` is broadcast as Qiskit does
 (NumPy rules over the observables' and the parameter values' shapes; the result keeps the
-broadcast shape). Equal observables of a PUB share one qcore job, which evaluates the parameter
-rows they meet (one qcore job carries one observable). ``precision`` maps to
-``shot_count = ceil(1 / precision**2)`` (Qiskit's ``BackendEstimatorV2`` rule); precision 0, the
-default, asks qcore for exact expectation values (``shot_count = 0``: exact for the QPU's
-noise model, ``stds`` 0).
+broadcast shape). Parameter rows that meet the same set of observables share one qcore job,
+which measures those observables together (``SubmitJobRequest.observables``: one execution per
+circuit, parameter set and shared measurement setting serves all of them), so an outer-product
+PUB (observables of shape ``(k, 1)`` against parameter values of shape ``(m,)``) is one job,
+and a PUB pairing each row with its own observable is one job per row. Equal observables are
+measured once. ``precision`` maps to ``shot_count = ceil(1 / precision**2)`` (Qiskit's
+``BackendEstimatorV2`` rule); precision 0, the default, asks qcore for exact expectation values
+(``shot_count = 0``: exact for the QPU's noise model, ``stds`` 0).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from qiskit.primitives import BaseEstimatorV2, PrimitiveResult, PubResult
 from qiskit.primitives.containers import DataBin
 from qiskit.primitives.containers.estimator_pub import EstimatorPub, EstimatorPubLike
 
+from qcore.v1 import common_pb2
 from qcore.v1 import quantum_service_pb2 as qs_pb2
 from qcore_client.client import QuantumClient
 from qcore_client.qiskit.jobs import QcorePrimitiveJob
@@ -39,33 +44,55 @@ def shots_for_precision(precision: float) -> int:
     return 0 if precision == 0 else math.ceil(1.0 / precision**2)
 
 
+@dataclass(frozen=True)
+class _PlannedJob:
+    """One qcore job of a PUB.
+
+    Attributes:
+        observables: the distinct observables it measures (indices into ``_PubPlan.distinct``).
+        programs: the circuit at the rows it evaluates.
+        positions: PUB parameter row → its row within ``programs``.
+    """
+
+    observables: tuple[int, ...]
+    programs: QcorePrograms
+    positions: dict[int, int]
+
+
 class _PubPlan:
     """The qcore jobs of one PUB and where their values go in the broadcast result."""
 
     def __init__(self, pub: EstimatorPub) -> None:
         self.pub = pub
         self.shape = np.broadcast_shapes(pub.observables.shape, pub.parameter_values.shape)
-        observable_index = np.broadcast_to(
-            np.arange(pub.observables.size).reshape(pub.observables.shape), self.shape)
-        row_index = np.broadcast_to(
-            np.arange(pub.parameter_values.size).reshape(pub.parameter_values.shape), self.shape)
         rows = pub.parameter_values.as_array(pub.circuit.parameters).reshape(
             pub.parameter_values.size, pub.circuit.num_parameters)
-        flat_observables = [pub.observables[np.unravel_index(i, pub.observables.shape)]
-                            for i in range(pub.observables.size)]
-        groups: dict[tuple, list[int]] = {}
-        for i, observable in enumerate(flat_observables):
-            groups.setdefault(tuple(sorted(observable.items())), []).append(i)
+        keys: dict[tuple, int] = {}
+        #: The PUB's distinct observables, and for each broadcast location its index there.
+        self.distinct: list[object] = []
+        flat = []
+        for i in range(pub.observables.size):
+            observable = pub.observables[np.unravel_index(i, pub.observables.shape)]
+            key = tuple(sorted(observable.items()))
+            if key not in keys:
+                keys[key] = len(self.distinct)
+                self.distinct.append(observable)
+            flat.append(keys[key])
+        self.observable_index = np.broadcast_to(
+            np.array(flat, dtype=np.int64).reshape(pub.observables.shape), self.shape)
+        self.row_index = np.broadcast_to(
+            np.arange(pub.parameter_values.size).reshape(pub.parameter_values.shape), self.shape)
+        needed: dict[int, set[int]] = {}
+        for index in np.ndindex(self.shape):
+            needed.setdefault(int(self.row_index[index]), set()).add(
+                int(self.observable_index[index]))
+        by_set: dict[tuple[int, ...], list[int]] = {}
+        for row, observables in sorted(needed.items()):
+            by_set.setdefault(tuple(sorted(observables)), []).append(row)
         circuit = pub.circuit.remove_final_measurements(inplace=False)
-        #: per job: (observable, programs, {row: position in programs}, result positions)
-        self.jobs: list[tuple[object, QcorePrograms, dict[int, int], np.ndarray]] = []
-        for members in groups.values():
-            mask = np.isin(observable_index, members)
-            needed = np.unique(row_index[mask])
-            positions = {int(r): k for k, r in enumerate(needed)}
-            self.jobs.append((flat_observables[members[0]], to_programs(circuit, rows[needed]),
-                              positions, mask))
-        self.row_index = row_index
+        self.jobs = [_PlannedJob(observables, to_programs(circuit, rows[members]),
+                                 {r: k for k, r in enumerate(members)})
+                     for observables, members in by_set.items()]
 
 
 class QcoreEstimatorV2(BaseEstimatorV2):
@@ -79,12 +106,16 @@ class QcoreEstimatorV2(BaseEstimatorV2):
         seed: sampling seed of shot-based estimates (0: qcore picks).
         priority: job priority 0–10.
         readout_mitigation: correct readout errors with the calibrated assignment matrices.
+        mitigation: zero-noise extrapolation, Pauli twirling, dynamical decoupling of every
+            expectation value (:func:`~qcore_client.client.mitigation_options`); the
+            standard errors then include the extrapolation's.
     """
 
     def __init__(self, *, qpu_id: str = "", client: QuantumClient | None = None,
                  address: str | None = None, token: str | None = None,
                  default_precision: float = 0.0, seed: int = 0, priority: int = 0,
-                 readout_mitigation: bool = False) -> None:
+                 readout_mitigation: bool = False,
+                 mitigation: common_pb2.MitigationOptions | None = None) -> None:
         shots_for_precision(default_precision)
         self.client = client or QuantumClient(address, token=token)
         self.qpu_id = qpu_id
@@ -92,6 +123,7 @@ class QcoreEstimatorV2(BaseEstimatorV2):
         self.seed = seed
         self.priority = priority
         self.readout_mitigation = readout_mitigation
+        self.mitigation = mitigation
 
     def run(self, pubs: Iterable[EstimatorPubLike], *, precision: float | None = None
             ) -> QcorePrimitiveJob:
@@ -108,14 +140,20 @@ class QcoreEstimatorV2(BaseEstimatorV2):
         for plan in plans:
             shot_count = shots_for_precision(plan.pub.precision)
             ids = []
-            for observable, programs, _, _ in plan.jobs:
+            width = plan.pub.circuit.num_qubits
+            for planned in plan.jobs:
+                observables = [to_qcore_observable(plan.distinct[i], qubit_count=width)
+                               for i in planned.observables]
+                one = len(observables) == 1
                 ids.append(self.client.submit_job(
-                    list(programs.programs), observable=to_qcore_observable(
-                        observable, qubit_count=plan.pub.circuit.num_qubits),
-                    shot_count=shot_count, parameter_sets=programs.parameter_sets,
+                    list(planned.programs.programs),
+                    observable=observables[0] if one else None,
+                    observables=None if one else observables,
+                    shot_count=shot_count, parameter_sets=planned.programs.parameter_sets,
                     qpu_id=self.qpu_id, name=plan.pub.circuit.name or "estimator",
                     seed=self.seed, priority=self.priority,
-                    readout_mitigation=self.readout_mitigation).job_id)
+                    readout_mitigation=self.readout_mitigation,
+                    mitigation=self.mitigation).job_id)
             submitted.append(ids)
 
         def assemble(jobs: list[qs_pb2.Job]) -> PrimitiveResult:
@@ -132,15 +170,21 @@ class QcoreEstimatorV2(BaseEstimatorV2):
 def _pub_result(plan: _PubPlan, jobs: list[qs_pb2.Job]) -> PubResult:
     evs = np.zeros(plan.shape, dtype=np.float64)
     stds = np.zeros(plan.shape, dtype=np.float64)
-    for job, (_, programs, positions, mask) in zip(jobs, plan.jobs):
+    where: dict[tuple[int, int], tuple[qs_pb2.ExperimentResult, int | None]] = {}
+    for job, planned in zip(jobs, plan.jobs):
         by_index = {(e.program_index, e.parameter_set_index): e for e in job.result.experiments}
-        for index in np.ndindex(plan.shape):
-            if not mask[index]:
-                continue
-            row = positions[int(plan.row_index[index])]
-            experiment = by_index[programs.experiment_index(row)]
-            evs[index] = experiment.expectation_value
-            stds[index] = experiment.standard_error
+        for row, position in planned.positions.items():
+            experiment = by_index[planned.programs.experiment_index(position)]
+            for slot, observable in enumerate(planned.observables):
+                where[row, observable] = (experiment,
+                                          None if len(planned.observables) == 1 else slot)
+    for index in np.ndindex(plan.shape):
+        experiment, slot = where[int(plan.row_index[index]), int(plan.observable_index[index])]
+        if slot is None:  # a job with one observable
+            evs[index], stds[index] = experiment.expectation_value, experiment.standard_error
+        else:
+            evs[index] = experiment.expectation_values[slot]
+            stds[index] = experiment.standard_errors[slot]
     shot_count = shots_for_precision(plan.pub.precision)
     return PubResult(DataBin(evs=evs, stds=stds, shape=plan.shape), metadata={
         "target_precision": plan.pub.precision, "shots": shot_count,

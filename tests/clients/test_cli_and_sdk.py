@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from broker.credentials import PASSWORD_ENV, USERNAME_ENV
 from qcore.v1 import common_pb2
 from qcore_client import cli
 from qcore_client.circuit import Circuit, Parameter
@@ -116,6 +117,10 @@ def test_cli_commands(local_stack, tmp_path):
     result = runner.invoke(cli.app, ["vqe", "h2", "--qpu", "ion-ideal-24"], env=env)
     assert result.exit_code == 0, result.output
     assert "mHa" in result.output
+    if local_stack.mqtt_credentials is not None:
+        # The stack's embedded broker admits only its own login (a shared broker may be open).
+        env[USERNAME_ENV] = local_stack.mqtt_credentials.username
+        env[PASSWORD_ENV] = local_stack.mqtt_credentials.password
     result = runner.invoke(cli.app, ["monitor", "--mqtt", local_stack.mqtt_url, "--prefix",
                                      str(local_stack.topic_prefix), "--seconds", "1"], env=env)
     assert result.exit_code == 0, result.output

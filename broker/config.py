@@ -5,8 +5,8 @@ Resolution order (:func:`resolve_broker_url`):
 1. ``QCORE_MQTT_URL`` (``mqtt://host[:port]``, port 1883 by default, or ``mqtts://host[:port]``
    for MQTT over TLS, port 8883 by default) when set and non-empty: used as given, without
    probing, since publishers reconnect on their own;
-2. ``mqtt://127.0.0.1:1883`` when an MQTT broker answers there: a TCP connect and an MQTT 3.1.1
-   CONNECT acknowledged with return code 0, within a short timeout;
+2. ``mqtt://127.0.0.1:1883`` when an MQTT broker accepts a client connection there (CONNACK
+   return code 0) within a short timeout;
 3. ``None``: no broker; the caller starts an :class:`broker.embedded.EmbeddedBroker`.
 
 The probe of step 2 logs in with the credentials it is given (those of an embedded broker
@@ -19,7 +19,6 @@ broker's certificate against ``QCORE_MQTT_CA``, else ``QCORE_TLS_CA``, else the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -27,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import aiomqtt
 
 from broker.credentials import MqttCredentials
 from broker.errors import BrokerConfigError
@@ -58,9 +59,6 @@ _CA_FALLBACK_ENV = "QCORE_TLS_CA"
 
 _SCHEMES = ("mqtt", "tcp")
 _TLS_SCHEMES = ("mqtts",)
-# MQTT 3.1.1 (OASIS standard), section 3.2.2.3: CONNACK is 0x20, remaining length 2.
-_CONNACK_TYPE = 0x20
-_DISCONNECT = b"\xe0\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,64 +131,26 @@ def client_options(address: BrokerAddress, *, credentials: MqttCredentials | Non
     return options
 
 
-def _mqtt_string(text: str) -> bytes:
-    data = text.encode("utf-8")
-    return len(data).to_bytes(2, "big") + data
-
-
-def _remaining_length(length: int) -> bytes:
-    """MQTT 3.1.1's variable-length integer (section 2.2.3)."""
-    encoded = bytearray()
-    while True:
-        length, digit = divmod(length, 128)
-        encoded.append(digit | (0x80 if length else 0))
-        if not length:
-            return bytes(encoded)
-
-
-def _connect_packet(client_id: str, credentials: MqttCredentials | None = None) -> bytes:
-    """An MQTT 3.1.1 CONNECT packet, clean session, keep-alive 10 s, with the username and
-    password flags when ``credentials`` are given (OASIS standard, 3.1)."""
-    flags = 0x02 | (0xC0 if credentials is not None else 0)
-    variable_header = b"\x00\x04MQTT" + bytes([4, flags]) + (10).to_bytes(2, "big")
-    payload = _mqtt_string(client_id)
-    if credentials is not None:
-        payload += _mqtt_string(credentials.username) + _mqtt_string(credentials.password)
-    remaining = variable_header + payload
-    return bytes([0x10]) + _remaining_length(len(remaining)) + remaining
-
-
 async def probe_broker(host: str, port: int, *, timeout_s: float = 0.5,
                        credentials: MqttCredentials | None = None) -> bool:
     """Whether a plaintext MQTT broker accepts a connection at ``host:port`` within
     ``timeout_s``.
 
-    Opens TCP, sends CONNECT (logging in with ``credentials`` when given), and expects a
-    CONNACK with return code 0 ("connection accepted"); then sends DISCONNECT and closes. A
-    port that is closed, a server that speaks another protocol or stays silent, and a broker
-    that refuses (e.g. needs other credentials) all give False. Never raises for network
-    errors.
+    Connects an ``aiomqtt`` client (MQTT 3.1.1, clean session, logging in with
+    ``credentials`` when given), which succeeds only on a CONNACK with return code 0
+    ("connection accepted", OASIS MQTT 3.1.1 section 3.2.2.3), then disconnects. A port that
+    is closed, a server that speaks another protocol or stays silent, and a broker that
+    refuses (e.g. needs other credentials) all give False. Never raises for network errors.
     """
-
-    async def attempt() -> bool:
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            writer.write(_connect_packet(f"qcore-probe-{secrets.token_hex(4)}", credentials))
-            await writer.drain()
-            connack = await reader.readexactly(4)
-            accepted = connack[0] == _CONNACK_TYPE and connack[1] == 2 and connack[3] == 0
-            if accepted:
-                writer.write(_DISCONNECT)
-                await writer.drain()
-            return accepted
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
+    client = aiomqtt.Client(
+        host, port, identifier=f"qcore-probe-{secrets.token_hex(4)}",
+        protocol=aiomqtt.ProtocolVersion.V311, timeout=timeout_s, keepalive=10,
+        **client_options(BrokerAddress(host, port), credentials=credentials))
     try:
-        return await asyncio.wait_for(attempt(), timeout_s)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError):
+        async with asyncio.timeout(timeout_s):
+            async with client:
+                return True
+    except (TimeoutError, OSError, aiomqtt.MqttError):
         return False
 
 

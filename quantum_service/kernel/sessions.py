@@ -14,10 +14,11 @@ form) is parsed or validated again.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import numpy as np
 from opentelemetry import trace
@@ -43,6 +44,7 @@ from quantum_service.kernel.validation import (
     parse_mitigation,
     parse_observables,
 )
+from quantum_service.security.principal import Principal
 
 __all__ = ["Session", "SessionManager", "DEFAULT_IDLE_TIMEOUT_S", "MAX_IDLE_TIMEOUT_S",
            "granted_idle_timeout_s"]
@@ -60,9 +62,17 @@ tracer = trace.get_tracer(__name__)
 
 @dataclass(slots=True)
 class Session:
-    """An open session (see the module docstring)."""
+    """An open session (see the module docstring).
+
+    Attributes:
+        seq: the session's place in opening order (1, 2, ... per manager); ListSessions pages
+            by it, newest first.
+        open_time: when the session opened (UTC).
+        active_time: when its latest request (``start`` or ``evaluate``) was handled (UTC).
+    """
 
     session_id: str
+    seq: int
     owner: str
     slot: QpuSlot
     program: PreparedProgram
@@ -74,6 +84,8 @@ class Session:
     device_time_s: float = 0.0
     request_count: int = 0
     mitigation: MitigationOptions | None = None
+    open_time: datetime = field(default_factory=utc_now)
+    active_time: datetime = field(default_factory=utc_now)
 
     @property
     def qpu_id(self) -> str:
@@ -105,6 +117,7 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self.default_idle_timeout_s = min(default_idle_timeout_s, max_idle_timeout_s)
         self.max_idle_timeout_s = max_idle_timeout_s
+        self._seq = itertools.count(1)
 
     async def open(self, start: qs_pb2.SessionStart, *, owner: str) -> Session:
         """Validates and compiles the session's program and takes a lease on its QPU.
@@ -151,7 +164,8 @@ class SessionManager:
         if mitigation is not None:
             await self.kernel.run_blocking(check_mitigation, slot.driver, [program], mitigation)
         session = Session(
-            session_id=f"ses-{uuid.uuid4().hex[:16]}", owner=owner, slot=slot, program=program,
+            session_id=f"ses-{uuid.uuid4().hex[:16]}", seq=next(self._seq), owner=owner,
+            slot=slot, program=program,
             shot_count=start.shot_count, gradient_method=start.gradient_method,
             idle_timeout_s=granted_idle_timeout_s(start.idle_timeout_s,
                                                   default_s=self.default_idle_timeout_s,
@@ -223,6 +237,7 @@ class SessionManager:
         self.kernel.record_usage(session.owner, out.device_time_s)
         session.evaluation_count += out.circuit_executions
         session.device_time_s += out.device_time_s
+        session.active_time = utc_now()
         result = qs_pb2.SessionResult(
             sequence=request.sequence,
             expectation_values=out.expectation_values.astype("<f8").tobytes(),
@@ -235,6 +250,41 @@ class SessionManager:
             result.mitigation.append(mitigation_record_to_proto(record))
         self._progress(session, "evaluate", float(out.expectation_values.flat[0]))
         return result
+
+    def list_sessions(self, *, limit: int, before_seq: int | None = None, qpu_id: str = "",
+                      caller: Principal | None = None) -> tuple[list[Session], int | None]:
+        """Open sessions newest first, as :meth:`Kernel.list_jobs` lists jobs.
+
+        Args:
+            limit: most sessions returned, >= 1.
+            before_seq: only sessions opened before the one with this ``seq`` (the previous
+                page's continuation); ``None``: from the newest.
+            qpu_id: only sessions on this QPU; ``""``: on any.
+            caller: only ``caller``'s own sessions unless it is an admin; ``None``: an
+                in-process call, every session.
+        Returns:
+            The page, and the ``seq`` to continue before (``None`` after the last page).
+        """
+        matching = (s for s in reversed(self.sessions.values())
+                    if (before_seq is None or s.seq < before_seq)
+                    and (not qpu_id or s.qpu_id == qpu_id)
+                    and (caller is None or caller.owns(s.owner)))
+        page = list(itertools.islice(matching, limit + 1))
+        more = len(page) > limit
+        page = page[:limit]
+        return page, (page[-1].seq if more and page else None)
+
+    def summary_message(self, session: Session) -> qs_pb2.SessionSummary:
+        """``session`` as ListSessions reports it."""
+        return qs_pb2.SessionSummary(
+            session_id=session.session_id, owner=session.owner, qpu_id=session.qpu_id,
+            open_time=timestamp(session.open_time), idle_timeout_s=session.idle_timeout_s,
+            expire_time=timestamp(session.active_time
+                                  + timedelta(seconds=session.idle_timeout_s)),
+            evaluation_count=session.evaluation_count, request_count=session.request_count,
+            device_time_s=session.device_time_s, shot_count=session.shot_count,
+            parameter_count=session.parameter_count,
+            observable_count=session.observable_count)
 
     def close(self, session: Session) -> None:
         """Closes the session and releases its lease (idempotent)."""

@@ -73,7 +73,7 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
     """Handlers; each runs behind :class:`~quantum_service.server.auth.AuthInterceptor`, which
     has authenticated the caller (:func:`current_principal`) and checked the method policy
     (``Calibrate`` is admin-only). Jobs are read, listed, watched and cancelled through the
-    kernel on behalf of that principal."""
+    kernel, and sessions listed through the session manager, on behalf of that principal."""
 
     def __init__(self, kernel: Kernel, sessions: SessionManager) -> None:
         self.kernel = kernel
@@ -144,6 +144,17 @@ class QuantumServicer(qs_grpc.QuantumServiceServicer):
     async def WatchJob(self, request, context):
         async for job in self.kernel.watch(request.job_id, caller=current_principal()):
             yield qs_pb2.WatchJobResponse(job=job)
+
+    @map_errors
+    async def ListSessions(self, request, context):
+        """Open sessions newest first, paged as ``ListJobs``: the caller's own, or every
+        user's for an admin (:meth:`SessionManager.list_sessions`)."""
+        sessions, next_seq = self.sessions.list_sessions(
+            limit=_page_size(request.page_size), before_seq=_decode_token(request.page_token),
+            qpu_id=request.qpu_id, caller=current_principal())
+        return qs_pb2.ListSessionsResponse(
+            sessions=[self.sessions.summary_message(s) for s in sessions],
+            next_page_token=_encode_token(next_seq))
 
     async def OpenSession(self, request_iterator, context):
         """See quantum_service.proto. Errors end the stream with a status code; the lease is

@@ -195,6 +195,37 @@ def test_cli_json_output_parses_and_piped_tables_keep_full_ids(local_stack, tmp_
     assert table.exit_code == 0 and "<Z0>" in table.stdout and "<X0>" in table.stdout
 
 
+def test_cli_sessions_lists_the_callers_open_sessions(local_stack):
+    runner = CliRunner()
+    gina = _mint(local_stack, "gina")
+    theta = Parameter("theta")
+    with QuantumClient(local_stack.quantum_address, token=gina) as qc, qc.session(
+            Circuit(1).ry(theta, 0), {"Z0": 1.0}, qpu_id="ion-ideal-24",
+            idle_timeout_s=90) as s:
+        s.evaluate([[0.3]])
+        assert [x.session_id for x in qc.list_sessions()] == [s.session_id]
+        # piped on a narrow COLUMNS: tab-separated, the full session id
+        result = runner.invoke(cli.app, ["sessions"], env=_cli_env(local_stack, gina))
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert lines[0].split("\t")[:3] == ["session_id", "owner", "qpu_id"]
+        assert [line.split("\t")[:3] for line in lines[1:]] == [
+            [s.session_id, "gina", "ion-ideal-24"]]
+        listed = json.loads(runner.invoke(cli.app, ["sessions", "--json", "--qpu",
+                                                    "ion-ideal-24"],
+                                          env=_cli_env(local_stack, gina)).stdout)
+        assert [(d["session_id"], d["owner"], d["idle_timeout_s"], d["evaluation_count"])
+                for d in listed] == [(s.session_id, "gina", 90.0, "1")]  # int64 as JSON text
+        other = runner.invoke(cli.app, ["sessions", "--json"],
+                              env=_cli_env(local_stack, _mint(local_stack, "hank")))
+        assert other.exit_code == 0 and json.loads(other.stdout) == []
+        admin = json.loads(runner.invoke(cli.app, ["sessions", "--json"],
+                                         env=_cli_env(local_stack, local_stack.token)).stdout)
+        assert s.session_id in {d["session_id"] for d in admin}
+    result = runner.invoke(cli.app, ["sessions", "--json"], env=_cli_env(local_stack, gina))
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
 def test_cli_mitigated_job_and_session(local_stack, tmp_path):
     runner = CliRunner()
     env = _cli_env(local_stack, local_stack.token)
@@ -309,6 +340,7 @@ async def test_async_clients_have_the_sync_calls(local_stack):
         async with await qc.session(Circuit(1).ry(theta, 0), {"Z0": 1.0},
                                     qpu_id="ion-ideal-24") as s:
             energies, gradients = await s.evaluate([[0.3], [1.1]], gradient=True)
+            assert s.session_id in [x.session_id async for x in qc.list_sessions()]
         np.testing.assert_allclose(energies, np.cos([0.3, 1.1]), atol=1e-10)
         np.testing.assert_allclose(gradients[:, 0], -np.sin([0.3, 1.1]), atol=1e-10)
     async with AsyncClassicalClient(local_stack.classical_address,

@@ -13,6 +13,7 @@ Examples::
     qcore qpus
     qcore submit bell.qasm --shots 1000 --watch
     qcore jobs --limit 20
+    qcore sessions                         # your open sessions (an admin token: everyone's)
     qcore watch job-1a2b3c
     qcore vqe h2 --qpu ion-ideal-24
     qcore monitor
@@ -213,6 +214,11 @@ def _plain_state(state: int) -> str:
     return common_pb2.JobState.Name(state).removeprefix("JOB_STATE_")
 
 
+def _time(value) -> str:
+    """A ``google.protobuf.Timestamp`` as ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
+    return value.ToDatetime().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _enum(enum, value: int, prefix: str) -> str:
     return enum.Name(value).removeprefix(prefix).lower()
 
@@ -410,8 +416,26 @@ def jobs(limit: Annotated[int, typer.Option(help="most recent N jobs")] = 20,
         return
     _print_table("jobs", ("job_id", "state", "qpu_id", "owner", "name", "created", "device s"),
                  [[j.job_id, _plain_state(j.state), j.qpu_id, j.owner, j.name,
-                   j.create_time.ToDatetime().strftime("%Y-%m-%d %H:%M:%S"),
-                   f"{j.device_time_s:.3g}"] for j in rows])
+                   _time(j.create_time), f"{j.device_time_s:.3g}"] for j in rows])
+
+
+@app.command()
+def sessions(limit: Annotated[int, typer.Option(help="most recent N open sessions")] = 20,
+             qpu: Annotated[str, typer.Option("--qpu", help="only sessions on this QPU")] = "",
+             json_output: Json = False, quantum: QuantumAddress = DEFAULT_QUANTUM_ADDRESS,
+             token: Token = None) -> None:
+    """List open sessions, newest first: your own, or every user's with an admin token
+    (full session ids, also when piped)."""
+    with _errors(), QuantumClient(quantum, token=token, tls=_tls()) as client:
+        rows = list(client.list_sessions(qpu_id=qpu, limit=limit))
+    if json_output:
+        _print_json([_to_dict(s) for s in rows])
+        return
+    _print_table("sessions", ("session_id", "owner", "qpu_id", "opened", "expires",
+                              "idle timeout s", "evaluations", "device s"),
+                 [[s.session_id, s.owner, s.qpu_id, _time(s.open_time), _time(s.expire_time),
+                   f"{s.idle_timeout_s:g}", str(s.evaluation_count), f"{s.device_time_s:.3g}"]
+                  for s in rows])
 
 
 def _observable_terms(specs: Sequence[str]) -> list[tuple[str, float]]:

@@ -33,7 +33,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import Any
 
 import grpc
@@ -262,6 +270,41 @@ def _list_jobs_request(*, qpu_id: str, state: int, page_size: int, page_token: s
                        ) -> qs_pb2.ListJobsRequest:
     return qs_pb2.ListJobsRequest(page_size=page_size, page_token=page_token, qpu_id=qpu_id,
                                   state=state)
+
+
+def _list_sessions_request(*, qpu_id: str, page_size: int, page_token: str
+                           ) -> qs_pb2.ListSessionsRequest:
+    return qs_pb2.ListSessionsRequest(page_size=page_size, page_token=page_token, qpu_id=qpu_id)
+
+
+def _follow_pages(fetch: Callable[[str], Any], items: str, limit: int | None) -> Iterator[Any]:
+    """The ``items`` field's entries of the pages ``fetch(page_token)`` returns, following
+    ``next_page_token`` until ``limit`` entries (``None``: no limit) or the last page."""
+    token, seen = "", 0
+    while True:
+        page = fetch(token)
+        for item in getattr(page, items):
+            yield item
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+        if not (token := page.next_page_token):
+            return
+
+
+async def _follow_pages_async(fetch: Callable[[str], Awaitable[Any]], items: str,
+                              limit: int | None) -> AsyncIterator[Any]:
+    """As :func:`_follow_pages`, awaiting each page."""
+    token, seen = "", 0
+    while True:
+        page = await fetch(token)
+        for item in getattr(page, items):
+            yield item
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+        if not (token := page.next_page_token):
+            return
 
 
 def _minimize_request(program, observable, *, optimizer: str, qpu_id: str, shot_count: int,
@@ -523,18 +566,18 @@ class QuantumClient:
     def list_jobs(self, *, qpu_id: str = "", state: int = 0, page_size: int = 50,
                   limit: int | None = None) -> Iterator[qs_pb2.Job]:
         """Jobs newest first, following pages until ``limit`` jobs or the end."""
-        token, seen = "", 0
-        while True:
-            page = self.stub.ListJobs(_list_jobs_request(
-                qpu_id=qpu_id, state=state, page_size=page_size, page_token=token),
-                metadata=self._md, timeout=self._timeout)
-            for job in page.jobs:
-                yield job
-                seen += 1
-                if limit is not None and seen >= limit:
-                    return
-            if not (token := page.next_page_token):
-                return
+        yield from _follow_pages(lambda token: self.stub.ListJobs(_list_jobs_request(
+            qpu_id=qpu_id, state=state, page_size=page_size, page_token=token),
+            metadata=self._md, timeout=self._timeout), "jobs", limit)
+
+    def list_sessions(self, *, qpu_id: str = "", page_size: int = 50,
+                      limit: int | None = None) -> Iterator[qs_pb2.SessionSummary]:
+        """Open sessions newest first (the token's user's own; every user's for an admin
+        token), optionally only those on ``qpu_id``, following pages until ``limit`` sessions
+        or the end."""
+        yield from _follow_pages(lambda token: self.stub.ListSessions(_list_sessions_request(
+            qpu_id=qpu_id, page_size=page_size, page_token=token),
+            metadata=self._md, timeout=self._timeout), "sessions", limit)
 
     def cancel_job(self, job_id: str) -> qs_pb2.Job:
         return self.stub.CancelJob(qs_pb2.CancelJobRequest(job_id=job_id), metadata=self._md,
@@ -611,18 +654,19 @@ class AsyncQuantumClient:
     async def list_jobs(self, *, qpu_id: str = "", state: int = 0, page_size: int = 50,
                         limit: int | None = None) -> AsyncIterator[qs_pb2.Job]:
         """Jobs newest first, following pages until ``limit`` jobs or the end."""
-        token, seen = "", 0
-        while True:
-            page = await self.stub.ListJobs(_list_jobs_request(
-                qpu_id=qpu_id, state=state, page_size=page_size, page_token=token),
-                metadata=self._md, timeout=self._timeout)
-            for job in page.jobs:
-                yield job
-                seen += 1
-                if limit is not None and seen >= limit:
-                    return
-            if not (token := page.next_page_token):
-                return
+        async for job in _follow_pages_async(lambda token: self.stub.ListJobs(
+                _list_jobs_request(qpu_id=qpu_id, state=state, page_size=page_size,
+                                   page_token=token),
+                metadata=self._md, timeout=self._timeout), "jobs", limit):
+            yield job
+
+    async def list_sessions(self, *, qpu_id: str = "", page_size: int = 50,
+                            limit: int | None = None) -> AsyncIterator[qs_pb2.SessionSummary]:
+        """As :meth:`QuantumClient.list_sessions`."""
+        async for session in _follow_pages_async(lambda token: self.stub.ListSessions(
+                _list_sessions_request(qpu_id=qpu_id, page_size=page_size, page_token=token),
+                metadata=self._md, timeout=self._timeout), "sessions", limit):
+            yield session
 
     async def calibrate(self, qpu_id: str, *, qubits: Sequence[int] = (), force: bool = False,
                         timeout_s: float | None = None) -> qs_pb2.CalibrateResponse:

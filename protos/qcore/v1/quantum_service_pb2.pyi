@@ -362,3 +362,49 @@ class OpenSessionResponse(_message.Message):
     ready: SessionReady
     result: SessionResult
     def __init__(self, ready: _Optional[_Union[SessionReady, _Mapping]] = ..., result: _Optional[_Union[SessionResult, _Mapping]] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "qpu_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QPU_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    qpu_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., qpu_id: _Optional[str] = ...) -> None: ...
+
+class SessionSummary(_message.Message):
+    __slots__ = ("session_id", "owner", "qpu_id", "open_time", "idle_timeout_s", "expire_time", "evaluation_count", "request_count", "device_time_s", "shot_count", "parameter_count", "observable_count")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    QPU_ID_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    SHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OBSERVABLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    owner: str
+    qpu_id: str
+    open_time: _timestamp_pb2.Timestamp
+    idle_timeout_s: float
+    expire_time: _timestamp_pb2.Timestamp
+    evaluation_count: int
+    request_count: int
+    device_time_s: float
+    shot_count: int
+    parameter_count: int
+    observable_count: int
+    def __init__(self, session_id: _Optional[str] = ..., owner: _Optional[str] = ..., qpu_id: _Optional[str] = ..., open_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idle_timeout_s: _Optional[float] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evaluation_count: _Optional[int] = ..., request_count: _Optional[int] = ..., device_time_s: _Optional[float] = ..., shot_count: _Optional[int] = ..., parameter_count: _Optional[int] = ..., observable_count: _Optional[int] = ...) -> None: ...
+
+class ListSessionsResponse(_message.Message):
+    __slots__ = ("sessions", "next_page_token")
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[SessionSummary]
+    next_page_token: str
+    def __init__(self, sessions: _Optional[_Iterable[_Union[SessionSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

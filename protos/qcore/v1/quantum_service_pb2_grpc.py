@@ -79,6 +79,11 @@ class QuantumServiceStub:
                 request_serializer=qcore_dot_v1_dot_quantum__service__pb2.OpenSessionRequest.SerializeToString,
                 response_deserializer=qcore_dot_v1_dot_quantum__service__pb2.OpenSessionResponse.FromString,
                 _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/qcore.v1.QuantumService/ListSessions',
+                request_serializer=qcore_dot_v1_dot_quantum__service__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=qcore_dot_v1_dot_quantum__service__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
 
 
 class QuantumServiceServicer:
@@ -151,6 +156,14 @@ class QuantumServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSessions(self, request, context):
+        """Lists open sessions, newest first, paged: the caller's own, or every user's for an admin.
+        A closed session (closed stream, idle timeout, error) is no longer listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QuantumServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -198,6 +211,11 @@ def add_QuantumServiceServicer_to_server(servicer, server):
                     servicer.OpenSession,
                     request_deserializer=qcore_dot_v1_dot_quantum__service__pb2.OpenSessionRequest.FromString,
                     response_serializer=qcore_dot_v1_dot_quantum__service__pb2.OpenSessionResponse.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=qcore_dot_v1_dot_quantum__service__pb2.ListSessionsRequest.FromString,
+                    response_serializer=qcore_dot_v1_dot_quantum__service__pb2.ListSessionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -443,6 +461,33 @@ class QuantumService:
             '/qcore.v1.QuantumService/OpenSession',
             qcore_dot_v1_dot_quantum__service__pb2.OpenSessionRequest.SerializeToString,
             qcore_dot_v1_dot_quantum__service__pb2.OpenSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qcore.v1.QuantumService/ListSessions',
+            qcore_dot_v1_dot_quantum__service__pb2.ListSessionsRequest.SerializeToString,
+            qcore_dot_v1_dot_quantum__service__pb2.ListSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -139,7 +139,9 @@ BAD_TOKENS = {
 @pytest.mark.parametrize("name", sorted(BAD_TOKENS))
 async def test_bad_page_token_is_invalid_argument(small_service, name):
     for call in (small_service.ListJobs(qs_pb2.ListJobsRequest(page_token=BAD_TOKENS[name])),
-                 small_service.ListQpus(qs_pb2.ListQpusRequest(page_token=BAD_TOKENS[name]))):
+                 small_service.ListQpus(qs_pb2.ListQpusRequest(page_token=BAD_TOKENS[name])),
+                 small_service.ListSessions(qs_pb2.ListSessionsRequest(
+                     page_token=BAD_TOKENS[name]))):
         await expect_invalid(call, "page_token", "next_page_token")
 
 
@@ -244,3 +246,5 @@ async def test_negative_page_size_is_invalid_argument(small_service, page_size):
                          "page_size")
     await expect_invalid(small_service.ListQpus(qs_pb2.ListQpusRequest(page_size=page_size)),
                          "page_size")
+    await expect_invalid(small_service.ListSessions(qs_pb2.ListSessionsRequest(
+        page_size=page_size)), "page_size")

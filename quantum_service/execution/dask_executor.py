@@ -15,7 +15,9 @@
 * **Faults.** A worker that dies mid-task: the scheduler re-runs its tasks on another worker
   (Dask's ``distributed.scheduler.allowed-failures``). A lost scheduler or an unreachable
   cluster: the batch runs in-process, with a warning in the log and the reason on the result
-  (``MappedBatch.where``); the executor tries the cluster again after ``retry_s``.
+  (``MappedBatch.where``); the executor tries the cluster again after ``retry_s``. A batch
+  never waits for the client's own reconnection (up to its connect timeout): every call that
+  asks the scheduler is abandoned as soon as the client stops running.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ class DaskExecutor:
         self._down_reason = "not connected"
         self._closed = False
         self._reconnecting = False
+        #: Threads for the scheduler calls a batch abandons once the client stops running.
+        self._calls = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="dask-call")
         #: Seconds of scheduling per task, measured at connection (NaN before).
         self.task_overhead_s = float("nan")
         #: Tasks completed on the cluster so far, and their compute seconds as the workers
@@ -233,8 +237,9 @@ class DaskExecutor:
     def _map_on(self, client: Client, fn: Callable[[S, Sequence[T]], list[R]], program: S,
                 items: Sequence[T], item_s: float, key: str,
                 should_stop: Callable[[], bool] | None) -> MappedBatch[R]:
-        shared = self._ship(client, program)
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        shared = self._while_running(client, self._ship, client, program)
+        info = self._while_running(client, client.scheduler_info)
+        workers = max(1, len(info.get("workers", {})))
         groups = group_items(items, item_cost_s=item_s, target_s=self.task_target_s,
                              min_groups=workers)
         futures = [client.submit(_run_group, fn, shared, group, pure=True,
@@ -251,7 +256,7 @@ class DaskExecutor:
                     _, pending = wait(list(pending), timeout=POLL_S, return_when="ALL_COMPLETED")
                 except TimeoutError:
                     pending = {f for f in pending if not f.done()}
-            outs = client.gather(futures)
+            outs = self._while_running(client, client.gather, futures)
         except BaseException:
             if client.status == "running":  # a lost scheduler forgets them by itself
                 client.cancel(futures)
@@ -269,6 +274,18 @@ class DaskExecutor:
             self.task_compute_s += compute_s
         return MappedBatch(results, f"on Dask ({self.description}: {workers} worker(s), "
                                     f"{len(groups)} task(s))", len(groups))
+
+    def _while_running(self, client: Client, call: Callable[..., R], *args: Any) -> R:
+        """``call(*args)``, waited for only while ``client`` runs: a lost scheduler raises
+        ``OSError`` within :data:`POLL_S` instead of after the client's reconnection
+        timeout (the abandoned call ends by itself when the client gives up)."""
+        future = self._calls.submit(call, *args)
+        while True:
+            try:
+                return future.result(timeout=POLL_S)
+            except concurrent.futures.TimeoutError:
+                if client.status != "running":
+                    raise OSError(f"lost the Dask scheduler (client {client.status})") from None
 
     def _ship(self, client: Client, program: S) -> Future:
         """The program's future on the cluster, scattered to every worker on first use."""
@@ -293,6 +310,7 @@ class DaskExecutor:
                 return
             self._closed = True
             self._drop_client()
+        self._calls.shutdown(wait=False, cancel_futures=True)
         if self._on_close is not None:
             self._on_close()
 

@@ -110,20 +110,53 @@ def dephasing_fidelity(phase_rad: float, excited_probability: float = UNKNOWN_EX
 
 
 def drive_windows_ns(circuit: Circuit, caps: QpuCapabilities) -> dict[int, tuple[float, float]]:
-    """Per qubit, ``(start of its first, end of its last)`` non-diagonal gate in the
-    as-soon-as-possible schedule of ``circuit`` (native gates, durations from ``caps``), ns;
-    qubits without one are absent."""
+    """Per qubit, ``(start of its first, end of its last)`` non-diagonal gate in the schedule
+    the simulated device runs (:mod:`quantum_service.engines.executable`): as soon as possible,
+    except leading single-qubit gates followed by a multi-qubit gate, which end when that gate
+    starts (native gates, durations from ``caps``), ns; qubits without one are absent."""
     clock: dict[int, float] = {}
     out: dict[int, tuple[float, float]] = {}
+    leading: dict[int, list[tuple[str, float]]] = {}  # not yet placed: (name, duration)
+    started: set[int] = set()
+
+    def mark(q: int, name: str, start: float, end: float) -> None:
+        if name not in DIAGONAL_GATES:
+            out[q] = (out[q][0] if q in out else start, end)
+
+    def place(q: int, end: float | None) -> None:
+        """The leading gates of ``q``: ending at ``end`` (as late as possible) or from the
+        qubit's clock (as soon as possible)."""
+        gates = leading.pop(q, [])
+        t = clock.get(q, 0.0) if end is None else end - sum(d for _, d in gates)
+        for name, d in gates:
+            mark(q, name, t, t + d)
+            t += d
+        clock[q] = max(clock.get(q, 0.0), t)
+
     for op in circuit.operations:
         if op.name in ("measure", "barrier"):
+            for q in op.qubits:
+                place(q, None)
+                started.add(q)
             continue
+        duration = caps.gate_duration_ns(op.name)
+        if len(op.qubits) == 1 and op.condition is None and op.name not in ("reset", "delay") \
+                and op.qubits[0] not in started:
+            leading.setdefault(op.qubits[0], []).append((op.name, duration))
+            continue
+        multi = len(op.qubits) > 1 and op.condition is None
+        start = max((clock.get(q, 0.0) + sum(d for _, d in leading.get(q, ()))
+                     for q in op.qubits), default=0.0)
+        for q in op.qubits:
+            place(q, start if multi else None)
+            started.add(q)
         start = max((clock.get(q, 0.0) for q in op.qubits), default=0.0)
-        end = start + caps.gate_duration_ns(op.name)
+        end = start + duration
         for q in op.qubits:
             clock[q] = end
-            if op.name not in DIAGONAL_GATES:
-                out[q] = (out[q][0] if q in out else start, end)
+            mark(q, op.name, start, end)
+    for q in list(leading):
+        place(q, None)
     return out
 
 

@@ -25,6 +25,21 @@ gate is accounted after it (exact for diagonal gates such as ``cz``, which commu
 phase; a split of at most one gate duration for drive pulses), and a pair's own 2-qubit gate
 absorbs its ZZ (its calibration includes it). After each 2-qubit gate every simulated
 neighbour of its qubits gets its spectator Z error.
+
+Scheduling: as soon as possible, except a qubit's *leading* single-qubit gates followed by a
+multi-qubit gate (before any measurement, reset, delay or conditional on it), which are
+scheduled as late as possible: they end when that gate starts, so the qubit waits in ``|0>``, where
+relaxation, dephasing and ZZ coupling do nothing, instead of in a superposition (the reason
+Qiskit schedules as late as possible by default for devices with idle errors: Qiskit docs,
+``qiskit.transpiler.passes.ALAPScheduleAnalysis``).
+
+Steps that are exactly the identity (up to a global phase) on the state are not emitted: while
+a qubit is known to be in ``|0>`` (no non-diagonal step has acted on it since the start or a
+reset), a channel on it whose every Kraus operator maps ``|0>`` to a multiple of ``|0>``
+(relaxation, dephasing, spectator Z errors), a diagonal 1-qubit step on it, and a diagonal
+2-qubit step equal to a phase on the ``|0>`` block of that qubit (ZZ phases, ``cz``) act
+trivially. This changes no distribution or expectation value; it saves the engines the work
+(trajectories on wide devices above all).
 """
 
 from __future__ import annotations
@@ -252,25 +267,95 @@ def _is_diagonal(name: str, matrix: np.ndarray | None) -> bool:
     return not np.any(matrix - np.diag(np.diag(matrix)))
 
 
-def time_order(compiled: Circuit, caps: QpuCapabilities) -> list[int]:
-    """Indices of ``compiled.operations`` in the order of their as-soon-as-possible start
-    times (the schedule :func:`build_executable` makes), program order among equal starts.
+def _fixes_ground(channel: Channel) -> bool:
+    """Whether every Kraus operator of a 1-qubit ``channel`` maps ``|0>`` to a multiple of
+    ``|0>`` (then, trace preserving, the channel leaves ``|0><0|`` unchanged)."""
+    return len(channel.qubits) == 1 and all(k[1, 0] == 0 for k in channel.kraus_operators)
 
-    A list schedule: an operation comes after every earlier one that shares a qubit or a
-    classical bit (measured or read by a condition), so the reordered circuit means the same.
+
+def _trivial_on_ground(qubits: tuple[int, ...], diagonal: np.ndarray, ground: set[int]
+                       ) -> bool:
+    """Whether a diagonal step is a global phase on every state whose ``ground`` qubits are
+    in ``|0>``: a 1-qubit step on such a qubit, a 2-qubit step with both there, or with one
+    there and equal phases on its ``|0>`` block (checked in either qubit-order convention:
+    entries 0, 1, 2 equal, as for ``cz`` and the ZZ phase ``diag(1, 1, 1, e^{-iφ})``)."""
+    inside = [q in ground for q in qubits]
+    if all(inside):
+        return True
+    if len(qubits) == 2 and any(inside):
+        d = np.diag(diagonal)
+        return bool(d[0] == d[1] == d[2])
+    return False
+
+
+def _leading_gates_wait(compiled: Circuit, order: Sequence[int], terminal: set[int]
+                        ) -> set[int]:
+    """Physical qubits whose first operation other than unconditioned single-qubit gates is
+    an unconditioned multi-qubit gate (their leading gates are scheduled as late as
+    possible)."""
+    decided: set[int] = set()
+    waits: set[int] = set()
+    for position in order:
+        op = compiled.operations[position]
+        if op.name == "barrier" or position in terminal:
+            continue
+        leading = (len(op.qubits) == 1 and op.condition is None
+                   and op.name not in ("measure", "reset", DELAY))
+        if leading:
+            continue
+        multi = (len(op.qubits) > 1 and op.condition is None
+                 and op.name not in ("measure", "reset", DELAY))
+        for q in op.qubits:
+            if q not in decided:
+                decided.add(q)
+                if multi:
+                    waits.add(q)
+    return waits
+
+
+def schedule(compiled: Circuit, caps: QpuCapabilities, terminal: set[int]
+             ) -> tuple[list[int], dict[int, float]]:
+    """The schedule :func:`build_executable` makes: ``(order, late)``.
+
+    ``order``: indices of ``compiled.operations`` in the order of their start times, program
+    order among equal starts. A list schedule: an operation comes after every earlier one that
+    shares a qubit or a classical bit (measured or read by a condition), so the reordered
+    circuit means the same. Start times are as soon as possible, except the leading
+    single-qubit gates of the qubits in :func:`_leading_gates_wait`, which end when the
+    multi-qubit gate after them starts; ``late`` maps those gates' indices to their start
+    times, ns.
     """
     ops = compiled.operations
+    waits = _leading_gates_wait(compiled, range(len(ops)), terminal)
     clock: dict[int, float] = {}
     ready: dict[int, float] = {}
     start: list[float] = []
-    for op in ops:
-        s = max((clock.get(q, 0.0) for q in op.qubits), default=0.0)
+    held: dict[int, list[int]] = {}  # leading gates of waiting qubits, not yet placed
+    late: dict[int, float] = {}
+    for i, op in enumerate(ops):
+        if op.name == "barrier":
+            start.append(max((clock.get(q, 0.0) for q in op.qubits), default=0.0))
+            continue
+        if (len(op.qubits) == 1 and op.qubits[0] in waits and op.condition is None
+                and op.name not in ("measure", "reset", DELAY)
+                and clock.get(op.qubits[0]) is None):
+            held.setdefault(op.qubits[0], []).append(i)
+            start.append(0.0)  # placed with the multi-qubit gate that follows
+            continue
+        pending = {q: held.pop(q) for q in op.qubits if q in held}
+        durations = {q: [gate_duration_ns(caps, ops[j].name, 1) for j in js]
+                     for q, js in pending.items()}
+        s = max((clock.get(q, 0.0) + sum(durations.get(q, ())) for q in op.qubits),
+                default=0.0)
+        for q, js in pending.items():
+            t = s - sum(durations[q])
+            for j, d in zip(js, durations[q]):
+                start[j] = late[j] = t
+                t += d
         if op.condition is not None:
             s = max([s] + [ready.get(c, 0.0) + caps.feed_forward_latency_ns
                            for c in op.condition.clbits])
         start.append(s)
-        if op.name == "barrier":
-            continue
         for k, q in enumerate(op.qubits):
             base = s if op.condition is not None else clock.get(q, 0.0)
             if op.name in ("measure", "reset"):
@@ -294,6 +379,7 @@ def time_order(compiled: Circuit, caps: QpuCapabilities) -> list[int]:
                 successors[last[key]].append(i)
                 waiting[i] += 1
             last[key] = i
+    assert not held, "every held gate is followed by a multi-qubit gate"
     heap = [(start[i], i) for i in range(len(ops)) if waiting[i] == 0]
     heapq.heapify(heap)
     order: list[int] = []
@@ -304,7 +390,7 @@ def time_order(compiled: Circuit, caps: QpuCapabilities) -> list[int]:
             waiting[j] -= 1
             if waiting[j] == 0:
                 heapq.heappush(heap, (start[j], j))
-    return order
+    return order, late
 
 
 def gate_duration_ns(caps: QpuCapabilities, name: str, qubit_count: int) -> float:
@@ -321,7 +407,8 @@ def gate_duration_ns(caps: QpuCapabilities, name: str, qubit_count: int) -> floa
 
 def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: DeviceParameters,
                      extra_qubits: Sequence[int] = (), parameters: Sequence[str],
-                     calibrated: DeviceParameters | None = None) -> Executable:
+                     calibrated: DeviceParameters | None = None,
+                     drop_identities: bool = True) -> Executable:
     """Builds the executable form of ``compiled`` (a circuit on physical qubits).
 
     Args:
@@ -334,6 +421,8 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         parameters: parameter-vector order.
         calibrated: the OS's calibrated estimates; on a noisy device, coherent errors follow
             from their mismatch with ``device`` (none when omitted).
+        drop_identities: leave out the steps that act as the identity on qubits known to be in
+            ``|0>`` (module docstring); False keeps every step (for verification).
     """
     active = sorted({q for op in compiled.operations for q in op.qubits} | set(extra_qubits))
     if not active:
@@ -370,8 +459,33 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
     zz_pending = dict.fromkeys(zz_rate, 0.0)  # accounted, not yet emitted
     crosstalk_count = 0
 
-    def emit(step: object) -> None:
+    ground = set(range(len(active)))  # simulated qubits known to be in |0>
+
+    def emit(step: object) -> bool:
+        """Appends ``step`` unless it acts as the identity (see the module docstring);
+        updates which qubits are known to be in ``|0>``. True when appended."""
+        if not drop_identities:
+            target[0].append(step)
+            return True
+        if isinstance(step, Channel):
+            fixes = _fixes_ground(step)
+            if fixes and ground.issuperset(step.qubits):
+                return False
+            if not fixes:
+                ground.difference_update(step.qubits)
+        elif isinstance(step, tuple):
+            qubits, matrix = step
+            if _is_diagonal("", matrix):
+                if _trivial_on_ground(qubits, matrix, ground):
+                    return False
+            else:
+                ground.difference_update(qubits)
+        elif isinstance(step, ResetStep) and target[0] is steps:
+            target[0].append(step)
+            ground.add(step.qubit)
+            return True
         target[0].append(step)
+        return True
 
     def zz_advance(q: int, until: float) -> None:
         """Accounts the ZZ phase of ``q``'s pairs up to ``until``."""
@@ -385,8 +499,9 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         nonlocal crosstalk_count
         for pair in zz_of.get(q, ()):
             if abs(zz_pending[pair]) > 1e-12:
-                emit(((index[pair[0]], index[pair[1]]), zz_phase_gate(zz_pending[pair])))
-                crosstalk_count += 1
+                if emit(((index[pair[0]], index[pair[1]]),
+                         zz_phase_gate(zz_pending[pair]))):
+                    crosstalk_count += 1
             zz_pending[pair] = 0.0
 
     def spectator_errors(op_qubits: tuple[int, ...]) -> None:
@@ -398,8 +513,8 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                 key = ("S", c, p_spec)
                 if key not in channels:
                     channels[key] = Channel((index[c],), spectator_kraus(p_spec))
-                emit(channels[key])
-                crosstalk_count += 1
+                if emit(channels[key]):
+                    crosstalk_count += 1
 
     def relaxation(q: int, duration: float) -> Channel:
         qp = device.qubits[q]
@@ -418,8 +533,8 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                                    calibrated_frequency_hz=cal.qubits[q].frequency_hz,
                                    duration_ns=duration)
         if abs(phase) > 1e-12:
-            emit(((index[q],), _rz(phase)))
-            coherent_count += 1
+            if emit(((index[q],), _rz(phase))):
+                coherent_count += 1
 
     def idle(q: int, until: float) -> None:
         gap = until - clock[q]
@@ -441,8 +556,9 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             return two_qubit_angle_scale(delta)
         return 1.0
 
-    def emit_gate(op: Operation) -> None:
-        """Emits a gate with its coherent errors and noise, advancing its qubits' clocks."""
+    def emit_gate(op: Operation, not_before: float = 0.0) -> None:
+        """Emits a gate with its coherent errors and noise, advancing its qubits' clocks; it
+        starts once its qubits are free, not before ``not_before`` (ns)."""
         nonlocal coherent_count
         if op.name == DELAY:
             for q in op.qubits:
@@ -451,7 +567,7 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
         spec = gate_spec(op.name)
         sim_qubits = tuple(index[q] for q in op.qubits)
         duration = gate_duration_ns(caps, op.name, len(op.qubits))
-        start = max(clock[q] for q in op.qubits)
+        start = max([clock[q] for q in op.qubits] + [not_before])
         for q in op.qubits:
             idle(q, start)
         scale = scale_of(op.name, op.qubits)
@@ -481,6 +597,8 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                     "supported; bind its parameters first", reason="UNSUPPORTED_OPERATION")
             parametric.append(ParametricStep(len(steps), op.name, sim_qubits, A, b, shiftable,
                                              scale if scaled_first_angle else 1.0))
+            if not _is_diagonal(op.name, None):
+                ground.difference_update(sim_qubits)
             emit(None)
         else:
             angles = [p.constant for p in op.params]
@@ -524,7 +642,9 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
             if len(op.qubits) == 2:
                 spectator_errors(op.qubits)
 
-    order = time_order(compiled, caps) if zz_of else range(len(compiled.operations))
+    order, late = schedule(compiled, caps, terminal)
+    if not zz_of:
+        order = list(range(len(compiled.operations)))  # each qubit's order is what matters
     for position in order:
         op = compiled.operations[position]
         if op.name == "barrier" or position in terminal:
@@ -561,7 +681,7 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                 if op.name == "measure":
                     clbit_ready[op.clbits[k]] = clock[q]
         else:
-            emit_gate(op)
+            emit_gate(op, late.get(position, 0.0))
         if op.condition is not None:
             target[0] = steps
             steps.append(ConditionalStep(op.condition, tuple(body)))

@@ -25,9 +25,11 @@ Operations (:class:`MatrixProductStateBackend`):
   SVDs (SciPy ``gesdd``, ``gesvd`` when ``gesdd`` does not converge).
 * Non-contiguous qubits: a *swap network with return*. The op's qubits are moved next to its
   right-most qubit by nearest-neighbour SWAPs (each one two-site SVD, truncated like any other
-  gate), the op is applied, and the SWAPs are undone in reverse order. Site order therefore
-  always equals qubit order (no permutation to track); the cost is ``2 (distance - 1)`` extra
-  two-site steps per gate.
+  gate), the op is applied, and the SWAPs are undone in reverse order, so the chain keeps its
+  site order; the cost is ``2 (distance - 1)`` extra two-site steps per gate. Which site holds
+  which qubit is fixed per backend (``site_of``); :func:`site_order` chooses it so that the
+  program's 2-qubit gates act on nearby sites (on a grid device, qubit order puts vertical
+  neighbours a row apart).
 * Truncation: after each SVD the smallest singular values are discarded while their squares
   sum to less than ``truncation_threshold`` times the block's total weight (the current
   ``<ψ|ψ>``), and beyond ``max_bond_dimension`` (the same rule as Qiskit Aer's MPS method,
@@ -72,6 +74,8 @@ __all__ = [
     "bond_dimension_bound",
     "fidelity_lower_bound",
     "mps_suitable",
+    "site_order",
+    "swap_cost",
 ]
 
 #: Default cap on every bond dimension ``χ``. At ``χ = 256`` one site holds
@@ -199,6 +203,88 @@ def mps_suitable(exe_two_qubit_gates: Sequence[tuple[int, int]], qubit_count: in
                   f"records the discarded weight")
 
 
+def swap_cost(pairs: Mapping[tuple[int, int], int], site_of: Sequence[int]) -> int:
+    """Nearest-neighbour SWAPs the 2-qubit gates ``pairs`` (``(a, b) -> count``) cost on a
+    chain whose site of qubit ``q`` is ``site_of[q]``: ``Σ count (|site a - site b| - 1)``
+    (each way; the swap network returns)."""
+    return sum(w * (abs(site_of[a] - site_of[b]) - 1) for (a, b), w in pairs.items())
+
+
+def site_order(two_qubit_gates: Sequence[tuple[int, int]], qubit_count: int) -> list[int]:
+    """``site_of`` (qubit -> chain site) placing the qubits of frequent 2-qubit gates close.
+
+    Spectral ordering: the qubits of each connected component of the gate graph (edge
+    weights: gate counts) sorted by the Fiedler vector of its Laplacian, the ordering heuristic
+    of DMRG orbital ordering (Barcza, Legeza, Marti & Reiher, PRA 83, 012508 (2011)), then
+    improved by adjacent transpositions while :func:`swap_cost` falls. The qubit order is kept
+    when it costs no more. Deterministic; ``O(n^3)`` for the eigenvectors (n <= a few hundred).
+    """
+    n = int(qubit_count)
+    pairs: dict[tuple[int, int], int] = {}
+    for a, b in two_qubit_gates:
+        if a != b:
+            key = (min(a, b), max(a, b))
+            pairs[key] = pairs.get(key, 0) + 1
+    identity = list(range(n))
+    if not pairs or n < 3:
+        return identity
+    neighbours: dict[int, list[tuple[int, int]]] = {q: [] for q in range(n)}
+    for (a, b), w in pairs.items():
+        neighbours[a].append((b, w))
+        neighbours[b].append((a, w))
+    seen: set[int] = set()
+    order: list[int] = []
+    for root in range(n):  # components in order of their smallest qubit
+        if root in seen:
+            continue
+        component, frontier = [], [root]
+        seen.add(root)
+        while frontier:
+            q = frontier.pop()
+            component.append(q)
+            for r, _ in neighbours[q]:
+                if r not in seen:
+                    seen.add(r)
+                    frontier.append(r)
+        component.sort()
+        if len(component) > 2:
+            local = {q: i for i, q in enumerate(component)}
+            laplacian = np.zeros((len(component), len(component)))
+            for q in component:
+                for r, w in neighbours[q]:
+                    laplacian[local[q], local[r]] -= w
+                    laplacian[local[q], local[q]] += w
+            fiedler = np.linalg.eigh(laplacian)[1][:, 1]
+            if fiedler[0] > 0:
+                fiedler = -fiedler  # a fixed sign: the smallest qubit towards the start
+            component = [component[i] for i in np.lexsort((np.arange(len(component)),
+                                                           np.round(fiedler, 12)))]
+        order.extend(component)
+    site_of = [0] * n
+    for k, q in enumerate(order):
+        site_of[q] = k
+
+    def local_cost(q: int, site: dict[int, int] | None = None) -> int:
+        at = site_of if site is None else site
+        return sum(w * (abs(at[q] - at[r]) - 1) for r, w in neighbours[q])
+
+    for _ in range(4 * n):  # passes of adjacent transpositions
+        improved = False
+        for k in range(n - 1):
+            a, b = order[k], order[k + 1]
+            before = local_cost(a) + local_cost(b)
+            site_of[a], site_of[b] = k + 1, k
+            after = local_cost(a) + local_cost(b)
+            if after < before:
+                order[k], order[k + 1] = b, a
+                improved = True
+            else:
+                site_of[a], site_of[b] = k, k + 1
+        if not improved:
+            break
+    return site_of if swap_cost(pairs, site_of) < swap_cost(pairs, identity) else identity
+
+
 def _svd(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     try:
         return scipy.linalg.svd(matrix, full_matrices=False, check_finite=False,
@@ -217,7 +303,11 @@ class MatrixProductStateBackend:
     """:class:`~quantum_service.engines.backend.PureStateBackend` over matrix-product states.
 
     Args:
-        qubit_count: ``n >= 1``; site ``k`` is qubit ``k``.
+        qubit_count: ``n >= 1``.
+        site_of: ``site_of[q]`` is the chain site of qubit ``q`` (a permutation of
+            ``range(n)``; default: site ``k`` is qubit ``k``). Every public method takes qubit
+            indices; ordering the sites so that the program's 2-qubit gates act on nearby
+            sites saves SWAPs (:func:`site_order`).
         max_bond_dimension: cap ``χ`` on every bond (default
             :data:`DEFAULT_MAX_BOND_DIMENSION`), >= 1.
         truncation_threshold: relative discarded weight allowed per SVD (default
@@ -230,7 +320,8 @@ class MatrixProductStateBackend:
     name = "mps"
 
     def __init__(self, qubit_count: int, *, max_bond_dimension: int = DEFAULT_MAX_BOND_DIMENSION,
-                 truncation_threshold: float = DEFAULT_TRUNCATION_THRESHOLD) -> None:
+                 truncation_threshold: float = DEFAULT_TRUNCATION_THRESHOLD,
+                 site_of: Sequence[int] | None = None) -> None:
         if int(qubit_count) != qubit_count or qubit_count < 1:
             raise ValueError(f"qubit_count must be an integer >= 1, got {qubit_count!r}")
         if int(max_bond_dimension) != max_bond_dimension or max_bond_dimension < 1:
@@ -240,6 +331,11 @@ class MatrixProductStateBackend:
             raise ValueError(f"truncation_threshold must be in [0, 1), got "
                              f"{truncation_threshold!r}")
         self._n = int(qubit_count)
+        if site_of is None:
+            site_of = range(self._n)
+        self._site = [int(k) for k in site_of]
+        if sorted(self._site) != list(range(self._n)):
+            raise ValueError(f"site_of must be a permutation of range({self._n})")
         self.max_bond_dimension = int(max_bond_dimension)
         self.truncation_threshold = float(truncation_threshold)
 
@@ -285,7 +381,7 @@ class MatrixProductStateBackend:
         steps: list[_OpenStep | None] = []
         last: dict[int, int] = {}
         for position, (qubits, matrix) in enumerate(ops):
-            qubits = tuple(int(q) for q in qubits)
+            qubits = tuple(self._site[int(q)] for q in qubits)
             member = (position, qubits, None if position in parametric else
                       np.asarray(matrix, dtype=np.complex128))
             touched = sorted({last[q] for q in qubits if q in last})
@@ -311,14 +407,17 @@ class MatrixProductStateBackend:
     def run(self, segment: MpsSegment, state: MatrixProductState,
             bound: Mapping[int, np.ndarray]) -> MatrixProductState:
         for step in segment.steps:
-            self.apply(state, step.qubits, step.bind(bound))
+            self._apply_sites(state, step.qubits, step.bind(bound))
         return state
 
     def apply(self, state: MatrixProductState, qubits: tuple[int, ...], matrix: np.ndarray
               ) -> MatrixProductState:
         """Applies ``matrix`` (complex128 ``(2**m, 2**m)``, first listed qubit = most
         significant, not necessarily unitary) to ``qubits``, without renormalising."""
-        qubits = tuple(int(q) for q in qubits)
+        return self._apply_sites(state, tuple(self._site[int(q)] for q in qubits), matrix)
+
+    def _apply_sites(self, state: MatrixProductState, qubits: tuple[int, ...],
+                     matrix: np.ndarray) -> MatrixProductState:
         matrix = np.asarray(matrix, dtype=np.complex128)
         if len(qubits) == 1:
             self._apply_one(state, qubits[0], matrix)
@@ -345,7 +444,7 @@ class MatrixProductStateBackend:
 
     def reduced_density_matrix(self, state: MatrixProductState, qubits: tuple[int, ...]
                                ) -> np.ndarray:
-        qubits = tuple(int(q) for q in qubits)
+        qubits = tuple(self._site[int(q)] for q in qubits)
         m = len(qubits)
         sites = sorted(qubits)
         c = state.centre
@@ -388,6 +487,8 @@ class MatrixProductStateBackend:
         norm = self.norm_squared(state)
         tensors = state.tensors
         c, n = state.centre, self._n
+        terms = [{self._site[int(q)]: letter for q, letter in factors.items()}
+                 for factors in terms]
         # left[k]: contraction of sites < k for k > c (identity for k <= c); right[k]: of
         # sites > k for k < c (identity for k >= c).
         left: dict[int, np.ndarray] = {}
@@ -427,7 +528,7 @@ class MatrixProductStateBackend:
         """Sequential conditional sampling (Ferris & Vidal 2012) over the sites from the first
         to the last measured qubit (unmeasured ones between are sampled and dropped: the
         marginal of a joint sample), shots grouped by shared outcome prefix."""
-        qubits = [int(q) for q in qubits]
+        qubits = [self._site[int(q)] for q in qubits]
         if not qubits or shot_count == 0:
             return np.zeros((shot_count, len(qubits)), dtype=np.uint8)
         first, final = min(qubits), max(qubits)

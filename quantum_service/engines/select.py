@@ -6,7 +6,7 @@ from quantum_service.engines.backend import PureStateBackend, StateVectorBackend
 from quantum_service.engines.base import Engine, EngineChoice
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.executable import ConditionalStep, Executable
-from quantum_service.engines.mps import MatrixProductStateBackend, mps_suitable
+from quantum_service.engines.mps import MatrixProductStateBackend, mps_suitable, site_order
 from quantum_service.engines.statevector import FusedStateVectorEngine
 from quantum_service.engines.trajectory import TrajectoryEngine
 
@@ -38,9 +38,18 @@ def _two_qubit_pairs(steps: list[object]) -> list[tuple[int, int]]:
 
 def _pure_backend(exe: Executable) -> tuple[PureStateBackend, str, str]:
     """The pure-state form for trajectories: ``(backend, engine name, reason)``."""
-    use_mps, why = mps_suitable(_two_qubit_pairs(exe.steps), exe.qubit_count)
+    pairs = _two_qubit_pairs(exe.steps)
+    use_mps, why = mps_suitable(pairs, exe.qubit_count)
     if use_mps:
-        return MatrixProductStateBackend(exe.qubit_count), "mps", why
+        site_of: list[int] | None = site_order(pairs, exe.qubit_count)
+        if site_of != list(range(exe.qubit_count)):
+            sited_ok, sited_why = mps_suitable([(site_of[a], site_of[b]) for a, b in pairs],
+                                               exe.qubit_count)
+            if sited_ok:
+                why = f"{sited_why}; chain sites ordered along the 2-qubit gates"
+            else:
+                site_of = None
+        return MatrixProductStateBackend(exe.qubit_count, site_of=site_of), "mps", why
     return StateVectorBackend(exe.qubit_count), "trajectories", why
 
 

@@ -8,11 +8,12 @@ BENCH_ARGS ?=
 
 AI_STAMP := $(VENV)/.qcore-ai-installed
 
-.PHONY: install install-ai run test test-offline test-slow bench protos services dashboard browsers \
+.PHONY: install install-ai run run-full test test-offline test-slow bench protos services dashboard browsers \
 	node-deps clean help hpc-local certs
 
 help:
 	@echo "make run        set up, start broker + services, run the VQE/QAOA main job, stop"
+	@echo "make run-full   make run, then the BeH2/H2O optima evaluated on a noisy QPU (+1 min)"
 	@echo "make test       run the test suite (fast; slow suites: make test-slow)"
 	@echo "make install-ai the optional ai extra (CPU PyTorch): inference, QTHA and their tests"
 	@echo "make test-offline  run the broker, integration and client tests in a network namespace"
@@ -49,6 +50,10 @@ install-ai: $(AI_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m qcore_client.mainjob --out out/run_summary.json
+
+# run-full: the main job, then the BeH2 and H2O optima evaluated on the noisy ion-chain-11.
+run-full: $(STAMP)
+	$(BIN)/python -m qcore_client.mainjob --full --out out/run_summary_full.json
 
 # The Node.js client's packages (its test is skipped without node/npm or these).
 NODE_STAMP := clients/node/node_modules/.package-lock.json

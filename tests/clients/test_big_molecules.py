@@ -139,3 +139,25 @@ def test_vqe_reaches_chemical_accuracy_on_the_ideal_qpu(local_stack: LocalStack,
     assert iterations and iterations[0].energy < problem.hf_energy  # the first step descends
     assert abs(result.energy - problem.exact_energy) < CHEMICAL_ACCURACY_HARTREE
     assert result.energy > problem.exact_energy - 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_main_job_full_reports_the_noisy_error_at_the_ideal_optimum(local_stack: LocalStack
+                                                                    ) -> None:
+    """``--full``: BeH2's ideal optimum evaluated on the noisy ion chain. A noisy state's
+    energy obeys the variational bound Tr(ρH) >= E_0, so the reported error is >= 0 and, the
+    noise being real, larger than the ideal run's."""
+    from rich.console import Console
+
+    from qcore_client.mainjob import IDEAL_QPU, NOISY_AT_OPTIMUM_QPU, RunSpec, main_job
+
+    summary = main_job(local_stack, (RunSpec("beh2", IDEAL_QPU, adjoint_gradient=True,
+                                             tolerance=1e-10),),
+                       Console(quiet=True), noisy_at_optimum=("beh2",))
+    ideal, noisy = summary["runs"]
+    assert (ideal["qpu_id"], noisy["qpu_id"]) == (IDEAL_QPU, NOISY_AT_OPTIMUM_QPU)
+    assert noisy["noisy"] and noisy["evaluations"] == 1
+    assert noisy["exact_energy"] == ideal["exact_energy"]
+    assert noisy["error"] > ideal["error"] + 1e-3 >= -1e-9 + 1e-3
+    assert noisy["error"] == pytest.approx(noisy["energy"] - noisy["exact_energy"])

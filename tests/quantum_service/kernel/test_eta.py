@@ -53,7 +53,12 @@ def test_the_rate_is_learned_from_observed_run_times():
     assert model.rate_s("other-qpu", "statevector") == PRIOR_RATE_S["statevector"]
 
 
+@pytest.mark.slow
 async def test_etas_of_a_mixed_queue_are_within_20_percent_of_the_actual_starts() -> None:
+    # A wall-clock accuracy check, so in the slow suite (``make test-slow``): inside the whole
+    # fast suite on a loaded 2-core machine the jobs' run times vary by tens of percent between
+    # the jobs that teach the rate and the ones scored (median error 0.30-0.35 in both tries of
+    # one CI run, 0.09 and 0.18 alone). The scheduling report measures the same scenario.
     # Another process taking the CPU while the first job runs delays every start by the same
     # amount, which no prediction can know: a second run then decides. A wrong order or a
     # wrong rate misses in both.

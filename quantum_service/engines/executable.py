@@ -261,10 +261,14 @@ _FIXED_DRIVE_ERRORS = {
 _DIAGONAL_PARAMETRIC = frozenset({"rz", "p", "u1", "cp", "crz", "rzz"})
 
 
+def _is_diagonal_matrix(matrix: np.ndarray) -> bool:
+    return not np.any(matrix - np.diag(np.diag(matrix)))
+
+
 def _is_diagonal(name: str, matrix: np.ndarray | None) -> bool:
     if matrix is None:
         return name in _DIAGONAL_PARAMETRIC
-    return not np.any(matrix - np.diag(np.diag(matrix)))
+    return _is_diagonal_matrix(matrix)
 
 
 def _fixes_ground(channel: Channel) -> bool:
@@ -475,15 +479,13 @@ def build_executable(compiled: Circuit, *, caps: QpuCapabilities, device: Device
                 ground.difference_update(step.qubits)
         elif isinstance(step, tuple):
             qubits, matrix = step
-            if _is_diagonal("", matrix):
+            if _is_diagonal_matrix(matrix):
                 if _trivial_on_ground(qubits, matrix, ground):
                     return False
             else:
                 ground.difference_update(qubits)
         elif isinstance(step, ResetStep) and target[0] is steps:
-            target[0].append(step)
-            ground.add(step.qubit)
-            return True
+            ground.add(step.qubit)  # unconditionally back in |0> (not inside a condition)
         target[0].append(step)
         return True
 

@@ -264,9 +264,8 @@ def site_order(two_qubit_gates: Sequence[tuple[int, int]], qubit_count: int) -> 
     for k, q in enumerate(order):
         site_of[q] = k
 
-    def local_cost(q: int, site: dict[int, int] | None = None) -> int:
-        at = site_of if site is None else site
-        return sum(w * (abs(at[q] - at[r]) - 1) for r, w in neighbours[q])
+    def local_cost(q: int) -> int:
+        return sum(w * (abs(site_of[q] - site_of[r]) - 1) for r, w in neighbours[q])
 
     for _ in range(4 * n):  # passes of adjacent transpositions
         improved = False

@@ -7,6 +7,11 @@ qubit with the most interactions goes to the best-connected, most central free p
 then each next one (most interactions with those already placed) to the free physical qubit
 minimising the interaction-weighted hop distance to its placed partners. SABRE's bidirectional
 refinement (:mod:`quantum_service.compiler.routing`) then improves on it.
+
+Before either, :func:`perfect_layout` looks for a placement that needs no SWAP at all: every
+two-qubit gate on a coupler, i.e. a subgraph monomorphism of the interaction graph into the
+coupling map, found by VF2 (Cordella et al., IEEE TPAMI 26, 1367 (2004)) as rustworkx
+implements it, within a call limit, the search Qiskit's ``VF2Layout`` pass runs first.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import rustworkx
 import scipy.sparse
 import scipy.sparse.csgraph
 
 from quantum_service.errors import InvalidProgramError
 
-__all__ = ["CouplingGraph", "check_routable", "greedy_layout", "trivial_layout"]
+__all__ = ["CouplingGraph", "check_routable", "greedy_layout", "perfect_layout",
+           "trivial_layout"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,57 @@ class CouplingGraph:
 def trivial_layout(physical_count: int) -> list[int]:
     """Virtual qubit ``i`` on physical qubit ``i``."""
     return list(range(physical_count))
+
+
+def perfect_layout(pairs: Sequence[tuple[int, int]], logical_count: int, graph: CouplingGraph,
+                   *, call_limit: int) -> list[int] | None:
+    """A layout under which every two-qubit gate acts on coupled qubits, or ``None``.
+
+    The trivial layout is kept when it already is one (a circuit written on physical qubits
+    stays where its author put it); otherwise VF2 searches a subgraph monomorphism of the
+    interaction graph into the coupling map (``rustworkx.vf2_mapping(..., subgraph=True,
+    induced=False)``), stopping after ``call_limit`` state expansions, so the time is bounded
+    however hard the instance.
+
+    Args:
+        pairs: the logical qubit pairs of the circuit's two-qubit gates.
+        logical_count: logical qubits ``n <= graph.qubit_count``.
+        graph: the coupling graph.
+        call_limit: VF2 state expansions allowed, >= 1 (Qiskit's preset pass managers allow
+            5e4, 5e6 and 3e7 at optimisation levels 1, 2 and 3: ``get_vf2_limits`` in
+            ``qiskit.transpiler.preset_passmanagers.common``).
+    Returns:
+        A permutation ``v2p`` of ``range(P)`` as :func:`greedy_layout` returns (qubits without
+        two-qubit gates on the physical qubits left over, lowest first), or ``None`` when no
+        SWAP-free placement was found within the limit.
+    """
+    edges = _interaction_weights(pairs)
+    physical = graph.qubit_count
+    if all(b in graph.neighbors[a] for a, b in edges):
+        return trivial_layout(physical)
+    interacting = sorted({q for pair in edges for q in pair})
+    if len(interacting) > physical:
+        return None
+    coupling = rustworkx.PyGraph()
+    coupling.add_nodes_from(range(physical))
+    coupling.add_edges_from_no_data([(a, b) for a in range(physical)
+                                     for b in graph.neighbors[a] if a < b])
+    local = {v: i for i, v in enumerate(interacting)}
+    interaction = rustworkx.PyGraph()
+    interaction.add_nodes_from(interacting)
+    interaction.add_edges_from_no_data([(local[a], local[b]) for a, b in edges])
+    mappings = rustworkx.vf2_mapping(coupling, interaction, subgraph=True, induced=False,
+                                     id_order=False, call_limit=int(call_limit))
+    found = next(iter(mappings), None)
+    if found is None:
+        return None
+    placed = {interacting[i]: p for p, i in found.items()}
+    leftovers = sorted(set(range(physical)) - set(placed.values()))
+    layout = [placed[v] if v in placed else -1 for v in range(logical_count)]
+    for v in range(logical_count):
+        if layout[v] < 0:
+            layout[v] = leftovers.pop(0)
+    return layout + leftovers
 
 
 def _interaction_weights(pairs: Sequence[tuple[int, int]]) -> Counter[tuple[int, int]]:

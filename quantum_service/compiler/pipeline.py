@@ -9,6 +9,7 @@ from quantum_service.compiler.layout import (
     CouplingGraph,
     check_routable,
     greedy_layout,
+    perfect_layout,
     trivial_layout,
 )
 from quantum_service.compiler.measurement import (
@@ -32,6 +33,10 @@ __all__ = ["COMPILE_CACHE", "COMPILE_CACHE_BYTES", "COMPILE_CACHE_SIZE", "OPTIMI
 
 #: Accepted ``optimization_level`` values.
 OPTIMIZATION_LEVELS = (0, 1, 2, 3)
+
+# VF2 state expansions allowed in the search for a SWAP-free layout, per optimisation level
+# (Qiskit's preset pass managers: ``get_vf2_limits``).
+_VF2_CALL_LIMITS = {1: 50_000, 2: 5_000_000, 3: 30_000_000}
 
 # Bidirectional SABRE layout-refinement rounds per optimisation level.
 _REFINEMENT_ROUNDS = {0: 0, 1: 2, 2: 4, 3: 6}
@@ -212,6 +217,11 @@ def _initial_layout(operations: list[Operation], logical_count: int, graph: Coup
         trivial_ok = False
     if optimization_level == 0 and trivial_ok:
         return trivial
+    if optimization_level > 0:
+        perfect = perfect_layout(pairs, logical_count, graph,
+                                 call_limit=_VF2_CALL_LIMITS[optimization_level])
+        if perfect is not None:
+            return perfect
     rounds = _REFINEMENT_ROUNDS[optimization_level]
     layout, swaps = refine_layout(operations, greedy_layout(pairs, logical_count, graph), graph,
                                   rounds=rounds)

@@ -95,6 +95,12 @@ class ExecutionResult:
         mitigation: per parameter set, what mitigation measured (when
             ``ExecutionOptions.mitigation``); ``expectation_values`` then hold the mitigated
             values (zero-noise extrapolated with ZNE) and ``standard_errors`` their errors.
+        truncation_errors: per parameter set, the truncation error of the states behind its
+            results: the largest accumulated discarded weight ``Σ ε_i`` of one
+            matrix-product-state trajectory (relative weights discarded by its SVD
+            truncations; its fidelity with the untruncated state is about ``Π (1 - ε_i)``,
+            :mod:`quantum_service.engines.mps`); 0 for exact engines. ``None`` for drivers
+            without an engine.
     """
 
     expectation_values: np.ndarray | None = None
@@ -109,6 +115,7 @@ class ExecutionResult:
     engine_reason: str = ""
     executor: str = ""
     mitigation: list[MitigationRecord] | None = None
+    truncation_errors: list[float] | None = None
 
 
 @dataclass(slots=True)

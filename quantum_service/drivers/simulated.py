@@ -94,6 +94,7 @@ from quantum_service.engines import (
     stack_observables,
 )
 from quantum_service.engines.executable import Executable, build_executable
+from quantum_service.engines.mps import DEFAULT_MAX_BOND_DIMENSION
 from quantum_service.errors import FailedPreconditionError, InvalidProgramError
 from quantum_service.execution.inprocess import InProcessExecutor
 from quantum_service.mitigation import (
@@ -162,11 +163,23 @@ class SimulatedQpuDriver(QpuDriver):
             disables drift. Ideal devices never drift.
         seed: seed of the drift trajectory.
         drift_step_s: device seconds per drift step.
+        max_bond_dimension: the bond cap of matrix-product-state simulations (default
+            :data:`~quantum_service.engines.mps.DEFAULT_MAX_BOND_DIMENSION`), >= 1, as a
+            simulator's backend option (Qiskit Aer's ``matrix_product_state_max_bond_dimension``);
+            what a lower cap cuts off is reported on every result
+            (``ExecutionResult.truncation_errors``).
+    Raises:
+        ValueError: ``max_bond_dimension`` is not an integer >= 1.
     """
 
     def __init__(self, capabilities: QpuCapabilities, parameters: DeviceParameters, *,
                  drift: DriftRates | bool = True, seed: int = 0,
-                 drift_step_s: float = 10.0) -> None:
+                 drift_step_s: float = 10.0,
+                 max_bond_dimension: int = DEFAULT_MAX_BOND_DIMENSION) -> None:
+        if int(max_bond_dimension) != max_bond_dimension or max_bond_dimension < 1:
+            raise ValueError(f"max_bond_dimension must be an integer >= 1, got "
+                             f"{max_bond_dimension!r}")
+        self._max_bond_dimension = int(max_bond_dimension)
         self._caps = capabilities
         rates = DRIFT_RATES.get(capabilities.modality) if drift is True else drift or None
         self._drift: DriftingDevice | None = None
@@ -471,7 +484,8 @@ class SimulatedQpuDriver(QpuDriver):
         """The bound executable as simulation work (one per bound executable)."""
         sim = program.simulation
         if sim is None or sim.executable is not exe or sim.observable is not obs:
-            sim = program.simulation = SimulationProgram(exe, obs)
+            sim = program.simulation = SimulationProgram(
+                exe, obs, max_bond_dimension=self._max_bond_dimension)
         return sim
 
     def _engine(self, program: _Program, exe: Executable) -> Engine:
@@ -639,7 +653,8 @@ class SimulatedQpuDriver(QpuDriver):
                 run_counts, sim, [CountsItem(x, shots, entropy, first + row)
                                   for row, x in enumerate(x_all)],
                 item_cost_s=row_s, should_stop=options.should_stop)
-            result.counts = counts.results
+            result.counts = [o.counts for o in counts.results]
+            result.truncation_errors = [o.truncation_error for o in counts.results]
             self._note(result, counts.where)
             if options.readout_mitigation:
                 result.mitigated_probabilities = [self._mitigate(exe, c) for c in result.counts]
@@ -670,6 +685,7 @@ class SimulatedQpuDriver(QpuDriver):
                 item_cost_s=row_s * circuits * obs.setting_count,
                 should_stop=options.should_stop)
             self._note(result, batch.where)
+            result.truncation_errors = [o.truncation_error for o in batch.results]
             k = obs.observable_count
             values = np.array([o.values for o in batch.results]).reshape(m, k)
             errors = np.array([o.standard_errors for o in batch.results]).reshape(m, k)
@@ -816,6 +832,10 @@ class SimulatedQpuDriver(QpuDriver):
                 result.circuit_executions += out.circuit_executions
                 result.engine, result.engine_reason = out.engine, out.engine_reason
                 result.executor = out.executor
+                if out.truncation_errors is not None:
+                    result.truncation_errors = [
+                        max(a, b) for a, b in zip(result.truncation_errors
+                                                  or [0.0] * m, out.truncation_errors)]
         errors = np.sqrt(variances)
         records: list[MitigationRecord] = []
         if zne is not None:
@@ -898,6 +918,7 @@ class SimulatedQpuDriver(QpuDriver):
                 executions += 2 * len(exe.parametric) * m
         result.expectation_values = values if several else values[:, 0]
         result.standard_errors = np.zeros_like(result.expectation_values)
+        result.truncation_errors = [0.0] * len(values)
         return self._finish(result, exe, executions, obs.setting_count, 0,
                             calibration=calibration)
 

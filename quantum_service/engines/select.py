@@ -6,7 +6,12 @@ from quantum_service.engines.backend import PureStateBackend, StateVectorBackend
 from quantum_service.engines.base import Engine, EngineChoice
 from quantum_service.engines.density_matrix import FusedDensityMatrixEngine
 from quantum_service.engines.executable import ConditionalStep, Executable
-from quantum_service.engines.mps import MatrixProductStateBackend, mps_suitable, site_order
+from quantum_service.engines.mps import (
+    DEFAULT_MAX_BOND_DIMENSION,
+    MatrixProductStateBackend,
+    mps_suitable,
+    site_order,
+)
 from quantum_service.engines.statevector import FusedStateVectorEngine
 from quantum_service.engines.trajectory import TrajectoryEngine
 
@@ -36,25 +41,32 @@ def _two_qubit_pairs(steps: list[object]) -> list[tuple[int, int]]:
     return pairs
 
 
-def _pure_backend(exe: Executable) -> tuple[PureStateBackend, str, str]:
+def _pure_backend(exe: Executable, max_bond_dimension: int
+                  ) -> tuple[PureStateBackend, str, str]:
     """The pure-state form for trajectories: ``(backend, engine name, reason)``."""
     pairs = _two_qubit_pairs(exe.steps)
-    use_mps, why = mps_suitable(pairs, exe.qubit_count)
+    use_mps, why = mps_suitable(pairs, exe.qubit_count, max_bond_dimension=max_bond_dimension)
     if use_mps:
         site_of: list[int] | None = site_order(pairs, exe.qubit_count)
         if site_of != list(range(exe.qubit_count)):
             sited_ok, sited_why = mps_suitable([(site_of[a], site_of[b]) for a, b in pairs],
-                                               exe.qubit_count)
+                                               exe.qubit_count,
+                                               max_bond_dimension=max_bond_dimension)
             if sited_ok:
                 why = f"{sited_why}; chain sites ordered along the 2-qubit gates"
             else:
                 site_of = None
-        return MatrixProductStateBackend(exe.qubit_count, site_of=site_of), "mps", why
+        return MatrixProductStateBackend(exe.qubit_count, site_of=site_of,
+                                         max_bond_dimension=max_bond_dimension), "mps", why
     return StateVectorBackend(exe.qubit_count), "trajectories", why
 
 
-def select_engine(exe: Executable) -> Engine:
+def select_engine(exe: Executable, *, max_bond_dimension: int = DEFAULT_MAX_BOND_DIMENSION
+                  ) -> Engine:
     """The engine for ``exe``, planned (fused) once; callers cache it with the executable.
+
+    ``max_bond_dimension`` caps a matrix-product state's bonds (>= 1; what is cut off is
+    reported as the truncation error).
 
     Rule, in order:
 
@@ -72,7 +84,7 @@ def select_engine(exe: Executable) -> Engine:
     k = exe.qubit_count
     noise = "noisy" if exe.noisy else "noiseless"
     if exe.dynamic or (exe.noisy and k > DENSITY_MATRIX_MAX_QUBITS):
-        backend, name, why = _pure_backend(exe)
+        backend, name, why = _pure_backend(exe, max_bond_dimension)
         what = "dynamic circuit" if exe.dynamic else (
             f"noisy device, {k} active qubits (> {DENSITY_MATRIX_MAX_QUBITS} for an exact "
             f"density matrix)")
@@ -81,7 +93,7 @@ def select_engine(exe: Executable) -> Engine:
     if exe.noisy:
         return FusedDensityMatrixEngine(exe, EngineChoice(
             "density_matrix", f"noisy device: exact density matrix of {k} active qubit(s)"))
-    backend, name, why = _pure_backend(exe)
+    backend, name, why = _pure_backend(exe, max_bond_dimension)
     if name == "mps":
         return TrajectoryEngine(exe, backend, EngineChoice(
             name, f"{noise} device: one trajectory; {why}"))

@@ -36,6 +36,7 @@ generator in a fixed order.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,8 +152,7 @@ class TrajectoryEngine:
         self._exact_trajectories = exact_trajectories
         self._unravelled: dict[int, _Unravelled] = {}
         self._items = self._plan(list(enumerate(exe.steps)))
-        #: Largest discarded weight of a finished branch in the last run (0 for exact forms).
-        self.truncation_error = 0.0
+        self._last = threading.local()  # truncation error of this thread's last run
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -224,6 +224,12 @@ class TrajectoryEngine:
     def choice(self) -> EngineChoice:
         return self._choice
 
+    @property
+    def truncation_error(self) -> float:
+        """The largest accumulated discarded weight of a finished branch in this thread's last
+        run (:meth:`~.backend.PureStateBackend.truncation_error`; 0 for exact forms)."""
+        return float(getattr(self._last, "error", 0.0))
+
     def counts(self, x: np.ndarray, shot_count: int, rng: np.random.Generator
                ) -> dict[str, int]:
         exe = self._exe
@@ -266,8 +272,7 @@ class TrajectoryEngine:
         return None
 
     def _note_truncation(self, state: Any) -> None:
-        self.truncation_error = max(self.truncation_error,
-                                    self._backend.truncation_error(state))
+        self._last.error = max(self.truncation_error, self._backend.truncation_error(state))
 
     # -- simulation --------------------------------------------------------------------------
 
@@ -275,7 +280,7 @@ class TrajectoryEngine:
                   rng: np.random.Generator, sink: Callable[[Any, list[_Group]], None]) -> None:
         bound = self._exe.parametric_matrices(x, shift)
         groups = [_Group(0, rng.random(shot_count))]
-        self.truncation_error = 0.0
+        self._last.error = 0.0
         self._run_items(self._items, 0, self._backend.zero_state(), groups, bound, rng, sink)
 
     def _run_items(self, items: list[_Item], start: int, state: Any, groups: list[_Group],

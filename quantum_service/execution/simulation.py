@@ -31,11 +31,13 @@ import numpy as np
 
 from quantum_service.engines import Engine, ReadoutObservable, estimate_observables, select_engine
 from quantum_service.engines.executable import Executable
+from quantum_service.engines.mps import DEFAULT_MAX_BOND_DIMENSION
 from quantum_service.simulator import AdjointProgram
 
 __all__ = [
     "CountsItem",
     "EstimateItem",
+    "CountsOutcome",
     "EstimateOutcome",
     "ExactItem",
     "SimulationProgram",
@@ -63,22 +65,28 @@ class SimulationProgram:
     Args:
         executable: the bound executable.
         observable: its read-out observable, or ``None`` for a sampling program.
+        max_bond_dimension: the cap of a matrix-product state's bonds, >= 1
+            (:func:`~quantum_service.engines.select_engine`).
     """
 
-    def __init__(self, executable: Executable, observable: ReadoutObservable | None) -> None:
+    def __init__(self, executable: Executable, observable: ReadoutObservable | None, *,
+                 max_bond_dimension: int = DEFAULT_MAX_BOND_DIMENSION) -> None:
         self.executable = executable
         self.observable = observable
+        self.max_bond_dimension = int(max_bond_dimension)
         self._key: str | None = None
         self._engine: Engine | None = None
         self._adjoint: tuple[AdjointProgram | None, ...] | None = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"executable": self.executable, "observable": self.observable, "key": self._key}
+        return {"executable": self.executable, "observable": self.observable, "key": self._key,
+                "max_bond_dimension": self.max_bond_dimension}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.executable = state["executable"]
         self.observable = state["observable"]
+        self.max_bond_dimension = state["max_bond_dimension"]
         self._key = state["key"]
         self._engine = None
         self._adjoint = None
@@ -86,11 +94,11 @@ class SimulationProgram:
 
     @property
     def content_key(self) -> str:
-        """SHA-256 (hex) of the pickled executable and observable, computed once and pickled
+        """SHA-256 (hex) of the pickled executable, observable and bond cap, computed once and pickled
         with the program (a copy keeps the key; re-pickling may order the bytes differently,
         e.g. after an observable's cached forms were filled)."""
         if self._key is None:
-            data = pickle.dumps((self.executable, self.observable),
+            data = pickle.dumps((self.executable, self.observable, self.max_bond_dimension),
                                 protocol=pickle.HIGHEST_PROTOCOL)
             self._key = hashlib.sha256(data).hexdigest()
         return self._key
@@ -100,7 +108,8 @@ class SimulationProgram:
         planned once per process."""
         with self._lock:
             if self._engine is None:
-                self._engine = select_engine(self.executable)
+                self._engine = select_engine(self.executable,
+                                             max_bond_dimension=self.max_bond_dimension)
             return self._engine
 
     def adjoint(self) -> AdjointProgram | None:
@@ -152,11 +161,24 @@ class CountsItem:
     row: int
 
 
-def run_counts(program: SimulationProgram, items: Sequence[CountsItem]) -> list[dict[str, int]]:
-    """Counts of each item: bitstring (highest clbit first) → count, summing to its shots."""
+@dataclass(frozen=True, slots=True)
+class CountsOutcome:
+    """One :class:`CountsItem`'s ``counts`` (bitstring, highest clbit first → count, summing to
+    its shots) and the ``truncation_error`` of the states behind them (the largest accumulated
+    discarded weight of a matrix-product-state trajectory; 0 for exact engines)."""
+
+    counts: dict[str, int]
+    truncation_error: float = 0.0
+
+
+def run_counts(program: SimulationProgram, items: Sequence[CountsItem]) -> list[CountsOutcome]:
+    """Counts of each item, with the truncation error of its states."""
     engine = program.engine()
-    return [engine.counts(item.x, item.shot_count, row_generator(item.entropy, item.row))
-            for item in items]
+    out: list[CountsOutcome] = []
+    for item in items:
+        counts = engine.counts(item.x, item.shot_count, row_generator(item.entropy, item.row))
+        out.append(CountsOutcome(counts, engine.truncation_error))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +204,14 @@ class EstimateItem:
 @dataclass(frozen=True, slots=True)
 class EstimateOutcome:
     """One :class:`EstimateItem`'s ``values`` and ``standard_errors`` (float64 ``(k,)``, one per
-    observable of the program's read-out observable) and ``gradients`` (float64
-    ``(k, parameter_count)``, or ``None``)."""
+    observable of the program's read-out observable), ``gradients`` (float64
+    ``(k, parameter_count)``, or ``None``) and ``truncation_error`` (as
+    :class:`CountsOutcome`'s, the largest over the item's runs)."""
 
     values: np.ndarray
     standard_errors: np.ndarray
     gradients: np.ndarray | None
+    truncation_error: float = 0.0
 
 
 def run_estimates(program: SimulationProgram, items: Sequence[EstimateItem]
@@ -204,18 +228,21 @@ def run_estimates(program: SimulationProgram, items: Sequence[EstimateItem]
         rng = row_generator(item.entropy, item.row)
         values, errors = estimate_observables(engine, obs, item.x, item.shot_count, rng,
                                               mitigate=item.mitigate)
+        truncation = engine.truncation_error
         grads = None
         if item.gradient:
             shifts = np.empty((len(exe.parametric), obs.observable_count))
             for i in range(len(exe.parametric)):
                 e_plus, _ = estimate_observables(engine, obs, item.x, item.shot_count, rng,
                                                  mitigate=item.mitigate, shift=(i, np.pi / 2))
+                truncation = max(truncation, engine.truncation_error)
                 e_minus, _ = estimate_observables(engine, obs, item.x, item.shot_count, rng,
                                                   mitigate=item.mitigate,
                                                   shift=(i, -np.pi / 2))
+                truncation = max(truncation, engine.truncation_error)
                 shifts[i] = 0.5 * (e_plus - e_minus)
             grads = (exe.shift_coefficients().T @ shifts).T
-        out.append(EstimateOutcome(values, errors, grads))
+        out.append(EstimateOutcome(values, errors, grads, truncation))
     return out
 
 

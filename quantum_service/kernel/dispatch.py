@@ -298,6 +298,8 @@ class Dispatcher:
                                                         engine_reason=out.engine_reason)
                     if out.counts is not None:
                         experiment.counts.update(out.counts[offset])
+                    if out.truncation_errors is not None:
+                        experiment.truncation_error = out.truncation_errors[offset]
                     if out.discarded_shot_counts is not None:
                         experiment.discarded_shot_count = out.discarded_shot_counts[offset]
                     if out.mitigated_probabilities is not None:
@@ -407,6 +409,8 @@ class Dispatcher:
                                                     engine=out.engine,
                                                     engine_reason=out.engine_reason)
                 experiment.counts.update(counts)
+                if out.truncation_errors is not None:
+                    experiment.truncation_error = out.truncation_errors[0]
                 if out.discarded_shot_counts is not None:
                     experiment.discarded_shot_count = out.discarded_shot_counts[0]
                 job.result = result

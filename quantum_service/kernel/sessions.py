@@ -243,7 +243,8 @@ class SessionManager:
             expectation_values=out.expectation_values.astype("<f8").tobytes(),
             standard_errors=out.standard_errors.astype("<f8").tobytes(),
             device_time_s=out.device_time_s, evaluation_count=session.evaluation_count,
-            engine=out.engine, exact=session.shot_count == 0)
+            engine=out.engine, exact=session.shot_count == 0,
+            truncation_error=max(out.truncation_errors or [0.0]))
         if out.gradients is not None:
             result.gradients = out.gradients.astype("<f8").tobytes()
         for record in out.mitigation or ():

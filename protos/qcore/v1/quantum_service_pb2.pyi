@@ -85,7 +85,7 @@ class SubmitJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ExperimentResult(_message.Message):
-    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities", "engine", "engine_reason", "expectation_values", "standard_errors", "mitigation")
+    __slots__ = ("program_index", "parameter_set_index", "counts", "expectation_value", "standard_error", "discarded_shot_count", "mitigated_probabilities", "engine", "engine_reason", "expectation_values", "standard_errors", "truncation_error", "mitigation")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +111,7 @@ class ExperimentResult(_message.Message):
     ENGINE_REASON_FIELD_NUMBER: _ClassVar[int]
     EXPECTATION_VALUES_FIELD_NUMBER: _ClassVar[int]
     STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATION_ERROR_FIELD_NUMBER: _ClassVar[int]
     MITIGATION_FIELD_NUMBER: _ClassVar[int]
     program_index: int
     parameter_set_index: int
@@ -123,8 +124,9 @@ class ExperimentResult(_message.Message):
     engine_reason: str
     expectation_values: _containers.RepeatedScalarFieldContainer[float]
     standard_errors: _containers.RepeatedScalarFieldContainer[float]
+    truncation_error: float
     mitigation: _common_pb2.MitigationResult
-    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ..., expectation_values: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationResult, _Mapping]] = ...) -> None: ...
+    def __init__(self, program_index: _Optional[int] = ..., parameter_set_index: _Optional[int] = ..., counts: _Optional[_Mapping[str, int]] = ..., expectation_value: _Optional[float] = ..., standard_error: _Optional[float] = ..., discarded_shot_count: _Optional[int] = ..., mitigated_probabilities: _Optional[_Mapping[str, float]] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ..., expectation_values: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., truncation_error: _Optional[float] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationResult, _Mapping]] = ...) -> None: ...
 
 class JobResult(_message.Message):
     __slots__ = ("experiments",)
@@ -334,7 +336,7 @@ class SessionReady(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., parameters: _Optional[_Iterable[str]] = ..., qubit_count: _Optional[int] = ..., compiled_gate_count: _Optional[int] = ..., compiled_depth: _Optional[int] = ..., calibration_snapshot_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observable_count: _Optional[int] = ...) -> None: ...
 
 class SessionResult(_message.Message):
-    __slots__ = ("sequence", "expectation_values", "standard_errors", "gradients", "device_time_s", "evaluation_count", "engine", "exact", "mitigation")
+    __slots__ = ("sequence", "expectation_values", "standard_errors", "gradients", "device_time_s", "evaluation_count", "engine", "exact", "truncation_error", "mitigation")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     EXPECTATION_VALUES_FIELD_NUMBER: _ClassVar[int]
     STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
@@ -343,6 +345,7 @@ class SessionResult(_message.Message):
     EVALUATION_COUNT_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     EXACT_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATION_ERROR_FIELD_NUMBER: _ClassVar[int]
     MITIGATION_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     expectation_values: bytes
@@ -352,8 +355,9 @@ class SessionResult(_message.Message):
     evaluation_count: int
     engine: str
     exact: bool
+    truncation_error: float
     mitigation: _containers.RepeatedCompositeFieldContainer[_common_pb2.MitigationResult]
-    def __init__(self, sequence: _Optional[int] = ..., expectation_values: _Optional[bytes] = ..., standard_errors: _Optional[bytes] = ..., gradients: _Optional[bytes] = ..., device_time_s: _Optional[float] = ..., evaluation_count: _Optional[int] = ..., engine: _Optional[str] = ..., exact: _Optional[bool] = ..., mitigation: _Optional[_Iterable[_Union[_common_pb2.MitigationResult, _Mapping]]] = ...) -> None: ...
+    def __init__(self, sequence: _Optional[int] = ..., expectation_values: _Optional[bytes] = ..., standard_errors: _Optional[bytes] = ..., gradients: _Optional[bytes] = ..., device_time_s: _Optional[float] = ..., evaluation_count: _Optional[int] = ..., engine: _Optional[str] = ..., exact: _Optional[bool] = ..., truncation_error: _Optional[float] = ..., mitigation: _Optional[_Iterable[_Union[_common_pb2.MitigationResult, _Mapping]]] = ...) -> None: ...
 
 class OpenSessionResponse(_message.Message):
     __slots__ = ("ready", "result")

@@ -263,3 +263,49 @@ def test_a_non_positive_width_limit_is_rejected() -> None:
     with pytest.raises(InvalidProgramError) as err:
         CompileTarget(4, SC, LINE_6[:3], max_active_qubits=0)
     assert err.value.reason == "INVALID_TARGET"
+
+
+def test_a_circuit_on_couplers_keeps_the_trivial_layout() -> None:
+    # every gate on a coupler of the 3x3 grid: the author's placement is kept, no SWAP
+    from compiler_helpers import GRID_3X3
+
+    source = Circuit(9, tuple(cx(a, b) for a, b in GRID_3X3) + (cx(4, 1),))
+    compiled = compile_circuit(source, CompileTarget(9, SC, GRID_3X3))
+    assert compiled.swap_count == 0
+    assert compiled.initial_layout == tuple(range(9))
+    assert_equivalent(source, compiled)
+
+
+def test_vf2_embeds_a_grid_interaction_graph_without_swaps() -> None:
+    # a 3x4 grid program in scrambled logical labels onto a 4x5 device grid
+    from quantum_service.compiler.layout import perfect_layout
+    from quantum_service.drivers.lattices import square_lattice
+
+    device = square_lattice(4, 5)
+    rng = np.random.default_rng(7)
+    label = rng.permutation(12)
+    program = [(int(label[a]), int(label[b])) for a, b in square_lattice(3, 4)]
+    graph = CouplingGraph.build(20, device)
+    layout = perfect_layout(program, 12, graph, call_limit=50_000)
+    assert layout is not None and sorted(layout) == list(range(20))
+    edges = {frozenset(e) for e in device}
+    assert all(frozenset((layout[a], layout[b])) in edges for a, b in program)
+    ops = []
+    for a, b in program:
+        ops += [Operation("h", (a,)), cx(a, b)]
+    compiled = compile_circuit(Circuit(12, tuple(ops)), CompileTarget(20, SC, device))
+    assert compiled.swap_count == 0
+    assert_two_qubit_gates_on_edges(compiled, device)
+
+
+def test_no_swap_free_layout_falls_back_to_routing() -> None:
+    # a triangle has no monomorphism into a bipartite grid: VF2 says so, SABRE routes
+    from quantum_service.compiler.layout import perfect_layout
+
+    graph = CouplingGraph.build(6, GRID_2X3)
+    assert perfect_layout([(0, 1), (1, 2), (2, 0)], 3, graph, call_limit=50_000) is None
+    source = Circuit(3, (cx(0, 1), cx(1, 2), cx(2, 0)))
+    compiled = compile_circuit(source, CompileTarget(6, SC, GRID_2X3))
+    assert compiled.swap_count >= 1
+    assert_two_qubit_gates_on_edges(compiled, GRID_2X3)
+    assert_equivalent(source, compiled)

@@ -166,6 +166,56 @@ def test_a_72_qubit_ghz_runs_on_the_wukong_class_qpu_as_an_mps():
     assert abs(counts["0" * 72] - 500) < 4 * np.sqrt(250)
 
 
+def brickwork(rows: int, cols: int, layers: int, seed: int = 0) -> Circuit:
+    """Random ``u3`` layers and ``cz`` on the couplers of a ``rows x cols`` corner of the
+    Wukong grid (physical qubit ``r * 12 + c``), measured."""
+    from quantum_service.circuits.ir import ParameterExpression
+
+    rng = np.random.default_rng(seed)
+    qubits = [r * 12 + c for r in range(rows) for c in range(cols)]
+    couplers = ([(r * 12 + c, r * 12 + c + 1) for r in range(rows) for c in range(cols - 1)]
+                + [(r * 12 + c, (r + 1) * 12 + c) for r in range(rows - 1) for c in range(cols)])
+    ops = []
+    for layer in range(layers):
+        ops += [Operation("u3", (q,), tuple(ParameterExpression(float(v))
+                                            for v in rng.uniform(0, np.pi, 3))) for q in qubits]
+        ops += [Operation("cz", e) for e in couplers[layer % 2::2]]
+    ops.append(Operation("measure", tuple(qubits), (), tuple(range(len(qubits)))))
+    return Circuit(72, tuple(ops), len(qubits), (), f"brickwork-{rows}x{cols}")
+
+
+def test_a_grid_program_on_couplers_compiles_without_swaps_on_wukong():
+    compiled = compile_circuit(brickwork(5, 8, 4), target_of(origin_wukong()[0]))
+    assert compiled.swap_count == 0
+    assert compiled.initial_layout[:72] == tuple(range(72))
+
+
+def test_a_bond_cap_truncates_and_every_result_reports_its_error():
+    import dataclasses
+
+    from quantum_service.contract import ExecutionOptions
+
+    caps, params = origin_wukong()
+    caps = dataclasses.replace(caps, noisy=False)
+    circuit = brickwork(5, 6, 2, seed=3)  # 30 qubits: beyond the dense state vector's range
+    options = ExecutionOptions(shot_count=200, seed=2)
+    capped = SimulatedQpuDriver(caps, params, max_bond_dimension=2)
+    exact = SimulatedQpuDriver(caps, params)
+    out = capped.execute(capped.prepare(circuit, observable=None), np.zeros((1, 0)), options)
+    assert out.engine == "mps" and "truncated at bond dimension 2" in out.engine_reason
+    assert out.truncation_errors is not None and out.truncation_errors[0] > 1e-3
+    full = exact.execute(exact.prepare(circuit, observable=None), np.zeros((1, 0)), options)
+    assert full.engine == "mps" and full.truncation_errors is not None
+    assert full.truncation_errors[0] < 1e-9
+    # expectation values report it as well
+    unmeasured = dataclasses.replace(circuit, operations=circuit.operations[:-1], clbit_count=0)
+    values = capped.execute(capped.prepare(unmeasured, observable=[("Z0 Z1", 1.0)]),
+                            np.zeros((1, 0)), ExecutionOptions(shot_count=0, seed=2))
+    assert values.truncation_errors is not None and values.truncation_errors[0] > 1e-3
+    with pytest.raises(ValueError, match="max_bond_dimension"):
+        SimulatedQpuDriver(caps, params, max_bond_dimension=0)
+
+
 @pytest.mark.slow
 def test_a_72_qubit_noisy_ghz_runs_as_mps_trajectories():
     from quantum_service.contract import ExecutionOptions

@@ -95,7 +95,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.qtha_finetune  # QTHA vs LoRA vs head-only -> QTHA_REPORT.md
 	$(BIN)/python -m benchmarks.reliability    # fault injection, head-of-line latency -> RELIABILITY_REPORT.md
 	$(BIN)/python -m benchmarks.noisy --widths 12 16  # noisy jobs vs Aer, 72-qubit GHZ -> NOISY_REPORT.md
-	$(BIN)/python -m benchmarks.noisy --widths 20 --shots 100 --jobs-only --out benchmarks/NOISY_20_REPORT.md
+	$(BIN)/python -m benchmarks.noisy --widths 20 --shots 100 --circuits layered --jobs-only --repeats 1 --out benchmarks/NOISY_20_REPORT.md
 	$(BIN)/python -m benchmarks.mps            # matrix-product states vs Aer MPS -> MPS_REPORT.md
 	$(BIN)/python -m benchmarks.wide_noisy     # GHZ-72, layered-72, QAOA-40 on sc-wukong-72 -> WIDE_REPORT.md
 	$(BIN)/python -m benchmarks.dask_scaling   # in-process vs 1/2 Dask workers -> DASK_REPORT.md

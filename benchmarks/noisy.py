@@ -3,7 +3,8 @@
 Run: ``python -m benchmarks.noisy`` (writes ``benchmarks/NOISY_REPORT.md``; ``--quick`` writes
 ``out/noisy-quick.md`` with fewer shots and one run per row). The 20-qubit pair of a run at
 1000 shots takes hours of Aer time on a 2-core machine; ``make bench`` writes it separately at
-100 shots: ``--widths 20 --shots 100 --jobs-only --out benchmarks/NOISY_20_REPORT.md``.
+100 shots, layered only (QFT-20 would take longer still): ``--widths 20 --shots 100 --circuits
+layered --jobs-only --out benchmarks/NOISY_20_REPORT.md``.
 
 Rows:
 
@@ -191,6 +192,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="shots of the trajectories-vs-density-matrix rows")
     parser.add_argument("--shots", type=int, default=None,
                         help="shots per noisy job (default 1000; --quick: 100)")
+    parser.add_argument("--circuits", nargs="*", choices=("layered", "qft"),
+                        default=["layered", "qft"])
     parser.add_argument("--jobs-only", action="store_true",
                         help="only the noisy-job table (no agreement or GHZ sections)")
     parser.add_argument("--out", type=Path, default=None,
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
              f"## Noisy jobs, {shots} shots", "",
              "| job | qcore s | engine | Aer s | qcore/Aer |", "|---|---|---|---|---|"]
     for n in args.widths:
-        for circuit in (layered(n), qft(n)):
+        for circuit in [{"layered": layered, "qft": qft}[name](n) for name in args.circuits]:
             ours, engine = [], ""
             peers = []
             for r in range(repeats):

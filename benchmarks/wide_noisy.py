@@ -20,7 +20,8 @@ over the same span (numpy buffers included). Noisy rows run at ``--noisy-max-bon
 simulator backend option, as Aer's ``matrix_product_state_max_bond_dimension``) and report the
 truncation error the result carries: the largest accumulated discarded weight of one
 trajectory. Ideal rows also run Qiskit Aer's ``matrix_product_state`` method on the same
-compiled program (every step a ``UnitaryGate``; conversion not timed).
+compiled program (every step a ``UnitaryGate``; the same bond cap and truncation threshold;
+conversion not timed).
 """
 
 from __future__ import annotations
@@ -106,25 +107,28 @@ def merit(circuit: Circuit, counts: dict[str, int]) -> str:
             bits = word[::-1]  # clbit 0 is the rightmost character
             total += n * sum(bits[index[a]] != bits[index[b]] for a, b in edges)
         return f"mean cut {total / shots:.2f} of {len(edges)}"
-    return ""
+    return "—"
 
 
 def run_qcore(circuit: Circuit, *, noisy: bool, shots: int, max_bond: int
-              ) -> tuple[float, float, str, float, str, object]:
-    """Wall s, peak MiB, engine, truncation error, figure of merit, and the executable."""
+              ) -> tuple[float, float, float, str, float, str, object]:
+    """Wall s (prepare + execute), execute s, peak MiB, engine, truncation error, figure of
+    merit, and the executable."""
     caps, params = origin_wukong()
     driver = SimulatedQpuDriver(dataclasses.replace(caps, noisy=noisy), params, drift=False,
                                 max_bond_dimension=max_bond)
     tracemalloc.start()
     began = time.perf_counter()
     program = driver.prepare(circuit, observable=None)
+    prepared = time.perf_counter()
     out = driver.execute(program, np.zeros((1, 0)), ExecutionOptions(shot_count=shots, seed=1))
-    wall = time.perf_counter() - began
+    done = time.perf_counter()
+    wall, execute = done - began, done - prepared
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     assert out.counts is not None and out.truncation_errors is not None
-    return (wall, peak, out.engine, out.truncation_errors[0], merit(circuit, out.counts[0]),
-            driver.program_executable(program))
+    return (wall, execute, peak, out.engine, out.truncation_errors[0],
+            merit(circuit, out.counts[0]), driver.program_executable(program))
 
 
 def run_aer_mps(exe: object, shots: int) -> float | str:
@@ -134,7 +138,11 @@ def run_aer_mps(exe: object, shots: int) -> float | str:
 
     qc = qiskit_circuit(exe)
     simulator = AerSimulator(method="matrix_product_state", seed_simulator=1,
-                             max_parallel_threads=0)
+                             matrix_product_state_max_bond_dimension=DEFAULT_MAX_BOND_DIMENSION,
+                             matrix_product_state_truncation_threshold=1e-16,
+                             # Aer's pre-run memory estimate of an MPS assumes no truncation
+                             # (2**n-scale for these widths) and refuses the run; lift it
+                             max_memory_mb=2**40, max_parallel_threads=0)
     began = time.perf_counter()
     try:
         simulator.run(qc, shots=shots).result().get_counts()
@@ -146,11 +154,14 @@ def run_aer_mps(exe: object, shots: int) -> float | str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--noisy-shots", type=int, default=4)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--noisy-shots", type=int, default=3)
     parser.add_argument("--noisy-max-bond", type=int, default=64,
                         help="bond cap of the noisy rows (ideal rows: the default, "
                              f"{DEFAULT_MAX_BOND_DIMENSION})")
+    parser.add_argument("--jobs", nargs="*", choices=("ghz", "layered", "qaoa"),
+                        default=["ghz", "layered", "qaoa"])
+    parser.add_argument("--noisy-only", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     ideal_shots = 100 if args.quick else 1000
@@ -163,19 +174,24 @@ def main(argv: list[str] | None = None) -> None:
              "'matrix_product_state')` on the same compiled program (conversion not timed). "
              "Truncation error: the largest accumulated discarded weight of one trajectory "
              "(as on the job result).", "",
-             "| job | device noise | shots | bond cap | qcore s | peak MiB | engine | "
-             "truncation error | result | Aer MPS s |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for circuit in (ghz(), layered(args.layers), qaoa()):
+             "| job | device noise | shots | bond cap | qcore s | qcore execute s | peak MiB | "
+             "engine | truncation error | result | Aer MPS s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    jobs = {"ghz": ghz(), "layered": layered(args.layers), "qaoa": qaoa()}
+    for circuit in (jobs[name] for name in args.jobs):
         for noisy, shots, bond in ((False, ideal_shots, DEFAULT_MAX_BOND_DIMENSION),
                                    (True, noisy_shots, args.noisy_max_bond)):
-            wall, peak, engine, truncation, result, exe = run_qcore(
+            if args.noisy_only and not noisy:
+                continue
+            wall, execute, peak, engine, truncation, result, exe = run_qcore(
                 circuit, noisy=noisy, shots=shots, max_bond=bond)
             peer = "—"
             if not noisy:
                 aer = run_aer_mps(exe, shots)
                 peer = f"{aer:.2f}" if isinstance(aer, float) else f"failed: {aer}"
             lines.append(f"| {circuit.name} | {'noisy' if noisy else 'ideal'} | {shots} | "
-                         f"{bond} | {wall:.1f} | {peak:.1f} | {engine} | {truncation:.2e} | "
+                         f"{bond} | {wall:.2f} | {execute:.2f} | {peak:.1f} | {engine} | "
+                         f"{truncation:.2e} | "
                          f"{result} | {peer} |")
             print(lines[-1], flush=True)
     out = args.out or (Path("out/wide-quick.md") if args.quick else REPORT)

@@ -54,6 +54,8 @@ class ExecutionOptions:
             to the compiled program (observable programs only; drivers declaring the matching
             ``supports`` flags). With twirling, ``shot_count`` is split among the frames.
             ``None``: none.
+        max_bond_dimension: cap on a matrix-product state's bonds for this batch (>= 1);
+            ``None``: the driver's own setting. Drivers without such a simulation ignore it.
     """
 
     shot_count: int = 0
@@ -65,6 +67,7 @@ class ExecutionOptions:
     should_stop: Callable[[], bool] | None = None
     device_state: str | None = None
     mitigation: MitigationOptions | None = None
+    max_bond_dimension: int | None = None
 
 
 @dataclass(slots=True)

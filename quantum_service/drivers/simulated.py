@@ -479,13 +479,15 @@ class SimulatedQpuDriver(QpuDriver):
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _simulation(self, program: _Program, exe: Executable, obs: ReadoutObservable | None
-                    ) -> SimulationProgram:
-        """The bound executable as simulation work (one per bound executable)."""
+    def _simulation(self, program: _Program, exe: Executable, obs: ReadoutObservable | None,
+                    max_bond_dimension: int | None = None) -> SimulationProgram:
+        """The bound executable as simulation work (one per bound executable and bond cap;
+        ``None``: the driver's)."""
+        bond = self._max_bond_dimension if max_bond_dimension is None else max_bond_dimension
         sim = program.simulation
-        if sim is None or sim.executable is not exe or sim.observable is not obs:
-            sim = program.simulation = SimulationProgram(
-                exe, obs, max_bond_dimension=self._max_bond_dimension)
+        if (sim is None or sim.executable is not exe or sim.observable is not obs
+                or sim.max_bond_dimension != bond):
+            sim = program.simulation = SimulationProgram(exe, obs, max_bond_dimension=bond)
         return sim
 
     def _engine(self, program: _Program, exe: Executable) -> Engine:
@@ -644,7 +646,11 @@ class SimulatedQpuDriver(QpuDriver):
                    else int(np.random.SeedSequence().entropy))
         first = options.first_row
         shots = options.shot_count
-        sim = self._simulation(program, exe, obs)
+        if options.max_bond_dimension is not None and options.max_bond_dimension < 1:
+            raise InvalidProgramError(
+                f"max_bond_dimension must be >= 1, got {options.max_bond_dimension}",
+                reason="INVALID_BOND_DIMENSION")
+        sim = self._simulation(program, exe, obs, options.max_bond_dimension)
         engine = sim.engine()
         result = ExecutionResult(engine=engine.choice.name, engine_reason=engine.choice.reason)
         row_s = estimated_row_s(sim, shots)

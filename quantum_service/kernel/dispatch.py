@@ -287,7 +287,9 @@ class Dispatcher:
                                                     readout_mitigation=request.readout_mitigation,
                                                     should_stop=should_stop,
                                                     device_state=job.device_state or None,
-                                                    mitigation=mitigation))
+                                                    mitigation=mitigation,
+                                                    max_bond_dimension=(
+                                                        request.max_bond_dimension or None)))
                 for p_index, start in batch))
             for (p_index, start), out in zip(batch, outs):
                 device_time += out.device_time_s
@@ -325,7 +327,7 @@ class Dispatcher:
         if not self.multi_programs(slot) or not self.board.packable(ordered[0]):
             return None
         head = self.store.get(ordered[0].job_id)
-        if head is None:
+        if head is None or head.request.max_bond_dimension:
             return None
         shots = head.request.shot_count
         candidates = []
@@ -333,7 +335,8 @@ class Dispatcher:
             if not self.board.packable(entry):
                 continue
             job = self.store.get(entry.job_id)
-            if job is None or job.request.shot_count != shots or job.request.readout_mitigation:
+            if (job is None or job.request.shot_count != shots or job.request.readout_mitigation
+                    or job.request.max_bond_dimension):
                 continue
             parsed = self.board.parsed[entry.job_id]
             candidates.append((entry.job_id, parsed.circuits[0].bind(parsed.parameter_sets[0])))

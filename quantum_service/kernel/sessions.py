@@ -38,6 +38,7 @@ from quantum_service.kernel.jobs import utc_now
 from quantum_service.kernel.kernel import Kernel
 from quantum_service.kernel.qpus import QpuSlot
 from quantum_service.kernel.validation import (
+    check_bond_dimension,
     check_mitigation,
     check_session_start,
     check_shot_count,
@@ -67,6 +68,7 @@ class Session:
     Attributes:
         seq: the session's place in opening order (1, 2, ... per manager); ListSessions pages
             by it, newest first.
+        max_bond_dimension: ``SessionStart.max_bond_dimension``, ``None`` for the QPU's default.
         open_time: when the session opened (UTC).
         active_time: when its latest request (``start`` or ``evaluate``) was handled (UTC).
     """
@@ -84,6 +86,7 @@ class Session:
     device_time_s: float = 0.0
     request_count: int = 0
     mitigation: MitigationOptions | None = None
+    max_bond_dimension: int | None = None
     open_time: datetime = field(default_factory=utc_now)
     active_time: datetime = field(default_factory=utc_now)
 
@@ -153,6 +156,7 @@ class SessionManager:
                            mitigation: MitigationOptions | None, *, owner: str
                            ) -> Session:
         check_shot_count(start.shot_count, has_observable=True, caps=slot.driver.capabilities)
+        check_bond_dimension(start.max_bond_dimension)
         if start.gradient_method == qs_pb2.GRADIENT_METHOD_ADJOINT and (
                 start.shot_count > 0 or slot.driver.capabilities.noisy):
             raise InvalidProgramError(
@@ -170,7 +174,8 @@ class SessionManager:
             idle_timeout_s=granted_idle_timeout_s(start.idle_timeout_s,
                                                   default_s=self.default_idle_timeout_s,
                                                   max_s=self.max_idle_timeout_s),
-            seed=start.seed or int(uuid.uuid4().int % 2**62), mitigation=mitigation)
+            seed=start.seed or int(uuid.uuid4().int % 2**62), mitigation=mitigation,
+            max_bond_dimension=start.max_bond_dimension or None)
         self.sessions[session.session_id] = session
         self._progress(session, "open", float("nan"))
         self.kernel.publish_qpu_status(slot)
@@ -227,7 +232,8 @@ class SessionManager:
                              gradient=True)
         options = ExecutionOptions(shot_count=session.shot_count, gradient=gradient,
                                    seed=session.seed + session.request_count,
-                                   gradient_method=method, mitigation=session.mitigation)
+                                   gradient_method=method, mitigation=session.mitigation,
+                                   max_bond_dimension=session.max_bond_dimension)
         def execute() -> ExecutionResult:
             with tracer.start_as_current_span("driver.execute",
                                               attributes={"qcore.qpu_id": session.qpu_id}):

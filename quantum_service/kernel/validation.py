@@ -27,8 +27,8 @@ from quantum_service.contract import MitigationOptions, PreparedProgram, QpuCapa
 from quantum_service.errors import FailedPreconditionError, InvalidProgramError
 from quantum_service.kernel.jobs import JobState
 
-__all__ = ["ParsedJob", "parse_job", "parse_observables", "check_shot_count", "parameter_matrix",
-           "check_enum", "check_seed", "job_state_filter", "check_session_start",
+__all__ = ["MAX_BOND_DIMENSION", "ParsedJob", "check_bond_dimension", "parse_job",
+           "parse_observables", "check_shot_count", "parameter_matrix", "check_enum", "check_seed", "job_state_filter", "check_session_start",
            "check_dynamic_circuits", "parse_mitigation", "check_mitigation"]
 
 
@@ -142,6 +142,20 @@ def check_seed(seed: int) -> None:
                                   reason="INVALID_SEED")
 
 
+#: Largest accepted ``max_bond_dimension`` (an MPS two-site SVD at this cap is a
+#: 8192 x 8192 complex matrix, about 1 GiB).
+MAX_BOND_DIMENSION = 4096
+
+
+def check_bond_dimension(value: int) -> None:
+    """Raises InvalidProgramError unless ``0 <= value <= MAX_BOND_DIMENSION`` (0: the QPU's
+    default)."""
+    if not 0 <= value <= MAX_BOND_DIMENSION:
+        raise InvalidProgramError(
+            f"max_bond_dimension must be between 1 and {MAX_BOND_DIMENSION}, or 0 for the "
+            f"QPU's default; got {value}", reason="INVALID_BOND_DIMENSION")
+
+
 def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:
     """Parses and checks a submission (everything except QPU-specific limits).
 
@@ -162,6 +176,7 @@ def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:
     has_observable = observable is not None or bool(observables)
     check_shot_count(request.shot_count, has_observable=has_observable, caps=None)
     check_seed(request.seed)
+    check_bond_dimension(request.max_bond_dimension)
     mitigation = parse_mitigation(request, has_observable=has_observable,
                                   several_observables=bool(observables))
     sets = parameter_matrix([list(s.values) for s in request.parameter_sets], counts.pop(),

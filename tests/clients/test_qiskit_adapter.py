@@ -253,6 +253,7 @@ def test_sampler_broadcasts_parameter_values_into_bit_arrays(client):
     ghz = result[1].data.meas
     assert ghz.shape == () and ghz.num_shots == 32
     assert set(ghz.get_counts()) <= {"00", "11"}
+    assert result[1].metadata["truncation_error"] == 0.0  # an exact state-vector engine
 
 
 def test_sampler_refuses_a_circuit_that_measures_nothing(client):

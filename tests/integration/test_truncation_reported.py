@@ -1,11 +1,12 @@
-"""End to end: a matrix-product-state job and session on a QPU whose bond cap cuts the state
-report the truncation error on every experiment and evaluation."""
+"""End to end: matrix-product-state jobs and sessions whose bond cap cuts the state report the
+truncation error on every experiment and evaluation; the cap is the QPU's, or the job's own."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
+import grpc
 import numpy as np
 import pytest
 
@@ -39,10 +40,13 @@ def brickwork_qasm(rows: int, cols: int, layers: int, *, measured: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path, mqtt_url):
+@pytest.mark.parametrize("where", ["qpu", "job"])
+async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path, mqtt_url,
+                                                                 where: str):
     caps, params = origin_wukong()
     driver = SimulatedQpuDriver(dataclasses.replace(caps, noisy=False), params,
-                                max_bond_dimension=2)
+                                **({"max_bond_dimension": 2} if where == "qpu" else {}))
+    per_job = 2 if where == "job" else 0
     settings = QuantumSettings(port=0, db_path=tmp_path / "jobs.sqlite", mqtt_url=mqtt_url,
                                grace_s=0.5, topic_prefix=unique_prefix(),
                                auto_calibration=False, multiprogramming=False)
@@ -52,7 +56,7 @@ async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path,
     try:
         request = qs_pb2.SubmitJobRequest(
             programs=[common_pb2.Program(openqasm=brickwork_qasm(5, 6, 2, measured=True))],
-            qpu_id=caps.qpu_id, shot_count=100, seed=3)
+            qpu_id=caps.qpu_id, shot_count=100, seed=3, max_bond_dimension=per_job)
         job_id = (await stub.SubmitJob(request)).job.job_id
         async for response in stub.WatchJob(qs_pb2.WatchJobRequest(job_id=job_id)):
             final = response.job
@@ -66,7 +70,7 @@ async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path,
         async def requests():
             start = qs_pb2.SessionStart(
                 program=common_pb2.Program(openqasm=brickwork_qasm(5, 6, 2, measured=False)),
-                qpu_id=caps.qpu_id, shot_count=0, seed=9)
+                qpu_id=caps.qpu_id, shot_count=0, seed=9, max_bond_dimension=per_job)
             start.observable.terms.add(pauli_string="Z0 Z1", coefficient=1.0)
             yield qs_pb2.OpenSessionRequest(start=start)
             yield qs_pb2.OpenSessionRequest(evaluate=qs_pb2.SessionEvaluate(
@@ -75,6 +79,22 @@ async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path,
         replies = [r async for r in stub.OpenSession(requests())]
         assert replies[1].result.engine == "mps"
         assert replies[1].result.truncation_error > 1e-3
+
+        # the default cap keeps this shallow state exact; an out-of-range cap is refused
+        exact = qs_pb2.SubmitJobRequest()
+        exact.CopyFrom(request)
+        exact.request_id, exact.max_bond_dimension = "exact", 0
+        if where == "job":
+            job_id = (await stub.SubmitJob(exact)).job.job_id
+            async for response in stub.WatchJob(qs_pb2.WatchJobRequest(job_id=job_id)):
+                final = response.job
+            final = (await stub.GetJob(qs_pb2.GetJobRequest(job_id=job_id))).job
+            assert final.result.experiments[0].truncation_error < 1e-9
+        exact.request_id, exact.max_bond_dimension = "too-big", 5000
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.SubmitJob(exact)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "max_bond_dimension" in info.value.details()
     finally:
         await channel.close()
         await server.stop(0.5)

@@ -246,13 +246,15 @@ def session_start(program: ProgramLike, observable: ObservableLike | None = None
 
 def _submit_request(programs: ProgramLike | Sequence[ProgramLike], *, observable, observables,
                     shot_count, parameter_sets, qpu_id, name, request_id, seed, priority,
-                    readout_mitigation, mitigation=None) -> qs_pb2.SubmitJobRequest:
+                    readout_mitigation, mitigation=None, max_bond_dimension=0
+                    ) -> qs_pb2.SubmitJobRequest:
     if isinstance(programs, (str, common_pb2.Program, common_pb2.Circuit, Circuit)):
         programs = [programs]
     request = qs_pb2.SubmitJobRequest(
         request_id=request_id or uuid.uuid4().hex, qpu_id=qpu_id,
         programs=[to_program(p) for p in programs], shot_count=shot_count, name=name, seed=seed,
         priority=priority, readout_mitigation=readout_mitigation,
+        max_bond_dimension=max_bond_dimension,
         parameter_sets=[common_pb2.ParameterSet(values=[float(v) for v in row])
                         for row in (() if parameter_sets is None else parameter_sets)])
     _set_observables(request, observable, observables)
@@ -525,7 +527,8 @@ class QuantumClient:
                    parameter_sets=None, qpu_id: str = "", name: str = "",
                    request_id: str | None = None, seed: int = 0, priority: int = 0,
                    readout_mitigation: bool = False,
-                   mitigation: common_pb2.MitigationOptions | None = None) -> qs_pb2.Job:
+                   mitigation: common_pb2.MitigationOptions | None = None,
+                   max_bond_dimension: int = 0) -> qs_pb2.Job:
         """Submits a job; a fresh ``request_id`` is generated unless one is given (pass the
         same one to retry safely).
 
@@ -545,6 +548,9 @@ class QuantumClient:
             mitigation: zero-noise extrapolation, Pauli twirling, dynamical decoupling of the
                 expectation values (:func:`mitigation_options`; needs ``observable``); each
                 experiment's ``mitigation`` then holds the per-scale values.
+            max_bond_dimension: cap on the bond dimension of matrix-product-state simulation
+                (1–4096; 0: the QPU's default, 256); what it cuts off is each experiment's
+                ``truncation_error``.
         Raises:
             grpc.RpcError: ``INVALID_ARGUMENT`` for bad input (e.g. a priority outside 0–10,
                 mitigation without an observable), ``NOT_FOUND`` for an unknown QPU,
@@ -556,7 +562,8 @@ class QuantumClient:
                                   shot_count=shot_count,
                                   parameter_sets=parameter_sets, qpu_id=qpu_id, name=name,
                                   request_id=request_id, seed=seed, priority=priority,
-                                  readout_mitigation=readout_mitigation, mitigation=mitigation)
+                                  readout_mitigation=readout_mitigation, mitigation=mitigation,
+                                  max_bond_dimension=max_bond_dimension)
         return self.stub.SubmitJob(request, metadata=self._md, timeout=self._timeout).job
 
     def get_job(self, job_id: str) -> qs_pb2.Job:
@@ -694,13 +701,15 @@ class AsyncQuantumClient:
                          parameter_sets=None, qpu_id: str = "", name: str = "",
                          request_id: str | None = None, seed: int = 0, priority: int = 0,
                          readout_mitigation: bool = False,
-                         mitigation: common_pb2.MitigationOptions | None = None) -> qs_pb2.Job:
+                         mitigation: common_pb2.MitigationOptions | None = None,
+                         max_bond_dimension: int = 0) -> qs_pb2.Job:
         """As :meth:`QuantumClient.submit_job`."""
         request = _submit_request(programs, observable=observable, observables=observables,
                                   shot_count=shot_count,
                                   parameter_sets=parameter_sets, qpu_id=qpu_id, name=name,
                                   request_id=request_id, seed=seed, priority=priority,
-                                  readout_mitigation=readout_mitigation, mitigation=mitigation)
+                                  readout_mitigation=readout_mitigation, mitigation=mitigation,
+                                  max_bond_dimension=max_bond_dimension)
         return (await self.stub.SubmitJob(request, metadata=self._md,
                                           timeout=self._timeout)).job
 

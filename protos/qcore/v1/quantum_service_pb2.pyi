@@ -49,7 +49,7 @@ class GetQpuResponse(_message.Message):
     def __init__(self, qpu: _Optional[_Union[_common_pb2.QpuDescription, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("request_id", "qpu_id", "programs", "observable", "observables", "shot_count", "parameter_sets", "name", "seed", "priority", "readout_mitigation", "replay_of_job_id", "mitigation")
+    __slots__ = ("request_id", "qpu_id", "programs", "observable", "observables", "shot_count", "parameter_sets", "name", "seed", "priority", "readout_mitigation", "replay_of_job_id", "mitigation", "max_bond_dimension")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     PROGRAMS_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +63,7 @@ class SubmitJobRequest(_message.Message):
     READOUT_MITIGATION_FIELD_NUMBER: _ClassVar[int]
     REPLAY_OF_JOB_ID_FIELD_NUMBER: _ClassVar[int]
     MITIGATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_BOND_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     qpu_id: str
     programs: _containers.RepeatedCompositeFieldContainer[_common_pb2.Program]
@@ -76,7 +77,8 @@ class SubmitJobRequest(_message.Message):
     readout_mitigation: bool
     replay_of_job_id: str
     mitigation: _common_pb2.MitigationOptions
-    def __init__(self, request_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., programs: _Optional[_Iterable[_Union[_common_pb2.Program, _Mapping]]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., observables: _Optional[_Iterable[_Union[_common_pb2.Observable, _Mapping]]] = ..., shot_count: _Optional[int] = ..., parameter_sets: _Optional[_Iterable[_Union[_common_pb2.ParameterSet, _Mapping]]] = ..., name: _Optional[str] = ..., seed: _Optional[int] = ..., priority: _Optional[int] = ..., readout_mitigation: _Optional[bool] = ..., replay_of_job_id: _Optional[str] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationOptions, _Mapping]] = ...) -> None: ...
+    max_bond_dimension: int
+    def __init__(self, request_id: _Optional[str] = ..., qpu_id: _Optional[str] = ..., programs: _Optional[_Iterable[_Union[_common_pb2.Program, _Mapping]]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., observables: _Optional[_Iterable[_Union[_common_pb2.Observable, _Mapping]]] = ..., shot_count: _Optional[int] = ..., parameter_sets: _Optional[_Iterable[_Union[_common_pb2.ParameterSet, _Mapping]]] = ..., name: _Optional[str] = ..., seed: _Optional[int] = ..., priority: _Optional[int] = ..., readout_mitigation: _Optional[bool] = ..., replay_of_job_id: _Optional[str] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationOptions, _Mapping]] = ..., max_bond_dimension: _Optional[int] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job",)
@@ -263,7 +265,7 @@ class CalibrateResponse(_message.Message):
     def __init__(self, snapshot: _Optional[_Union[_common_pb2.CalibrationSnapshot, _Mapping]] = ..., experiments: _Optional[_Iterable[str]] = ..., device_time_s: _Optional[float] = ...) -> None: ...
 
 class SessionStart(_message.Message):
-    __slots__ = ("qpu_id", "program", "observable", "observables", "shot_count", "idle_timeout_s", "gradient_method", "seed", "mitigation")
+    __slots__ = ("qpu_id", "program", "observable", "observables", "shot_count", "idle_timeout_s", "gradient_method", "seed", "mitigation", "max_bond_dimension")
     QPU_ID_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
     OBSERVABLE_FIELD_NUMBER: _ClassVar[int]
@@ -273,6 +275,7 @@ class SessionStart(_message.Message):
     GRADIENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     MITIGATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_BOND_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     qpu_id: str
     program: _common_pb2.Program
     observable: _common_pb2.Observable
@@ -282,7 +285,8 @@ class SessionStart(_message.Message):
     gradient_method: GradientMethod
     seed: int
     mitigation: _common_pb2.MitigationOptions
-    def __init__(self, qpu_id: _Optional[str] = ..., program: _Optional[_Union[_common_pb2.Program, _Mapping]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., observables: _Optional[_Iterable[_Union[_common_pb2.Observable, _Mapping]]] = ..., shot_count: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ..., gradient_method: _Optional[_Union[GradientMethod, str]] = ..., seed: _Optional[int] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationOptions, _Mapping]] = ...) -> None: ...
+    max_bond_dimension: int
+    def __init__(self, qpu_id: _Optional[str] = ..., program: _Optional[_Union[_common_pb2.Program, _Mapping]] = ..., observable: _Optional[_Union[_common_pb2.Observable, _Mapping]] = ..., observables: _Optional[_Iterable[_Union[_common_pb2.Observable, _Mapping]]] = ..., shot_count: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ..., gradient_method: _Optional[_Union[GradientMethod, str]] = ..., seed: _Optional[int] = ..., mitigation: _Optional[_Union[_common_pb2.MitigationOptions, _Mapping]] = ..., max_bond_dimension: _Optional[int] = ...) -> None: ...
 
 class SessionEvaluate(_message.Message):
     __slots__ = ("sequence", "parameter_values", "parameter_set_count", "compute_gradient", "trace_context")

@@ -146,4 +146,5 @@ def _experiment(circuit: QuantumCircuit, experiment: qs_pb2.ExperimentResult, sh
                                for k, v in experiment.mitigated_probabilities.items()}
     return {"shots": shots, "success": True, "data": data, "header": header,
             "metadata": {"engine": experiment.engine,
-                         "discarded_shot_count": experiment.discarded_shot_count}}
+                         "discarded_shot_count": experiment.discarded_shot_count,
+                         "truncation_error": experiment.truncation_error}}

@@ -138,4 +138,5 @@ def _pub_result(pub: SamplerPub, programs: QcorePrograms, job: qs_pb2.Job,
                               num_bits=len(clbits))
     return SamplerPubResult(DataBin(**data, shape=shape), metadata={
         "shots": pub.shots, "kept_shots": kept, "qcore_job_id": job.job_id,
+        "truncation_error": max(e.truncation_error for e in experiments),
         "circuit_metadata": pub.circuit.metadata})

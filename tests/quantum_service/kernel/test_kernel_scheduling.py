@@ -189,3 +189,22 @@ def test_crosstalk_loss_is_predicted_and_the_fallback_threshold_refuses_it():
     assert pack(jobs, caps, params, max_jobs=2, max_fidelity_loss=loss * 2) is not None
 
 
+
+
+async def test_a_job_with_its_own_bond_cap_is_not_multi_programmed():
+    gate = Gate()
+    kernel = await make_kernel(SchedulerPolicy(multiprogramming=True), gate)
+    try:
+        capped = request(BELL, qpu_id="ion-ideal-24", seed=3)
+        capped.max_bond_dimension = 8
+        jobs = [await kernel.submit(capped, owner="a")]
+        jobs += [await kernel.submit(request(q, qpu_id="ion-ideal-24", seed=4 + i), owner=o)
+                 for i, (q, o) in enumerate([(ONES, "b"), (BELL, "c")])]
+        gate.open.set()
+        done = await finish(kernel, [j.job_id for j in jobs])
+        assert all(j.state is JobState.SUCCEEDED for j in done)
+        assert "multi-programmed" not in done[0].placement_reason
+        assert all("multi-programmed" in j.placement_reason for j in done[1:])
+    finally:
+        gate.open.set()
+        await kernel.stop()

@@ -183,7 +183,8 @@ def _route_in_region(operations: list[Operation], used: list[int], logical_count
     sub = region_graph(graph, region)
     local = {v: i for i, v in enumerate(used)}
     compact = [relabeled(op, local) for op in operations]
-    layout = _initial_layout(compact, len(used), sub, optimization_level)
+    # no SWAP-free search here: the whole coupling map's found none, and a region is a subgraph
+    layout = _initial_layout(compact, len(used), sub, optimization_level, perfect=False)
     routed = route(compact, layout, sub)
     ops = [relabeled(op, region) for op in routed.operations]
     inside = set(region)
@@ -205,8 +206,9 @@ def _route_in_region(operations: list[Operation], used: list[int], logical_count
 
 
 def _initial_layout(operations: list[Operation], logical_count: int, graph: CouplingGraph,
-                    optimization_level: int) -> list[int]:
-    """The starting ``v2p`` (a permutation of the physical qubits) for routing."""
+                    optimization_level: int, *, perfect: bool = True) -> list[int]:
+    """The starting ``v2p`` (a permutation of the physical qubits) for routing; ``perfect``:
+    first look for a SWAP-free one (:func:`~.layout.perfect_layout`)."""
     pairs = [(op.qubits[0], op.qubits[1]) for op in operations
              if is_gate(op) and len(op.qubits) == 2]
     trivial = trivial_layout(graph.qubit_count)
@@ -217,11 +219,11 @@ def _initial_layout(operations: list[Operation], logical_count: int, graph: Coup
         trivial_ok = False
     if optimization_level == 0 and trivial_ok:
         return trivial
-    if optimization_level > 0:
-        perfect = perfect_layout(pairs, logical_count, graph,
-                                 call_limit=_VF2_CALL_LIMITS[optimization_level])
-        if perfect is not None:
-            return perfect
+    if perfect and optimization_level > 0:
+        found = perfect_layout(pairs, logical_count, graph,
+                               call_limit=_VF2_CALL_LIMITS[optimization_level])
+        if found is not None:
+            return found
     rounds = _REFINEMENT_ROUNDS[optimization_level]
     layout, swaps = refine_layout(operations, greedy_layout(pairs, logical_count, graph), graph,
                                   rounds=rounds)

@@ -227,6 +227,7 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
         if sets.ndim != 2:  # let the base driver raise its shape error
             return super().execute(program, sets, options)
         values, errors, grads, discarded = [], [], [], []
+        truncation: list[float] = []
         device_time, extra_time, executions = 0.0, 0.0, 0
         engine, engine_reason = "", ""
         for row in range(sets.shape[0]):
@@ -241,6 +242,7 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
             extra_time += attempted - out.device_time_s
             executions += out.circuit_executions
             discarded.append(shots - kept)
+            truncation.append(out.truncation_errors[0] if out.truncation_errors else 0.0)
             assert out.expectation_values is not None and out.standard_errors is not None
             if kept == 0:  # nothing survived post-selection: no estimate
                 values.append(np.full_like(out.expectation_values[0], np.nan))
@@ -260,4 +262,5 @@ class PostSelectedQpuDriver(SimulatedQpuDriver):
                 len(values), *([len(program.observables)] if program.observables else []),
                 len(program.parameters)) if options.gradient else None),
             device_time_s=device_time, circuit_executions=executions,
-            discarded_shot_counts=discarded, engine=engine, engine_reason=engine_reason)
+            discarded_shot_counts=discarded, engine=engine, engine_reason=engine_reason,
+            truncation_errors=truncation)

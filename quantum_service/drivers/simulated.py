@@ -176,7 +176,7 @@ class SimulatedQpuDriver(QpuDriver):
                  drift: DriftRates | bool = True, seed: int = 0,
                  drift_step_s: float = 10.0,
                  max_bond_dimension: int = DEFAULT_MAX_BOND_DIMENSION) -> None:
-        if int(max_bond_dimension) != max_bond_dimension or max_bond_dimension < 1:
+        if not isinstance(max_bond_dimension, int) or max_bond_dimension < 1:
             raise ValueError(f"max_bond_dimension must be an integer >= 1, got "
                              f"{max_bond_dimension!r}")
         self._max_bond_dimension = int(max_bond_dimension)

@@ -86,7 +86,7 @@ class SimulationProgram:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.executable = state["executable"]
         self.observable = state["observable"]
-        self.max_bond_dimension = state["max_bond_dimension"]
+        self.max_bond_dimension = state.get("max_bond_dimension", DEFAULT_MAX_BOND_DIMENSION)
         self._key = state["key"]
         self._engine = None
         self._adjoint = None
@@ -94,9 +94,9 @@ class SimulationProgram:
 
     @property
     def content_key(self) -> str:
-        """SHA-256 (hex) of the pickled executable, observable and bond cap, computed once and pickled
-        with the program (a copy keeps the key; re-pickling may order the bytes differently,
-        e.g. after an observable's cached forms were filled)."""
+        """SHA-256 (hex) of the pickled executable, observable and bond cap, computed once and
+        pickled with the program (a copy keeps the key; re-pickling may order the bytes
+        differently, e.g. after an observable's cached forms were filled)."""
         if self._key is None:
             data = pickle.dumps((self.executable, self.observable, self.max_bond_dimension),
                                 protocol=pickle.HIGHEST_PROTOCOL)

@@ -24,12 +24,14 @@ from quantum_service.convert import (
     program_from_proto,
 )
 from quantum_service.contract import MitigationOptions, PreparedProgram, QpuCapabilities, QpuDriver
+from quantum_service.engines.mps import DEFAULT_MAX_BOND_DIMENSION
 from quantum_service.errors import FailedPreconditionError, InvalidProgramError
 from quantum_service.kernel.jobs import JobState
 
 __all__ = ["MAX_BOND_DIMENSION", "ParsedJob", "check_bond_dimension", "parse_job",
-           "parse_observables", "check_shot_count", "parameter_matrix", "check_enum", "check_seed", "job_state_filter", "check_session_start",
-           "check_dynamic_circuits", "parse_mitigation", "check_mitigation"]
+           "parse_observables", "check_shot_count", "parameter_matrix", "check_enum",
+           "check_seed", "job_state_filter", "check_session_start", "check_dynamic_circuits",
+           "parse_mitigation", "check_mitigation"]
 
 
 @dataclass(slots=True)
@@ -142,18 +144,20 @@ def check_seed(seed: int) -> None:
                                   reason="INVALID_SEED")
 
 
-#: Largest accepted ``max_bond_dimension`` (an MPS two-site SVD at this cap is a
-#: 8192 x 8192 complex matrix, about 1 GiB).
-MAX_BOND_DIMENSION = 4096
+#: Largest accepted ``max_bond_dimension``: a request may lower the MPS bond cap of the
+#: simulated QPUs (:data:`~quantum_service.engines.mps.DEFAULT_MAX_BOND_DIMENSION`), never raise
+#: it, so no job can claim more memory (a site tensor grows as ``χ²``) than the QPU is sized for.
+MAX_BOND_DIMENSION = DEFAULT_MAX_BOND_DIMENSION
 
 
 def check_bond_dimension(value: int) -> None:
-    """Raises InvalidProgramError unless ``0 <= value <= MAX_BOND_DIMENSION`` (0: the QPU's
-    default)."""
+    """Raises InvalidProgramError (reason ``INVALID_BOND_DIMENSION``) unless
+    ``0 <= value <= MAX_BOND_DIMENSION`` (0: the QPU's default)."""
     if not 0 <= value <= MAX_BOND_DIMENSION:
         raise InvalidProgramError(
-            f"max_bond_dimension must be between 1 and {MAX_BOND_DIMENSION}, or 0 for the "
-            f"QPU's default; got {value}", reason="INVALID_BOND_DIMENSION")
+            f"max_bond_dimension must be between 1 and {MAX_BOND_DIMENSION} (a job may lower "
+            f"the QPU's cap, not raise it), or 0 for the QPU's default; got {value}",
+            reason="INVALID_BOND_DIMENSION")
 
 
 def parse_job(request: qs_pb2.SubmitJobRequest) -> ParsedJob:

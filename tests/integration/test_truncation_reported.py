@@ -80,7 +80,7 @@ async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path,
         assert replies[1].result.engine == "mps"
         assert replies[1].result.truncation_error > 1e-3
 
-        # the default cap keeps this shallow state exact; an out-of-range cap is refused
+        # the default cap keeps this shallow state exact; a cap above the QPU's is refused
         exact = qs_pb2.SubmitJobRequest()
         exact.CopyFrom(request)
         exact.request_id, exact.max_bond_dimension = "exact", 0
@@ -90,7 +90,7 @@ async def test_a_bond_cap_reaches_the_user_as_a_truncation_error(tmp_path: Path,
                 final = response.job
             final = (await stub.GetJob(qs_pb2.GetJobRequest(job_id=job_id))).job
             assert final.result.experiments[0].truncation_error < 1e-9
-        exact.request_id, exact.max_bond_dimension = "too-big", 5000
+        exact.request_id, exact.max_bond_dimension = "too-big", 257
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.SubmitJob(exact)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -549,8 +549,8 @@ class QuantumClient:
                 expectation values (:func:`mitigation_options`; needs ``observable``); each
                 experiment's ``mitigation`` then holds the per-scale values.
             max_bond_dimension: cap on the bond dimension of matrix-product-state simulation
-                (1–4096; 0: the QPU's default, 256); what it cuts off is each experiment's
-                ``truncation_error``.
+                (1–256, lowering the QPU's cap; 0: the QPU's own); what it cuts off is each
+                experiment's ``truncation_error``.
         Raises:
             grpc.RpcError: ``INVALID_ARGUMENT`` for bad input (e.g. a priority outside 0–10,
                 mitigation without an observable), ``NOT_FOUND`` for an unknown QPU,

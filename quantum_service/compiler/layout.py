@@ -110,8 +110,6 @@ def perfect_layout(pairs: Sequence[tuple[int, int]], logical_count: int, graph: 
     if all(b in graph.neighbors[a] for a, b in edges):
         return trivial_layout(physical)
     interacting = sorted({q for pair in edges for q in pair})
-    if len(interacting) > physical:
-        return None
     coupling = rustworkx.PyGraph()
     coupling.add_nodes_from(range(physical))
     coupling.add_edges_from_no_data([(a, b) for a in range(physical)
@@ -125,8 +123,13 @@ def perfect_layout(pairs: Sequence[tuple[int, int]], logical_count: int, graph: 
     found = next(iter(mappings), None)
     if found is None:
         return None
-    placed = {interacting[i]: p for p, i in found.items()}
-    leftovers = sorted(set(range(physical)) - set(placed.values()))
+    return _completed({interacting[i]: p for p, i in found.items()}, logical_count, physical)
+
+
+def _completed(placed: dict[int, int], logical_count: int, physical_count: int) -> list[int]:
+    """The ``v2p`` permutation with ``placed`` logical qubits where they are and every other
+    virtual qubit on the physical qubits left over, lowest first."""
+    leftovers = sorted(set(range(physical_count)) - set(placed.values()))
     layout = [placed[v] if v in placed else -1 for v in range(logical_count)]
     for v in range(logical_count):
         if layout[v] < 0:
@@ -180,12 +183,7 @@ def greedy_layout(pairs: Sequence[tuple[int, int]], logical_count: int, graph: C
             region.discard(placed[v])
             remaining.discard(v)
 
-    leftovers = sorted(free)
-    layout = [placed.get(v, -1) for v in range(logical_count)]
-    for v in range(logical_count):
-        if layout[v] < 0:
-            layout[v] = leftovers.pop(0)
-    return layout + leftovers
+    return _completed(placed, logical_count, graph.qubit_count)
 
 
 def _interaction_groups(partners: dict[int, Counter[int]]) -> list[list[int]]:

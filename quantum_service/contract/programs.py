@@ -54,8 +54,9 @@ class ExecutionOptions:
             to the compiled program (observable programs only; drivers declaring the matching
             ``supports`` flags). With twirling, ``shot_count`` is split among the frames.
             ``None``: none.
-        max_bond_dimension: cap on a matrix-product state's bonds for this batch (>= 1);
-            ``None``: the driver's own setting. Drivers without such a simulation ignore it.
+        max_bond_dimension: cap on a matrix-product state's bonds for this batch (>= 1); it
+            lowers the driver's own cap, never raises it. ``None``: the driver's own cap.
+            Drivers without such a simulation ignore it.
     """
 
     shot_count: int = 0

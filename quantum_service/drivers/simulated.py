@@ -481,9 +481,9 @@ class SimulatedQpuDriver(QpuDriver):
 
     def _simulation(self, program: _Program, exe: Executable, obs: ReadoutObservable | None,
                     max_bond_dimension: int | None = None) -> SimulationProgram:
-        """The bound executable as simulation work (one per bound executable and bond cap;
-        ``None``: the driver's)."""
-        bond = self._max_bond_dimension if max_bond_dimension is None else max_bond_dimension
+        """The bound executable as simulation work (one per bound executable and bond cap). A
+        requested cap lowers the driver's, never raises it; ``None``: the driver's."""
+        bond = min(self._max_bond_dimension, max_bond_dimension or self._max_bond_dimension)
         sim = program.simulation
         if (sim is None or sim.executable is not exe or sim.observable is not obs
                 or sim.max_bond_dimension != bond):
